@@ -1,0 +1,35 @@
+// swift-tools-version: 6.1
+// ScoreSDE: score-based generative modeling with stochastic differential equations.
+import PackageDescription
+
+let numerics = Target.Dependency.product(name: "RealModule", package: "swift-numerics")
+
+let package = Package(
+  name: "ScoreSDE",
+  products: [
+    .library(name: "ScoreSDE", targets: ["ScoreSDE"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1")
+  ],
+  targets: [
+    // OpenBLAS (cblas) and LAPACKE, found through pkg-config. Only LinearAlgebra imports it.
+    .systemLibrary(
+      name: "CLinearAlgebra",
+      pkgConfig: "openblas lapacke",
+      providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+    ),
+    .target(name: "LinearAlgebra", dependencies: ["CLinearAlgebra", numerics]),
+    .target(name: "DiffusionProcesses", dependencies: ["LinearAlgebra", numerics]),
+    .target(name: "ScoreNetworks", dependencies: ["LinearAlgebra", numerics]),
+    .target(
+      name: "ScoreSDE",
+      dependencies: ["LinearAlgebra", "DiffusionProcesses", "ScoreNetworks"]
+    ),
+
+    // Shared checkers for the test targets (approximate equality, statistics).
+    .target(name: "TestSupport", dependencies: ["LinearAlgebra", numerics], path: "Tests/TestSupport"),
+    .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "TestSupport"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

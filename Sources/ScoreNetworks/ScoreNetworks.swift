@@ -1,0 +1,1 @@
+// ScoreNetworks: layers with hand-written backprop, the MLP score network, optimizers, EMA.
