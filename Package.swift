@@ -27,6 +27,12 @@ let package = Package(
       dependencies: ["LinearAlgebra", "DiffusionProcesses", "ScoreNetworks"]
     ),
 
+    .executableTarget(
+      name: "score-sde-bench",
+      dependencies: ["LinearAlgebra", "CLinearAlgebra"],
+      path: "Benchmarks/score-sde-bench"
+    ),
+
     // Shared checkers for the test targets (approximate equality, statistics).
     .target(name: "TestSupport", dependencies: ["LinearAlgebra", numerics], path: "Tests/TestSupport"),
     .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "TestSupport"]),
