@@ -167,6 +167,7 @@ public struct JointFamilyDistribution<Family: ParameterizedFamily>: DataDistribu
   ///   - count: the number of samples.
   ///   - rng: the source of randomness.
   /// - Returns: a `count × (dimension + 1)` matrix.
+  @inlinable
   public func sample<S: BLASScalar, G: RandomNumberGenerator>(count: Int, using rng: inout G) -> Matrix<S> {
     let low = family.parameterRange.lowerBound
     let width = family.parameterRange.upperBound - low

@@ -125,6 +125,7 @@ public struct DoubleWell: KnownDensity {
   ///   - count: the number of samples.
   ///   - rng: the source of randomness.
   /// - Returns: a `count × 2` matrix.
+  @inlinable
   public func sample<S: BLASScalar, G: RandomNumberGenerator>(count: Int, using rng: inout G) -> Matrix<S> {
     var out = Matrix<S>(rows: count, columns: 2)
     let sqrtT = temperature.squareRoot()
@@ -136,7 +137,7 @@ public struct DoubleWell: KnownDensity {
   }
 
   /// One exact draw of x₁ ~ p₁ by rejection from the truncated normal envelope.
-  @usableFromInline
+  @inlinable
   func sampleFirstCoordinate<G: RandomNumberGenerator>(using rng: inout G) -> Double {
     let b = beta
     let proposalSD = (1 / (2 * b)).squareRoot()
@@ -190,6 +191,7 @@ public struct DoubleWellFamily: ParameterizedFamily {
   ///   - parameters: the temperature of each row.
   ///   - rng: the source of randomness.
   /// - Returns: a `parameters.count × 2` matrix.
+  @inlinable
   public func sample<S: BLASScalar, G: RandomNumberGenerator>(parameters: [Double], using rng: inout G)
     -> Matrix<S>
   {
@@ -229,6 +231,7 @@ public struct DoubleWellFamily: ParameterizedFamily {
 
 extension DoubleWell {
   /// A double well without its normaliser (NaN), for sampling only.
+  @usableFromInline
   init(unnormalizedBarrier barrier: Double, temperature: Double) {
     self.barrier = barrier
     self.temperature = temperature

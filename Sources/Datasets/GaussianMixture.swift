@@ -79,6 +79,7 @@ public struct GaussianMixture: KnownDensity {
   ///   - count: the number of samples.
   ///   - rng: the source of randomness.
   /// - Returns: a `count × dimension` matrix.
+  @inlinable
   public func sample<S: BLASScalar, G: RandomNumberGenerator>(count: Int, using rng: inout G) -> Matrix<S> {
     let d = dimension
     var cumulative = [Double]()

@@ -65,6 +65,7 @@ public struct NoisyRings: KnownDensity {
   ///   - count: the number of samples.
   ///   - rng: the source of randomness.
   /// - Returns: a `count × 2` matrix.
+  @inlinable
   public func sample<S: BLASScalar, G: RandomNumberGenerator>(count: Int, using rng: inout G) -> Matrix<S> {
     var cumulative = [Double]()
     var running = 0.0
@@ -153,6 +154,7 @@ public struct RingFamily: ParameterizedFamily {
   ///   - parameters: the radius of each row.
   ///   - rng: the source of randomness.
   /// - Returns: a `parameters.count × 2` matrix.
+  @inlinable
   public func sample<S: BLASScalar, G: RandomNumberGenerator>(parameters: [Double], using rng: inout G)
     -> Matrix<S>
   {
