@@ -25,6 +25,8 @@ import Testing
   @Test func emptyArrayLoads() throws {
     let m: Matrix<Float> = try NumPyFile.read(from: try fixture("f8_empty.npy"))
     #expect(m.rows == 0 && m.columns == 3)
+    let d: Matrix<Double> = try NumPyFile.read(from: try fixture("f8_empty.npy"))
+    #expect(d.rows == 0 && d.columns == 3)
   }
 
   @Test func headersAreParsed() throws {
