@@ -22,9 +22,10 @@ let package = Package(
     .target(name: "LinearAlgebra", dependencies: ["CLinearAlgebra", numerics]),
     .target(name: "DiffusionProcesses", dependencies: ["LinearAlgebra", numerics]),
     .target(name: "ScoreNetworks", dependencies: ["LinearAlgebra", numerics]),
+    .target(name: "Datasets", dependencies: ["LinearAlgebra", numerics]),
     .target(
       name: "ScoreSDE",
-      dependencies: ["LinearAlgebra", "DiffusionProcesses", "ScoreNetworks"]
+      dependencies: ["LinearAlgebra", "DiffusionProcesses", "ScoreNetworks", "Datasets"]
     ),
 
     .executableTarget(
@@ -36,6 +37,8 @@ let package = Package(
     // Shared checkers for the test targets (approximate equality, statistics).
     .target(name: "TestSupport", dependencies: ["LinearAlgebra", numerics], path: "Tests/TestSupport"),
     .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "TestSupport"]),
+    .testTarget(
+      name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"], resources: [.copy("Fixtures")]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 // The umbrella module: `import ScoreSDE` brings in every public module of the package.
+@_exported import Datasets
 @_exported import DiffusionProcesses
 @_exported import LinearAlgebra
 @_exported import ScoreNetworks

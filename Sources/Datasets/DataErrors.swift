@@ -1,0 +1,106 @@
+/// A file that could not be read, parsed or written: which file, where in it, and what was wrong.
+///
+/// Every reader in Datasets throws this one type, so a command-line tool can print
+/// `error.description` as is:
+///
+/// ```swift
+/// do {
+///   let x: Matrix<Double> = try CSVFile.read(from: url)
+/// } catch {
+///   print(error)   // data.csv line 7, column 3: 'abc' is not a number
+/// }
+/// ```
+public struct FileFormatError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// The kind of failure, for callers that branch on it.
+  public enum Kind: String, Sendable, Equatable {
+    /// The file could not be opened or read.
+    case unreadable
+    /// The file could not be written.
+    case unwritable
+    /// A `.npy` file does not start with `\x93NUMPY`.
+    case badMagic
+    /// A `.npy` format version other than 1.0, 2.0 or 3.0.
+    case unsupportedVersion
+    /// The `.npy` header dictionary could not be parsed.
+    case unparseableHeader
+    /// A `.npy` element type other than 4- or 8-byte IEEE floats.
+    case unsupportedDataType
+    /// An array of more than two dimensions, or another shape that has no matrix form.
+    case unsupportedShape
+    /// The shape's element count or byte count overflows, or exceeds what the file holds.
+    case sizeOverflow
+    /// The file ends before the data its header promises.
+    case truncated
+    /// The file has bytes after the data its header promises.
+    case trailingData
+    /// A CSV cell that is not a number.
+    case notANumber
+    /// A CSV row with a different number of cells from the first one.
+    case raggedRow
+    /// A CSV file with an unterminated quoted field or another syntax error.
+    case malformedRow
+  }
+
+  /// The file's name as given to the reader (its last path component for URLs).
+  public let file: String
+  /// What went wrong.
+  public let kind: Kind
+  /// The 1-based line in a text file, when the failure has one.
+  public let line: Int?
+  /// The 1-based column (cell) in a CSV line, when the failure has one.
+  public let column: Int?
+  /// A sentence saying what was wrong, without the location.
+  public let detail: String
+
+  /// An error in `file`, optionally at a 1-based `line` and `column`.
+  public init(file: String, kind: Kind, line: Int? = nil, column: Int? = nil, detail: String) {
+    self.file = file
+    self.kind = kind
+    self.line = line
+    self.column = column
+    self.detail = detail
+  }
+
+  /// `"<file>[ line L[, column C]]: <detail>"`.
+  public var description: String {
+    var location = file
+    if let line {
+      location += " line \(line)"
+      if let column { location += ", column \(column)" }
+    }
+    return "\(location): \(detail)"
+  }
+}
+
+/// A data set whose contents cannot be used: non-finite values, too few rows, an unknown name.
+///
+/// ```swift
+/// try checkFinite(x, source: "data.npy")   // throws DataError.nonFinite(...) on a NaN
+/// ```
+public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// Entry `(row, column)` (0-based) of the data from `source` is NaN or infinite;
+  /// `count` entries in all are.
+  case nonFinite(source: String, row: Int, column: Int, value: Double, count: Int)
+  /// The operation needs at least `needed` rows, the data from `source` has `actual`.
+  case tooFewRows(source: String, needed: Int, actual: Int)
+  /// The data from `source` has `actual` columns where `expected` were needed.
+  case wrongColumnCount(source: String, expected: Int, actual: Int)
+  /// No registered data set has this name; `known` lists those that do.
+  case unknownDataset(name: String, known: [String])
+
+  /// A sentence naming the source and the problem; rows and columns are counted from 1.
+  public var description: String {
+    switch self {
+    case .nonFinite(let source, let row, let column, let value, let count):
+      return "\(source): row \(row + 1), column \(column + 1) is \(value)"
+        + (count > 1 ? " (\(count) non-finite entries in all)" : "")
+        + "; remove or replace non-finite values before training"
+    case .tooFewRows(let source, let needed, let actual):
+      return "\(source): needs at least \(needed) rows, has \(actual)"
+    case .wrongColumnCount(let source, let expected, let actual):
+      return "\(source): has \(actual) columns, expected \(expected)"
+    case .unknownDataset(let name, let known):
+      return "No data set is called '\(name)'; known data sets: \(known.joined(separator: ", "))"
+    }
+  }
+}

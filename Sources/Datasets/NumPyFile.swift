@@ -1,0 +1,200 @@
+public import Foundation
+public import LinearAlgebra
+
+/// Reads and writes NumPy `.npy` files (format versions 1.0, 2.0 and 3.0) as matrices.
+///
+/// Supported element types are IEEE floats of 4 or 8 bytes in any byte order: `'<f4'`,
+/// `'<f8'`, `'>f4'`, `'>f8'` (swapped on reading), and `'='`/`'|'` (native order). A 2-D array
+/// becomes a matrix (C or Fortran order); a 1-D array of length n becomes an n × 1 column.
+/// Anything else — integer, object or structured dtypes, 0-D or 3-D arrays, a truncated file,
+/// a shape whose size overflows or exceeds the file — is a ``FileFormatError`` naming the file;
+/// nothing is allocated for a claimed size before the file is known to hold it.
+///
+/// Writing uses format 1.0, dtype `'<f4'` for `Float` and `'<f8'` for `Double`, C order and a
+/// header padded to 64 bytes as NumPy does, and replaces the file atomically. Reading back a
+/// written file gives the same bits.
+///
+/// ```swift
+/// try NumPyFile.write(samples, to: URL(fileURLWithPath: "samples.npy"))
+/// let x: Matrix<Double> = try NumPyFile.read(from: URL(fileURLWithPath: "samples.npy"))
+/// ```
+///
+/// In Python: `np.load("samples.npy")` and `np.save("data.npy", x.astype(np.float32))`.
+public enum NumPyFile {
+  /// Reads a `.npy` file into a matrix, converting its element type to `S`.
+  ///
+  /// - Parameters:
+  ///   - url: the file.
+  ///   - type: the precision of the result.
+  /// - Returns: the array as an `n × d` matrix (`n × 1` for a 1-D array).
+  /// - Throws: ``FileFormatError`` saying what is wrong with the file.
+  public static func read<S: BLASScalar>(from url: URL, as type: S.Type = S.self) throws(FileFormatError)
+    -> Matrix<S>
+  {
+    let name = url.relativePath
+    let data: Data
+    do {
+      data = try Data(contentsOf: url)
+    } catch {
+      throw FileFormatError(
+        file: name, kind: .unreadable, detail: "cannot be read: \(error.localizedDescription)")
+    }
+    return try decode([UInt8](data), file: name)
+  }
+
+  /// Decodes the bytes of a `.npy` file.
+  ///
+  /// - Parameters:
+  ///   - bytes: the whole file.
+  ///   - file: the file's name, for error messages.
+  /// - Returns: the array as a matrix.
+  /// - Throws: ``FileFormatError``.
+  public static func decode<S: BLASScalar>(_ bytes: [UInt8], file: String) throws(FileFormatError) -> Matrix<
+    S
+  > {
+    let header = try NumPyHeader(parsing: bytes, file: file)
+    let (itemSize, swapped) = try elementType(header.dataType, file: file)
+    let rows: Int
+    let columns: Int
+    switch header.shape.count {
+    case 1: (rows, columns) = (header.shape[0], 1)
+    case 2: (rows, columns) = (header.shape[0], header.shape[1])
+    default:
+      throw FileFormatError(
+        file: file, kind: .unsupportedShape,
+        detail:
+          "a \(header.shape.count)-D array of shape \(header.shape) cannot be read as a matrix (need 1-D or 2-D)"
+      )
+    }
+    let (count, countOverflow) = rows.multipliedReportingOverflow(by: columns)
+    let (byteCount, byteOverflow) = count.multipliedReportingOverflow(by: itemSize)
+    guard !countOverflow && !byteOverflow else {
+      throw FileFormatError(
+        file: file, kind: .sizeOverflow,
+        detail: "the shape \(header.shape) has more elements than can be addressed")
+    }
+    let available = bytes.count - header.dataOffset
+    guard byteCount <= available else {
+      throw FileFormatError(
+        file: file, kind: .truncated,
+        detail: "the shape \(header.shape) needs \(byteCount) bytes of data, the file has \(available)")
+    }
+    guard byteCount == available else {
+      throw FileFormatError(
+        file: file, kind: .trailingData,
+        detail: "\(available - byteCount) unexpected bytes follow the \(byteCount) bytes of data")
+    }
+    var m = Matrix<S>(
+      rows: header.fortranOrder ? columns : rows, columns: header.fortranOrder ? rows : columns)
+    bytes.withUnsafeBytes { raw in
+      let payload = UnsafeRawBufferPointer(rebasing: raw[header.dataOffset...])
+      m.withUnsafeMutableBufferPointer { e in
+        if itemSize == MemoryLayout<S>.size {
+          // Same width: copy the bits (exact, NaN payloads included), swapping bytes if needed.
+          let out = UnsafeMutableRawBufferPointer(e)
+          out.copyMemory(from: payload)
+          if swapped { reverseEachItem(out, itemSize: itemSize) }
+        } else if itemSize == 4 {
+          for k in 0..<count {
+            let bits = payload.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self)
+            e[k] = S(Float(bitPattern: swapped ? bits.byteSwapped : bits))
+          }
+        } else {
+          for k in 0..<count {
+            let bits = payload.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self)
+            e[k] = S(Double(bitPattern: swapped ? bits.byteSwapped : bits))
+          }
+        }
+      }
+    }
+    // Fortran order stores the transpose in C order.
+    return header.fortranOrder ? m.transposed() : m
+  }
+
+  /// The item size of a supported `descr` and whether its bytes must be swapped on this machine.
+  static func elementType(_ descr: String, file: String) throws(FileFormatError) -> (size: Int, swapped: Bool)
+  {
+    let hostIsLittle = 1.littleEndian == 1
+    var code = Substring(descr)
+    var littleEndian = hostIsLittle
+    switch code.first {
+    case "<":
+      littleEndian = true
+      code = code.dropFirst()
+    case ">":
+      littleEndian = false
+      code = code.dropFirst()
+    case "=", "|":
+      code = code.dropFirst()
+    default: break
+    }
+    let size: Int
+    switch code {
+    case "f4": size = 4
+    case "f8": size = 8
+    default:
+      throw FileFormatError(
+        file: file, kind: .unsupportedDataType,
+        detail: "dtype '\(descr)' is not supported (only 4- and 8-byte floats: '<f4', '<f8', '>f4', '>f8')")
+    }
+    return (size, littleEndian != hostIsLittle)
+  }
+
+  /// Reverses the bytes of each `itemSize`-byte item in place.
+  static func reverseEachItem(_ buffer: UnsafeMutableRawBufferPointer, itemSize: Int) {
+    var start = 0
+    while start + itemSize <= buffer.count {
+      var lo = start
+      var hi = start + itemSize - 1
+      while lo < hi {
+        buffer.swapAt(lo, hi)
+        lo += 1
+        hi -= 1
+      }
+      start += itemSize
+    }
+  }
+
+  /// The bytes of a `.npy` file (format 1.0, little-endian, C order) holding `matrix`.
+  ///
+  /// - Parameter matrix: the data; `Float` gives dtype `'<f4'`, `Double` `'<f8'`.
+  /// - Returns: the file's contents.
+  public static func encode<S: BLASScalar>(_ matrix: Matrix<S>) -> [UInt8] {
+    let itemSize = MemoryLayout<S>.size
+    precondition(itemSize == 4 || itemSize == 8, "NumPyFile writes 4- or 8-byte floats, not \(S.self)")
+    var dict =
+      "{'descr': '<f\(itemSize)', 'fortran_order': False, 'shape': (\(matrix.rows), \(matrix.columns)), }"
+    // Pad with spaces so that the data start at a multiple of 64 bytes, then end with a newline.
+    let unpadded = 10 + dict.utf8.count + 1
+    dict += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+    let headerLength = dict.utf8.count
+    var bytes: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0]
+    bytes.append(UInt8(headerLength & 0xFF))
+    bytes.append(UInt8(headerLength >> 8))
+    bytes.append(contentsOf: dict.utf8)
+    let start = bytes.count
+    bytes.append(contentsOf: repeatElement(0, count: matrix.count * itemSize))
+    bytes.withUnsafeMutableBytes { raw in
+      let out = UnsafeMutableRawBufferPointer(rebasing: raw[start...])
+      matrix.withUnsafeBufferPointer { e in out.copyMemory(from: UnsafeRawBufferPointer(e)) }
+      if 1.littleEndian != 1 { reverseEachItem(out, itemSize: itemSize) }
+    }
+    return bytes
+  }
+
+  /// Writes `matrix` to a `.npy` file, atomically (a temporary file renamed into place), so that
+  /// an interrupted write never leaves a half-written file.
+  ///
+  /// - Parameters:
+  ///   - matrix: the data (`Float` → `'<f4'`, `Double` → `'<f8'`).
+  ///   - url: the destination; an existing file is replaced.
+  /// - Throws: ``FileFormatError`` of kind `unwritable`.
+  public static func write<S: BLASScalar>(_ matrix: Matrix<S>, to url: URL) throws(FileFormatError) {
+    do {
+      try Data(encode(matrix)).write(to: url, options: .atomic)
+    } catch {
+      throw FileFormatError(
+        file: url.relativePath, kind: .unwritable, detail: "cannot be written: \(error.localizedDescription)")
+    }
+  }
+}
