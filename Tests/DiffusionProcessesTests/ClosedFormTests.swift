@@ -11,13 +11,13 @@ enum Process: String, CaseIterable, CustomStringConvertible {
 
   var breakpoints: [Double] { self == .cosine ? [cosineClipTime] : [] }
 
-  func run<R>(_ body: (any GaussianSDE<Double>) -> R) -> R {
+  func run<R>(_ body: (any GaussianSDE<Double>) throws -> R) rethrows -> R {
     switch self {
-    case .vp: return body(VPSDE<Double>())
-    case .cosine: return body(VPSDE<Double>(schedule: .cosine()))
-    case .subVP: return body(SubVPSDE<Double>())
-    case .ve: return body(VESDE<Double>())
-    case .ou: return body(OrnsteinUhlenbeckSDE<Double>(theta: 2, mean: 1, sigma: 0.8))
+    case .vp: return try body(VPSDE<Double>())
+    case .cosine: return try body(VPSDE<Double>(schedule: .cosine()))
+    case .subVP: return try body(SubVPSDE<Double>())
+    case .ve: return try body(VESDE<Double>())
+    case .ou: return try body(OrnsteinUhlenbeckSDE<Double>(theta: 2, mean: 1, sigma: 0.8))
     }
   }
 }
