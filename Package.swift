@@ -39,6 +39,7 @@ let package = Package(
     .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "TestSupport"]),
     .testTarget(
       name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "DiffusionProcessesTests", dependencies: ["DiffusionProcesses", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,144 @@
+public import LinearAlgebra
+
+extension GaussianSDE {
+  /// Perturbs a batch of data with the forward kernel, one time per row:
+  ///
+  ///     x_tᵢ = scale(tᵢ)·x₀ᵢ + shift(tᵢ) + std(tᵢ)·zᵢ,
+  ///
+  /// and writes `std(tᵢ)` into `standardDeviations[i]` (for the target `−zᵢ/std(tᵢ)` and the
+  /// loss weighting of denoising score matching, Song et al. 2021 eq. 7). This is the
+  /// allocation-free form a training step uses: the caller draws `noise` (for instance with
+  /// ``RowStreams``) into a preallocated matrix.
+  ///
+  /// ```swift
+  /// streams.fillNormal(&noise)
+  /// sde.perturb(x0, at: times, noise: noise, into: &xt, standardDeviations: &stds)
+  /// ```
+  ///
+  /// - Parameters:
+  ///   - x0: clean data, `n × d`.
+  ///   - times: `n` times in `[0, endTime]`, one per row.
+  ///   - noise: standard normal `z`, `n × d`.
+  ///   - xt: the perturbed batch, `n × d` (overwritten).
+  ///   - standardDeviations: `n` entries, overwritten with `std(tᵢ)`.
+  @inlinable
+  public func perturb(
+    _ x0: Matrix<Scalar>, at times: [Scalar], noise: Matrix<Scalar>, into xt: inout Matrix<Scalar>,
+    standardDeviations: inout [Scalar]
+  ) {
+    precondition(
+      standardDeviations.count == x0.rows,
+      "perturb: \(standardDeviations.count) standard deviations for \(x0.rows) rows")
+    standardDeviations.withUnsafeMutableBufferPointer { stds in
+      perturbRows(x0, at: times, noise: noise, into: &xt) { i, s in stds[i] = s }
+    }
+  }
+
+  /// ``perturb(_:at:noise:into:standardDeviations:)`` without the standard deviations.
+  @inlinable
+  public func perturb(
+    _ x0: Matrix<Scalar>, at times: [Scalar], noise: Matrix<Scalar>, into xt: inout Matrix<Scalar>
+  ) {
+    perturbRows(x0, at: times, noise: noise, into: &xt) { _, _ in }
+  }
+
+  /// Perturbs `x0` at per-row `times` with fresh noise drawn from `rng`, returning the perturbed
+  /// batch and the noise `z` (convenient; allocates).
+  ///
+  /// - Returns: `(perturbed, noise)` with `perturbed = scale(tᵢ)·x₀ᵢ + shift(tᵢ) + std(tᵢ)·noiseᵢ`.
+  @inlinable
+  public func perturb<G: RandomNumberGenerator>(
+    _ x0: Matrix<Scalar>, at times: [Scalar], using rng: inout G
+  ) -> (perturbed: Matrix<Scalar>, noise: Matrix<Scalar>) {
+    let noise = Matrix<Scalar>.randomNormal(rows: x0.rows, columns: x0.columns, using: &rng)
+    var xt = Matrix<Scalar>(rows: x0.rows, columns: x0.columns)
+    perturb(x0, at: times, noise: noise, into: &xt)
+    return (xt, noise)
+  }
+
+  /// Perturbs every row of `x0` at the same time `t` (convenient; allocates).
+  @inlinable
+  public func perturb<G: RandomNumberGenerator>(
+    _ x0: Matrix<Scalar>, at t: Scalar, using rng: inout G
+  ) -> (perturbed: Matrix<Scalar>, noise: Matrix<Scalar>) {
+    perturb(x0, at: [Scalar](repeating: t, count: x0.rows), using: &rng)
+  }
+
+  /// The score of the kernel at the perturbed point, `∇ log p_tᵢ(x_tᵢ | x₀ᵢ) = −zᵢ / std(tᵢ)`,
+  /// the regression target of denoising score matching, from the noise that made `x_t`.
+  ///
+  /// - Parameters:
+  ///   - noise: the `z` passed to ``perturb(_:at:noise:into:)``, `n × d`.
+  ///   - times: the `n` per-row times (all `> 0`).
+  ///   - out: `n × d`, overwritten with `−zᵢ/std(tᵢ)`.
+  @inlinable
+  public func conditionalScore(noise: Matrix<Scalar>, at times: [Scalar], into out: inout Matrix<Scalar>) {
+    precondition(
+      out.rows == noise.rows && out.columns == noise.columns,
+      "conditionalScore: noise \(noise.shapeDescription) but output \(out.shapeDescription)")
+    precondition(times.count == noise.rows, "conditionalScore: \(times.count) times for \(noise.rows) rows")
+    let d = noise.columns
+    noise.withUnsafeBufferPointer { z in
+      out.withUnsafeMutableBufferPointer { o in
+        for i in 0..<times.count {
+          let c = -1 / marginal(at: times[i]).standardDeviation
+          for j in (i * d)..<((i + 1) * d) { o[j] = c * z[j] }
+        }
+      }
+    }
+  }
+
+  /// The score of the kernel from the clean and the perturbed point,
+  /// `∇ log p_tᵢ(x_tᵢ | x₀ᵢ) = −(x_tᵢ − scale(tᵢ)·x₀ᵢ − shift(tᵢ)) / std(tᵢ)²`.
+  @inlinable
+  public func conditionalScore(
+    _ xt: Matrix<Scalar>, given x0: Matrix<Scalar>, at times: [Scalar], into out: inout Matrix<Scalar>
+  ) {
+    precondition(
+      xt.rows == x0.rows && xt.columns == x0.columns && out.rows == x0.rows && out.columns == x0.columns,
+      "conditionalScore: x_t \(xt.shapeDescription), x₀ \(x0.shapeDescription), output \(out.shapeDescription)"
+    )
+    precondition(times.count == x0.rows, "conditionalScore: \(times.count) times for \(x0.rows) rows")
+    let d = x0.columns
+    xt.withUnsafeBufferPointer { pt in
+      x0.withUnsafeBufferPointer { p0 in
+        out.withUnsafeMutableBufferPointer { o in
+          for i in 0..<times.count {
+            let (a, s) = marginal(at: times[i])
+            let b = marginalShift(at: times[i])
+            let c = -1 / (s * s)
+            for j in (i * d)..<((i + 1) * d) { o[j] = c * (pt[j] - a * p0[j] - b) }
+          }
+        }
+      }
+    }
+  }
+
+  /// The shared loop of the `perturb` forms; `report(i, std(tᵢ))` is called once per row.
+  @inlinable
+  func perturbRows(
+    _ x0: Matrix<Scalar>, at times: [Scalar], noise: Matrix<Scalar>, into xt: inout Matrix<Scalar>,
+    report: (Int, Scalar) -> Void
+  ) {
+    precondition(
+      noise.rows == x0.rows && noise.columns == x0.columns,
+      "perturb: data \(x0.shapeDescription) but noise \(noise.shapeDescription)")
+    precondition(
+      xt.rows == x0.rows && xt.columns == x0.columns,
+      "perturb: data \(x0.shapeDescription) but output \(xt.shapeDescription)")
+    precondition(times.count == x0.rows, "perturb: \(times.count) times for \(x0.rows) rows")
+    let d = x0.columns
+    x0.withUnsafeBufferPointer { p0 in
+      noise.withUnsafeBufferPointer { z in
+        xt.withUnsafeMutableBufferPointer { o in
+          for i in 0..<times.count {
+            let (a, s) = marginal(at: times[i])
+            let b = marginalShift(at: times[i])
+            for j in (i * d)..<((i + 1) * d) { o[j] = a * p0[j] + b + s * z[j] }
+            report(i, s)
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,151 @@
+public import LinearAlgebra
+
+/// The probability-flow ODE of a forward ``SDE`` (Song et al. 2021, eq. 13):
+///
+///     dx/dt = v(x, t) = f(x, t) − ½g(t)²·s(x, t),
+///
+/// whose trajectories carry `p_0` to `p_T` with the same marginals as the SDE, so integrating
+/// it from the prior at `T` back to `ε` samples the data deterministically, and the
+/// instantaneous change of variables `d log p_t(x(t))/dt = −∇ₓ·v` gives exact likelihoods
+/// (appendix D.2). `s` is the **score** given by `model`.
+///
+/// ```swift
+/// let flow = ProbabilityFlowODE(forward: VPSDE<Double>(), score: oracle)
+/// var workspace = flow.makeWorkspace(rows: n, columns: d)
+/// flow.velocity(x, at: t, into: &v, workspace: &workspace)     // no allocation
+/// ```
+public struct ProbabilityFlowODE<Forward: SDE, Model: ScoreModel>: Sendable
+where Forward.Scalar == Model.Scalar {
+  /// The precision.
+  public typealias Scalar = Forward.Scalar
+
+  /// The forward (noising) process.
+  public var forward: Forward
+  /// The score model `s(x, t) ≈ ∇ₓ log p_t(x)` (score parameterisation).
+  public var model: Model
+
+  /// Scratch memory: the model's workspace and a buffer for the forward drift, resized on first
+  /// use to the batch's shape.
+  public struct Workspace {
+    /// The model's own scratch memory.
+    public var model: Model.Workspace
+    /// The forward drift `f(x, t)`.
+    public var forwardDrift: Matrix<Scalar>
+
+    @usableFromInline
+    init(model: Model.Workspace, forwardDrift: Matrix<Scalar>) {
+      self.model = model
+      self.forwardDrift = forwardDrift
+    }
+  }
+
+  /// The probability flow of `forward` with the score `model`.
+  @inlinable
+  public init(forward: Forward, score model: Model) {
+    self.forward = forward
+    self.model = model
+  }
+
+  /// The forward process's end time `T`.
+  @inlinable
+  public var endTime: Scalar { forward.endTime }
+
+  /// Scratch memory for batches of `rows × columns`.
+  @inlinable
+  public func makeWorkspace(rows: Int, columns: Int) -> Workspace {
+    Workspace(model: model.makeWorkspace(rows: rows), forwardDrift: Matrix(rows: rows, columns: columns))
+  }
+
+  /// Writes `v(xᵢ, t) = f(xᵢ, t) − ½g(t)²·s(xᵢ, t)` into row `i` of `out` (the shape of `x`).
+  /// Allocates nothing once `workspace` has the batch's shape.
+  @inlinable
+  public func velocity(
+    _ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>, workspace: inout Workspace
+  ) {
+    precondition(
+      out.rows == x.rows && out.columns == x.columns,
+      "ProbabilityFlowODE.velocity: input \(x.shapeDescription) but output \(out.shapeDescription)")
+    if workspace.forwardDrift.rows != x.rows || workspace.forwardDrift.columns != x.columns {
+      workspace.forwardDrift.resize(rows: x.rows, columns: x.columns)
+    }
+    model.score(x, at: t, into: &out, workspace: &workspace.model)
+    forward.drift(x, at: t, into: &workspace.forwardDrift)
+    let g = forward.diffusion(at: t)
+    out.scaleAndAdd(-g * g / 2, workspace.forwardDrift)
+  }
+
+  /// The velocity as a new matrix (convenient; allocates).
+  @inlinable
+  public func velocity(_ x: Matrix<Scalar>, at t: Scalar) -> Matrix<Scalar> {
+    var workspace = makeWorkspace(rows: x.rows, columns: x.columns)
+    var out = Matrix<Scalar>(rows: x.rows, columns: x.columns)
+    velocity(x, at: t, into: &out, workspace: &workspace)
+    return out
+  }
+}
+
+extension ProbabilityFlowODE.Workspace: Sendable where Model.Workspace: Sendable {}
+
+extension ProbabilityFlowODE where Forward: GaussianSDE, Model: DivergenceScoreModel {
+  /// The velocity and its exact divergence, for likelihoods (Song et al. 2021, eq. 39):
+  /// with the affine drift `f = a(t)·x + b(t)` (``GaussianSDE/linearDrift(at:)``),
+  ///
+  ///     ∇ₓ·v(xᵢ, t) = d·a(t) − ½g(t)²·∇ₓ·s(xᵢ, t).
+  ///
+  /// - Parameters:
+  ///   - out: the velocity, the shape of `x`.
+  ///   - divergence: `x.rows` entries, overwritten with `∇ₓ·v(xᵢ, t)`.
+  @inlinable
+  public func velocityAndDivergence(
+    _ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>, divergence: inout [Scalar],
+    workspace: inout Workspace
+  ) {
+    precondition(
+      out.rows == x.rows && out.columns == x.columns,
+      "ProbabilityFlowODE.velocityAndDivergence: input \(x.shapeDescription) but output \(out.shapeDescription)"
+    )
+    model.scoreAndDivergence(x, at: t, into: &out, divergence: &divergence, workspace: &workspace.model)
+    let (a, b) = forward.linearDrift(at: t)
+    let g = forward.diffusion(at: t)
+    let c = -g * g / 2
+    out.combine(scaledBy: c, adding: x, scaledBy: a, offset: b)
+    let driftDivergence = Scalar(x.columns) * a
+    divergence.withUnsafeMutableBufferPointer { dv in
+      for i in dv.indices { dv[i] = driftDivergence + c * dv[i] }
+    }
+  }
+
+  /// The velocity and, per row, the vector-Jacobian product `vᵢᵀ ∂v(xᵢ, t)/∂x =
+  /// a(t)·vᵢ − ½g(t)²·vᵢᵀ ∂s/∂x` with the probe rows `vᵢ` (for Hutchinson's estimator
+  /// `∇ₓ·v ≈ εᵀ(∂v/∂x)ε`).
+  @inlinable
+  public func velocityAndVectorJacobianProduct(
+    _ x: Matrix<Scalar>, at t: Scalar, probe: Matrix<Scalar>, into out: inout Matrix<Scalar>,
+    vjp: inout Matrix<Scalar>, workspace: inout Workspace
+  ) {
+    precondition(
+      out.rows == x.rows && out.columns == x.columns && vjp.rows == x.rows && vjp.columns == x.columns
+        && probe.rows == x.rows && probe.columns == x.columns,
+      "ProbabilityFlowODE.velocityAndVectorJacobianProduct: input \(x.shapeDescription), probe "
+        + "\(probe.shapeDescription), output \(out.shapeDescription), vjp \(vjp.shapeDescription)")
+    model.scoreAndVectorJacobianProduct(
+      x, at: t, probe: probe, into: &out, vjp: &vjp, workspace: &workspace.model)
+    let (a, b) = forward.linearDrift(at: t)
+    let g = forward.diffusion(at: t)
+    let c = -g * g / 2
+    out.combine(scaledBy: c, adding: x, scaledBy: a, offset: b)
+    vjp.combine(scaledBy: c, adding: probe, scaledBy: a, offset: 0)
+  }
+}
+
+extension Matrix {
+  /// `self ← c·self + a·x + b` (shapes checked by the caller).
+  @inlinable
+  mutating func combine(scaledBy c: Scalar, adding x: Matrix, scaledBy a: Scalar, offset b: Scalar) {
+    x.withUnsafeBufferPointer { px in
+      withUnsafeMutableBufferPointer { o in
+        for i in o.indices { o[i] = c * o[i] + a * px[i] + b }
+      }
+    }
+  }
+}

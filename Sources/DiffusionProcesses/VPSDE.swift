@@ -1,0 +1,121 @@
+public import LinearAlgebra
+public import RealModule
+
+/// The variance-preserving SDE of Song et al. (2021, eq. 11), the continuous limit of DDPM
+/// (Ho et al. 2020):
+///
+///     dx = −½β(t)·x dt + √β(t) dW,
+///
+/// a time-inhomogeneous Ornstein–Uhlenbeck process. With `B(t) = ∫₀ᵗ β` the kernel is
+///
+///     scale(t) = e^{−B(t)/2},   std(t)² = 1 − e^{−B(t)},
+///
+/// so data of unit variance keeps unit variance and the prior is `N(0, I)`. `β` comes from a
+/// ``NoiseSchedule``: linear `β(t) = β_min + t(β_max − β_min)` (default, β ∈ [0.1, 20], where
+/// `B(1) = 10.05` and `scale(1) ≈ 0.0066`) or the clipped cosine schedule of Nichol & Dhariwal.
+///
+/// ```swift
+/// let vp = VPSDE<Float>()                              // linear, β ∈ [0.1, 20], T = 1
+/// let cosine = VPSDE<Float>(schedule: .cosine())      // s = 0.008, β clipped at 20
+/// let (scale, std) = vp.marginal(at: 0.5)
+/// ```
+public struct VPSDE<Scalar: BLASScalar>: GaussianSDE, Hashable {
+  /// The noise rate `β(t)` and its integral.
+  public let schedule: NoiseSchedule<Scalar>
+  /// The end time `T` (1 by default).
+  public let endTime: Scalar
+
+  /// A VP SDE with the linear schedule `β(t) = betaMin + t(betaMax − betaMin)`.
+  /// - Parameters:
+  ///   - betaMin: `β(0)`, 0.1 by default (Song et al. 2021).
+  ///   - betaMax: `β(1)`, 20 by default.
+  ///   - endTime: `T`, 1 by default.
+  @inlinable
+  public init(betaMin: Scalar = 0.1, betaMax: Scalar = 20, endTime: Scalar = 1) {
+    self.init(schedule: .linear(betaMin: betaMin, betaMax: betaMax), endTime: endTime)
+  }
+
+  /// A VP SDE with any ``NoiseSchedule``.
+  @inlinable
+  public init(schedule: NoiseSchedule<Scalar>, endTime: Scalar = 1) {
+    schedule.validate()
+    precondition(endTime > 0 && endTime.isFinite, "VPSDE needs a positive finite endTime, got \(endTime)")
+    self.schedule = schedule
+    self.endTime = endTime
+  }
+
+  /// The noise rate `β(t)`.
+  @inlinable
+  public func beta(at t: Scalar) -> Scalar { schedule.beta(at: t) }
+
+  /// `f(x, t) = −½β(t)·x`.
+  @inlinable
+  public func drift(_ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>) {
+    out.formAffine(x, scale: -beta(at: t) / 2, offset: 0, operation: "VPSDE.drift")
+  }
+
+  /// `g(t) = √β(t)`.
+  @inlinable
+  public func diffusion(at t: Scalar) -> Scalar { beta(at: t).squareRoot() }
+
+  /// Draws from the prior `N(0, I)`.
+  @inlinable
+  public func samplePrior<G: RandomNumberGenerator>(count: Int, dimension: Int, using rng: inout G)
+    -> Matrix<Scalar>
+  {
+    Matrix.randomNormal(rows: count, columns: dimension, using: &rng)
+  }
+
+  /// `log N(xᵢ; 0, I) = −d/2·log 2π − ‖xᵢ‖²/2`.
+  @inlinable
+  public func priorLogDensity(_ x: Matrix<Scalar>) -> [Scalar] {
+    x.isotropicGaussianLogDensity(mean: 0, variance: 1)
+  }
+
+  /// `scale = e^{−B/2}`, `std = √(1 − e^{−B})` (computed as `√(−expm1(−B))`).
+  @inlinable
+  public func marginal(at t: Scalar) -> (scale: Scalar, standardDeviation: Scalar) {
+    let b = schedule.integratedBeta(at: t)
+    return (Scalar.exp(-b / 2), (-Scalar.expMinusOne(-b)).squareRoot())
+  }
+
+  /// `(−½β(t), 0)`.
+  @inlinable
+  public func linearDrift(at t: Scalar) -> (coefficient: Scalar, offset: Scalar) {
+    (-beta(at: t) / 2, 0)
+  }
+
+  /// With `ΔB = ∫ₛᵗ β`: `scale = e^{−ΔB/2}`, shift 0, `std² = 1 − e^{−ΔB}` (DDPM's
+  /// `βᵢ = 1 − αᵢ`).
+  @inlinable
+  public func transition(from s: Scalar, to t: Scalar) -> (
+    scale: Scalar, shift: Scalar, standardDeviation: Scalar
+  ) {
+    precondition(s >= 0 && s <= t, "transition(from: \(s), to: \(t)) needs 0 ≤ s ≤ t")
+    let b = schedule.integratedBeta(from: s, to: t)
+    return (Scalar.exp(-b / 2), 0, (-Scalar.expMinusOne(-b)).squareRoot())
+  }
+
+  /// Closed form: `B = −log(1 − std²)`, then the schedule's inverse.
+  /// - Precondition: `0 ≤ standardDeviation < 1`.
+  @inlinable
+  public func time(atStandardDeviation standardDeviation: Scalar) -> Scalar {
+    precondition(
+      standardDeviation >= 0 && standardDeviation < 1,
+      "VPSDE.time(atStandardDeviation:) needs 0 ≤ std < 1, got \(standardDeviation)")
+    return schedule.time(atIntegratedBeta: -Scalar.log(onePlus: -standardDeviation * standardDeviation))
+  }
+
+  /// Closed form: `SNR = 1/(e^B − 1)`, so `B = log(1 + e^{−λ})` (a softplus), then the
+  /// schedule's inverse.
+  @inlinable
+  public func time(atLogSignalToNoiseRatio logSNR: Scalar) -> Scalar {
+    schedule.time(atIntegratedBeta: softplus(-logSNR))
+  }
+}
+
+/// `log(1 + eʸ)` without overflow.
+@inlinable
+func softplus<Scalar: BLASScalar>(_ y: Scalar) -> Scalar {
+  y > 0 ? y + Scalar.log(onePlus: Scalar.exp(-y)) : Scalar.log(onePlus: Scalar.exp(y))
+}
