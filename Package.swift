@@ -30,6 +30,7 @@ let package = Package(
     // Shared checkers for the test targets (approximate equality, statistics).
     .target(name: "TestSupport", dependencies: ["LinearAlgebra", numerics], path: "Tests/TestSupport"),
     .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "TestSupport"]),
+    .testTarget(name: "ScoreNetworksTests", dependencies: ["ScoreNetworks", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )
