@@ -1,0 +1,214 @@
+public import LinearAlgebra
+import RealModule
+
+/// A fully connected layer `y = σ(x Wᵀ + b)`, PyTorch's `nn.Linear` followed by an optional
+/// activation (tensorflow/swift-apis' `Dense`).
+///
+/// Rows of `x` are samples. The weight is stored as PyTorch stores it, `out × in` (row `o` holds
+/// the weights into output `o`), so a safetensors file written here loads into `nn.Linear`
+/// unchanged; the product uses BLAS with `Wᵀ` (no copy). The forward pass is one `gemm` and one
+/// fused pass that adds the bias, applies σ and stores σ′; the pullback is two `gemm`s and one
+/// fused pass:
+///
+///     δz = δy ⊙ σ′(z),   ∂L/∂W = δzᵀ x,   ∂L/∂b = Σ_rows δz,   ∂L/∂x = δz W.
+///
+/// ```swift
+/// var rng = Xoshiro256(seed: 1)
+/// let layer = Dense<Float>(inputDimension: 34, outputDimension: 128, activation: .silu, using: &rng)
+/// let y = layer(x)        // x: n × 34, y: n × 128
+/// ```
+public struct Dense<Scalar: BLASScalar>: Layer, ParameterGroup {
+  /// W, `outputDimension × inputDimension` (PyTorch layout).
+  public var weight: Matrix<Scalar>
+  /// b, `1 × outputDimension` (PyTorch shape `[out]`).
+  public var bias: Matrix<Scalar>
+  /// σ, applied after the affine map.
+  public var activation: Activation
+
+  /// A layer with the given weight (`out × in`) and bias (`1 × out`).
+  public init(weight: Matrix<Scalar>, bias: Matrix<Scalar>, activation: Activation = .identity) {
+    precondition(
+      bias.rows == 1 && bias.columns == weight.rows,
+      "Dense: bias \(bias.shapeDescription) for weight \(weight.shapeDescription); need 1×\(weight.rows)")
+    self.weight = weight
+    self.bias = bias
+    self.activation = activation
+  }
+
+  /// A layer initialised as PyTorch's `nn.Linear`: every weight and bias independent
+  /// `U(−1/√in, 1/√in)` (Kaiming-uniform with `a = √5`, which reduces to this bound), weights
+  /// drawn first in row-major order, then biases.
+  ///
+  /// - Parameters:
+  ///   - inputDimension: `in`, the fan-in.
+  ///   - outputDimension: `out`.
+  ///   - activation: σ (identity by default).
+  ///   - rng: the generator; the same seed gives the same layer.
+  public init<G: RandomNumberGenerator>(
+    inputDimension: Int, outputDimension: Int, activation: Activation = .identity, using rng: inout G
+  ) {
+    precondition(
+      inputDimension > 0 && outputDimension > 0,
+      "Dense: dimensions must be positive, got \(inputDimension) → \(outputDimension)")
+    let bound = 1 / Scalar(inputDimension).squareRoot()
+    self.weight = .randomUniform(
+      rows: outputDimension, columns: inputDimension, lower: -bound, upper: bound, using: &rng)
+    self.bias = .randomUniform(rows: 1, columns: outputDimension, lower: -bound, upper: bound, using: &rng)
+    self.activation = activation
+  }
+
+  /// `in`.
+  @inlinable public var inputDimension: Int { weight.columns }
+  /// `out`.
+  @inlinable public var outputDimension: Int { weight.rows }
+
+  /// The derivative σ′(z) of the last forward pass (empty for the identity).
+  public struct Cache: Sendable {
+    /// σ′(x Wᵀ + b), `rows × out`.
+    public var derivative: Matrix<Scalar>
+    @inlinable init(derivative: Matrix<Scalar>) { self.derivative = derivative }
+  }
+
+  /// A cache for `rows` rows.
+  public func makeCache(rows: Int) -> Cache {
+    Cache(derivative: Matrix(rows: activation == .identity ? 0 : rows, columns: outputDimension))
+  }
+
+  /// A zero gradient (a layer of the same shape with zero weight and bias).
+  public func makeGradient() -> Dense {
+    Dense(
+      weight: Matrix(rows: weight.rows, columns: weight.columns),
+      bias: Matrix(rows: 1, columns: bias.columns),
+      activation: activation)
+  }
+
+  /// `output ← σ(input Wᵀ + b)`, keeping σ′ in `cache`.
+  @inlinable
+  public func forward(_ input: Matrix<Scalar>, into output: inout Matrix<Scalar>, cache: inout Cache) {
+    if activation != .identity && cache.derivative.rows != input.rows {
+      cache.derivative.resize(rows: input.rows, columns: outputDimension)
+    }
+    forward(input, into: &output, derivative: &cache.derivative, residual: nil)
+  }
+
+  /// `output ← σ(input Wᵀ + b) (+ residual)`, `derivative ← σ′(input Wᵀ + b)` (unused for the
+  /// identity).
+  @inlinable
+  func forward(
+    _ input: Matrix<Scalar>, into output: inout Matrix<Scalar>, derivative: inout Matrix<Scalar>,
+    residual: Matrix<Scalar>?
+  ) {
+    precondition(
+      input.columns == inputDimension,
+      "Dense: input \(input.shapeDescription) for a layer of input dimension \(inputDimension)")
+    precondition(
+      output.rows == input.rows && output.columns == outputDimension,
+      "Dense: output \(output.shapeDescription) for input \(input.shapeDescription); "
+        + "need \(input.rows)×\(outputDimension)")
+    output.formProduct(input, weight, transposingB: true)
+    let (rows, columns, activation) = (input.rows, outputDimension, activation)
+    if activation != .identity {
+      precondition(
+        derivative.rows == rows && derivative.columns == columns,
+        "Dense: derivative cache \(derivative.shapeDescription), need \(rows)×\(columns)")
+    }
+    if let residual {
+      precondition(
+        residual.rows == rows && residual.columns == columns,
+        "Dense: residual \(residual.shapeDescription), need \(rows)×\(columns)")
+    }
+    output.withUnsafeMutableBufferPointer { out in
+      bias.withUnsafeBufferPointer { b in
+        derivative.withUnsafeMutableBufferPointer { d in
+          withOptionalPointer(residual) { r in
+            applyBiasAndActivation(
+              out.baseAddress!, derivative: activation == .identity ? nil : d.baseAddress,
+              bias: b.baseAddress!,
+              residual: r, rows: rows, columns: columns, activation: activation)
+          }
+        }
+      }
+    }
+  }
+
+  /// `δz = δy ⊙ σ′` (in `outputGradient`), `∂L/∂W = δzᵀ x`, `∂L/∂b = Σ δz`, `∂L/∂x = δz W`.
+  @inlinable
+  public func backward(
+    _ outputGradient: inout Matrix<Scalar>, input: Matrix<Scalar>, cache: inout Cache,
+    inputGradient: inout Matrix<Scalar>, parameterGradient: inout Dense, accumulate: Bool
+  ) {
+    precondition(
+      outputGradient.rows == input.rows && outputGradient.columns == outputDimension,
+      "Dense.backward: output gradient \(outputGradient.shapeDescription) for input \(input.shapeDescription)"
+    )
+    parameterGradient.accumulateGradient(
+      of: self, &outputGradient, input: input, derivative: cache.derivative, accumulate: accumulate)
+    inputGradient.formProduct(outputGradient, weight)
+  }
+
+  /// `δz = δy ⊙ σ′` in place, then `self.weight (+)= δzᵀ x`, `self.bias (+)= Σ δz` (self is the
+  /// gradient of `layer`).
+  @inlinable
+  mutating func accumulateGradient(
+    of layer: Dense, _ outputGradient: inout Matrix<Scalar>, input: Matrix<Scalar>,
+    derivative: Matrix<Scalar>, accumulate: Bool
+  ) {
+    let (rows, columns) = (outputGradient.rows, outputGradient.columns)
+    if !accumulate { bias.fill(with: 0) }
+    bias.withUnsafeMutableBufferPointer { db in
+      outputGradient.withUnsafeMutableBufferPointer { g in
+        if layer.activation == .identity {
+          accumulateColumnSums(g.baseAddress!, rows: rows, columns: columns, into: db.baseAddress!)
+        } else {
+          precondition(
+            derivative.rows == rows && derivative.columns == columns,
+            "Dense.backward: cache \(derivative.shapeDescription) for gradient \(rows)×\(columns)")
+          derivative.withUnsafeBufferPointer { d in
+            multiplyByDerivative(
+              g.baseAddress!, derivative: d.baseAddress!, into: g.baseAddress!, rows: rows, probes: 1,
+              columns: columns, biasGradient: db.baseAddress!)
+          }
+        }
+      }
+    }
+    weight.formProduct(outputGradient, input, transposingA: true, beta: accumulate ? 1 : 0)
+  }
+
+  /// 2: the weight and the bias.
+  @inlinable public var tensorCount: Int { 2 }
+
+  /// The weight (0) or the bias (1).
+  @inlinable
+  public func tensor(at index: Int) -> Matrix<Scalar> {
+    precondition(index == 0 || index == 1, "Dense has tensors 0 (weight) and 1 (bias), not \(index)")
+    return index == 0 ? weight : bias
+  }
+
+  /// The weight (0) or the bias (1), in place.
+  @inlinable
+  public mutating func withMutableTensor<R>(
+    at index: Int, _ body: (inout Matrix<Scalar>) throws -> R
+  ) rethrows -> R {
+    precondition(index == 0 || index == 1, "Dense has tensors 0 (weight) and 1 (bias), not \(index)")
+    return index == 0 ? try body(&weight) : try body(&bias)
+  }
+
+  /// `"weight"` or `"bias"`.
+  public func tensorName(at index: Int) -> String { index == 0 ? "weight" : "bias" }
+
+  /// `[out, in]` or `[out]`.
+  public func tensorShape(at index: Int) -> [Int] {
+    index == 0 ? [weight.rows, weight.columns] : [bias.columns]
+  }
+}
+
+/// Calls `body` with the base address of `matrix`, or with `nil` when there is none.
+@inlinable
+func withOptionalPointer<S: BLASScalar, R>(
+  _ matrix: Matrix<S>?, _ body: (UnsafePointer<S>?) throws -> R
+) rethrows -> R {
+  if let matrix {
+    return try matrix.withUnsafeBufferPointer { try body($0.baseAddress) }
+  }
+  return try body(nil)
+}

@@ -1,0 +1,151 @@
+public import Foundation
+import LinearAlgebra
+
+extension MLP {
+  /// The metadata key under which the configuration is stored, as JSON.
+  public static var configurationMetadataKey: String { "score_sde.mlp.configuration" }
+
+  /// Every tensor that defines the network: the trainable ones (``MLPParameters``) and the
+  /// fixed Fourier frequencies as `embedding.frequencies`, shape `[m]` (absent for the
+  /// sinusoidal embedding, which has nothing random).
+  public func namedTensors() -> NamedTensors<Scalar> {
+    var tensors = parameters.namedTensors()
+    if case .gaussianFourier(let e) = embedding {
+      tensors.append(name: "embedding.frequencies", shape: [e.frequencies.columns], values: e.frequencies)
+    }
+    return tensors
+  }
+
+  /// The metadata written with the tensors: `"format": "pt"` and the configuration as JSON
+  /// under ``configurationMetadataKey``.
+  public var metadata: [String: String] {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    // Encoding a struct of integers, booleans and enums cannot fail.
+    let json = String(decoding: try! encoder.encode(configuration), as: UTF8.self)
+    return ["format": "pt", Self.configurationMetadataKey: json]
+  }
+
+  /// Writes the network to a safetensors file, atomically, in the precision `Scalar` (`F32` or
+  /// `F64`). Names and shapes are PyTorch's (see ``MLPParameters``); the metadata holds the
+  /// configuration, so ``load(from:)`` can rebuild the network from the file alone.
+  ///
+  /// ```swift
+  /// try model.save(to: URL(fileURLWithPath: "score.safetensors"))
+  /// let again = try MLP<Float>.load(from: URL(fileURLWithPath: "score.safetensors"))
+  /// ```
+  /// - Parameter extraMetadata: more string entries for the header (for example a training step).
+  /// - Throws: ``SafeTensorsError/unwritable(path:reason:)``.
+  public func save(to url: URL, extraMetadata: [String: String] = [:]) throws(SafeTensorsError) {
+    try SafeTensors.write(
+      namedTensors(), metadata: metadata.merging(extraMetadata) { own, _ in own }, to: url)
+  }
+
+  /// The network stored in a safetensors file written by ``save(to:extraMetadata:)``: the
+  /// configuration from the metadata, then every tensor (converted to `Scalar` if the file has
+  /// the other precision).
+  /// - Throws: any ``SafeTensorsError``: a malformed file, metadata without a valid
+  ///   configuration, a missing, extra or misshapen tensor.
+  public static func load(from url: URL) throws(SafeTensorsError) -> MLP {
+    let (tensors, metadata) = try SafeTensors.read(from: url, as: Scalar.self)
+    let key = configurationMetadataKey
+    guard let json = metadata[key] else {
+      throw .invalidMetadata(key: key, reason: "absent: the file does not say which MLP it holds")
+    }
+    let configuration: MLPConfiguration
+    do {
+      configuration = try JSONDecoder().decode(MLPConfiguration.self, from: Data(json.utf8))
+    } catch {
+      throw .invalidMetadata(key: key, reason: "not a valid configuration: \(error)")
+    }
+    guard configurationIsValid(configuration) else {
+      throw .invalidMetadata(key: key, reason: "invalid configuration \(json)")
+    }
+    // Check names and shapes before building anything, so that a lying configuration cannot
+    // make us allocate more than the file holds.
+    let expected = tensorShapes(for: configuration)
+    for name in tensors.names where !expected.contains(where: { $0.name == name }) {
+      throw .unexpectedTensor(name: name)
+    }
+    for (name, shape) in expected {
+      guard let t = tensors[name] else { throw .missingTensor(name: name) }
+      guard t.shape == shape else { throw .shapeMismatch(name: name, expected: shape, found: t.shape) }
+    }
+    var rng = Xoshiro256(seed: 0)
+    var model = MLP(configuration: configuration, using: &rng)
+    try model.load(from: tensors)
+    return model
+  }
+
+  /// Overwrites the network's tensors with those of a safetensors file for the same
+  /// architecture.
+  /// - Throws: ``SafeTensorsError/shapeMismatch(name:expected:found:)`` naming the first tensor
+  ///   whose shape differs, ``SafeTensorsError/missingTensor(name:)``,
+  ///   ``SafeTensorsError/unexpectedTensor(name:)``, ``SafeTensorsError/invalidMetadata(key:reason:)``
+  ///   when the file's configuration differs from this network's in what shapes do not show
+  ///   (such as the activation), or a format error. The network is unchanged when it throws.
+  public mutating func loadParameters(from url: URL) throws(SafeTensorsError) {
+    let (tensors, metadata) = try SafeTensors.read(from: url, as: Scalar.self)
+    var copy = self
+    try copy.load(from: tensors)
+    let key = Self.configurationMetadataKey
+    if let json = metadata[key] {
+      let stored = try? JSONDecoder().decode(MLPConfiguration.self, from: Data(json.utf8))
+      guard stored == configuration else {
+        throw .invalidMetadata(
+          key: key, reason: "the file is for configuration \(json), not \(self.metadata[key]!)")
+      }
+    }
+    self = copy
+  }
+
+  /// Overwrites the network's tensors with the tensors of the same names in `tensors`.
+  /// - Throws: as ``loadParameters(from:)`` (the network is unchanged when it throws).
+  public mutating func load(from tensors: NamedTensors<Scalar>) throws(SafeTensorsError) {
+    let own = namedTensors()
+    for name in tensors.names where own[name] == nil { throw .unexpectedTensor(name: name) }
+    var updated = parameters
+    try updated.load(from: tensors)
+    if case .gaussianFourier(let e) = embedding {
+      let name = "embedding.frequencies"
+      guard let w = tensors[name] else { throw .missingTensor(name: name) }
+      guard w.shape == [e.frequencies.columns] else {
+        throw .shapeMismatch(name: name, expected: [e.frequencies.columns], found: w.shape)
+      }
+      embedding = .gaussianFourier(GaussianFourierEmbedding(frequencies: w.values.elements))
+    }
+    parameters = updated
+  }
+
+  /// Whether `configuration` passes ``MLPConfiguration``'s checks (without trapping), with
+  /// every size at most 2²⁰ (so that no size arithmetic can overflow).
+  static func configurationIsValid(_ c: MLPConfiguration) -> Bool {
+    let limit = 1 << 20
+    guard c.inputDimension > 0, c.inputDimension <= limit, c.conditionDimension >= 0,
+      c.conditionDimension <= limit, c.width > 0, c.width <= limit, c.depth >= 1, c.depth <= limit
+    else { return false }
+    switch c.timeEmbedding {
+    case .gaussianFourier(let m, let scale): return m > 0 && m <= limit && scale > 0
+    case .sinusoidal(let d, let period, _): return d >= 4 && d <= limit && d % 2 == 0 && period > 1
+    }
+  }
+
+  /// The names and PyTorch shapes of ``namedTensors()`` for a configuration, in order.
+  static func tensorShapes(for c: MLPConfiguration) -> [(name: String, shape: [Int])] {
+    var result: [(name: String, shape: [Int])] = []
+    var fanIn = c.networkInputDimension
+    for l in 0..<c.depth {
+      result.append(("layers.\(l).weight", [c.width, fanIn]))
+      result.append(("layers.\(l).bias", [c.width]))
+      if c.layerNorm {
+        result.append(("layers.\(l).norm.weight", [c.width]))
+        result.append(("layers.\(l).norm.bias", [c.width]))
+      }
+      fanIn = c.width
+    }
+    result.append(("layers.\(c.depth).weight", [c.inputDimension, c.width]))
+    result.append(("layers.\(c.depth).bias", [c.inputDimension]))
+    if case .gaussianFourier(let m, _) = c.timeEmbedding { result.append(("embedding.frequencies", [m])) }
+    return result
+  }
+}

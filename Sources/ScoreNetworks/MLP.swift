@@ -1,0 +1,203 @@
+public import LinearAlgebra
+import RealModule
+
+/// The standard score network: a multilayer perceptron on `[x ‖ γ(t) ‖ c]` with hand-written
+/// backpropagation and input-Jacobian products (see ``MLPConfiguration`` for the architecture).
+///
+/// With the default configuration this is exactly the reference `Net` of
+/// `shared/bench/torch_ref.py` (x ‖ sin ‖ cos of 16 Fourier features at scale 16 → L × (Linear
+/// H + SiLU) → Linear d), the network of the W1–W3 benchmarks. The network knows nothing of SDEs:
+/// whether its output is a score, a noise prediction ε or a velocity is the caller's convention.
+///
+/// A training step allocates nothing once its buffers exist:
+///
+/// ```swift
+/// var rng = Xoshiro256(seed: 0)
+/// var model = MLP<Float>(configuration: .init(inputDimension: 2), using: &rng)
+/// var workspace = model.makeWorkspace(rows: 512)
+/// var gradients = model.makeGradients()
+/// var out = Matrix<Float>(rows: 512, columns: 2)
+/// var adam = Adam<Float>(learningRate: 1e-3)
+/// model.forward(x, times: .perRow(t), into: &out, workspace: &workspace)
+/// // … out − target → ∂L/∂out in `outGradient` …
+/// model.backward(outputGradient: outGradient, workspace: &workspace, into: &gradients)
+/// adam.update(&model.parameters, along: gradients)
+/// ```
+public struct MLP<Scalar: BLASScalar>: Sendable {
+  /// The architecture.
+  public let configuration: MLPConfiguration
+  /// The trainable tensors (what optimizers update and the EMA averages).
+  public var parameters: MLPParameters<Scalar>
+  /// γ, the time embedding (its Fourier frequencies are fixed, not trained).
+  public var embedding: TimeEmbedding<Scalar>
+
+  /// A network with PyTorch's default initialisation, reproducible from the generator's seed.
+  ///
+  /// Draws, in order: the Fourier frequencies `W_k ~ N(0, scale²)` (if any), then for each
+  /// linear layer from the first to the output layer its weight (row-major) and its bias, all
+  /// `U(−1/√fan_in, 1/√fan_in)` as `nn.Linear`'s default. Layer-normalisation weights start at
+  /// 1 and biases at 0.
+  public init<G: RandomNumberGenerator>(configuration: MLPConfiguration, using rng: inout G) {
+    configuration.validate()
+    self.configuration = configuration
+    self.embedding = TimeEmbedding(configuration.timeEmbedding, using: &rng)
+    let (h, l) = (configuration.width, configuration.depth)
+    let hiddenActivation: Activation = configuration.layerNorm ? .identity : configuration.activation
+    var layers: [Dense<Scalar>] = []
+    var fanIn = configuration.networkInputDimension
+    for _ in 0..<l {
+      layers.append(
+        Dense(inputDimension: fanIn, outputDimension: h, activation: hiddenActivation, using: &rng))
+      fanIn = h
+    }
+    layers.append(Dense(inputDimension: h, outputDimension: configuration.inputDimension, using: &rng))
+    let norms = configuration.layerNorm ? (0..<l).map { _ in LayerNorm<Scalar>(dimension: h) } : []
+    self.parameters = MLPParameters(layers: layers, norms: norms)
+  }
+
+  /// The number of trainable scalars (PyTorch's `sum(p.numel() for p in net.parameters())`;
+  /// the fixed Fourier frequencies are not counted).
+  public var parameterCount: Int { parameters.scalarCount }
+
+  /// Activation and pullback buffers for batches of `rows` rows.
+  public func makeWorkspace(rows: Int) -> MLPWorkspace<Scalar> {
+    MLPWorkspace(configuration: configuration, rows: rows)
+  }
+
+  /// A zero gradient, for ``backward(outputGradient:workspace:into:accumulate:)``.
+  public func makeGradients() -> MLPGradients<Scalar> { parameters.zeros() }
+
+  /// The network applied to each row: `out[i] = f(x[i], tᵢ, c[i])`, keeping the activations in
+  /// `workspace` for a following ``backward(outputGradient:workspace:into:accumulate:)``.
+  ///
+  /// One `gemm` per layer plus one fused pass (bias, normalisation, activation and its
+  /// derivative, skip connection); no allocation once `workspace` has seen this many rows.
+  ///
+  /// - Parameters:
+  ///   - x: `n × d` points.
+  ///   - times: one time per row, or one for all.
+  ///   - condition: `n × c` conditions; required when `conditionDimension > 0`, else `nil`.
+  ///   - out: receives the `n × d` output.
+  ///   - workspace: from ``makeWorkspace(rows:)``.
+  @inlinable
+  public func forward(
+    _ x: Matrix<Scalar>, times: Times<Scalar>, condition: Matrix<Scalar>? = nil,
+    into out: inout Matrix<Scalar>,
+    workspace: inout MLPWorkspace<Scalar>
+  ) {
+    let c = configuration
+    let n = x.rows
+    precondition(
+      x.columns == c.inputDimension,
+      "MLP.forward: x is \(x.shapeDescription), the network takes \(c.inputDimension) columns")
+    precondition(
+      out.rows == n && out.columns == c.inputDimension,
+      "MLP.forward: output \(out.shapeDescription) for x \(x.shapeDescription)")
+    workspace.prepare(rows: n)
+    fillInput(x, times: times, condition: condition, into: &workspace.input)
+    let residual = c.residual
+    let activation = c.activation
+    for l in 0..<c.depth {
+      let layer = parameters.layers[l]
+      let source = l == 0 ? workspace.input : workspace.hidden[l - 1]
+      workspace.hidden[l].formProduct(source, layer.weight, transposingB: true)
+      let skip = residual && l > 0
+      let columns = c.width
+      workspace.hidden[l].withUnsafeMutableBufferPointer { v in
+        workspace.derivatives[l].withUnsafeMutableBufferPointer { d in
+          layer.bias.withUnsafeBufferPointer { b in
+            withOptionalPointer(skip ? source : nil) { r in
+              if c.layerNorm {
+                let norm = parameters.norms[l]
+                workspace.normalized[l].withUnsafeMutableBufferPointer { xh in
+                  workspace.inverseStandardDeviations[l].withUnsafeMutableBufferPointer { rho in
+                    norm.weight.withUnsafeBufferPointer { g in
+                      norm.bias.withUnsafeBufferPointer { beta in
+                        applyLayerNormAndActivation(
+                          v.baseAddress!, derivative: d.baseAddress!, normalized: xh.baseAddress!,
+                          inverseStd: rho.baseAddress!, bias: b.baseAddress!, scale: g.baseAddress!,
+                          offset: beta.baseAddress!, epsilon: norm.epsilon, residual: r, rows: n,
+                          columns: columns,
+                          activation: activation)
+                      }
+                    }
+                  }
+                }
+              } else {
+                applyBiasAndActivation(
+                  v.baseAddress!, derivative: d.baseAddress!, bias: b.baseAddress!, residual: r, rows: n,
+                  columns: columns, activation: activation)
+              }
+            }
+          }
+        }
+      }
+    }
+    let output = parameters.layers[c.depth]
+    out.formProduct(workspace.hidden[c.depth - 1], output.weight, transposingB: true)
+    out.addToEachRow(output.bias.elements)
+    workspace.hasForwardPass = true
+  }
+
+  /// The network applied to each row, as a new matrix (allocates; for inference and tests).
+  public func callAsFunction(
+    _ x: Matrix<Scalar>, times: Times<Scalar>, condition: Matrix<Scalar>? = nil
+  ) -> Matrix<Scalar> {
+    var workspace = makeWorkspace(rows: x.rows)
+    var out = Matrix<Scalar>(rows: x.rows, columns: configuration.inputDimension)
+    forward(x, times: times, condition: condition, into: &out, workspace: &workspace)
+    return out
+  }
+
+  /// Writes `[x ‖ γ(t) ‖ c]` into `input`, row by row.
+  @inlinable
+  func fillInput(
+    _ x: Matrix<Scalar>, times: Times<Scalar>, condition: Matrix<Scalar>?, into input: inout Matrix<Scalar>
+  ) {
+    let cfg = configuration
+    let n = x.rows
+    let (d, e, k) = (cfg.inputDimension, embedding.dimension, cfg.conditionDimension)
+    let width = d + e + k
+    if k > 0 {
+      guard let condition else {
+        preconditionFailure("MLP.forward: the network takes a \(k)-column condition, none was given")
+      }
+      precondition(
+        condition.rows == n && condition.columns == k,
+        "MLP.forward: condition \(condition.shapeDescription) for x \(x.shapeDescription); need \(n)×\(k)")
+    } else {
+      precondition(condition == nil, "MLP.forward: the network takes no condition, one was given")
+    }
+    if case .perRow(let t) = times {
+      precondition(t.count == n, "MLP.forward: \(t.count) times for \(n) rows")
+    }
+    input.withUnsafeMutableBufferPointer { h in
+      let h = h.baseAddress!
+      x.withUnsafeBufferPointer { px in
+        for i in 0..<n {
+          for j in 0..<d { h[i * width + j] = px[i * d + j] }
+        }
+      }
+      switch times {
+      case .shared(let t):
+        if n > 0 {
+          embedding.writeFeatures(at: t, into: h + d)
+          for i in 1..<max(n, 1) {
+            for j in 0..<e { h[i * width + d + j] = h[d + j] }
+          }
+        }
+      case .perRow(let t):
+        t.withUnsafeBufferPointer { t in
+          for i in 0..<n { embedding.writeFeatures(at: t[i], into: h + i * width + d) }
+        }
+      }
+      if let condition {
+        condition.withUnsafeBufferPointer { pc in
+          for i in 0..<n {
+            for j in 0..<k { h[i * width + d + e + j] = pc[i * k + j] }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,1 +1,0 @@
-// ScoreNetworks: layers with hand-written backprop, the MLP score network, optimizers, EMA.
