@@ -25,23 +25,51 @@ func applyBiasAndActivation<S: BLASScalar>(
         for j in 0..<columns { d[j] = 1 }
       }
     }
-  case .relu:
-    fusedRows(values, derivative!, bias, residual, rows, columns, Activation.reluPair)
-  case .tanh:
-    fusedRows(values, derivative!, bias, residual, rows, columns, Activation.tanhPair)
-  case .silu:
-    fusedRows(values, derivative!, bias, residual, rows, columns, Activation.siluPair)
-  case .gelu:
-    fusedRows(values, derivative!, bias, residual, rows, columns, Activation.geluPair)
-  case .softplus:
-    fusedRows(values, derivative!, bias, residual, rows, columns, Activation.softplusPair)
+  case .relu: fusedRows(values, derivative!, bias, residual, rows, columns, ReLUPair.self)
+  case .tanh: fusedRows(values, derivative!, bias, residual, rows, columns, TanhPair.self)
+  case .silu: fusedRows(values, derivative!, bias, residual, rows, columns, SiLUPair.self)
+  case .gelu: fusedRows(values, derivative!, bias, residual, rows, columns, GELUPair.self)
+  case .softplus: fusedRows(values, derivative!, bias, residual, rows, columns, SoftplusPair.self)
+  }
+}
+
+/// An activation's value and derivative as a static function, so that a loop generic over it is
+/// specialised and inlined (a closure argument would cost an indirect call per entry).
+@usableFromInline
+protocol ActivationPair {
+  static func callAsFunction<S: BLASScalar>(_ z: S) -> (S, S)
+}
+
+@usableFromInline enum ReLUPair: ActivationPair {
+  @inlinable @inline(__always) static func callAsFunction<S: BLASScalar>(_ z: S) -> (S, S) {
+    Activation.reluPair(z)
+  }
+}
+@usableFromInline enum TanhPair: ActivationPair {
+  @inlinable @inline(__always) static func callAsFunction<S: BLASScalar>(_ z: S) -> (S, S) {
+    Activation.tanhPair(z)
+  }
+}
+@usableFromInline enum SiLUPair: ActivationPair {
+  @inlinable @inline(__always) static func callAsFunction<S: BLASScalar>(_ z: S) -> (S, S) {
+    Activation.siluPair(z)
+  }
+}
+@usableFromInline enum GELUPair: ActivationPair {
+  @inlinable @inline(__always) static func callAsFunction<S: BLASScalar>(_ z: S) -> (S, S) {
+    Activation.geluPair(z)
+  }
+}
+@usableFromInline enum SoftplusPair: ActivationPair {
+  @inlinable @inline(__always) static func callAsFunction<S: BLASScalar>(_ z: S) -> (S, S) {
+    Activation.softplusPair(z)
   }
 }
 
 @inlinable @inline(__always)
-func fusedRows<S: BLASScalar>(
+func fusedRows<S: BLASScalar, F: ActivationPair>(
   _ values: UnsafeMutablePointer<S>, _ derivative: UnsafeMutablePointer<S>, _ bias: UnsafePointer<S>,
-  _ residual: UnsafePointer<S>?, _ rows: Int, _ columns: Int, _ f: (S) -> (S, S)
+  _ residual: UnsafePointer<S>?, _ rows: Int, _ columns: Int, _ f: F.Type
 ) {
   if let residual {
     for i in 0..<rows {
@@ -49,7 +77,7 @@ func fusedRows<S: BLASScalar>(
       let d = derivative + i * columns
       let r = residual + i * columns
       for j in 0..<columns {
-        let (a, da) = f(v[j] + bias[j])
+        let (a, da) = F.callAsFunction(v[j] + bias[j])
         v[j] = a + r[j]
         d[j] = da
       }
@@ -59,7 +87,7 @@ func fusedRows<S: BLASScalar>(
       let v = values + i * columns
       let d = derivative + i * columns
       for j in 0..<columns {
-        let (a, da) = f(v[j] + bias[j])
+        let (a, da) = F.callAsFunction(v[j] + bias[j])
         v[j] = a
         d[j] = da
       }
@@ -115,17 +143,17 @@ func activateInPlace<S: BLASScalar>(
   count: Int, _ activation: Activation
 ) {
   @inline(__always)
-  func run(_ f: (S) -> (S, S)) {
+  func run<F: ActivationPair>(_: F.Type) {
     let derivative = derivative!
     if let residual {
       for k in 0..<count {
-        let (a, da) = f(values[k])
+        let (a, da) = F.callAsFunction(values[k])
         values[k] = a + residual[k]
         derivative[k] = da
       }
     } else {
       for k in 0..<count {
-        let (a, da) = f(values[k])
+        let (a, da) = F.callAsFunction(values[k])
         values[k] = a
         derivative[k] = da
       }
@@ -139,11 +167,11 @@ func activateInPlace<S: BLASScalar>(
     if let derivative {
       for k in 0..<count { derivative[k] = 1 }
     }
-  case .relu: run(Activation.reluPair)
-  case .tanh: run(Activation.tanhPair)
-  case .silu: run(Activation.siluPair)
-  case .gelu: run(Activation.geluPair)
-  case .softplus: run(Activation.softplusPair)
+  case .relu: run(ReLUPair.self)
+  case .tanh: run(TanhPair.self)
+  case .silu: run(SiLUPair.self)
+  case .gelu: run(GELUPair.self)
+  case .softplus: run(SoftplusPair.self)
   }
 }
 

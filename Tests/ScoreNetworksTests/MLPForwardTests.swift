@@ -167,3 +167,19 @@ func activationValuesAndDerivatives(_ activation: Activation) {
   #expect(Activation.silu(Float(-200)).isFinite)
   #expect(Activation.silu.valueAndDerivative(at: Float(-200)).derivative.isFinite)
 }
+
+@Test func networkInputIsXThenTimeFeaturesThenCondition() {
+  let (model, x, times, condition) = MLPCase.small(condition: 2).instance(seed: 7, rows: 3)
+  var workspace = model.makeWorkspace(rows: 3)
+  var out = Matrix<Double>(rows: 3, columns: 3)
+  model.forward(x, times: times, condition: condition, into: &out, workspace: &workspace)
+  guard case .perRow(let t) = times, case .gaussianFourier(let embedding) = model.embedding, let condition
+  else {
+    Issue.record("the case has per-row times, Fourier features and a condition")
+    return
+  }
+  let features = embedding(Matrix(rows: 3, columns: 1, elements: t))
+  for i in 0..<3 {
+    #expect(workspace.networkInput.row(i) == x.row(i) + features.row(i) + condition.row(i))
+  }
+}
