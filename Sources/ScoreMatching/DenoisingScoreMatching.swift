@@ -219,7 +219,7 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
     return Scalar(total / Double(n))
   }
 
-  /// The loss of `output` on `batch`, without the gradient.
+  /// The loss of `output` on `batch`, without the gradient (allocation-free).
   ///
   /// - Parameters:
   ///   - output: the network's output `f`, `n × d`.
@@ -227,11 +227,10 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
   /// - Returns: `L`.
   @inlinable
   public func loss(output: Matrix<Scalar>, batch: DenoisingBatch<Scalar>) -> Scalar {
-    var rows = [Scalar](repeating: 0, count: output.rows)
-    rowLosses(output: output, batch: batch, into: &rows)
+    checkShapes(output, batch)
     var total = 0.0
-    for r in rows { total += Double(r) }
-    return Scalar(total / Double(max(rows.count, 1)))
+    forEachRowLoss(output, batch) { _, value in total += Double(value) }
+    return Scalar(total / Double(Swift.max(output.rows, 1)))
   }
 
   /// Each row's loss `κᵢ‖fᵢ − targetᵢ‖²` (whose mean is the loss), for Monte Carlo error bars.
@@ -244,16 +243,28 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
   public func rowLosses(output: Matrix<Scalar>, batch: DenoisingBatch<Scalar>, into losses: inout [Scalar]) {
     checkShapes(output, batch)
     precondition(losses.count == output.rows, "rowLosses: \(losses.count) entries for \(output.rows) rows")
+    losses.withUnsafeMutableBufferPointer { l in
+      forEachRowLoss(output, batch) { i, value in l[i] = value }
+    }
+  }
+
+  /// Calls `body(i, κᵢ‖fᵢ − targetᵢ‖²)` for every row.
+  @inlinable
+  func forEachRowLoss(
+    _ output: Matrix<Scalar>, _ batch: DenoisingBatch<Scalar>, _ body: (Int, Scalar) -> Void
+  ) {
     let d = output.columns
     output.withUnsafeBufferPointer { f in
-      batch.targets.withUnsafeBufferPointer { y in
-        for i in 0..<output.rows {
-          var row: Scalar = 0
-          for j in (i * d)..<((i + 1) * d) {
-            let r = f[j] - y[j]
-            row += r * r
+      batch.targetBuffer.withUnsafeBufferPointer { y in
+        batch.weightBuffer.withUnsafeBufferPointer { w in
+          for i in 0..<output.rows {
+            var row: Scalar = 0
+            for j in (i * d)..<((i + 1) * d) {
+              let r = f[j] - y[j]
+              row += r * r
+            }
+            body(i, w[i] * row)
           }
-          losses[i] = batch.weights[i] * row
         }
       }
     }
