@@ -105,7 +105,8 @@ extension Trainer {
   /// A trainer that continues the run saved in a checkpoint: same configuration, weights,
   /// averaged weights, optimizer state, step and loss statistics. Training on from it gives
   /// bit-identical results to the uninterrupted run, provided `process` and `source` are the
-  /// ones the run used (the process and the source's columns are checked).
+  /// ones the run used (the process and the source's columns are checked) and BLAS runs with the
+  /// same kernels and thread count (a matrix product's rounding may depend on its partitioning).
   ///
   /// ```swift
   /// var trainer = try Trainer(resumingFrom: ckpt, process: VPSDE<Float>(), source: source)
