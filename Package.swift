@@ -24,8 +24,11 @@ let package = Package(
     .target(name: "ScoreNetworks", dependencies: ["LinearAlgebra", numerics]),
     .target(name: "Datasets", dependencies: ["LinearAlgebra", numerics]),
     .target(
+      name: "ScoreMatching",
+      dependencies: ["LinearAlgebra", "DiffusionProcesses", "ScoreNetworks", "Datasets", numerics]),
+    .target(
       name: "ScoreSDE",
-      dependencies: ["LinearAlgebra", "DiffusionProcesses", "ScoreNetworks", "Datasets"]
+      dependencies: ["LinearAlgebra", "DiffusionProcesses", "ScoreNetworks", "Datasets", "ScoreMatching"]
     ),
 
     .executableTarget(
@@ -41,6 +44,7 @@ let package = Package(
       name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "DiffusionProcessesTests", dependencies: ["DiffusionProcesses", "TestSupport"]),
     .testTarget(name: "ScoreNetworksTests", dependencies: ["ScoreNetworks", "TestSupport"]),
+    .testTarget(name: "ScoreMatchingTests", dependencies: ["ScoreMatching", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

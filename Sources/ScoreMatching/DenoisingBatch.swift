@@ -1,0 +1,70 @@
+public import LinearAlgebra
+
+/// One batch of the denoising score-matching loss: the times, the noise, the perturbed points
+/// the network sees, the regression targets and the per-row loss coefficients.
+///
+/// Filled by ``DenoisingScoreMatching/prepare(_:into:using:)``; its buffers are reused, so a
+/// training step allocates nothing once the batch has had its size.
+///
+/// For row `i` with time `tᵢ`, kernel `(aᵢ, σᵢ, shiftᵢ)`, data `x₀ᵢ` and noise `zᵢ`:
+///
+///     perturbedᵢ = aᵢ·x₀ᵢ + shiftᵢ + σᵢ·zᵢ,
+///     targetᵢ    = zᵢ (ε-prediction),  −zᵢ/σᵢ (score),  x₀ᵢ (x₀-prediction),
+///     lossᵢ      = κᵢ·‖fᵢ − targetᵢ‖²   for the network output fᵢ.
+public struct DenoisingBatch<Scalar: BLASScalar>: Sendable {
+  @usableFromInline var timeBuffer: [Scalar]
+  @usableFromInline var noiseBuffer: Matrix<Scalar>
+  @usableFromInline var perturbedBuffer: Matrix<Scalar>
+  @usableFromInline var targetBuffer: Matrix<Scalar>
+  @usableFromInline var weightBuffer: [Scalar]
+
+  /// `tᵢ`, one per row.
+  @inlinable public var times: [Scalar] { timeBuffer }
+  /// `zᵢ ~ N(0, I)`, `n × d`.
+  @inlinable public var noise: Matrix<Scalar> { noiseBuffer }
+  /// `x_tᵢ`, the network's input, `n × d`.
+  @inlinable public var perturbed: Matrix<Scalar> { perturbedBuffer }
+  /// The regression target of the network output, `n × d`.
+  @inlinable public var targets: Matrix<Scalar> { targetBuffer }
+  /// `κᵢ`, the weight of row `i`'s squared error (weighting × parameterisation × importance).
+  @inlinable public var weights: [Scalar] { weightBuffer }
+
+  /// An empty batch; the first ``DenoisingScoreMatching/prepare(_:into:using:)`` sizes it.
+  public init() {
+    timeBuffer = []
+    noiseBuffer = Matrix(rows: 0, columns: 0)
+    perturbedBuffer = Matrix(rows: 0, columns: 0)
+    targetBuffer = Matrix(rows: 0, columns: 0)
+    weightBuffer = []
+  }
+
+  /// A batch with buffers for `rows × dimension`.
+  ///
+  /// - Parameters:
+  ///   - rows: the batch size `n`.
+  ///   - dimension: `d`.
+  public init(rows: Int, dimension: Int) {
+    timeBuffer = [Scalar](repeating: 0, count: rows)
+    noiseBuffer = Matrix(rows: rows, columns: dimension)
+    perturbedBuffer = Matrix(rows: rows, columns: dimension)
+    targetBuffer = Matrix(rows: rows, columns: dimension)
+    weightBuffer = [Scalar](repeating: 0, count: rows)
+  }
+
+  /// The number of rows.
+  @inlinable public var rows: Int { perturbedBuffer.rows }
+
+  /// Gives every buffer the shape `rows × dimension` (no allocation when it already has it).
+  @inlinable
+  mutating func prepare(rows: Int, dimension: Int) {
+    if timeBuffer.count != rows {
+      timeBuffer = [Scalar](repeating: 0, count: rows)
+      weightBuffer = [Scalar](repeating: 0, count: rows)
+    }
+    if noiseBuffer.rows != rows || noiseBuffer.columns != dimension {
+      noiseBuffer.resize(rows: rows, columns: dimension)
+      perturbedBuffer.resize(rows: rows, columns: dimension)
+      targetBuffer.resize(rows: rows, columns: dimension)
+    }
+  }
+}

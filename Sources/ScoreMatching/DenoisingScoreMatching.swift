@@ -1,0 +1,280 @@
+public import DiffusionProcesses
+public import LinearAlgebra
+import RealModule
+
+/// Denoising score matching for any ``DiffusionProcesses/GaussianSDE`` (Vincent 2011; Song et
+/// al. 2021, eq. 7): sample `t`, perturb `x₀` with the closed-form kernel, and regress the
+/// network's output on the kernel's target.
+///
+/// The objective, for the score `s_θ` the network output implies (see ``LossWeighting``):
+///
+///     J(θ) = E_{t ~ U[ε, T]} λ(t) · E ‖s_θ(x_t, t) − (−z/σ(t))‖²,   x_t = a(t)x₀ + shift(t) + σ(t)z.
+///
+/// With times drawn from a proposal `q` (``TimeProposal``), each row is weighted by
+/// `λ(t)/(q(t)(T − ε))`, so the estimate is unbiased for `J` whatever the proposal. Writing the
+/// score error in the network's own output space, `s_θ − (−z/σ) = c_out·(f − target)`, every
+/// combination reduces to a weighted squared error per row,
+///
+///     L = (1/n) Σᵢ κᵢ ‖fᵢ − targetᵢ‖²,   κᵢ = λ(tᵢ)·c_out(tᵢ)² / (q(tᵢ)(T − ε)),
+///     ∂L/∂fᵢ = (2κᵢ/n)·(fᵢ − targetᵢ),
+///
+/// with `c_out² = 1/σ²` (ε), `1` (score), `a²/σ⁴` (x₀). The factors are arranged so that they
+/// cancel exactly where they should: ε-prediction with `λ = σ²` and uniform times has `κ = 1`
+/// (the loss of `torch_ref.py`: mean over the batch of the sum over dimensions of `(ε̂ − z)²`),
+/// and the likelihood weighting with importance sampling has the constant `κ = Z/(T − ε)` for
+/// ε-prediction.
+///
+/// At the exact score (`ε̂ = −σ·∇log p_t`), for data `N(μ, Σ)` with eigenvalues `λ_k`, the
+/// per-time minimum is `E‖s* + z/σ‖² = d/σ² − tr Σ_t⁻¹ = Σ_k a²λ_k / (σ²(a²λ_k + σ²))`, i.e.
+/// `Σ_k a²λ_k/(a²λ_k + σ²)` for the ε-loss.
+///
+/// ```swift
+/// let dsm = DenoisingScoreMatching(process: VPSDE<Float>())        // the W1 loss
+/// var batch = DenoisingBatch<Float>()
+/// dsm.prepare(x0, into: &batch, using: &rng)                       // t, z, x_t, targets, κ
+/// network.forward(batch.perturbed, times: .perRow(batch.times), into: &f, workspace: &ws)
+/// let loss = dsm.loss(output: f, batch: batch, gradient: &dLdf)    // feed dLdf to backward
+/// ```
+public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
+  /// The precision.
+  public typealias Scalar = Process.Scalar
+
+  /// The forward process.
+  public let process: Process
+  /// The loss's settings.
+  public let options: DenoisingOptions
+  /// The time distribution.
+  public let timeSampler: TimeSampler<Process>
+
+  /// The loss for `process` with `options`.
+  ///
+  /// - Parameters:
+  ///   - process: the forward SDE.
+  ///   - options: parameterisation, weighting, time sampling (the W1 loss by default).
+  public init(process: Process, options: DenoisingOptions = DenoisingOptions()) {
+    self.process = process
+    self.options = options
+    self.timeSampler = TimeSampler(
+      process: process, proposal: options.resolvedProposal, smallTimeCutoff: Scalar(options.smallTimeCutoff))
+  }
+
+  /// Draws the batch's times and noise from `rng` and forms the perturbed points, targets and
+  /// weights (no allocation once `batch` has this size).
+  ///
+  /// The draws come in a fixed order: the times (``TimeSampler/sample(into:sampling:using:)``),
+  /// then the noise row by row (``LinearAlgebra/Matrix/fillNormal(mean:standardDeviation:using:)``).
+  ///
+  /// - Parameters:
+  ///   - x0: clean data, `n × d`.
+  ///   - batch: receives the batch.
+  ///   - rng: the source of randomness.
+  @inlinable
+  public func prepare<G: RandomNumberGenerator>(
+    _ x0: Matrix<Scalar>, into batch: inout DenoisingBatch<Scalar>, using rng: inout G
+  ) {
+    batch.prepare(rows: x0.rows, dimension: x0.columns)
+    timeSampler.sample(into: &batch.timeBuffer, sampling: options.timeSampling, using: &rng)
+    batch.noiseBuffer.fillNormal(using: &rng)
+    formBatch(x0, into: &batch)
+  }
+
+  /// Forms a batch at given times with given noise (for evaluation with common random numbers,
+  /// and for tests).
+  ///
+  /// - Parameters:
+  ///   - x0: clean data, `n × d`.
+  ///   - times: `n` times in `[ε, T]`.
+  ///   - noise: `n × d` standard normal noise.
+  ///   - batch: receives the batch.
+  @inlinable
+  public func prepare(
+    _ x0: Matrix<Scalar>, at times: [Scalar], noise: Matrix<Scalar>, into batch: inout DenoisingBatch<Scalar>
+  ) {
+    precondition(times.count == x0.rows, "DenoisingScoreMatching: \(times.count) times for \(x0.rows) rows")
+    precondition(
+      noise.rows == x0.rows && noise.columns == x0.columns,
+      "DenoisingScoreMatching: data \(x0.shapeDescription) but noise \(noise.shapeDescription)")
+    batch.prepare(rows: x0.rows, dimension: x0.columns)
+    batch.timeBuffer.withUnsafeMutableBufferPointer { t in
+      for i in t.indices { t[i] = times[i] }
+    }
+    batch.noiseBuffer.assign(noise)
+    formBatch(x0, into: &batch)
+  }
+
+  /// `κ(t)`, the weight of a row's squared error at time `t` (see the type's discussion).
+  @inlinable
+  public func weight(at t: Scalar) -> Scalar {
+    let (a, s) = process.marginal(at: t)
+    return weight(at: t, scale: a, standardDeviation: s)
+  }
+
+  @inlinable
+  func weight(at t: Scalar, scale a: Scalar, standardDeviation s: Scalar) -> Scalar {
+    let variance = s * s
+    // m = λ/(σ²·q·(T − ε)), so that κ = m·(σ²·c_out²).
+    let m: Scalar
+    switch timeSampler.proposal {
+    case .uniform:
+      switch options.weighting {
+      case .noise: m = 1
+      case .likelihood:
+        let g = process.diffusion(at: t)
+        m = g * g / variance
+      case .uniform: m = 1 / variance
+      }
+    case .importance:
+      // q(t)(T − ε) = g²/(σ²·c) with c = Z/(T − ε).
+      let c = timeSampler.importanceNormalizer / timeSampler.length
+      switch options.weighting {
+      case .likelihood: m = c
+      case .noise:
+        let g = process.diffusion(at: t)
+        m = variance * c / (g * g)
+      case .uniform:
+        let g = process.diffusion(at: t)
+        m = c / (g * g)
+      }
+    }
+    switch options.parameterization {
+    case .noise: return m
+    case .score: return m * variance
+    case .data: return m * (a * a / variance)
+    }
+  }
+
+  /// x_t, targets and weights from `x0` and the batch's times and noise.
+  @inlinable
+  func formBatch(_ x0: Matrix<Scalar>, into batch: inout DenoisingBatch<Scalar>) {
+    let (n, d) = (x0.rows, x0.columns)
+    let parameterization = options.parameterization
+    x0.withUnsafeBufferPointer { p0 in
+      batch.noise.withUnsafeBufferPointer { z in
+        batch.times.withUnsafeBufferPointer { t in
+          batch.weightBuffer.withUnsafeMutableBufferPointer { w in
+            batch.perturbedBuffer.withUnsafeMutableBufferPointer { xt in
+              batch.targetBuffer.withUnsafeMutableBufferPointer { y in
+                for i in 0..<n {
+                  let (a, s) = process.marginal(at: t[i])
+                  let b = process.marginalShift(at: t[i])
+                  w[i] = weight(at: t[i], scale: a, standardDeviation: s)
+                  let row = i * d
+                  for j in row..<(row + d) { xt[j] = a * p0[j] + b + s * z[j] }
+                  switch parameterization {
+                  case .noise:
+                    for j in row..<(row + d) { y[j] = z[j] }
+                  case .score:
+                    let c = -1 / s
+                    for j in row..<(row + d) { y[j] = c * z[j] }
+                  case .data:
+                    for j in row..<(row + d) { y[j] = p0[j] }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// The loss `L = (1/n) Σᵢ κᵢ‖fᵢ − targetᵢ‖²` of the network output `f` on `batch`, and its
+  /// gradient `∂L/∂f` (allocation-free; the sum is accumulated in `Double`).
+  ///
+  /// - Parameters:
+  ///   - output: the network's output `f` on `batch.perturbed`, `n × d`.
+  ///   - batch: from ``prepare(_:into:using:)``.
+  ///   - gradient: receives `∂L/∂f`, `n × d`.
+  /// - Returns: `L`.
+  @inlinable
+  public func loss(
+    output: Matrix<Scalar>, batch: DenoisingBatch<Scalar>, gradient: inout Matrix<Scalar>
+  ) -> Scalar {
+    checkShapes(output, batch)
+    precondition(
+      gradient.rows == output.rows && gradient.columns == output.columns,
+      "DenoisingScoreMatching.loss: output \(output.shapeDescription) but gradient \(gradient.shapeDescription)"
+    )
+    let (n, d) = (output.rows, output.columns)
+    let scale = 2 / Scalar(n)
+    var total = 0.0
+    output.withUnsafeBufferPointer { f in
+      batch.targets.withUnsafeBufferPointer { y in
+        batch.weights.withUnsafeBufferPointer { w in
+          gradient.withUnsafeMutableBufferPointer { g in
+            for i in 0..<n {
+              var row: Scalar = 0
+              let c = scale * w[i]
+              for j in (i * d)..<((i + 1) * d) {
+                let r = f[j] - y[j]
+                row += r * r
+                g[j] = c * r
+              }
+              total += Double(w[i] * row)
+            }
+          }
+        }
+      }
+    }
+    return Scalar(total / Double(n))
+  }
+
+  /// The loss of `output` on `batch`, without the gradient (allocation-free).
+  ///
+  /// - Parameters:
+  ///   - output: the network's output `f`, `n × d`.
+  ///   - batch: from ``prepare(_:into:using:)``.
+  /// - Returns: `L`.
+  @inlinable
+  public func loss(output: Matrix<Scalar>, batch: DenoisingBatch<Scalar>) -> Scalar {
+    checkShapes(output, batch)
+    var total = 0.0
+    forEachRowLoss(output, batch) { _, value in total += Double(value) }
+    return Scalar(total / Double(Swift.max(output.rows, 1)))
+  }
+
+  /// Each row's loss `κᵢ‖fᵢ − targetᵢ‖²` (whose mean is the loss), for Monte Carlo error bars.
+  ///
+  /// - Parameters:
+  ///   - output: the network's output `f`, `n × d`.
+  ///   - batch: from ``prepare(_:into:using:)``.
+  ///   - losses: receives `n` values.
+  @inlinable
+  public func rowLosses(output: Matrix<Scalar>, batch: DenoisingBatch<Scalar>, into losses: inout [Scalar]) {
+    checkShapes(output, batch)
+    precondition(losses.count == output.rows, "rowLosses: \(losses.count) entries for \(output.rows) rows")
+    losses.withUnsafeMutableBufferPointer { l in
+      forEachRowLoss(output, batch) { i, value in l[i] = value }
+    }
+  }
+
+  /// Calls `body(i, κᵢ‖fᵢ − targetᵢ‖²)` for every row.
+  @inlinable
+  func forEachRowLoss(
+    _ output: Matrix<Scalar>, _ batch: DenoisingBatch<Scalar>, _ body: (Int, Scalar) -> Void
+  ) {
+    let d = output.columns
+    output.withUnsafeBufferPointer { f in
+      batch.targetBuffer.withUnsafeBufferPointer { y in
+        batch.weightBuffer.withUnsafeBufferPointer { w in
+          for i in 0..<output.rows {
+            var row: Scalar = 0
+            for j in (i * d)..<((i + 1) * d) {
+              let r = f[j] - y[j]
+              row += r * r
+            }
+            body(i, w[i] * row)
+          }
+        }
+      }
+    }
+  }
+
+  @inlinable
+  func checkShapes(_ output: Matrix<Scalar>, _ batch: DenoisingBatch<Scalar>) {
+    precondition(
+      output.rows == batch.targets.rows && output.columns == batch.targets.columns,
+      "DenoisingScoreMatching.loss: output \(output.shapeDescription) for a batch of "
+        + "\(batch.targets.shapeDescription)")
+  }
+}

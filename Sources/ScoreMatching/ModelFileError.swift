@@ -1,0 +1,35 @@
+public import ScoreNetworks
+
+/// Why a model file could not be written or loaded: the safetensors layer's error (unreadable,
+/// malformed, or tensors of another architecture), or metadata that is missing or does not make
+/// sense.
+///
+/// ```swift
+/// do { _ = try TrainedModel<Float>.load(from: url) } catch { print(error) }
+/// // "model.safetensors: metadata score_sde.model.process is missing (not a ScoreSDE model file?)"
+/// ```
+public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// The file could not be read or written, is not valid safetensors, or its tensors do not fit
+  /// the architecture its metadata states (the safetensors error names the tensor).
+  case file(path: String, SafeTensorsError)
+  /// A metadata entry a model file must have is absent.
+  case missingMetadata(path: String, key: String)
+  /// A metadata entry cannot be parsed or contradicts another (what is wrong).
+  case invalidMetadata(path: String, key: String, reason: String)
+  /// The process has no ``SDEDescription`` (a custom `GaussianSDE`), so a model file could not
+  /// rebuild it.
+  case unsupportedProcess(String)
+
+  /// A sentence naming the file and the problem.
+  public var description: String {
+    switch self {
+    case .file(let path, let error): return "\(path): \(error)"
+    case .missingMetadata(let path, let key):
+      return "\(path): metadata \(key) is missing (not a ScoreSDE model file?)"
+    case .invalidMetadata(let path, let key, let reason): return "\(path): metadata \(key): \(reason)"
+    case .unsupportedProcess(let process):
+      return
+        "The process \(process) cannot be stored in a model file (use VP, sub-VP, VE or Ornstein–Uhlenbeck)"
+    }
+  }
+}

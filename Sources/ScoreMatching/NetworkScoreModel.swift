@@ -1,0 +1,273 @@
+public import DiffusionProcesses
+public import LinearAlgebra
+public import ScoreNetworks
+
+/// The condition a ``NetworkScoreModel`` applies when evaluated as a plain ``ScoreModel``.
+public enum ScoreCondition<Scalar: BLASScalar>: Sendable {
+  /// No condition: an unconditional network, or the unconditional branch ∅ of a network
+  /// trained with condition dropout.
+  case unconditional
+  /// One condition `c` (`k` entries) for every row.
+  case fixed([Scalar])
+  /// One condition per row, `n × k` (the batch must have `n` rows).
+  case perRow(Matrix<Scalar>)
+}
+
+/// A trained network as a score model: an ``MLP`` joined with the ``GaussianSDE`` it was trained
+/// for and the parameterisation of its output.
+///
+/// The network's output `f(x, t, c)` is turned into the score with the kernel at `t`
+/// (``Parameterization/scoreCoefficients(scale:standardDeviation:)``):
+///
+///     ε-prediction (default, as shared/bench/torch_ref.py):  s = −f/σ(t)
+///     score:                                                 s = f
+///     x₀-prediction:                                         s = −(x − shift(t) − a(t)·f)/σ(t)²
+///
+/// It is a ``DivergenceScoreModel``: `∂s/∂x = c_out·∂f/∂x + c_x·I`, so the exact divergence is
+/// `c_out·tr(∂f/∂x) + d·c_x` (the MLP's batched input-Jacobian products with the `d` unit
+/// probes) and the vector–Jacobian product is `c_out·vᵀ∂f/∂x + c_x·v` (one pullback per probe).
+///
+/// Conditional networks (see ``ConditionEncoding``) take a condition per row;
+/// ``score(_:at:condition:into:workspace:)`` with `condition: nil` is the unconditional branch,
+/// the form classifier-free guidance combines with the conditional one. As a plain
+/// ``ScoreModel`` the model applies its ``condition``.
+///
+/// ```swift
+/// let model = NetworkScoreModel(network: mlp, process: VPSDE<Float>())       // ε-prediction
+/// var workspace = model.makeWorkspace(rows: 1000)
+/// model.score(x, at: 0.5, into: &s, workspace: &workspace)                    // no allocation
+/// let atTwo = conditionalModel.conditioned(on: [2.0])                         // fixed condition
+/// ```
+public struct NetworkScoreModel<Process: GaussianSDE>: DivergenceScoreModel {
+  /// The precision.
+  public typealias Scalar = Process.Scalar
+  /// The network's buffers.
+  public typealias Workspace = NetworkScoreWorkspace<Scalar>
+
+  /// The network `f(x, γ(t), c)`.
+  public var network: MLP<Scalar>
+  /// The forward process whose kernel converts the output to a score.
+  public var process: Process
+  /// What the network predicts.
+  public var parameterization: Parameterization
+  /// How conditions enter the network.
+  public var conditionEncoding: ConditionEncoding
+  /// The condition used by the plain ``ScoreModel`` requirements.
+  public var condition: ScoreCondition<Scalar>
+
+  /// A score model from a network.
+  ///
+  /// - Parameters:
+  ///   - network: the MLP; its `conditionDimension` must equal `conditionEncoding.networkColumns`.
+  ///   - process: the forward SDE the network was trained for.
+  ///   - parameterization: what the network predicts (`.noise`, ε, by default).
+  ///   - conditionEncoding: how conditions enter (unconditional by default).
+  ///   - condition: the condition for plain score evaluations (`.unconditional` by default).
+  public init(
+    network: MLP<Scalar>, process: Process, parameterization: Parameterization = .noise,
+    conditionEncoding: ConditionEncoding = .unconditional, condition: ScoreCondition<Scalar> = .unconditional
+  ) {
+    precondition(
+      network.configuration.conditionDimension == conditionEncoding.networkColumns,
+      "NetworkScoreModel: the network takes \(network.configuration.conditionDimension) condition columns, "
+        + "the encoding gives \(conditionEncoding.networkColumns)")
+    self.network = network
+    self.process = process
+    self.parameterization = parameterization
+    self.conditionEncoding = conditionEncoding
+    self.condition = condition
+  }
+
+  /// `d`, the dimension of x.
+  @inlinable public var dimension: Int { network.configuration.inputDimension }
+
+  /// `k`, the number of condition entries (0 for an unconditional model).
+  @inlinable public var conditionDimension: Int { conditionEncoding.dimension }
+
+  /// This model with the fixed condition `c` for plain score evaluations.
+  ///
+  /// - Parameter c: `k` entries, in the network's (standardised) units.
+  /// - Returns: the conditioned model.
+  public func conditioned(on c: [Scalar]) -> NetworkScoreModel {
+    precondition(
+      c.count == conditionDimension,
+      "NetworkScoreModel: a condition of \(c.count) entries for a model of \(conditionDimension)")
+    var copy = self
+    copy.condition = .fixed(c)
+    return copy
+  }
+
+  /// This model evaluating the unconditional branch ∅.
+  public var unconditional: NetworkScoreModel {
+    var copy = self
+    copy.condition = .unconditional
+    return copy
+  }
+
+  /// Buffers for batches of `rows` points.
+  public func makeWorkspace(rows: Int) -> Workspace {
+    Workspace(
+      network: network.makeWorkspace(rows: rows), rows: rows,
+      conditionColumns: conditionEncoding.networkColumns)
+  }
+
+  /// `s(xᵢ, t)` with ``condition`` (allocates a workspace; per-step callers pass one).
+  public func score(_ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>) {
+    var workspace = makeWorkspace(rows: x.rows)
+    score(x, at: t, into: &out, workspace: &workspace)
+  }
+
+  /// `s(xᵢ, t)` with ``condition``, allocation-free once `workspace` has seen this batch size.
+  @inlinable
+  public func score(
+    _ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>, workspace: inout Workspace
+  ) {
+    encodeCondition(rows: x.rows, workspace: &workspace)
+    evaluateScore(x, at: t, into: &out, workspace: &workspace)
+  }
+
+  /// `s(xᵢ, t, cᵢ)` with `cᵢ` row `i` of `condition` (or its only row), or the unconditional
+  /// score `s(xᵢ, t, ∅)` when `condition` is `nil`: the two branches classifier-free guidance
+  /// combines, `(1 + w)·s(x, t, c) − w·s(x, t, ∅)` (Ho & Salimans 2021).
+  ///
+  /// - Parameters:
+  ///   - x: `n × d` points.
+  ///   - t: their time, `> 0`.
+  ///   - condition: `n × k` or `1 × k` conditions, or `nil` for ∅.
+  ///   - out: receives the `n × d` scores.
+  ///   - workspace: from ``makeWorkspace(rows:)``.
+  @inlinable
+  public func score(
+    _ x: Matrix<Scalar>, at t: Scalar, condition: Matrix<Scalar>?, into out: inout Matrix<Scalar>,
+    workspace: inout Workspace
+  ) {
+    if conditionEncoding.networkColumns > 0 {
+      conditionEncoding.encode(condition, rows: x.rows, into: &workspace.conditions)
+    } else {
+      precondition(condition == nil, "NetworkScoreModel: the network is unconditional, a condition was given")
+    }
+    evaluateScore(x, at: t, into: &out, workspace: &workspace)
+  }
+
+  /// The score and its exact divergence `∇ₓ·s = c_out·tr(∂f/∂x) + d·c_x` for every row, with
+  /// ``condition``.
+  @inlinable
+  public func scoreAndDivergence(
+    _ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>, divergence: inout [Scalar],
+    workspace: inout Workspace
+  ) {
+    checkShapes(x, out, "scoreAndDivergence")
+    encodeCondition(rows: x.rows, workspace: &workspace)
+    if workspace.exactJacobian == nil {
+      workspace.exactJacobian = network.makeJacobianWorkspace(rows: x.rows, probesPerRow: dimension)
+    }
+    network.divergence(
+      x, times: .shared(t), condition: networkCondition(workspace), output: &out, into: &divergence,
+      workspace: &workspace.exactJacobian!)
+    let (cOut, cX) = convertToScore(&out, given: x, at: t)
+    let offset = Scalar(dimension) * cX
+    divergence.withUnsafeMutableBufferPointer { div in
+      for i in div.indices { div[i] = cOut * div[i] + offset }
+    }
+  }
+
+  /// The score and, for each row, `vᵢᵀ ∂s/∂x = c_out·vᵢᵀ ∂f/∂x + c_x·vᵢ` (Hutchinson probes
+  /// `vᵢ` in `probe`), with ``condition``.
+  @inlinable
+  public func scoreAndVectorJacobianProduct(
+    _ x: Matrix<Scalar>, at t: Scalar, probe: Matrix<Scalar>, into out: inout Matrix<Scalar>,
+    vjp: inout Matrix<Scalar>, workspace: inout Workspace
+  ) {
+    checkShapes(x, out, "scoreAndVectorJacobianProduct")
+    checkShapes(x, probe, "scoreAndVectorJacobianProduct (probe)")
+    checkShapes(x, vjp, "scoreAndVectorJacobianProduct (vjp)")
+    encodeCondition(rows: x.rows, workspace: &workspace)
+    if workspace.probeJacobian == nil {
+      workspace.probeJacobian = network.makeJacobianWorkspace(rows: x.rows, probesPerRow: 1)
+    }
+    network.vectorJacobianProducts(
+      x, times: .shared(t), condition: networkCondition(workspace), probes: probe, into: &vjp, output: &out,
+      workspace: &workspace.probeJacobian!)
+    let (cOut, cX) = convertToScore(&out, given: x, at: t)
+    vjp.withUnsafeMutableBufferPointer { v in
+      probe.withUnsafeBufferPointer { p in
+        for i in v.indices { v[i] = cOut * v[i] + cX * p[i] }
+      }
+    }
+  }
+
+  /// Encodes ``condition`` for `rows` rows into the workspace.
+  @inlinable
+  func encodeCondition(rows: Int, workspace: inout Workspace) {
+    guard conditionEncoding.networkColumns > 0 else { return }
+    switch condition {
+    case .unconditional:
+      conditionEncoding.encode(Matrix<Scalar>?.none, rows: rows, into: &workspace.conditions)
+    case .fixed(let c):
+      precondition(
+        c.count == conditionDimension,
+        "NetworkScoreModel: a condition of \(c.count) entries for a model of \(conditionDimension)")
+      let k = conditionDimension
+      let width = conditionEncoding.networkColumns
+      if workspace.conditions.rows != rows || workspace.conditions.columns != width {
+        workspace.conditions.resize(rows: rows, columns: width)
+      }
+      let mask: Scalar = conditionEncoding.hasMaskColumn ? 1 : 0
+      workspace.conditions.withUnsafeMutableBufferPointer { b in
+        c.withUnsafeBufferPointer { pc in
+          for i in 0..<rows {
+            for j in 0..<k { b[i * width + j] = pc[j] }
+            if width > k { b[i * width + k] = mask }
+          }
+        }
+      }
+    case .perRow(let c):
+      conditionEncoding.encode(c, rows: rows, into: &workspace.conditions)
+    }
+  }
+
+  /// The encoded conditions to hand to the network (`nil` for an unconditional network).
+  @inlinable
+  func networkCondition(_ workspace: Workspace) -> Matrix<Scalar>? {
+    conditionEncoding.networkColumns > 0 ? workspace.conditions : nil
+  }
+
+  /// Runs the network with the conditions already in the workspace and converts to a score.
+  @inlinable
+  func evaluateScore(
+    _ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>, workspace: inout Workspace
+  ) {
+    checkShapes(x, out, "score")
+    network.forward(
+      x, times: .shared(t), condition: networkCondition(workspace), into: &out, workspace: &workspace.network)
+    convertToScore(&out, given: x, at: t)
+  }
+
+  /// `out ← c_out·out + c_x·(x − shift)`; returns `(c_out, c_x)`.
+  @inlinable
+  @discardableResult
+  func convertToScore(_ out: inout Matrix<Scalar>, given x: Matrix<Scalar>, at t: Scalar) -> (Scalar, Scalar)
+  {
+    let (a, s) = process.marginal(at: t)
+    let (cOut, cX) = parameterization.scoreCoefficients(scale: a, standardDeviation: s)
+    let shift = process.marginalShift(at: t)
+    x.withUnsafeBufferPointer { px in
+      out.withUnsafeMutableBufferPointer { o in
+        if cX == 0 {
+          for i in o.indices { o[i] = cOut * o[i] }
+        } else {
+          for i in o.indices { o[i] = cOut * o[i] + cX * (px[i] - shift) }
+        }
+      }
+    }
+    return (cOut, cX)
+  }
+
+  @inlinable
+  func checkShapes(_ x: Matrix<Scalar>, _ other: Matrix<Scalar>, _ operation: String) {
+    precondition(
+      x.columns == dimension && other.rows == x.rows && other.columns == x.columns,
+      "NetworkScoreModel.\(operation): points \(x.shapeDescription) and \(other.shapeDescription) "
+        + "for dimension \(dimension)")
+  }
+}

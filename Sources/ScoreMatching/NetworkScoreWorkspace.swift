@@ -1,0 +1,36 @@
+public import LinearAlgebra
+public import ScoreNetworks
+
+/// Scratch memory of a ``NetworkScoreModel``: the network's activations, its input-Jacobian
+/// buffers (made on the first divergence or vector–Jacobian product), and the encoded conditions.
+///
+/// Made once by ``NetworkScoreModel/makeWorkspace(rows:)`` and reused, repeated evaluations of
+/// the same batch size allocate nothing. A workspace belongs to one model and one thread at a
+/// time.
+public struct NetworkScoreWorkspace<Scalar: BLASScalar>: Sendable {
+  /// The network's forward-pass buffers.
+  @usableFromInline var network: MLPWorkspace<Scalar>
+  /// Buffers for the exact divergence (`d` unit probes per row), made on first use.
+  @usableFromInline var exactJacobian: InputJacobianWorkspace<Scalar>?
+  /// Buffers for one probe per row (Hutchinson), made on first use.
+  @usableFromInline var probeJacobian: InputJacobianWorkspace<Scalar>?
+  /// The encoded conditions, `rows × networkColumns`.
+  @usableFromInline var conditions: Matrix<Scalar>
+  /// The rows the buffers were made for.
+  @usableFromInline var rows: Int
+
+  @usableFromInline
+  init(network: MLPWorkspace<Scalar>, rows: Int, conditionColumns: Int) {
+    self.network = network
+    self.exactJacobian = nil
+    self.probeJacobian = nil
+    self.conditions = Matrix(rows: rows, columns: conditionColumns)
+    self.rows = rows
+  }
+
+  /// The network input `[x ‖ γ(t) ‖ c]` of the last plain score evaluation (for inspection).
+  public var lastNetworkInput: Matrix<Scalar> { network.networkInput }
+
+  /// The encoded conditions of the last evaluation, `rows × networkColumns`.
+  public var lastEncodedConditions: Matrix<Scalar> { conditions }
+}

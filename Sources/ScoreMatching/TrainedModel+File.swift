@@ -1,0 +1,119 @@
+import Datasets
+import DiffusionProcesses
+public import Foundation
+import LinearAlgebra
+import ScoreNetworks
+
+/// The metadata keys of a model file.
+enum ModelKey {
+  static let format = "score_sde.model.format"
+  static let process = "score_sde.model.process"
+  static let parameterization = "score_sde.model.parameterization"
+  static let conditionEncoding = "score_sde.model.condition_encoding"
+  static let standardizer = "score_sde.model.standardizer"
+  static let conditionStandardizer = "score_sde.model.condition_standardizer"
+  static let training = "score_sde.model.training"
+}
+
+extension TrainedModel {
+  /// The metadata written with the network's tensors.
+  public var metadata: [String: String] {
+    var m: [String: String] = [:]
+    m[ModelKey.format] = "1"
+    m[ModelKey.process] = metadataJSON(process)
+    m[ModelKey.parameterization] = parameterization.fileName
+    m[ModelKey.conditionEncoding] = metadataJSON(conditionEncoding)
+    if let standardizer { m[ModelKey.standardizer] = metadataJSON(standardizer) }
+    if let conditionStandardizer { m[ModelKey.conditionStandardizer] = metadataJSON(conditionStandardizer) }
+    m[ModelKey.training] = metadataJSON(training)
+    return m
+  }
+
+  /// Writes the model to one safetensors file, atomically, in the precision `Scalar`.
+  ///
+  /// - Parameter url: the file, such as `model.safetensors`.
+  /// - Throws: ``ModelFileError/file(path:_:)`` when it cannot be written.
+  public func save(to url: URL) throws(ModelFileError) {
+    do {
+      try network.save(to: url, extraMetadata: metadata)
+    } catch {
+      throw .file(path: url.path, error)
+    }
+  }
+
+  /// The model in a file written by ``save(to:)`` (converted to `Scalar` if the file has the
+  /// other precision).
+  ///
+  /// - Parameter url: the file.
+  /// - Returns: the model.
+  /// - Throws: ``ModelFileError/file(path:_:)`` for an unreadable or malformed file or tensors
+  ///   that do not fit the stored architecture (naming the tensor);
+  ///   ``ModelFileError/missingMetadata(path:key:)`` and
+  ///   ``ModelFileError/invalidMetadata(path:key:reason:)`` for metadata that is absent or
+  ///   makes no sense (naming the key).
+  public static func load(from url: URL) throws(ModelFileError) -> TrainedModel {
+    let path = url.path
+    let metadata: [String: String]
+    let network: MLP<Scalar>
+    do {
+      metadata = try SafeTensors.read(from: url, as: Scalar.self).metadata
+      network = try MLP<Scalar>.load(from: url)
+    } catch {
+      throw .file(path: path, error)
+    }
+    func value(_ key: String) throws(ModelFileError) -> String {
+      guard let v = metadata[key] else { throw .missingMetadata(path: path, key: key) }
+      return v
+    }
+    func decode<T: Decodable>(_ type: T.Type, _ key: String) throws(ModelFileError) -> T {
+      let json = try value(key)
+      do {
+        return try JSONDecoder().decode(T.self, from: Data(json.utf8))
+      } catch {
+        throw .invalidMetadata(path: path, key: key, reason: "not valid JSON for \(T.self): \(error)")
+      }
+    }
+    let format = try value(ModelKey.format)
+    guard format == "1" else {
+      throw .invalidMetadata(
+        path: path, key: ModelKey.format, reason: "unknown format '\(format)' (this library reads 1)")
+    }
+    let process = try decode(SDEDescription.self, ModelKey.process)
+    if let failure = process.validationFailure {
+      throw .invalidMetadata(path: path, key: ModelKey.process, reason: failure)
+    }
+    let name = try value(ModelKey.parameterization)
+    guard let parameterization = Parameterization(fileName: name) else {
+      throw .invalidMetadata(
+        path: path, key: ModelKey.parameterization, reason: "'\(name)' is not score, noise or data")
+    }
+    let encoding = try decode(ConditionEncoding.self, ModelKey.conditionEncoding)
+    let c = network.configuration
+    guard encoding.dimension >= 0, encoding.networkColumns == c.conditionDimension,
+      !(encoding.hasMaskColumn && encoding.dimension == 0)
+    else {
+      throw .invalidMetadata(
+        path: path, key: ModelKey.conditionEncoding,
+        reason: "\(encoding.dimension) conditions (mask: \(encoding.hasMaskColumn)) for a network taking "
+          + "\(c.conditionDimension) condition columns")
+    }
+    func standardizer(_ key: String, columns: Int) throws(ModelFileError) -> Standardizer? {
+      guard metadata[key] != nil else { return nil }
+      let s = try decode(Standardizer.self, key)
+      guard s.dimension == columns,
+        s.means.allSatisfy(\.isFinite), s.standardDeviations.allSatisfy({ $0 > 0 && $0.isFinite }),
+        s.means.count == s.standardDeviations.count
+      else {
+        throw .invalidMetadata(
+          path: path, key: key, reason: "needs \(columns) finite means and positive standard deviations")
+      }
+      return s
+    }
+    let data = try standardizer(ModelKey.standardizer, columns: c.inputDimension)
+    let conditions = try standardizer(ModelKey.conditionStandardizer, columns: encoding.dimension)
+    let training = try decode(TrainingSummary.self, ModelKey.training)
+    return TrainedModel(
+      network: network, process: process, parameterization: parameterization, conditionEncoding: encoding,
+      standardizer: data, conditionStandardizer: conditions, training: training)
+  }
+}

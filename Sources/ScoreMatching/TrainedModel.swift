@@ -1,0 +1,174 @@
+public import Datasets
+public import DiffusionProcesses
+import Foundation
+public import LinearAlgebra
+public import ScoreNetworks
+
+/// What a training run produced and how it was made, carried with a model file.
+public struct TrainingSummary: Sendable, Codable, Hashable {
+  /// The number of optimizer steps.
+  public var steps: Int
+  /// The run's seed.
+  public var seed: UInt64
+  /// The smoothed training loss at the end, if known.
+  public var finalLoss: Double?
+  /// When the model was written, ISO 8601.
+  public var date: String
+  /// The run's configuration, if known.
+  public var configuration: TrainingConfiguration?
+  /// A free-form description of the data (a data set's name or a file).
+  public var data: String?
+
+  /// A summary.
+  ///
+  /// - Parameters:
+  ///   - steps: optimizer steps.
+  ///   - seed: the seed.
+  ///   - finalLoss: the final (smoothed) loss.
+  ///   - date: ISO 8601 date.
+  ///   - configuration: the training configuration.
+  ///   - data: a description of the data.
+  public init(
+    steps: Int, seed: UInt64, finalLoss: Double? = nil, date: String,
+    configuration: TrainingConfiguration? = nil,
+    data: String? = nil
+  ) {
+    self.steps = steps
+    self.seed = seed
+    self.finalLoss = finalLoss
+    self.date = date
+    self.configuration = configuration
+    self.data = data
+  }
+}
+
+/// A trained score model as one file: the network (its EMA weights), the forward process, the
+/// output parameterisation, the data standardisation, the conditioning and the training
+/// summary — everything `score-sde sample --model M.safetensors` needs, with no repeated flags.
+///
+/// The file is a safetensors file whose tensors are exactly those of
+/// ``ScoreNetworks/MLP/save(to:extraMetadata:)`` (so PyTorch can load the weights), with the
+/// rest in its `__metadata__` as JSON under `score_sde.model.*` keys. It is written atomically.
+///
+/// **Units.** The network works in standardised units `z = (x − μ)/σ` (per column; conditions
+/// likewise with their own μ, σ). Samplers run in those units with ``scoreModel(condition:)``;
+/// bring samples back with ``toDataScale(_:)`` and add ``logDensityCorrection`` to a
+/// log-density computed in model units. Give conditions in data units to
+/// ``scoreModel(conditionInDataUnits:)``.
+///
+/// ```swift
+/// let model = try TrainedModel<Float>.load(from: url)
+/// let score = model.scoreModel()                                 // a ScoreModel in model units
+/// var x = samplerOutput                                          // from any sampler
+/// model.toDataScale(&x)
+/// ```
+public struct TrainedModel<Scalar: BLASScalar>: Sendable {
+  /// The network with its averaged weights.
+  public var network: MLP<Scalar>
+  /// The forward process.
+  public var process: SDEDescription
+  /// What the network predicts.
+  public var parameterization: Parameterization
+  /// How conditions enter the network.
+  public var conditionEncoding: ConditionEncoding
+  /// μ and σ of the data columns (`d` entries), or `nil` when trained on raw data.
+  public var standardizer: Standardizer?
+  /// μ and σ of the condition columns (`k` entries), or `nil`.
+  public var conditionStandardizer: Standardizer?
+  /// How the model was trained.
+  public var training: TrainingSummary
+
+  /// A model from its parts.
+  ///
+  /// - Parameters:
+  ///   - network: the network (averaged weights).
+  ///   - process: the forward process.
+  ///   - parameterization: what the network predicts.
+  ///   - conditionEncoding: how conditions enter the network.
+  ///   - standardizer: the data columns' standardisation, or `nil`.
+  ///   - conditionStandardizer: the condition columns' standardisation, or `nil`.
+  ///   - training: the training summary.
+  public init(
+    network: MLP<Scalar>, process: SDEDescription, parameterization: Parameterization,
+    conditionEncoding: ConditionEncoding = .unconditional, standardizer: Standardizer? = nil,
+    conditionStandardizer: Standardizer? = nil, training: TrainingSummary
+  ) {
+    if let failure = process.validationFailure { preconditionFailure("TrainedModel: \(failure)") }
+    precondition(
+      network.configuration.conditionDimension == conditionEncoding.networkColumns,
+      "TrainedModel: the network takes \(network.configuration.conditionDimension) condition columns, "
+        + "the encoding gives \(conditionEncoding.networkColumns)")
+    precondition(
+      standardizer.map { $0.dimension == network.configuration.inputDimension } ?? true,
+      "TrainedModel: a standardizer of \(standardizer?.dimension ?? 0) columns for dimension "
+        + "\(network.configuration.inputDimension)")
+    precondition(
+      conditionStandardizer.map { $0.dimension == conditionEncoding.dimension } ?? true,
+      "TrainedModel: a condition standardizer of \(conditionStandardizer?.dimension ?? 0) columns for "
+        + "\(conditionEncoding.dimension) conditions")
+    self.network = network
+    self.process = process
+    self.parameterization = parameterization
+    self.conditionEncoding = conditionEncoding
+    self.standardizer = standardizer
+    self.conditionStandardizer = conditionStandardizer
+    self.training = training
+  }
+
+  /// `d`.
+  public var dimension: Int { network.configuration.inputDimension }
+
+  /// The forward process, rebuilt.
+  public var sde: StandardSDE<Scalar> { StandardSDE(process) }
+
+  /// The score model in model (standardised) units, with a condition in network units.
+  ///
+  /// - Parameter condition: `.unconditional` (∅) by default.
+  /// - Returns: a ``NetworkScoreModel`` any sampler can use.
+  public func scoreModel(condition: ScoreCondition<Scalar> = .unconditional) -> NetworkScoreModel<
+    StandardSDE<Scalar>
+  > {
+    NetworkScoreModel(
+      network: network, process: sde, parameterization: parameterization,
+      conditionEncoding: conditionEncoding,
+      condition: condition)
+  }
+
+  /// The score model conditioned on `condition` given in data units (standardised here).
+  ///
+  /// - Parameter condition: `k` values, such as a temperature.
+  /// - Returns: the conditioned score model.
+  public func scoreModel(conditionInDataUnits condition: [Double]) -> NetworkScoreModel<StandardSDE<Scalar>> {
+    scoreModel(condition: .fixed(networkCondition(condition)))
+  }
+
+  /// A condition in data units as the network sees it: `(c − μ_c)/σ_c`.
+  ///
+  /// - Parameter condition: `k` values.
+  /// - Returns: `k` standardised values.
+  public func networkCondition(_ condition: [Double]) -> [Scalar] {
+    precondition(
+      condition.count == conditionEncoding.dimension,
+      "TrainedModel: a condition of \(condition.count) values for a model of \(conditionEncoding.dimension)")
+    guard let s = conditionStandardizer else { return condition.map { Scalar($0) } }
+    return condition.indices.map { Scalar((condition[$0] - s.means[$0]) / s.standardDeviations[$0]) }
+  }
+
+  /// Samples in model units → data units, in place: `x ← μ + σ·x` per column.
+  ///
+  /// - Parameter samples: `n × d`.
+  public func toDataScale(_ samples: inout Matrix<Scalar>) {
+    standardizer?.inverseTransform(&samples)
+  }
+
+  /// Data → model units, in place: `x ← (x − μ)/σ` per column.
+  ///
+  /// - Parameter data: `n × d`.
+  public func toModelScale(_ data: inout Matrix<Scalar>) {
+    standardizer?.transform(&data)
+  }
+
+  /// `log |det ∂z/∂x| = −Σⱼ log σⱼ`: add it to a log-density of model-unit points to get the
+  /// log-density of the data-unit points (0 without standardisation).
+  public var logDensityCorrection: Double { standardizer?.logAbsDeterminant ?? 0 }
+}

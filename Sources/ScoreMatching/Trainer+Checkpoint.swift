@@ -1,0 +1,232 @@
+import Datasets
+import DiffusionProcesses
+public import Foundation
+import LinearAlgebra
+public import ScoreNetworks
+
+/// The metadata keys of a checkpoint file.
+enum CheckpointKey {
+  static let format = "score_sde.checkpoint.format"
+  static let precision = "score_sde.precision"
+  static let configuration = "score_sde.training.configuration"
+  static let process = "score_sde.process"
+  static let processDescription = "score_sde.process.description"
+  static let conditionEncoding = "score_sde.condition_encoding"
+  static let standardizer = "score_sde.standardizer"
+  static let dataColumns = "score_sde.data.columns"
+  static let step = "score_sde.step"
+  static let optimizerStep = "score_sde.optimizer.step"
+  static let emaUpdates = "score_sde.ema.update_count"
+  static let lossAccumulator = "score_sde.loss.accumulator_bits"
+  static let lossCount = "score_sde.loss.count"
+  static let lastLoss = "score_sde.loss.last_bits"
+  static let lastGradientNorm = "score_sde.gradient_norm.last_bits"
+  static let lastLearningRate = "score_sde.learning_rate.last_bits"
+  static let rng = "score_sde.rng"
+}
+
+/// `value` as compact sorted JSON (for metadata; encoding plain value types cannot fail).
+func metadataJSON<T: Encodable>(_ value: T) -> String {
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.sortedKeys]
+  return String(decoding: try! encoder.encode(value), as: UTF8.self)
+}
+
+/// The bits of a `Double` as 16 hexadecimal digits, so that it survives a text file exactly.
+func bitString(_ x: Double) -> String {
+  let hex = String(x.bitPattern, radix: 16)
+  return String(repeating: "0", count: 16 - hex.count) + hex
+}
+
+extension Trainer {
+  /// The process as text, such as `VPSDE<Float>(schedule: …, endTime: 1.0)`: what a resumed
+  /// trainer's process must equal.
+  var processSignature: String { String(describing: objective.process) }
+
+  /// Every tensor of the training state: `model.<name>` (the current weights and the Fourier
+  /// frequencies), `ema.<name>` (the averaged weights), and the optimizer's state
+  /// (`adam.exp_avg.<name>`, `adam.exp_avg_sq.<name>` or `sgd.momentum_buffer.<name>`).
+  public var checkpointTensors: NamedTensors<Scalar> {
+    var tensors = NamedTensors<Scalar>()
+    for t in state.network.namedTensors().entries {
+      tensors.append(name: "model." + t.name, shape: t.shape, values: t.values)
+    }
+    tensors.append(contentsOf: state.ema.namedTensors())
+    tensors.append(contentsOf: state.optimizerState)
+    return tensors
+  }
+
+  /// The checkpoint's metadata: the configuration, the architecture, the process, the encoding,
+  /// the standardiser, the step counters and the loss statistics (as exact bit patterns), and
+  /// how the generators are derived from the seed (there is no other generator state).
+  public var checkpointMetadata: [String: String] {
+    var m = state.network.metadata
+    m[CheckpointKey.format] = "1"
+    m[CheckpointKey.precision] = Scalar.precisionName
+    m[CheckpointKey.configuration] = metadataJSON(configuration)
+    m[CheckpointKey.process] = processSignature
+    if let description = SDEDescription(objective.process) {
+      m[CheckpointKey.processDescription] = metadataJSON(description)
+    }
+    m[CheckpointKey.conditionEncoding] = metadataJSON(conditionEncoding)
+    if let standardizer { m[CheckpointKey.standardizer] = metadataJSON(standardizer) }
+    m[CheckpointKey.dataColumns] = "\(source.columns)"
+    m[CheckpointKey.step] = "\(state.step)"
+    m[CheckpointKey.optimizerStep] = "\(state.optimizerStep)"
+    m[CheckpointKey.emaUpdates] = "\(state.ema.updateCount)"
+    m[CheckpointKey.lossAccumulator] = bitString(state.lossAccumulator)
+    m[CheckpointKey.lossCount] = "\(state.lossCount)"
+    m[CheckpointKey.lastLoss] = bitString(state.lastLoss)
+    m[CheckpointKey.lastGradientNorm] = bitString(state.lastGradientNorm)
+    m[CheckpointKey.lastLearningRate] = bitString(state.lastLearningRate)
+    m[CheckpointKey.rng] =
+      "xoshiro256++: step k draws from Xoshiro256(seed: \(configuration.seed), stream: k); "
+      + "initial weights from stream 2^64-1; evaluation from stream 2^64-2"
+    return m
+  }
+
+  /// Writes the training state to one safetensors file, atomically (a temporary file renamed
+  /// into place, so the previous checkpoint survives any failure), in the precision `Scalar`.
+  ///
+  /// - Parameter url: the file.
+  /// - Throws: ``TrainingError/nonFiniteParameters(step:tensor:)`` (and writes nothing) when a
+  ///   weight is not finite; ``TrainingError/checkpointFile(_:)`` when the file cannot be written.
+  public func saveCheckpoint(to url: URL) throws(TrainingError) {
+    if let bad = state.firstNonFiniteTensor() {
+      throw .nonFiniteParameters(step: state.step, tensor: bad)
+    }
+    do {
+      try SafeTensors.write(checkpointTensors, metadata: checkpointMetadata, to: url)
+    } catch {
+      throw .checkpointFile(error)
+    }
+  }
+
+  /// A trainer that continues the run saved in a checkpoint: same configuration, weights,
+  /// averaged weights, optimizer state, step and loss statistics. Training on from it gives
+  /// bit-identical results to the uninterrupted run, provided `process` and `source` are the
+  /// ones the run used (the process and the source's columns are checked) and BLAS runs with the
+  /// same kernels and thread count (a matrix product's rounding may depend on its partitioning).
+  ///
+  /// ```swift
+  /// var trainer = try Trainer(resumingFrom: ckpt, process: VPSDE<Float>(), source: source)
+  /// try trainer.train()
+  /// ```
+  ///
+  /// - Parameters:
+  ///   - url: a file written by ``saveCheckpoint(to:)``.
+  ///   - process: the forward SDE of the run.
+  ///   - source: the run's data source.
+  /// - Throws: ``TrainingError/checkpointFile(_:)`` for an unreadable or malformed file or
+  ///   misshapen tensors; ``TrainingError/incompatibleCheckpoint(path:reason:)`` for another
+  ///   precision, process, data layout, or missing or invalid metadata.
+  public init(resumingFrom url: URL, process: Process, source: Source) throws(TrainingError) {
+    let path = url.path
+    let tensors: NamedTensors<Scalar>
+    let metadata: [String: String]
+    do {
+      (tensors, metadata) = try SafeTensors.read(from: url, as: Scalar.self)
+    } catch {
+      throw .checkpointFile(error)
+    }
+    func value(_ key: String) throws(TrainingError) -> String {
+      guard let v = metadata[key] else {
+        throw .incompatibleCheckpoint(
+          path: path, reason: "metadata \(key) is missing (not a ScoreSDE checkpoint?)")
+      }
+      return v
+    }
+    func decode<T: Decodable>(_ type: T.Type, _ key: String) throws(TrainingError) -> T {
+      let json = try value(key)
+      do {
+        return try JSONDecoder().decode(T.self, from: Data(json.utf8))
+      } catch {
+        throw .incompatibleCheckpoint(path: path, reason: "metadata \(key) is not valid: \(error)")
+      }
+    }
+    func integer(_ key: String) throws(TrainingError) -> Int {
+      guard let n = Int(try value(key)), n >= 0 else {
+        throw .incompatibleCheckpoint(path: path, reason: "metadata \(key) is not a count")
+      }
+      return n
+    }
+    func bits(_ key: String) throws(TrainingError) -> Double {
+      guard let b = UInt64(try value(key), radix: 16) else {
+        throw .incompatibleCheckpoint(path: path, reason: "metadata \(key) is not 16 hexadecimal digits")
+      }
+      return Double(bitPattern: b)
+    }
+
+    guard try value(CheckpointKey.format) == "1" else {
+      throw .incompatibleCheckpoint(
+        path: path, reason: "unknown checkpoint format \(metadata[CheckpointKey.format]!)")
+    }
+    let precision = try value(CheckpointKey.precision)
+    guard precision == Scalar.precisionName else {
+      throw .incompatibleCheckpoint(
+        path: path, reason: "it holds \(precision) weights, this trainer is \(Scalar.precisionName)")
+    }
+    let configuration = try decode(TrainingConfiguration.self, CheckpointKey.configuration)
+    let architecture = try decode(MLPConfiguration.self, MLP<Scalar>.configurationMetadataKey)
+    let standardizer: Standardizer? =
+      metadata[CheckpointKey.standardizer] == nil
+      ? nil : try decode(Standardizer.self, CheckpointKey.standardizer)
+    let encoding = try decode(ConditionEncoding.self, CheckpointKey.conditionEncoding)
+    let columns = try integer(CheckpointKey.dataColumns)
+    guard columns == source.columns else {
+      throw .incompatibleCheckpoint(
+        path: path, reason: "the run's data had \(columns) columns, this source has \(source.columns)")
+    }
+    guard String(describing: process) == (try value(CheckpointKey.process)) else {
+      throw .incompatibleCheckpoint(
+        path: path,
+        reason: "the run used \(metadata[CheckpointKey.process]!), not \(String(describing: process))")
+    }
+    guard architecture.inputDimension >= 1, architecture.width >= 1, architecture.depth >= 1,
+      architecture.inputDimension == source.dataColumns,
+      architecture.conditionDimension == encoding.networkColumns
+    else {
+      throw .incompatibleCheckpoint(
+        path: path, reason: "the stored architecture does not fit the source and condition encoding")
+    }
+    try self.init(
+      process: process, architecture: architecture, source: source, configuration: configuration,
+      standardizer: standardizer)
+    guard conditionEncoding == encoding else {
+      throw .incompatibleCheckpoint(
+        path: path, reason: "the stored condition encoding differs from the run's")
+    }
+
+    var model = NamedTensors<Scalar>()
+    for t in tensors.entries where t.name.hasPrefix("model.") {
+      model.append(name: String(t.name.dropFirst("model.".count)), shape: t.shape, values: t.values)
+    }
+    do {
+      try state.network.load(from: model)
+      try state.ema.load(from: tensors)
+      let optimizerStep = try integer(CheckpointKey.optimizerStep)
+      if optimizerStep > 0 {
+        if state.adam != nil {
+          try state.adam!.loadState(tensors, for: state.network.parameters)
+          state.adam!.step = optimizerStep
+        } else {
+          try state.sgd!.loadState(tensors, for: state.network.parameters)
+          state.sgd!.step = optimizerStep
+        }
+      }
+    } catch let error as SafeTensorsError {
+      throw .checkpointFile(error)
+    } catch let error as TrainingError {
+      throw error
+    } catch {
+      throw .incompatibleCheckpoint(path: path, reason: "\(error)")
+    }
+    state.ema.updateCount = try integer(CheckpointKey.emaUpdates)
+    state.step = try integer(CheckpointKey.step)
+    state.lossAccumulator = try bits(CheckpointKey.lossAccumulator)
+    state.lossCount = try integer(CheckpointKey.lossCount)
+    state.lastLoss = try bits(CheckpointKey.lastLoss)
+    state.lastGradientNorm = try bits(CheckpointKey.lastGradientNorm)
+    state.lastLearningRate = try bits(CheckpointKey.lastLearningRate)
+  }
+}

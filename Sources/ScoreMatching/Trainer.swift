@@ -1,0 +1,257 @@
+public import Datasets
+public import DiffusionProcesses
+public import LinearAlgebra
+public import ScoreNetworks
+
+/// The training loop: denoising score matching of an ``ScoreNetworks/MLP`` for a
+/// ``DiffusionProcesses/GaussianSDE`` on batches from a ``TrainingDataSource``, with an
+/// optimizer, a learning-rate schedule, gradient clipping, an EMA of the weights, condition
+/// dropout, progress and evaluation callbacks, and checkpoints that resume bit-identically.
+///
+/// Step `k` (counting completed steps from 0) draws everything from one generator,
+/// `Xoshiro256(seed: configuration.seed, stream: k)`, in this order: the source's rows, the
+/// condition-dropout coins (one per row, when dropout is on), the times, the noise. The weights
+/// are initialised from stream `2⁶⁴ − 1`. So the run is a function of the seed alone, and a
+/// checkpoint needs no generator state: resuming at step `k` rebuilds step `k`'s generator.
+///
+/// A step is: rows → split into `x₀` (the first `d` columns) and conditions (the last `k`),
+/// both standardised when a ``Datasets/Standardizer`` is given → conditions encoded (and dropped
+/// with probability `p`) → ``DenoisingScoreMatching/prepare(_:into:using:)`` → forward,
+/// loss and `∂L/∂f`, backward → checks that the loss and the gradient norm are finite (else a
+/// ``TrainingError`` naming the step, with the trainer unchanged) → clipping → optimizer update
+/// at the scheduled rate → EMA update. With a ``DatasetSource`` nothing is allocated after the
+/// first step; a ``DistributionSource`` allocates its fresh samples.
+///
+/// ```swift
+/// let source = DistributionSource<Checkerboard, Float>(Checkerboard())
+/// var trainer = try Trainer(
+///   process: VPSDE<Float>(), architecture: MLPConfiguration(inputDimension: 2), source: source,
+///   configuration: TrainingConfiguration(seed: 1, steps: 5_000))
+/// try trainer.train(checkpoint: CheckpointPolicy(url: ckpt, interval: 1_000)) { p in
+///   print(p.step, p.smoothedLoss, p.stepsPerSecond)
+/// }
+/// try trainer.trainedModel().save(to: modelURL)
+/// ```
+public struct Trainer<Process: GaussianSDE, Source: TrainingDataSource>: Sendable
+where Source.Scalar == Process.Scalar {
+  /// The precision.
+  public typealias Scalar = Process.Scalar
+
+  /// The run's settings.
+  public let configuration: TrainingConfiguration
+  /// The loss.
+  public let objective: DenoisingScoreMatching<Process>
+  /// How conditions enter the network.
+  public let conditionEncoding: ConditionEncoding
+  /// The standardisation of every source column (data then conditions), or `nil`.
+  public let standardizer: Standardizer?
+  /// The data.
+  public var source: Source
+
+  @usableFromInline var state: TrainerState<Scalar>
+  @usableFromInline var buffers: TrainerBuffers<Scalar>
+
+  /// A trainer at step 0 with freshly initialised weights.
+  ///
+  /// - Parameters:
+  ///   - process: the forward SDE.
+  ///   - architecture: the network; `inputDimension` must be the source's `d` and
+  ///     `conditionDimension` the encoding's columns (`k`, plus 1 when
+  ///     `configuration.conditionDropout > 0`; see ``ConditionEncoding/training(conditioningColumns:conditionDropout:)``).
+  ///   - source: the training rows.
+  ///   - configuration: the run's settings.
+  ///   - standardizer: μ and σ of every source column (see ``DatasetSource/fitStandardizer()``),
+  ///     or `nil` to train on the data as it is.
+  /// - Throws: ``TrainingError/invalidConfiguration(_:)`` naming the first inconsistency.
+  public init(
+    process: Process, architecture: MLPConfiguration, source: Source,
+    configuration: TrainingConfiguration = TrainingConfiguration(), standardizer: Standardizer? = nil
+  ) throws(TrainingError) {
+    if let failure = configuration.validationFailure { throw .invalidConfiguration(failure) }
+    let k = source.conditioningColumns
+    let d = source.dataColumns
+    guard d >= 1 && k >= 0 else {
+      throw .invalidConfiguration("the source has \(source.columns) columns, \(k) of them conditions")
+    }
+    guard Scalar(configuration.loss.smallTimeCutoff) < process.endTime else {
+      throw .invalidConfiguration(
+        "the small-time cutoff \(configuration.loss.smallTimeCutoff) is not below T = \(process.endTime)")
+    }
+    if configuration.conditionDropout > 0 && k == 0 {
+      throw .invalidConfiguration("condition dropout needs conditioning columns; the source has none")
+    }
+    let encoding = ConditionEncoding.training(
+      conditioningColumns: k, conditionDropout: configuration.conditionDropout)
+    guard architecture.inputDimension == d else {
+      throw .invalidConfiguration(
+        "the network takes \(architecture.inputDimension) data columns, the source gives \(d)")
+    }
+    guard architecture.conditionDimension == encoding.networkColumns else {
+      throw .invalidConfiguration(
+        "the network takes \(architecture.conditionDimension) condition columns; \(k) conditioning columns"
+          + (encoding.hasMaskColumn ? " plus the dropout mask" : "") + " need \(encoding.networkColumns)")
+    }
+    if let standardizer, standardizer.dimension != source.columns {
+      throw .invalidConfiguration(
+        "the standardizer has \(standardizer.dimension) columns, the source \(source.columns)")
+    }
+    var rng = Xoshiro256(seed: configuration.seed, stream: UInt64.max)
+    let network = MLP<Scalar>(configuration: architecture, using: &rng)
+    self.configuration = configuration
+    self.objective = DenoisingScoreMatching(process: process, options: configuration.loss)
+    self.conditionEncoding = encoding
+    self.standardizer = standardizer
+    self.source = source
+    self.state = TrainerState(network: network, configuration: configuration)
+    self.buffers = TrainerBuffers(
+      network: network, rows: configuration.batchSize, columns: source.columns, dataColumns: d,
+      conditionColumns: encoding.networkColumns, standardizer: standardizer)
+  }
+
+  /// The network with its current (not averaged) weights.
+  public var network: MLP<Scalar> { state.network }
+  /// The exponential moving average of the weights.
+  public var averagedParameters: MLPParameters<Scalar> { state.ema.average }
+  /// The network with the EMA weights: the one to sample with.
+  public var averagedNetwork: MLP<Scalar> {
+    var copy = state.network
+    copy.parameters = state.ema.average
+    return copy
+  }
+  /// Steps completed (the next step's generator is `Xoshiro256(seed:, stream: completedSteps)`).
+  public var completedSteps: Int { state.step }
+  /// The loss of the last step (NaN before the first).
+  public var lastLoss: Double { state.lastLoss }
+  /// The bias-corrected EMA of the loss (NaN before the first step).
+  public var smoothedLoss: Double { state.smoothedLoss(decay: configuration.lossSmoothing) }
+  /// The optimizer's state tensors (Adam's moments or SGD's momentum), named as in a checkpoint.
+  public var optimizerState: NamedTensors<Scalar> { state.optimizerState }
+  /// The optimizer's update count.
+  public var optimizerStep: Int { state.optimizerStep }
+  /// The last step's batch (times, noise, perturbed points, targets, weights).
+  public var lastBatch: DenoisingBatch<Scalar> { buffers.batch }
+  /// The last step's encoded network conditions (`n × networkColumns`; rows of zeros and mask 0
+  /// were dropped), or `nil` for unconditional training.
+  public var lastConditions: Matrix<Scalar>? {
+    conditionEncoding.networkColumns > 0 ? buffers.conditions : nil
+  }
+  /// The last step's clean data `x₀` (standardised), `n × d`.
+  public var lastData: Matrix<Scalar> { buffers.x0 }
+
+  /// The score model of the EMA weights (in standardised units when a standardiser is used).
+  public var scoreModel: NetworkScoreModel<Process> {
+    NetworkScoreModel(
+      network: averagedNetwork, process: objective.process,
+      parameterization: configuration.loss.parameterization,
+      conditionEncoding: conditionEncoding)
+  }
+
+  /// Takes one training step (see the type's discussion) and returns its loss.
+  ///
+  /// - Returns: the loss of the batch before the update.
+  /// - Throws: ``TrainingError/nonFiniteLoss(step:value:)`` or
+  ///   ``TrainingError/nonFiniteGradient(step:norm:)`` with the trainer unchanged, or
+  ///   ``TrainingError/nonFiniteParameters(step:tensor:)`` when the update itself overflowed
+  ///   (the trainer then holds the bad weights: resume from the last checkpoint).
+  @inlinable
+  @discardableResult
+  public mutating func step() throws(TrainingError) -> Scalar {
+    let k = state.step
+    let seed = configuration.seed
+    var rng = Xoshiro256(seed: seed, stream: UInt64(k))
+    source.fill(&buffers.raw, step: k, seed: seed, using: &rng)
+    buffers.split(encoding: conditionEncoding, dropout: configuration.conditionDropout, using: &rng)
+    objective.prepare(buffers.x0, into: &buffers.batch, using: &rng)
+    let condition: Matrix<Scalar>? = conditionEncoding.networkColumns > 0 ? buffers.conditions : nil
+    let loss = objective.lossAndGradient(
+      network: state.network, batch: buffers.batch, condition: condition, workspace: &buffers.loss,
+      gradients: &buffers.gradients)
+    guard loss.isFinite else { throw .nonFiniteLoss(step: k + 1, value: Double(loss)) }
+    let norm: Scalar
+    if let clip = configuration.gradientClipNorm {
+      norm = buffers.gradients.clipGlobalNorm(to: Scalar(clip))
+    } else {
+      norm = buffers.gradients.squaredNorm().squareRoot()
+    }
+    guard norm.isFinite else { throw .nonFiniteGradient(step: k + 1, norm: Double(norm)) }
+    let rate = configuration.learningRate(at: k)
+    state.update(along: buffers.gradients, learningRate: Scalar(rate))
+    if let bad = state.firstNonFiniteTensor() {
+      throw .nonFiniteParameters(step: k + 1, tensor: bad)
+    }
+    state.record(
+      loss: Double(loss), gradientNorm: Double(norm), learningRate: rate,
+      smoothing: configuration.lossSmoothing)
+    return loss
+  }
+
+  /// Trains until `finalStep`, reporting progress, evaluating and writing checkpoints.
+  ///
+  /// - Parameters:
+  ///   - finalStep: the step to stop at (``TrainingConfiguration/steps`` by default).
+  ///   - checkpoint: where and how often to write checkpoints (`nil`: never).
+  ///   - evaluation: held-out rows and how often to evaluate on them (`nil`: never).
+  ///   - progressInterval: call `progress` after every this many steps (and after the last).
+  ///   - progress: receives a ``TrainingProgress``.
+  ///   - evaluated: receives each ``EvaluationResult``.
+  /// - Throws: the ``TrainingError`` of a failed step (the last checkpoint on disk is the last
+  ///   good one), or of a checkpoint that cannot be written.
+  @inlinable
+  public mutating func train(
+    until finalStep: Int? = nil, checkpoint: CheckpointPolicy? = nil,
+    evaluation: EvaluationPolicy<Scalar>? = nil, progressInterval: Int = 1,
+    progress: (TrainingProgress) -> Void = { _ in }, evaluated: (EvaluationResult) -> Void = { _ in }
+  ) throws(TrainingError) {
+    let target = finalStep ?? configuration.steps
+    let clock = ContinuousClock()
+    let start = clock.now
+    let firstStep = state.step
+    while state.step < target {
+      try step()
+      let done = state.step
+      if done % max(progressInterval, 1) == 0 || done == target {
+        let elapsed = clock.now - start
+        let seconds =
+          Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let rate = seconds > 0 ? Double(done - firstStep) / seconds : 0
+        progress(
+          TrainingProgress(
+            step: done, totalSteps: target, loss: state.lastLoss,
+            smoothedLoss: state.smoothedLoss(decay: configuration.lossSmoothing),
+            learningRate: state.lastLearningRate, gradientNorm: state.lastGradientNorm, stepsPerSecond: rate,
+            elapsedSeconds: seconds, estimatedSecondsRemaining: rate > 0 ? Double(target - done) / rate : 0))
+      }
+      if let evaluation, done % evaluation.interval == 0 {
+        evaluated(evaluate(on: evaluation.data))
+      }
+      if let checkpoint, done % checkpoint.interval == 0 || done == target {
+        try saveCheckpoint(to: checkpoint.url)
+      }
+    }
+  }
+
+  /// The loss of the current and of the EMA weights on held-out rows, with times, noise and
+  /// batches fixed by the seed (`Xoshiro256(seed:, stream: 2⁶⁴ − 2)`), so that evaluations at
+  /// different steps are comparable. No condition is dropped.
+  ///
+  /// - Parameter heldOut: rows in the source's layout and units, `m × (d + k)`.
+  /// - Returns: both losses (means over the rows).
+  public func evaluate(on heldOut: Matrix<Scalar>) -> EvaluationResult {
+    precondition(
+      heldOut.columns == source.columns,
+      "Trainer.evaluate: held-out rows \(heldOut.shapeDescription) for a \(source.columns)-column source")
+    var rng = Xoshiro256(seed: configuration.seed, stream: UInt64.max - 1)
+    var scratch = TrainerBuffers<Scalar>(
+      network: state.network, rows: heldOut.rows, columns: source.columns, dataColumns: source.dataColumns,
+      conditionColumns: conditionEncoding.networkColumns, standardizer: standardizer)
+    scratch.raw.assign(heldOut)
+    scratch.split(encoding: conditionEncoding, dropout: 0, using: &rng)
+    objective.prepare(scratch.x0, into: &scratch.batch, using: &rng)
+    let condition: Matrix<Scalar>? = conditionEncoding.networkColumns > 0 ? scratch.conditions : nil
+    let current = objective.loss(
+      network: state.network, batch: scratch.batch, condition: condition, workspace: &scratch.loss)
+    let averaged = objective.loss(
+      network: averagedNetwork, batch: scratch.batch, condition: condition, workspace: &scratch.loss)
+    return EvaluationResult(step: state.step, loss: Double(current), averagedLoss: Double(averaged))
+  }
+}

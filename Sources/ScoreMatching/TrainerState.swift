@@ -1,0 +1,152 @@
+import Datasets
+import LinearAlgebra
+import RealModule
+import ScoreNetworks
+
+/// What a ``Trainer`` changes from step to step: the weights, their average, the optimizer and
+/// the loss statistics. All of it goes into a checkpoint.
+@usableFromInline
+struct TrainerState<Scalar: BLASScalar>: Sendable {
+  @usableFromInline var network: MLP<Scalar>
+  @usableFromInline var ema: ExponentialMovingAverage<MLPParameters<Scalar>>
+  /// Exactly one of `adam` and `sgd` is set.
+  @usableFromInline var adam: Adam<Scalar>?
+  @usableFromInline var sgd: SGD<Scalar>?
+  @usableFromInline var step = 0
+  @usableFromInline var lastLoss = Double.nan
+  @usableFromInline var lastGradientNorm = Double.nan
+  @usableFromInline var lastLearningRate = Double.nan
+  /// The un-normalised EMA of the loss and the number of losses in it.
+  @usableFromInline var lossAccumulator = 0.0
+  @usableFromInline var lossCount = 0
+
+  init(network: MLP<Scalar>, configuration: TrainingConfiguration) {
+    self.network = network
+    self.ema = ExponentialMovingAverage(
+      network.parameters, decay: Scalar(configuration.emaDecay), warmup: configuration.emaWarmup)
+    let rate = Scalar(configuration.learningRate)
+    switch configuration.optimizer {
+    case .adam: adam = Adam(learningRate: rate)
+    case .adamW(let decay): adam = .adamW(learningRate: rate, weightDecay: Scalar(decay))
+    case .sgd(let momentum, let nesterov):
+      sgd = SGD(learningRate: rate, momentum: Scalar(momentum), nesterov: nesterov)
+    }
+  }
+
+  /// One optimizer step at `learningRate`, then the EMA update.
+  @inlinable
+  mutating func update(along gradients: MLPGradients<Scalar>, learningRate: Scalar) {
+    if adam != nil {
+      adam!.learningRate = learningRate
+      adam!.update(&network.parameters, along: gradients)
+    } else {
+      sgd!.learningRate = learningRate
+      sgd!.update(&network.parameters, along: gradients)
+    }
+    ema.update(toward: network.parameters)
+    step += 1
+  }
+
+  /// The name of the first parameter tensor holding a NaN or an infinity, or `nil`.
+  @inlinable
+  func firstNonFiniteTensor() -> String? {
+    let parameters = network.parameters
+    for k in 0..<parameters.tensorCount where !parameters.tensor(at: k).isFinite {
+      return parameters.tensorName(at: k)
+    }
+    return nil
+  }
+
+  /// Records a step's statistics.
+  @inlinable
+  mutating func record(loss: Double, gradientNorm: Double, learningRate: Double, smoothing: Double) {
+    lastLoss = loss
+    lastGradientNorm = gradientNorm
+    lastLearningRate = learningRate
+    lossAccumulator = smoothing * lossAccumulator + (1 - smoothing) * loss
+    lossCount += 1
+  }
+
+  /// The bias-corrected EMA of the loss, `acc / (1 − βⁿ)`.
+  @inlinable
+  func smoothedLoss(decay: Double) -> Double {
+    guard lossCount > 0 else { return .nan }
+    return lossAccumulator / (1 - Double.pow(decay, lossCount))
+  }
+
+  /// The optimizer's named state tensors.
+  var optimizerState: NamedTensors<Scalar> {
+    if let adam { return adam.namedState(for: network.parameters) }
+    return sgd!.namedState(for: network.parameters)
+  }
+
+  /// The optimizer's update count.
+  var optimizerStep: Int { adam?.step ?? sgd!.step }
+}
+
+/// A ``Trainer``'s per-step buffers, made once.
+@usableFromInline
+struct TrainerBuffers<Scalar: BLASScalar>: Sendable {
+  /// The source's rows, `n × (d + k)`.
+  @usableFromInline var raw: Matrix<Scalar>
+  /// `x₀`, standardised, `n × d`.
+  @usableFromInline var x0: Matrix<Scalar>
+  /// The encoded conditions, `n × networkColumns`.
+  @usableFromInline var conditions: Matrix<Scalar>
+  @usableFromInline var batch: DenoisingBatch<Scalar>
+  @usableFromInline var loss: NetworkLossWorkspace<Scalar>
+  @usableFromInline var gradients: MLPGradients<Scalar>
+  /// μ and σ of each source column (0 and 1 without a standardiser).
+  @usableFromInline var means: [Scalar]
+  @usableFromInline var deviations: [Scalar]
+  @usableFromInline var dataColumns: Int
+
+  init(
+    network: MLP<Scalar>, rows: Int, columns: Int, dataColumns: Int, conditionColumns: Int,
+    standardizer: Standardizer?
+  ) {
+    raw = Matrix(rows: rows, columns: columns)
+    x0 = Matrix(rows: rows, columns: dataColumns)
+    conditions = Matrix(rows: rows, columns: conditionColumns)
+    batch = DenoisingBatch(rows: rows, dimension: dataColumns)
+    loss = NetworkLossWorkspace(network: network, rows: rows)
+    gradients = network.makeGradients()
+    means = standardizer?.means.map { Scalar($0) } ?? [Scalar](repeating: 0, count: columns)
+    deviations = standardizer?.standardDeviations.map { Scalar($0) } ?? [Scalar](repeating: 1, count: columns)
+    self.dataColumns = dataColumns
+  }
+
+  /// Splits ``raw`` into standardised `x₀` and encoded conditions, dropping each row's condition
+  /// with probability `dropout` (one coin per row from `rng`, drawn only when `dropout > 0`).
+  @inlinable
+  mutating func split<G: RandomNumberGenerator>(
+    encoding: ConditionEncoding, dropout: Double, using rng: inout G
+  ) {
+    let (n, c, d) = (raw.rows, raw.columns, dataColumns)
+    let k = encoding.dimension
+    let width = encoding.networkColumns
+    let hasMask = encoding.hasMaskColumn
+    raw.withUnsafeBufferPointer { r in
+      means.withUnsafeBufferPointer { mu in
+        deviations.withUnsafeBufferPointer { sigma in
+          x0.withUnsafeMutableBufferPointer { x in
+            for i in 0..<n {
+              for j in 0..<d { x[i * d + j] = (r[i * c + j] - mu[j]) / sigma[j] }
+            }
+          }
+          guard width > 0 else { return }
+          conditions.withUnsafeMutableBufferPointer { e in
+            for i in 0..<n {
+              for j in 0..<k { e[i * width + j] = (r[i * c + d + j] - mu[d + j]) / sigma[d + j] }
+              if hasMask { e[i * width + k] = 1 }
+            }
+          }
+        }
+      }
+    }
+    guard dropout > 0 && width > 0 else { return }
+    for i in 0..<n where 1 - Double.randomOpenUnit(using: &rng) < dropout {
+      encoding.dropCondition(row: i, in: &conditions)
+    }
+  }
+}

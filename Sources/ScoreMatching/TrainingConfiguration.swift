@@ -1,0 +1,151 @@
+import RealModule
+
+/// Which first-order optimizer a ``Trainer`` uses (see ScoreNetworks' `Adam` and `SGD`).
+public enum OptimizerKind: Sendable, Codable, Hashable {
+  /// Adam with PyTorch's defaults β = (0.9, 0.999), ε = 10⁻⁸ (Kingma & Ba 2015).
+  case adam
+  /// AdamW: Adam with decoupled weight decay λ (Loshchilov & Hutter 2019).
+  case adamW(weightDecay: Double)
+  /// SGD with momentum μ, optionally Nesterov's form.
+  case sgd(momentum: Double, nesterov: Bool)
+}
+
+/// The learning rate over training (see ScoreNetworks' `WarmupCosineSchedule`).
+public enum LearningRateScheduleKind: Sendable, Codable, Hashable {
+  /// The same rate at every step.
+  case constant
+  /// Linear warm-up over `warmupSteps` to the peak rate, then cosine decay to `minimum` at the
+  /// last step (``TrainingConfiguration/steps``).
+  case warmupCosine(warmupSteps: Int, minimum: Double)
+}
+
+/// Everything that defines a training run besides the data, the network's architecture and the
+/// process: stored in every checkpoint, so that a run can resume from the file alone.
+///
+/// The defaults are the W1 benchmark's (`shared/bench/torch_ref.py`): batch 512, Adam at 10⁻³,
+/// ε-prediction with `λ = σ²`, no clipping; plus an EMA of the weights with decay 0.999
+/// (Song & Ermon 2020), which sampling uses.
+///
+/// ```swift
+/// var configuration = TrainingConfiguration(seed: 7, steps: 20_000)
+/// configuration.schedule = .warmupCosine(warmupSteps: 500, minimum: 1e-5)
+/// configuration.gradientClipNorm = 1
+/// configuration.loss.weighting = .likelihood
+/// ```
+public struct TrainingConfiguration: Sendable, Codable, Hashable {
+  /// The seed of everything random: the initial weights (`Xoshiro256(seed:, stream: 2⁶⁴ − 1)`)
+  /// and step `k`'s data, times, noise and condition dropout (`Xoshiro256(seed:, stream: k)`).
+  public var seed: UInt64
+  /// `n`, the rows per step.
+  public var batchSize: Int
+  /// The number of optimizer steps of the whole run (the cosine schedule ends here).
+  public var steps: Int
+  /// The optimizer.
+  public var optimizer: OptimizerKind
+  /// The peak learning rate η.
+  public var learningRate: Double
+  /// The learning-rate schedule.
+  public var schedule: LearningRateScheduleKind
+  /// δ of the exponential moving average of the weights (0 keeps the last weights).
+  public var emaDecay: Double
+  /// Whether the EMA's first updates use `min(δ, (1 + n)/(10 + n))` (score_sde's `num_updates`).
+  public var emaWarmup: Bool
+  /// The largest global gradient norm (PyTorch's `clip_grad_norm_`), or `nil` for none.
+  public var gradientClipNorm: Double?
+  /// The loss.
+  public var loss: DenoisingOptions
+  /// The probability of replacing a row's condition by the unconditional token ∅ (classifier-
+  /// free guidance training; Ho & Salimans 2021 use 0.1–0.2). 0 for none.
+  public var conditionDropout: Double
+  /// The decay of the smoothed loss reported to progress callbacks (bias-corrected EMA).
+  public var lossSmoothing: Double
+
+  /// A configuration; every parameter has the W1 benchmark's default.
+  ///
+  /// - Parameters:
+  ///   - seed: the run's seed (0).
+  ///   - batchSize: rows per step (512).
+  ///   - steps: total steps (10 000).
+  ///   - optimizer: `.adam`.
+  ///   - learningRate: 10⁻³.
+  ///   - schedule: `.constant`.
+  ///   - emaDecay: 0.999.
+  ///   - emaWarmup: `false`.
+  ///   - gradientClipNorm: `nil` (no clipping).
+  ///   - loss: ``DenoisingOptions`` defaults (ε-prediction, `λ = σ²`).
+  ///   - conditionDropout: 0.
+  ///   - lossSmoothing: 0.98.
+  public init(
+    seed: UInt64 = 0, batchSize: Int = 512, steps: Int = 10_000, optimizer: OptimizerKind = .adam,
+    learningRate: Double = 1e-3, schedule: LearningRateScheduleKind = .constant, emaDecay: Double = 0.999,
+    emaWarmup: Bool = false, gradientClipNorm: Double? = nil, loss: DenoisingOptions = DenoisingOptions(),
+    conditionDropout: Double = 0, lossSmoothing: Double = 0.98
+  ) {
+    self.seed = seed
+    self.batchSize = batchSize
+    self.steps = steps
+    self.optimizer = optimizer
+    self.learningRate = learningRate
+    self.schedule = schedule
+    self.emaDecay = emaDecay
+    self.emaWarmup = emaWarmup
+    self.gradientClipNorm = gradientClipNorm
+    self.loss = loss
+    self.conditionDropout = conditionDropout
+    self.lossSmoothing = lossSmoothing
+  }
+
+  /// The first invalid setting, described, or `nil` when every setting is valid.
+  public var validationFailure: String? {
+    if batchSize < 1 { return "batchSize must be at least 1, got \(batchSize)" }
+    if steps < 0 { return "steps must be non-negative, got \(steps)" }
+    if !(learningRate >= 0 && learningRate.isFinite) {
+      return "learningRate must be finite and non-negative, got \(learningRate)"
+    }
+    if !(emaDecay >= 0 && emaDecay <= 1) { return "emaDecay must lie in [0, 1], got \(emaDecay)" }
+    if let c = gradientClipNorm, !(c > 0) { return "gradientClipNorm must be positive, got \(c)" }
+    if !(conditionDropout >= 0 && conditionDropout < 1) {
+      return "conditionDropout must lie in [0, 1), got \(conditionDropout)"
+    }
+    if !(lossSmoothing >= 0 && lossSmoothing < 1) {
+      return "lossSmoothing must lie in [0, 1), got \(lossSmoothing)"
+    }
+    if !(loss.smallTimeCutoff > 0 && loss.smallTimeCutoff.isFinite) {
+      return "loss.smallTimeCutoff must be positive, got \(loss.smallTimeCutoff)"
+    }
+    switch schedule {
+    case .constant: break
+    case .warmupCosine(let warmup, let minimum):
+      if warmup < 0 || warmup >= max(steps, 1) {
+        return "the warm-up (\(warmup) steps) must be shorter than the run (\(steps) steps)"
+      }
+      if !(minimum >= 0 && minimum <= learningRate) {
+        return "the schedule's minimum \(minimum) must lie in [0, learningRate = \(learningRate)]"
+      }
+    }
+    switch optimizer {
+    case .adam: break
+    case .adamW(let decay):
+      if !(decay >= 0 && decay.isFinite) { return "AdamW's weight decay must be non-negative, got \(decay)" }
+    case .sgd(let momentum, _):
+      if !(momentum >= 0 && momentum.isFinite) {
+        return "SGD's momentum must be non-negative, got \(momentum)"
+      }
+    }
+    return nil
+  }
+
+  /// The learning rate of the update that follows `step` completed updates.
+  ///
+  /// - Parameter step: completed updates.
+  /// - Returns: `η` for a constant schedule; the warm-up/cosine value otherwise.
+  public func learningRate(at step: Int) -> Double {
+    switch schedule {
+    case .constant: return learningRate
+    case .warmupCosine(let warmup, let minimum):
+      if step < warmup { return learningRate * Double(step + 1) / Double(warmup) }
+      let progress = min(1, Double(step - warmup) / Double(max(steps - warmup, 1)))
+      return minimum + (learningRate - minimum) * (1 + Double.cos(Double.pi * progress)) / 2
+    }
+  }
+}

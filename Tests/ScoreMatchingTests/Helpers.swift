@@ -1,0 +1,116 @@
+import DiffusionProcesses
+import LinearAlgebra
+import RealModule
+import ScoreMatching
+import ScoreNetworks
+import TestSupport
+
+/// The Gaussian test data N(μ, Σ) in 2-D, with the eigen-decomposition of Σ.
+struct GaussianData {
+  let mean: [Double] = [1, -0.5]
+  let covariance = Matrix<Double>([[1.5, 0.6], [0.6, 0.8]])
+  let eigenvalues: [Double]
+  let eigenvectors: Matrix<Double>
+
+  init() {
+    let (values, vectors) = try! covariance.symmetricEigendecomposition()
+    eigenvalues = values
+    eigenvectors = vectors
+  }
+
+  var dimension: Int { 2 }
+
+  /// `n` draws of the data, `μ + L z`.
+  func sample(count n: Int, using rng: inout Xoshiro256) -> Matrix<Double> {
+    let l = try! Cholesky(covariance).lower
+    let z = Matrix<Double>.randomNormal(rows: n, columns: 2, using: &rng)
+    var x = Matrix<Double>.product(z, l, transposingB: true)
+    x.addToEachRow(mean)
+    return x
+  }
+
+  /// The exact score `−Σ_t⁻¹(x − m_t)` of one point, `Σ_t⁻¹ = V diag(1/(a²λ + σ²)) Vᵀ`.
+  func score(_ x: [Double], scale a: Double, shift b: Double, standardDeviation s: Double) -> [Double] {
+    let y = (0..<2).map { x[$0] - a * mean[$0] - b }
+    var w = [0.0, 0.0]
+    for k in 0..<2 {
+      w[k] = (eigenvectors[0, k] * y[0] + eigenvectors[1, k] * y[1]) / (a * a * eigenvalues[k] + s * s)
+    }
+    return (0..<2).map { -(eigenvectors[$0, 0] * w[0] + eigenvectors[$0, 1] * w[1]) }
+  }
+
+  /// `E‖s* + z/σ‖²` at one time: `Σ_k a²λ_k / (σ²(a²λ_k + σ²))`.
+  func minimumScoreError(scale a: Double, standardDeviation s: Double) -> Double {
+    eigenvalues.reduce(0) { $0 + a * a * $1 / (s * s * (a * a * $1 + s * s)) }
+  }
+}
+
+/// `∫ₐᵇ f(t) dt` by composite Simpson on `u = log t` (the integrands grow like `1/t` near 0).
+func logSimpson(_ f: (Double) -> Double, from a: Double, to b: Double, intervals: Int = 20_000) -> Double {
+  let (lo, hi) = (Double.log(a), Double.log(b))
+  let h = (hi - lo) / Double(intervals)
+  func g(_ u: Double) -> Double {
+    let t = Double.exp(u)
+    return f(t) * t
+  }
+  var sum = g(lo) + g(hi)
+  for i in 1..<intervals { sum += (i % 2 == 1 ? 4 : 2) * g(lo + Double(i) * h) }
+  return sum * h / 3
+}
+
+/// λ(t) of a weighting, written from its definition (not from the library's κ).
+func lambda<P: GaussianSDE<Double>>(_ weighting: LossWeighting, _ process: P, at t: Double) -> Double {
+  switch weighting {
+  case .noise: return process.marginalVariance(at: t)
+  case .likelihood:
+    let g = process.diffusion(at: t)
+    return g * g
+  case .uniform: return 1
+  }
+}
+
+/// The network output for the exact score at each row of a batch, in `parameterization`, with
+/// the ε-space offset `eta` added (`ε̂ = ε* + η`): score `s* − η/σ`, noise `ε* + η`,
+/// data `(x − shift − σ(ε* + η))/a`.
+func exactOutput<P: GaussianSDE<Double>>(
+  _ data: GaussianData, _ process: P, _ parameterization: Parameterization, batch: DenoisingBatch<Double>,
+  eta: [Double] = [0, 0]
+) -> Matrix<Double> {
+  let x = batch.perturbed
+  var out = Matrix<Double>(rows: x.rows, columns: 2)
+  for i in 0..<x.rows {
+    let t = batch.times[i]
+    let (a, s) = process.marginal(at: t)
+    let b = process.marginalShift(at: t)
+    let star = data.score(x.row(i), scale: a, shift: b, standardDeviation: s)
+    for j in 0..<2 {
+      let epsilon = -s * star[j] + eta[j]
+      switch parameterization {
+      case .score: out[i, j] = -epsilon / s
+      case .noise: out[i, j] = epsilon
+      case .data: out[i, j] = (x[i, j] - b - s * epsilon) / a
+      }
+    }
+  }
+  return out
+}
+
+/// Mean and standard error of a list of values.
+func meanAndError(_ values: [Double]) -> (mean: Double, error: Double) {
+  let m = SampleMoments(values)
+  return (m.mean, m.standardErrorOfMean)
+}
+
+/// A small MLP configuration for tests.
+func smallNetwork(
+  dimension: Int = 2, condition: Int = 0, width: Int = 8, depth: Int = 2, frequencies: Int = 4
+) -> MLPConfiguration {
+  MLPConfiguration(
+    inputDimension: dimension, conditionDimension: condition,
+    timeEmbedding: .gaussianFourier(frequencies: frequencies, scale: 4), width: width, depth: depth)
+}
+
+/// Every tensor of a parameter group, for exact comparisons.
+func tensors<P: ParameterGroup>(_ group: P) -> [Matrix<P.Scalar>] {
+  (0..<group.tensorCount).map { group.tensor(at: $0) }
+}

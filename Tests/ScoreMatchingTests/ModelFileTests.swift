@@ -1,0 +1,214 @@
+import Datasets
+import DiffusionProcesses
+import Foundation
+import LinearAlgebra
+import ScoreMatching
+import ScoreNetworks
+import TestSupport
+import Testing
+
+/// A conditional model (standardised data, condition dropout) after a few steps.
+func conditionalModel() throws -> (
+  trainer: Trainer<SubVPSDE<Double>, DatasetSource<Double>>, model: TrainedModel<Double>
+) {
+  let data = ringData(rows: 120, seed: 71)
+  let source = try DatasetSource(data, conditioningColumns: 1)
+  var trainer = try Trainer(
+    process: SubVPSDE<Double>(), architecture: smallNetwork(condition: 2), source: source,
+    configuration: TrainingConfiguration(
+      seed: 72, batchSize: 30, steps: 5, loss: DenoisingOptions(parameterization: .data),
+      conditionDropout: 0.1),
+    standardizer: try source.fitStandardizer())
+  try trainer.train()
+  return (trainer, try trainer.trainedModel(data: "rings", date: Date(timeIntervalSince1970: 0)))
+}
+
+/// Everything survives the file: weights, process, parameterisation, encoding, both
+/// standardisers, the summary; scores are bit-identical with a condition and without.
+@Test func conditionalModelFilesRoundTrip() throws {
+  let (trainer, model) = try conditionalModel()
+  let url = temporaryURL("conditional.safetensors")
+  defer { try? FileManager.default.removeItem(at: url) }
+  try model.save(to: url)
+  let loaded = try TrainedModel<Double>.load(from: url)
+  #expect(loaded.network.namedTensors() == model.network.namedTensors())
+  #expect(tensors(loaded.network.parameters) == tensors(trainer.averagedParameters), "the EMA weights")
+  #expect(loaded.process == SDEDescription(.subVP(schedule: .linear(betaMin: 0.1, betaMax: 20))))
+  #expect(loaded.parameterization == .data)
+  #expect(loaded.conditionEncoding == ConditionEncoding(dimension: 1, hasMaskColumn: true))
+  let full = trainer.standardizer!
+  #expect(
+    loaded.standardizer
+      == Standardizer(
+        means: Array(full.means[..<2]), standardDeviations: Array(full.standardDeviations[..<2])))
+  #expect(
+    loaded.conditionStandardizer
+      == Standardizer(means: [full.means[2]], standardDeviations: [full.standardDeviations[2]]))
+  #expect(loaded.training == model.training && loaded.training.date == "1970-01-01T00:00:00Z")
+  #expect(loaded.training.configuration == trainer.configuration && loaded.training.data == "rings")
+
+  var rng = Xoshiro256(seed: 73)
+  let x = Matrix<Double>.randomNormal(rows: 6, columns: 2, using: &rng)
+  let radius = 2.2
+  let c = (radius - full.means[2]) / full.standardDeviations[2]
+  #expect(loaded.networkCondition([radius]) == [c])
+  let given = loaded.scoreModel(conditionInDataUnits: [radius]).score(x, at: 0.3)
+  #expect(given == model.scoreModel(condition: .fixed([c])).score(x, at: 0.3))
+  #expect(given == trainer.scoreModel.conditioned(on: [c]).score(x, at: 0.3))
+  #expect(loaded.scoreModel().score(x, at: 0.3) == trainer.scoreModel.score(x, at: 0.3), "the ∅ branch")
+  #expect(given != loaded.scoreModel().score(x, at: 0.3))
+
+  var y = x
+  loaded.toDataScale(&y)
+  #expect(
+    y
+      == full.inverseTransformed(Matrix(rows: 6, columns: 3, elements: (0..<6).flatMap { x.row($0) + [0] }))
+      .columns(0..<2))
+  loaded.toModelScale(&y)
+  #expect(maxAbsDifference(y, x) < 1e-14)
+  #expect(
+    abs(loaded.logDensityCorrection + Double.log(full.standardDeviations[0] * full.standardDeviations[1]))
+      < 1e-14)
+}
+
+extension Matrix {
+  /// The columns in `range`, as a new matrix.
+  func columns(_ range: Range<Int>) -> Matrix {
+    Matrix(rows: rows, columns: range.count, elements: (0..<rows).flatMap { Array(row($0)[range]) })
+  }
+}
+
+/// A file written in `Float` loads as `Double` (rounding nothing, as Float → Double is exact).
+@Test func floatModelFilesLoadInDouble() throws {
+  var rng = Xoshiro256(seed: 74)
+  let network = MLP<Float>(configuration: smallNetwork(), using: &rng)
+  let model = TrainedModel(
+    network: network, process: SDEDescription(.ve(sigmaMin: 0.01, sigmaMax: 10)), parameterization: .score,
+    training: TrainingSummary(steps: 0, seed: 0, date: "now"))
+  let url = temporaryURL("float.safetensors")
+  defer { try? FileManager.default.removeItem(at: url) }
+  try model.save(to: url)
+  let asDouble = try TrainedModel<Double>.load(from: url)
+  #expect(
+    asDouble.network.parameters.tensor(at: 0).elements
+      == network.parameters.tensor(at: 0).elements.map { Double($0) })
+  #expect(asDouble.process == model.process && asDouble.parameterization == .score)
+}
+
+/// Malformed files, files without ScoreSDE metadata, files whose tensors do not fit the stated
+/// architecture, and nonsensical metadata each give a typed error naming the problem.
+@Test func badModelFilesGiveTypedErrors() throws {
+  let (_, model) = try conditionalModel()
+  let url = temporaryURL("bad.safetensors")
+  defer { try? FileManager.default.removeItem(at: url) }
+  func loadError() -> ModelFileError? {
+    do {
+      _ = try TrainedModel<Double>.load(from: url)
+      return nil
+    } catch { return error }
+  }
+
+  try Data([1, 2, 3]).write(to: url)
+  guard case .file(_, .truncated) = loadError() else {
+    Issue.record("a 3-byte file was accepted")
+    return
+  }
+  try model.network.save(to: url)
+  #expect(loadError() == .missingMetadata(path: url.path, key: "score_sde.model.format"))
+
+  // Another architecture in the metadata than in the tensors.
+  var metadata = model.network.metadata.merging(model.metadata) { a, _ in a }
+  var wider = model.network.configuration
+  wider.width += 1
+  metadata[MLP<Double>.configurationMetadataKey] = String(
+    decoding: try JSONEncoder().encode(wider), as: UTF8.self)
+  try SafeTensors.write(model.network.namedTensors(), metadata: metadata, to: url)
+  guard case .file(_, .shapeMismatch(let name, _, _)) = loadError() else {
+    Issue.record("tensors of another architecture were accepted: \(String(describing: loadError()))")
+    return
+  }
+  #expect(name == "layers.0.weight")
+
+  func corrupt(_ key: String, _ value: String) throws -> ModelFileError? {
+    var m = model.network.metadata.merging(model.metadata) { a, _ in a }
+    m[key] = value
+    try SafeTensors.write(model.network.namedTensors(), metadata: m, to: url)
+    return loadError()
+  }
+  guard
+    case .invalidMetadata(_, "score_sde.model.parameterization", _) = try corrupt(
+      "score_sde.model.parameterization", "velocity")
+  else {
+    Issue.record("an unknown parameterisation was accepted")
+    return
+  }
+  guard
+    case .invalidMetadata(_, "score_sde.model.condition_encoding", _) = try corrupt(
+      "score_sde.model.condition_encoding", #"{"dimension":1,"hasMaskColumn":false}"#)
+  else {
+    Issue.record("an encoding that does not fit the network was accepted")
+    return
+  }
+  guard
+    case .invalidMetadata(_, "score_sde.model.process", let reason) = try corrupt(
+      "score_sde.model.process", #"{"endTime":1,"kind":{"ve":{"sigmaMin":5,"sigmaMax":1}}}"#)
+  else {
+    Issue.record("an invalid process was accepted")
+    return
+  }
+  #expect(reason.contains("σ range"))
+  guard
+    case .invalidMetadata(_, "score_sde.model.standardizer", _) = try corrupt(
+      "score_sde.model.standardizer", #"{"means":[0],"standardDeviations":[1]}"#)
+  else {
+    Issue.record("a standardizer of the wrong size was accepted")
+    return
+  }
+  guard case .invalidMetadata(_, "score_sde.model.format", _) = try corrupt("score_sde.model.format", "2")
+  else {
+    Issue.record("an unknown format was accepted")
+    return
+  }
+}
+
+/// A trainer for a process without a description cannot export a model file.
+@Test func customProcessesCannotBeExported() throws {
+  let source = try DatasetSource(Matrix<Double>(rows: 10, columns: 2, repeating: 0.5))
+  let trainer = try Trainer(process: BisectedVP(), architecture: smallNetwork(), source: source)
+  #expect(throws: ModelFileError.self) { _ = try trainer.trainedModel() }
+}
+
+/// Every process kind → description → `StandardSDE` reproduces the process exactly, and the
+/// description survives JSON.
+@Test func processDescriptionsRebuildTheProcess() throws {
+  func check<P: GaussianSDE<Double>>(_ process: P, name: String) throws {
+    guard let description = SDEDescription(process) else {
+      Issue.record("\(P.self) has no description")
+      return
+    }
+    #expect(description.name == name && description.validationFailure == nil)
+    let json = try JSONEncoder().encode(description)
+    #expect(try JSONDecoder().decode(SDEDescription.self, from: json) == description)
+    let rebuilt = StandardSDE<Double>(description)
+    #expect(SDEDescription(rebuilt) == description)
+    #expect(rebuilt.endTime == process.endTime)
+    for t in [1e-4, 0.3, 0.95] {
+      #expect(rebuilt.marginal(at: t) == process.marginal(at: t))
+      #expect(rebuilt.marginalShift(at: t) == process.marginalShift(at: t))
+      #expect(rebuilt.diffusion(at: t) == process.diffusion(at: t))
+      #expect(rebuilt.linearDrift(at: t) == process.linearDrift(at: t))
+      #expect(rebuilt.transition(from: t / 2, to: t) == process.transition(from: t / 2, to: t))
+      let lambda = process.logSignalToNoiseRatio(at: t)
+      #expect(rebuilt.time(atLogSignalToNoiseRatio: lambda) == process.time(atLogSignalToNoiseRatio: lambda))
+    }
+  }
+  try check(VPSDE<Double>(betaMin: 0.2, betaMax: 15, endTime: 2), name: "vp")
+  try check(VPSDE<Double>(schedule: .cosine()), name: "cosine")
+  try check(SubVPSDE<Double>(), name: "subvp")
+  try check(VESDE<Double>(sigmaMin: 0.02, sigmaMax: 30), name: "ve")
+  try check(OrnsteinUhlenbeckSDE<Double>(theta: 2, mean: -1, sigma: 0.5), name: "ou")
+  #expect(SDEDescription(BisectedVP()) == nil)
+  #expect(SDEDescription(.ve(sigmaMin: 1, sigmaMax: 1)).validationFailure != nil)
+  #expect(
+    SDEDescription(.vp(schedule: .linear(betaMin: 0.1, betaMax: 20)), endTime: 0).validationFailure != nil)
+}
