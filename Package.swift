@@ -23,9 +23,10 @@ let package = Package(
     .target(name: "DiffusionProcesses", dependencies: ["LinearAlgebra", numerics]),
     .target(name: "ScoreNetworks", dependencies: ["LinearAlgebra", numerics]),
     .target(name: "Datasets", dependencies: ["LinearAlgebra", numerics]),
+    .target(name: "Samplers", dependencies: ["LinearAlgebra", "DiffusionProcesses", numerics]),
     .target(
       name: "ScoreSDE",
-      dependencies: ["LinearAlgebra", "DiffusionProcesses", "ScoreNetworks", "Datasets"]
+      dependencies: ["LinearAlgebra", "DiffusionProcesses", "ScoreNetworks", "Datasets", "Samplers"]
     ),
 
     .executableTarget(
@@ -40,6 +41,7 @@ let package = Package(
     .testTarget(
       name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "DiffusionProcessesTests", dependencies: ["DiffusionProcesses", "TestSupport"]),
+    .testTarget(name: "SamplersTests", dependencies: ["Samplers", "Datasets", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -2,4 +2,5 @@
 @_exported import Datasets
 @_exported import DiffusionProcesses
 @_exported import LinearAlgebra
+@_exported import Samplers
 @_exported import ScoreNetworks
