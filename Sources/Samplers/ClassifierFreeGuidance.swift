@@ -46,8 +46,8 @@ public struct ClassifierFreeGuidance<Model: ConditionalScoreModel>: ScoreModel {
   public init(model: Model, condition: [Scalar], weight: Scalar) {
     precondition(
       condition.count == model.conditionDimension,
-      "ClassifierFreeGuidance: a condition of \(condition.count) entries for a model of \(model.conditionDimension)"
-    )
+      "ClassifierFreeGuidance: a condition of \(condition.count) entries for a model of "
+        + "\(model.conditionDimension)")
     precondition(weight.isFinite, "ClassifierFreeGuidance needs a finite weight, got \(weight)")
     self.model = model
     self.condition = condition

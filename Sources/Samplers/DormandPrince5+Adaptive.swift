@@ -26,7 +26,8 @@ extension DormandPrince5 {
   /// - Returns: evaluations, accepted and rejected steps.
   /// - Throws: ``SamplingError/nonFinite(step:time:)`` when the field is not finite at an
   ///   accepted state or no step size gives a finite candidate,
-  ///   ``SamplingError/stepSizeUnderflow(time:stepSize:)``, ``SamplingError/tooManySteps(maximumSteps:time:)``.
+  ///   ``SamplingError/stepSizeUnderflow(time:stepSize:)``,
+  ///   ``SamplingError/tooManySteps(maximumSteps:time:)``.
   @inlinable
   public func integrate(
     _ x: inout Matrix<Scalar>, from t0: Scalar, to t1: Scalar, controller: PIController<Scalar>,

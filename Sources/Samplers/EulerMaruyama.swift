@@ -57,6 +57,7 @@ where Forward.Scalar == Model.Scalar {
     _ x: inout Matrix<Scalar>, from t0: Scalar, to t1: Scalar, noise: inout RowStreams,
     workspace: inout Workspace
   ) {
+    precondition(t1 < t0, "EulerMaruyama steps backwards in time, got \(t0) → \(t1)")
     let h = t1 - t0
     workspace.drift.ensureShape(of: x)
     workspace.noise.ensureShape(of: x)

@@ -7,7 +7,8 @@ public import LinearAlgebra
 ///
 /// ```swift
 /// let fixed = ODEIntegration<Double>.rungeKutta4(steps: 100)
-/// let adaptive = ODEIntegration<Double>.adaptive(PIController(relativeTolerance: 1e-5, absoluteTolerance: 1e-5))
+/// let adaptive = ODEIntegration<Double>.adaptive(
+///   PIController(relativeTolerance: 1e-5, absoluteTolerance: 1e-5))
 /// ```
 public enum ODEIntegration<Scalar: BLASScalar>: Sendable, Hashable {
   /// `steps` RK4 steps (4 evaluations each) spaced by `spacing` (dense near `ε` for every spacing

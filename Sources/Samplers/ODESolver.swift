@@ -13,8 +13,9 @@ public import LinearAlgebra
 /// ```
 ///
 /// Solvers here: ``Euler`` (order 1), ``Heun`` (2), ``RungeKutta4`` (4), ``DormandPrince5`` (5,
-/// with an embedded error estimate for ``DormandPrince5/integrate(_:from:to:controller:workspace:observer:)``)
-/// and the exponential integrator ``DPMSolver`` for Gaussian SDEs.
+/// with an embedded error estimate for adaptive steps,
+/// ``DormandPrince5/integrate(_:from:to:controller:workspace:observer:)``) and the exponential
+/// integrator ``DPMSolver`` for Gaussian SDEs.
 public protocol ODESolver<Scalar>: Sendable {
   /// The floating-point precision.
   associatedtype Scalar: BLASScalar

@@ -39,6 +39,18 @@ public struct Observation<Scalar: BLASScalar>: Sendable, Equatable {
   public func value(row: Int, _ k: Int) -> Scalar {
     values.rows == 1 ? values[0, k] : values[row, k]
   }
+
+  /// Sets the observed coordinates of every row of `x` to the observed values exactly (the
+  /// posterior sample at time 0), the rows being global samples `firstRow…`.
+  @inlinable
+  public func impose(on x: inout Matrix<Scalar>, firstRow: Int) {
+    precondition(
+      values.rows == 1 || firstRow + x.rows <= values.rows,
+      "Observation: samples \(firstRow)..<\(firstRow + x.rows) but \(values.rows) observation rows")
+    for i in 0..<x.rows {
+      for (c, column) in columns.enumerated() { x[i, column] = value(row: firstRow + i, c) }
+    }
+  }
 }
 
 /// Posterior sampling with some coordinates observed, by replacement (Song et al. 2021, §5 and
@@ -58,7 +70,7 @@ public struct Observation<Scalar: BLASScalar>: Sendable, Equatable {
 ///   base: EulerMaruyama(forward: sde, score: model), forward: sde, observation: observed)
 /// inpaint.replaceObserved(&x, at: sde.endTime, noise: &noise, workspace: &workspace)
 /// try inpaint.integrate(&x, over: grid, noise: &noise, workspace: &workspace)
-/// inpaint.imposeObservation(&x, firstRow: 0)   // x[o] = y exactly
+/// observed.impose(on: &x, firstRow: 0)   // x[o] = y exactly
 /// ```
 public struct ObservationReplacement<Base: ReverseSDESolver, Forward: GaussianSDE>: ReverseSDESolver
 where Base.Scalar == Forward.Scalar {
@@ -138,16 +150,6 @@ where Base.Scalar == Forward.Scalar {
     }
   }
 
-  /// Sets the observed coordinates of every row to the observation exactly (the posterior
-  /// sample at time 0), rows being global samples `firstRow…`.
-  @inlinable
-  public func imposeObservation(_ x: inout Matrix<Scalar>, firstRow: Int) {
-    for i in 0..<x.rows {
-      for (c, column) in observation.columns.enumerated() {
-        x[i, column] = observation.value(row: firstRow + i, c)
-      }
-    }
-  }
 }
 
 extension ObservationReplacement.Workspace: Sendable where Base.Workspace: Sendable {}

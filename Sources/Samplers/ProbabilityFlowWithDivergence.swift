@@ -116,8 +116,8 @@ where Forward.Scalar == Model.Scalar {
     if let probes {
       precondition(
         probes.rows == n && probes.columns == d,
-        "ProbabilityFlowWithDivergence: probes \(probes.shapeDescription) for states of dimension \(d), batch \(n)"
-      )
+        "ProbabilityFlowWithDivergence: probes \(probes.shapeDescription) for states of dimension \(d), "
+          + "batch \(n)")
       w.vjp.ensureShape(rows: n, columns: d)
       flow.velocityAndVectorJacobianProduct(
         w.x, at: t, probe: probes, into: &w.velocity, vjp: &w.vjp, workspace: &w.flow)

@@ -1,4 +1,5 @@
 public import DiffusionProcesses
+import Dispatch
 public import LinearAlgebra
 
 /// The single entry point from a score model to samples: draws the prior per sample, runs the
@@ -6,8 +7,10 @@ public import LinearAlgebra
 ///
 /// Each sample `i` draws all its randomness (prior, step noise, observation noise) from stream
 /// `i` of ``SamplingOptions/seed`` (``RowStreams``), so the same seed gives the same samples
-/// whatever ``SamplingOptions/batchSize`` is — except with `.adaptive`, whose step sizes are
-/// chosen per batch (results then agree to the tolerance).
+/// whatever ``SamplingOptions/batchSize`` and ``SamplingOptions/threads`` are — except with
+/// `.adaptive`, whose step sizes are chosen per batch (results then agree to the tolerance).
+/// With several threads, batches run concurrently (set ``BLAS/threadCount`` to 1 to avoid
+/// oversubscribing the cores).
 ///
 /// ```swift
 /// let sde = VPSDE<Double>()
@@ -61,51 +64,74 @@ where Forward.Scalar == Model.Scalar {
     Scalar
   > {
     precondition(count >= 0 && dimension >= 1, "sample(count: \(count), dimension: \(dimension))")
+    precondition(firstRow >= 0, "sample: firstRow must be non-negative, got \(firstRow)")
     precondition(
       options.observation == nil || options.kind.isStochastic,
       "Observations need a stochastic sampler (em, pc, ancestral), got \(options.kind)")
+    precondition(options.threads >= 1, "SamplingOptions.threads must be at least 1, got \(options.threads)")
     let clock = ContinuousClock()
     let started = clock.now
-    let batch = Swift.max(1, options.batchSize ?? count)
+    let size = Swift.max(1, options.batchSize ?? count)
+    let batches = stride(from: 0, to: count, by: size).map { $0..<Swift.min(count, $0 + size) }
+    var outcomes = [Result<BatchOutcome<Scalar>, SamplingError>?](repeating: nil, count: batches.count)
+    let workers = Swift.min(options.threads, batches.count)
+    if workers <= 1 {
+      for (b, rows) in batches.enumerated() {
+        outcomes[b] = Result { () throws(SamplingError) in
+          try sampleBatch(
+            rows: (firstRow + rows.lowerBound)..<(firstRow + rows.upperBound), dimension: dimension)
+        }
+      }
+    } else {
+      // Worker w takes batches w, w + workers, …; each writes only its own slots.
+      outcomes.withUnsafeMutableBufferPointer { buffer in
+        nonisolated(unsafe) let slots = buffer
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+          for b in Swift.stride(from: worker, to: batches.count, by: workers) {
+            let rows = (firstRow + batches[b].lowerBound)..<(firstRow + batches[b].upperBound)
+            slots[b] = Result { () throws(SamplingError) in try sampleBatch(rows: rows, dimension: dimension)
+            }
+          }
+        }
+      }
+    }
     var samples = Matrix<Scalar>(rows: count, columns: dimension)
     var statistics = SamplingStatistics()
     var trajectory: [TrajectorySnapshot<Scalar>] = []
-    var lower = 0
-    while lower < count {
-      let upper = Swift.min(count, lower + batch)
-      let rows = (firstRow + lower)..<(firstRow + upper)
-      var noise = RowStreams(seed: options.seed, rows: rows)
-      var x = samplePrior(of: forward, dimension: dimension, streams: &noise)
-      var recorder = TrajectoryRecorder<Scalar>(stride: options.trajectoryStride, firstRow: rows.lowerBound)
-      recorder.record(step: 0, time: forward.endTime, states: x, force: true)
-      var batchStatistics = try run(&x, noise: &noise, recorder: &recorder)
-      if options.denoise {
-        let denoiser = TweedieDenoiser(forward: forward, score: model)
-        var workspace = denoiser.makeWorkspace(rows: x.rows, columns: dimension)
-        denoiser.denoise(&x, at: smallTime, workspace: &workspace)
-        batchStatistics.scoreEvaluations += 1
-        guard x.isFinite else {
-          throw .nonFinite(step: batchStatistics.acceptedSteps, time: Double(smallTime))
-        }
-      }
-      if let observation = options.observation {
-        let replacement = ObservationReplacement(
-          base: EulerMaruyama(forward: forward, score: model), forward: forward, observation: observation)
-        replacement.imposeObservation(&x, firstRow: rows.lowerBound)
-      }
-      recorder.record(step: batchStatistics.acceptedSteps, time: smallTime, states: x, force: true)
-      trajectory += recorder.snapshots
-      x.withUnsafeBufferPointer { source in
+    for (b, outcome) in outcomes.enumerated() {
+      let batch = try outcome!.get()
+      let offset = batches[b].lowerBound * dimension
+      batch.samples.withUnsafeBufferPointer { source in
         samples.withUnsafeMutableBufferPointer { target in
-          for j in source.indices { target[lower * dimension + j] = source[j] }
+          for j in source.indices { target[offset + j] = source[j] }
         }
       }
-      batchStatistics.batches = 1
-      statistics.merge(batchStatistics)
-      lower = upper
+      statistics.merge(batch.statistics)
+      trajectory += batch.trajectory
     }
     statistics.wallTime = clock.now - started
     return SamplingResult(samples: samples, statistics: statistics, trajectory: trajectory)
+  }
+
+  /// Samples the global rows `rows`: prior, sampler, optional denoising and observation.
+  @inlinable
+  func sampleBatch(rows: Range<Int>, dimension: Int) throws(SamplingError) -> BatchOutcome<Scalar> {
+    var noise = RowStreams(seed: options.seed, rows: rows)
+    var x = samplePrior(of: forward, dimension: dimension, streams: &noise)
+    var recorder = TrajectoryRecorder<Scalar>(stride: options.trajectoryStride, firstRow: rows.lowerBound)
+    recorder.record(step: 0, time: forward.endTime, states: x, force: true)
+    var statistics = try run(&x, noise: &noise, recorder: &recorder)
+    if options.denoise {
+      let denoiser = TweedieDenoiser(forward: forward, score: model)
+      var workspace = denoiser.makeWorkspace(rows: x.rows, columns: dimension)
+      denoiser.denoise(&x, at: smallTime, workspace: &workspace)
+      statistics.scoreEvaluations += 1
+      guard x.isFinite else { throw .nonFinite(step: statistics.acceptedSteps, time: Double(smallTime)) }
+    }
+    options.observation?.impose(on: &x, firstRow: rows.lowerBound)
+    recorder.record(step: statistics.acceptedSteps, time: smallTime, states: x, force: true)
+    statistics.batches = 1
+    return BatchOutcome(samples: x, statistics: statistics, trajectory: recorder.snapshots)
   }
 
   /// Runs the configured kind on one batch.
@@ -232,6 +258,21 @@ public struct TrajectorySnapshot<Scalar: BLASScalar>: Sendable, Equatable {
     self.time = time
     self.firstRow = firstRow
     self.states = states
+  }
+}
+
+/// What one batch produced.
+@usableFromInline
+struct BatchOutcome<Scalar: BLASScalar>: Sendable {
+  @usableFromInline let samples: Matrix<Scalar>
+  @usableFromInline let statistics: SamplingStatistics
+  @usableFromInline let trajectory: [TrajectorySnapshot<Scalar>]
+
+  @inlinable
+  init(samples: Matrix<Scalar>, statistics: SamplingStatistics, trajectory: [TrajectorySnapshot<Scalar>]) {
+    self.samples = samples
+    self.statistics = statistics
+    self.trajectory = trajectory
   }
 }
 

@@ -68,6 +68,8 @@ public struct SamplingOptions<Scalar: BLASScalar>: Sendable, Equatable {
   public var denoise: Bool
   /// Samples per batch (one batched model call per stage); `nil` puts all in one batch.
   public var batchSize: Int?
+  /// Batches run concurrently on this many threads (1 by default); results do not depend on it.
+  public var threads: Int
   /// The seed of every sample's noise stream.
   public var seed: UInt64
   /// Record the particles every this many steps (and at the start and the end); `nil` records
@@ -77,8 +79,8 @@ public struct SamplingOptions<Scalar: BLASScalar>: Sendable, Equatable {
   public var observation: Observation<Scalar>?
 
   /// Options for `kind` with the literature's defaults: `steps` from ``SamplerKind/defaultSteps``,
-  /// `r = 0.16` and one corrector step with the noise-level step size, `rtol = atol = 1e-5`, DPM-Solver++ order 2, no
-  /// denoising, one batch, seed 0.
+  /// `r = 0.16` and one corrector step with the noise-level step size, `rtol = atol = 1e-5`,
+  /// DPM-Solver++ order 2, no denoising, one batch on one thread, seed 0.
   @inlinable
   public init(kind: SamplerKind = .eulerMaruyama, steps: Int? = nil, seed: UInt64 = 0) {
     self.kind = kind
@@ -93,6 +95,7 @@ public struct SamplingOptions<Scalar: BLASScalar>: Sendable, Equatable {
     self.dpmOrder = 2
     self.denoise = false
     self.batchSize = nil
+    self.threads = 1
     self.seed = seed
     self.trajectoryStride = nil
     self.observation = nil

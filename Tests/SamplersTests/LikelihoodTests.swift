@@ -27,8 +27,8 @@ where P.Scalar == Double, Model.Scalar == Double {
 }
 
 /// The instantaneous change of variables with the exact Gaussian and mixture scores gives the
-/// analytic log-density `log p_ε(x)` within 1e-3 nats on every point (measured: below 1e-7, 170–630 evaluations), on
-/// every process.
+/// analytic log-density `log p_ε(x)` within 1e-3 nats on every point, on every process (measured:
+/// below 1e-7, with 170–630 evaluations).
 @Test(arguments: Process.allCases, [false, true])
 func probabilityFlowLikelihoodIsExact(process: Process, mixture: Bool) throws {
   func check<P: GaussianSDE>(_ sde: P) throws where P.Scalar == Double {

@@ -53,9 +53,9 @@ import Testing
   #expect(abs(slope - 1) < 0.3, "biases \(biases), slope \(slope)")
 }
 
-/// The same seed gives bit-identical samples whatever the batch split: batches of 1000, 7 and 1,
-/// and a run continued with `firstRow`, for every fixed-step sampler on the mixture (a nonlinear
-/// score computed with BLAS products).
+/// The same seed gives bit-identical samples whatever the batch split and thread count: batches
+/// of 1000, 7 and 1, batches of 7 on two threads, and a run continued with `firstRow`, for every
+/// fixed-step sampler on the mixture (a nonlinear score computed with BLAS products).
 @Test(arguments: [SamplerKind.eulerMaruyama, .predictorCorrector, .ancestral, .dpmSolver, .probabilityFlow])
 func samplesDoNotDependOnBatchSize(kind: SamplerKind) throws {
   let sde = VPSDE<Double>()
@@ -70,6 +70,11 @@ func samplesDoNotDependOnBatchSize(kind: SamplerKind) throws {
     #expect(split.statistics.batches == (1000 + batch - 1) / batch)
     #expect(split.statistics.scoreEvaluations == reference.statistics.scoreEvaluations)
   }
+  options.batchSize = 7
+  options.threads = 2
+  let threaded = try Sampler(forward: sde, score: oracle, options: options).sample(count: 1000, dimension: 2)
+  #expect(threaded.samples == reference.samples, "\(kind): two threads")
+  options.threads = 1
   options.batchSize = nil
   let sampler = Sampler(forward: sde, score: oracle, options: options)
   let tail = try sampler.sample(count: 400, dimension: 2, firstRow: 600)
