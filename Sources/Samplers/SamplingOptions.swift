@@ -50,7 +50,8 @@ public struct SamplingOptions<Scalar: BLASScalar>: Sendable, Equatable {
   public var steps: Int
   /// The grid's spacing; `nil` uses log-SNR for `.dpmSolver` and uniform otherwise.
   public var spacing: TimeGrid<Scalar>.Spacing?
-  /// The final time `ε`; `nil` uses the SDE's ``SDE/smallTimeCutoff``.
+  /// The final time `ε`; `nil` uses the SDE's ``SDE/smallTimeCutoff`` (`1e-5`). `1e-3` suits
+  /// `.dpmSolver` with 20 steps or fewer (see ``DPMSolver``).
   public var smallTime: Scalar?
   /// The Langevin corrector's target signal-to-noise ratio (`.predictorCorrector`).
   public var signalToNoiseRatio: Scalar
