@@ -23,12 +23,15 @@ let package = Package(
     .target(name: "DiffusionProcesses", dependencies: ["LinearAlgebra", numerics]),
     .target(name: "ScoreNetworks", dependencies: ["LinearAlgebra", numerics]),
     .target(name: "Datasets", dependencies: ["LinearAlgebra", numerics]),
+    .target(name: "Samplers", dependencies: ["LinearAlgebra", "DiffusionProcesses", numerics]),
     .target(
       name: "ScoreMatching",
       dependencies: ["LinearAlgebra", "DiffusionProcesses", "ScoreNetworks", "Datasets", numerics]),
     .target(
       name: "ScoreSDE",
-      dependencies: ["LinearAlgebra", "DiffusionProcesses", "ScoreNetworks", "Datasets", "ScoreMatching"]
+      dependencies: [
+        "LinearAlgebra", "DiffusionProcesses", "ScoreNetworks", "Datasets", "Samplers", "ScoreMatching",
+      ]
     ),
 
     .executableTarget(
@@ -45,6 +48,7 @@ let package = Package(
     .testTarget(name: "DiffusionProcessesTests", dependencies: ["DiffusionProcesses", "TestSupport"]),
     .testTarget(name: "ScoreNetworksTests", dependencies: ["ScoreNetworks", "TestSupport"]),
     .testTarget(name: "ScoreMatchingTests", dependencies: ["ScoreMatching", "TestSupport"]),
+    .testTarget(name: "SamplersTests", dependencies: ["Samplers", "Datasets", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -2,5 +2,6 @@
 @_exported import Datasets
 @_exported import DiffusionProcesses
 @_exported import LinearAlgebra
+@_exported import Samplers
 @_exported import ScoreMatching
 @_exported import ScoreNetworks

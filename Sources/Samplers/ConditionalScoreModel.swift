@@ -1,0 +1,123 @@
+public import DiffusionProcesses
+public import LinearAlgebra
+
+/// A score model conditioned on side information `c` (a class, a physical parameter):
+/// `s(x, t, c) ≈ ∇ₓ log p_t(x | c)`, and with the null condition `∅` the unconditional score
+/// `∇ₓ log p_t(x)` — the two heads of a network trained with condition dropout (Ho & Salimans
+/// 2021, "Classifier-Free Diffusion Guidance").
+///
+/// Samplers see it through ``ConditionedScore`` (a fixed condition) or ``ClassifierFreeGuidance``,
+/// both ordinary ``ScoreModel``s.
+///
+/// ```swift
+/// struct MyConditional: ConditionalScoreModel {
+///   var conditionDimension: Int { 1 }
+///   func score(_ x: Matrix<Double>, at t: Double, condition: Matrix<Double>?,
+///              into out: inout Matrix<Double>, workspace: inout Void) { … }
+/// }
+/// ```
+public protocol ConditionalScoreModel<Scalar>: Sendable {
+  /// The floating-point precision.
+  associatedtype Scalar: BLASScalar
+  /// Scratch memory reused across calls; `Void` for closed forms.
+  associatedtype Workspace = Void
+
+  /// The number of condition columns `c`.
+  var conditionDimension: Int { get }
+
+  /// Scratch memory for batches of up to `rows` points.
+  func makeWorkspace(rows: Int) -> Workspace
+
+  /// Writes `s(xᵢ, t, cᵢ)` into row `i` of `out`, with `cᵢ` row `i` of `condition`
+  /// (`x.rows × conditionDimension`), or the unconditional score when `condition` is `nil` (∅).
+  func score(
+    _ x: Matrix<Scalar>, at t: Scalar, condition: Matrix<Scalar>?, into out: inout Matrix<Scalar>,
+    workspace: inout Workspace)
+}
+
+extension ConditionalScoreModel where Workspace == Void {
+  /// No scratch memory.
+  @inlinable
+  public func makeWorkspace(rows: Int) {}
+}
+
+/// Scratch memory shared by the condition-binding models: the condition repeated on every row
+/// of the batch, and the conditional model's own workspace.
+public struct ConditionBuffer<Model: ConditionalScoreModel> {
+  @usableFromInline var model: Model.Workspace
+  @usableFromInline var conditions: Matrix<Model.Scalar>
+
+  @inlinable
+  init(model: Model.Workspace) {
+    self.model = model
+    conditions = Matrix(rows: 0, columns: 0)
+  }
+
+  /// Makes `conditions` hold `condition` on each of `rows` rows (a no-op when it already does,
+  /// so repeated calls allocate nothing).
+  @inlinable
+  mutating func broadcast(_ condition: [Model.Scalar], rows: Int) {
+    if conditions.rows == rows && conditions.columns == condition.count {
+      if rows == 0 { return }
+      var same = true
+      for j in condition.indices where conditions[0, j] != condition[j] { same = false }
+      if same { return }
+    }
+    conditions.resize(rows: rows, columns: condition.count)
+    for i in 0..<rows { conditions.setRow(i, to: condition) }
+  }
+}
+
+extension ConditionBuffer: Sendable where Model.Workspace: Sendable {}
+
+/// A ``ScoreModel`` that binds one condition `c` to a conditional model: `s(x, t) = s(x, t, c)`
+/// for every sample, so any sampler draws from `p(x | c)`.
+///
+/// ```swift
+/// let given = ConditionedScore(model: conditional, condition: [0.7])
+/// let sampler = EulerMaruyama(forward: sde, score: given)
+/// ```
+public struct ConditionedScore<Model: ConditionalScoreModel>: ScoreModel {
+  /// The precision.
+  public typealias Scalar = Model.Scalar
+  /// The condition repeated on every row, and the model's workspace.
+  public typealias Workspace = ConditionBuffer<Model>
+
+  /// The conditional model.
+  public let model: Model
+  /// The condition `c`, `conditionDimension` entries.
+  public let condition: [Scalar]
+
+  /// Binds `condition` to `model`.
+  @inlinable
+  public init(model: Model, condition: [Scalar]) {
+    precondition(
+      condition.count == model.conditionDimension,
+      "ConditionedScore: a condition of \(condition.count) entries for a model of \(model.conditionDimension)"
+    )
+    self.model = model
+    self.condition = condition
+  }
+
+  /// Scratch memory for batches of up to `rows` points.
+  @inlinable
+  public func makeWorkspace(rows: Int) -> Workspace {
+    Workspace(model: model.makeWorkspace(rows: rows))
+  }
+
+  /// `s(xᵢ, t, c)` for every row.
+  @inlinable
+  public func score(
+    _ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>, workspace: inout Workspace
+  ) {
+    workspace.broadcast(condition, rows: x.rows)
+    model.score(x, at: t, condition: workspace.conditions, into: &out, workspace: &workspace.model)
+  }
+
+  /// `s(xᵢ, t, c)` for every row (allocates a workspace).
+  @inlinable
+  public func score(_ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>) {
+    var workspace = makeWorkspace(rows: x.rows)
+    score(x, at: t, into: &out, workspace: &workspace)
+  }
+}

@@ -1,0 +1,70 @@
+public import DiffusionProcesses
+public import LinearAlgebra
+
+/// The Euler–Maruyama discretisation of the reverse-time SDE (Song et al. 2021, eq. 6), with
+/// `h = t₁ − t₀ < 0`:
+///
+///     x₁ = x₀ + [f(x₀, t₀) − g(t₀)²·s(x₀, t₀)]·h + g(t₀)·√|h|·z,   z ~ N(0, I).
+///
+/// Weak order 1 (moments converge like `O(|h|)`), strong order ½. One score evaluation per
+/// step. Works for any ``SDE``.
+///
+/// ```swift
+/// let em = EulerMaruyama(forward: VPSDE<Double>(), score: model)
+/// var workspace = em.makeWorkspace(rows: n, columns: d)
+/// em.step(&x, from: 1, to: 0.999, noise: &noise, workspace: &workspace)
+/// ```
+public struct EulerMaruyama<Forward: SDE, Model: ScoreModel>: ReverseSDESolver
+where Forward.Scalar == Model.Scalar {
+  /// The precision.
+  public typealias Scalar = Forward.Scalar
+
+  /// The reverse-time SDE being discretised.
+  public let reverse: ReverseSDE<Forward, Model>
+
+  /// The reverse drift, the noise and the reverse SDE's scratch memory.
+  public struct Workspace {
+    @usableFromInline var reverse: ReverseSDE<Forward, Model>.Workspace
+    @usableFromInline var drift: Matrix<Scalar>
+    @usableFromInline var noise: Matrix<Scalar>
+
+    @inlinable
+    init(reverse: ReverseSDE<Forward, Model>.Workspace, rows: Int, columns: Int) {
+      self.reverse = reverse
+      drift = Matrix(rows: rows, columns: columns)
+      noise = Matrix(rows: rows, columns: columns)
+    }
+  }
+
+  /// Euler–Maruyama for the reverse of `forward` with the score `model`.
+  @inlinable
+  public init(forward: Forward, score model: Model) {
+    reverse = ReverseSDE(forward: forward, score: model)
+  }
+
+  /// 1.
+  @inlinable public var evaluationsPerStep: Int { 1 }
+
+  /// Scratch memory for batches of `rows × columns`.
+  @inlinable
+  public func makeWorkspace(rows: Int, columns: Int) -> Workspace {
+    Workspace(reverse: reverse.makeWorkspace(rows: rows, columns: columns), rows: rows, columns: columns)
+  }
+
+  /// One Euler–Maruyama step from `t0` to `t1 < t0`.
+  @inlinable
+  public func step(
+    _ x: inout Matrix<Scalar>, from t0: Scalar, to t1: Scalar, noise: inout RowStreams,
+    workspace: inout Workspace
+  ) {
+    precondition(t1 < t0, "EulerMaruyama steps backwards in time, got \(t0) → \(t1)")
+    let h = t1 - t0
+    workspace.drift.ensureShape(of: x)
+    workspace.noise.ensureShape(of: x)
+    reverse.drift(x, at: t0, into: &workspace.drift, workspace: &workspace.reverse)
+    noise.fillNormal(&workspace.noise)
+    x.combine(1, h, workspace.drift, reverse.diffusion(at: t0) * (-h).squareRoot(), workspace.noise)
+  }
+}
+
+extension EulerMaruyama.Workspace: Sendable where Model.Workspace: Sendable {}

@@ -1,0 +1,301 @@
+public import DiffusionProcesses
+import Dispatch
+public import LinearAlgebra
+
+/// The single entry point from a score model to samples: draws the prior per sample, runs the
+/// chosen sampler (``SamplerKind``) over batches, optionally denoises, and reports the cost.
+///
+/// Each sample `i` draws all its randomness (prior, step noise, observation noise) from stream
+/// `i` of ``SamplingOptions/seed`` (``RowStreams``), so the same seed gives the same samples
+/// whatever ``SamplingOptions/batchSize`` and ``SamplingOptions/threads`` are — except with
+/// `.adaptive`, whose step sizes are chosen per batch (results then agree to the tolerance).
+/// With several threads, batches run concurrently (set ``BLAS/threadCount`` to 1 to avoid
+/// oversubscribing the cores).
+///
+/// ```swift
+/// let sde = VPSDE<Double>()
+/// let oracle = try GaussianMixtureScore(weights: [0.3, 0.7], means: [[-2, 0], [2, 0]],
+///                                       standardDeviations: [0.3, 0.3], process: sde)
+/// let sampler = Sampler(forward: sde, score: oracle, options: SamplingOptions(kind: .dpmSolver, steps: 10))
+/// let result = try sampler.sample(count: 1000, dimension: 2)
+/// print(result.samples.columnMeans(), result.statistics.scoreEvaluations)   // NFE 10
+/// ```
+public struct Sampler<Forward: GaussianSDE, Model: ScoreModel>: Sendable
+where Forward.Scalar == Model.Scalar {
+  /// The precision.
+  public typealias Scalar = Forward.Scalar
+
+  /// The forward process.
+  public let forward: Forward
+  /// The score model.
+  public let model: Model
+  /// Which sampler and how.
+  public var options: SamplingOptions<Scalar>
+
+  /// A sampler for `forward` with the score `model`.
+  @inlinable
+  public init(forward: Forward, score model: Model, options: SamplingOptions<Scalar> = SamplingOptions()) {
+    self.forward = forward
+    self.model = model
+    self.options = options
+  }
+
+  /// The grid the fixed-step kinds use, from `T` to `ε`.
+  @inlinable
+  public var grid: TimeGrid<Scalar> {
+    let spacing = options.spacing ?? (options.kind == .dpmSolver ? .logSNR : .uniform)
+    return TimeGrid(spacing: spacing, steps: options.steps, process: forward, to: smallTime)
+  }
+
+  /// `ε`.
+  @inlinable
+  var smallTime: Scalar { options.smallTime ?? forward.smallTimeCutoff }
+
+  /// Draws `count` samples of dimension `dimension`.
+  ///
+  /// - Parameters:
+  ///   - count: the number of samples.
+  ///   - dimension: `d`.
+  ///   - firstRow: the global index of the first sample (to continue a run in pieces).
+  /// - Returns: the samples (`count × d`), statistics and the recorded trajectory.
+  /// - Throws: ``SamplingError`` when a state becomes non-finite or the adaptive solver fails.
+  @inlinable
+  public func sample(
+    count: Int, dimension: Int, firstRow: Int = 0
+  ) throws(SamplingError) -> SamplingResult<Scalar> {
+    precondition(count >= 0 && dimension >= 1, "sample(count: \(count), dimension: \(dimension))")
+    precondition(firstRow >= 0, "sample: firstRow must be non-negative, got \(firstRow)")
+    precondition(
+      options.observation == nil || options.kind.isStochastic,
+      "Observations need a stochastic sampler (em, pc, ancestral), got \(options.kind)")
+    precondition(options.threads >= 1, "SamplingOptions.threads must be at least 1, got \(options.threads)")
+    let clock = ContinuousClock()
+    let started = clock.now
+    let size = Swift.max(1, options.batchSize ?? count)
+    let batches = stride(from: 0, to: count, by: size).map { $0..<Swift.min(count, $0 + size) }
+    var outcomes = [Result<BatchOutcome<Scalar>, SamplingError>?](repeating: nil, count: batches.count)
+    let workers = Swift.min(options.threads, batches.count)
+    if workers <= 1 {
+      for (b, rows) in batches.enumerated() {
+        outcomes[b] = Result { () throws(SamplingError) in
+          try sampleBatch(
+            rows: (firstRow + rows.lowerBound)..<(firstRow + rows.upperBound), dimension: dimension)
+        }
+      }
+    } else {
+      // Worker w takes batches w, w + workers, …; each writes only its own slots.
+      outcomes.withUnsafeMutableBufferPointer { buffer in
+        nonisolated(unsafe) let slots = buffer
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+          for b in Swift.stride(from: worker, to: batches.count, by: workers) {
+            let rows = (firstRow + batches[b].lowerBound)..<(firstRow + batches[b].upperBound)
+            slots[b] = Result { () throws(SamplingError) in try sampleBatch(rows: rows, dimension: dimension)
+            }
+          }
+        }
+      }
+    }
+    var samples = Matrix<Scalar>(rows: count, columns: dimension)
+    var statistics = SamplingStatistics()
+    var trajectory: [TrajectorySnapshot<Scalar>] = []
+    for (b, outcome) in outcomes.enumerated() {
+      let batch = try outcome!.get()
+      let offset = batches[b].lowerBound * dimension
+      batch.samples.withUnsafeBufferPointer { source in
+        samples.withUnsafeMutableBufferPointer { target in
+          for j in source.indices { target[offset + j] = source[j] }
+        }
+      }
+      statistics.merge(batch.statistics)
+      trajectory += batch.trajectory
+    }
+    statistics.wallTime = clock.now - started
+    return SamplingResult(samples: samples, statistics: statistics, trajectory: trajectory)
+  }
+
+  /// Samples the global rows `rows`: prior, sampler, optional denoising and observation.
+  @inlinable
+  func sampleBatch(rows: Range<Int>, dimension: Int) throws(SamplingError) -> BatchOutcome<Scalar> {
+    var noise = RowStreams(seed: options.seed, rows: rows)
+    var x = samplePrior(of: forward, dimension: dimension, streams: &noise)
+    var recorder = TrajectoryRecorder<Scalar>(stride: options.trajectoryStride, firstRow: rows.lowerBound)
+    recorder.record(step: 0, time: forward.endTime, states: x, force: true)
+    var statistics = try run(&x, noise: &noise, recorder: &recorder)
+    if options.denoise {
+      let denoiser = TweedieDenoiser(forward: forward, score: model)
+      var workspace = denoiser.makeWorkspace(rows: x.rows, columns: dimension)
+      denoiser.denoise(&x, at: smallTime, workspace: &workspace)
+      statistics.scoreEvaluations += 1
+      guard x.isFinite else { throw .nonFinite(step: statistics.acceptedSteps, time: Double(smallTime)) }
+    }
+    options.observation?.impose(on: &x, firstRow: rows.lowerBound)
+    recorder.record(step: statistics.acceptedSteps, time: smallTime, states: x, force: true)
+    statistics.batches = 1
+    return BatchOutcome(samples: x, statistics: statistics, trajectory: recorder.snapshots)
+  }
+
+  /// Runs the configured kind on one batch.
+  @inlinable
+  func run(
+    _ x: inout Matrix<Scalar>, noise: inout RowStreams, recorder: inout TrajectoryRecorder<Scalar>
+  ) throws(SamplingError) -> SamplingStatistics {
+    switch options.kind {
+    case .eulerMaruyama:
+      return try runReverse(
+        EulerMaruyama(forward: forward, score: model), &x, noise: &noise, recorder: &recorder)
+    case .ancestral:
+      return try runReverse(
+        AncestralSampler(forward: forward, score: model), &x, noise: &noise, recorder: &recorder)
+    case .predictorCorrector:
+      let pc = PredictorCorrector(
+        predictor: ReverseDiffusionPredictor(forward: forward, score: model),
+        corrector: LangevinCorrector(
+          forward: forward, score: model, signalToNoiseRatio: options.signalToNoiseRatio,
+          iterations: options.correctorSteps, stepSize: options.correctorStepSize))
+      return try runReverse(pc, &x, noise: &noise, recorder: &recorder)
+    case .probabilityFlow:
+      return try runODE(
+        RungeKutta4(ProbabilityFlowODE(forward: forward, score: model)), &x, recorder: &recorder)
+    case .dpmSolver:
+      return try runODE(
+        DPMSolver(forward: forward, score: model, order: options.dpmOrder), &x, recorder: &recorder)
+    case .adaptive:
+      let solver = DormandPrince5(ProbabilityFlowODE(forward: forward, score: model))
+      var workspace = solver.makeWorkspace(rows: x.rows, columns: x.columns)
+      let controller = PIController(
+        relativeTolerance: options.relativeTolerance, absoluteTolerance: options.absoluteTolerance)
+      var index = 0
+      let stats = try solver.integrate(
+        &x, from: forward.endTime, to: smallTime, controller: controller, workspace: &workspace
+      ) { t, state in
+        index += 1
+        recorder.record(step: index, time: t, states: state)
+      }
+      return SamplingStatistics(
+        scoreEvaluations: stats.evaluations, acceptedSteps: stats.acceptedSteps,
+        rejectedSteps: stats.rejectedSteps)
+    }
+  }
+
+  @inlinable
+  func runReverse<Solver: ReverseSDESolver>(
+    _ solver: Solver, _ x: inout Matrix<Scalar>, noise: inout RowStreams,
+    recorder: inout TrajectoryRecorder<Scalar>
+  ) throws(SamplingError) -> SamplingStatistics where Solver.Scalar == Scalar {
+    if let observation = options.observation {
+      let wrapped = ObservationReplacement(base: solver, forward: forward, observation: observation)
+      var workspace = wrapped.makeWorkspace(rows: x.rows, columns: x.columns)
+      wrapped.replaceObserved(&x, at: forward.endTime, noise: &noise, workspace: &workspace)
+      return try integrateReverse(wrapped, &x, noise: &noise, workspace: &workspace, recorder: &recorder)
+    }
+    var workspace = solver.makeWorkspace(rows: x.rows, columns: x.columns)
+    return try integrateReverse(solver, &x, noise: &noise, workspace: &workspace, recorder: &recorder)
+  }
+
+  @inlinable
+  func integrateReverse<Solver: ReverseSDESolver>(
+    _ solver: Solver, _ x: inout Matrix<Scalar>, noise: inout RowStreams, workspace: inout Solver.Workspace,
+    recorder: inout TrajectoryRecorder<Scalar>
+  ) throws(SamplingError) -> SamplingStatistics where Solver.Scalar == Scalar {
+    let grid = self.grid
+    let evaluations = try solver.integrate(&x, over: grid, noise: &noise, workspace: &workspace) {
+      i, t, state in
+      recorder.record(step: i + 1, time: t, states: state)
+    }
+    return SamplingStatistics(scoreEvaluations: evaluations, acceptedSteps: grid.steps)
+  }
+
+  @inlinable
+  func runODE<Solver: ODESolver>(
+    _ solver: Solver, _ x: inout Matrix<Scalar>, recorder: inout TrajectoryRecorder<Scalar>
+  ) throws(SamplingError) -> SamplingStatistics where Solver.Scalar == Scalar {
+    let grid = self.grid
+    var workspace = solver.makeWorkspace(rows: x.rows, columns: x.columns)
+    let evaluations = try solver.integrate(&x, over: grid, workspace: &workspace) { i, t, state in
+      recorder.record(step: i + 1, time: t, states: state)
+    }
+    return SamplingStatistics(scoreEvaluations: evaluations, acceptedSteps: grid.steps)
+  }
+}
+
+/// The samples of a ``Sampler`` run, what they cost, and the recorded trajectory.
+public struct SamplingResult<Scalar: BLASScalar>: Sendable {
+  /// The samples, `count × d`, in global-index order.
+  public let samples: Matrix<Scalar>
+  /// Score evaluations, steps and wall time.
+  public let statistics: SamplingStatistics
+  /// Snapshots every ``SamplingOptions/trajectoryStride`` steps, batch by batch (empty unless a
+  /// stride was set).
+  public let trajectory: [TrajectorySnapshot<Scalar>]
+
+  /// A result from its parts.
+  @inlinable
+  public init(
+    samples: Matrix<Scalar>, statistics: SamplingStatistics, trajectory: [TrajectorySnapshot<Scalar>]
+  ) {
+    self.samples = samples
+    self.statistics = statistics
+    self.trajectory = trajectory
+  }
+}
+
+/// The particles of one batch after a given number of steps.
+public struct TrajectorySnapshot<Scalar: BLASScalar>: Sendable, Equatable {
+  /// Steps taken so far (0 for the prior draw; the final snapshot is after denoising and
+  /// observation, if any).
+  public let step: Int
+  /// The time of the state.
+  public let time: Scalar
+  /// The global index of the batch's first sample.
+  public let firstRow: Int
+  /// The particles, one per row.
+  public let states: Matrix<Scalar>
+
+  /// A snapshot from its parts.
+  @inlinable
+  public init(step: Int, time: Scalar, firstRow: Int, states: Matrix<Scalar>) {
+    self.step = step
+    self.time = time
+    self.firstRow = firstRow
+    self.states = states
+  }
+}
+
+/// What one batch produced.
+@usableFromInline
+struct BatchOutcome<Scalar: BLASScalar>: Sendable {
+  @usableFromInline let samples: Matrix<Scalar>
+  @usableFromInline let statistics: SamplingStatistics
+  @usableFromInline let trajectory: [TrajectorySnapshot<Scalar>]
+
+  @inlinable
+  init(samples: Matrix<Scalar>, statistics: SamplingStatistics, trajectory: [TrajectorySnapshot<Scalar>]) {
+    self.samples = samples
+    self.statistics = statistics
+    self.trajectory = trajectory
+  }
+}
+
+/// Collects snapshots every `stride` steps (nothing when `stride` is nil).
+@usableFromInline
+struct TrajectoryRecorder<Scalar: BLASScalar> {
+  @usableFromInline let stride: Int?
+  @usableFromInline let firstRow: Int
+  @usableFromInline var snapshots: [TrajectorySnapshot<Scalar>] = []
+
+  @inlinable
+  init(stride: Int?, firstRow: Int) {
+    precondition(stride.map { $0 >= 1 } ?? true, "A trajectory stride must be at least 1, got \(stride!)")
+    self.stride = stride
+    self.firstRow = firstRow
+  }
+
+  @inlinable
+  mutating func record(step: Int, time: Scalar, states: Matrix<Scalar>, force: Bool = false) {
+    guard let stride, force || step % stride == 0 else { return }
+    if force, let last = snapshots.last, last.step == step, last.time == time, last.states == states {
+      return
+    }
+    snapshots.append(TrajectorySnapshot(step: step, time: time, firstRow: firstRow, states: states))
+  }
+}

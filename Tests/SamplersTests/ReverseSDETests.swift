@@ -1,0 +1,158 @@
+import DiffusionProcesses
+import LinearAlgebra
+import RealModule
+import Samplers
+import TestSupport
+import Testing
+
+/// Euler–Maruyama's weak order. For Gaussian data the reverse SDE is linear, so the EM chain's
+/// exact mean and variance after each step follow the recursion (written here independently,
+/// with the reverse drift `c·x + d`, `c = a(t) + g²/v_t`, `d = b(t) − g²m_t/v_t`, `h < 0`)
+///
+///     m ← (1 + hc)·m + h·d,   v ← (1 + hc)²·v + g²|h|.
+///
+/// With 20 000 paths of 1-D data `N(3, 0.1)` on VP and N = 10, 20, 40, 80 uniform steps, the
+/// sample mean and variance match the recursion within 4.5 standard errors (so the sampler is EM
+/// exactly), and the bias of the mean, `E[x] − 3·scale(ε)` (0.14 … 0.018, ≥ 8 standard errors of
+/// 0.0022), falls like `h¹`: fitted slope within 1 ± 0.3.
+@Test func eulerMaruyamaHasWeakOrderOne() throws {
+  let sde = VPSDE<Double>()
+  let (mu, variance) = (3.0, 0.1)
+  let oracle = try GaussianScore(mean: [mu], covariance: Matrix([[variance]]), process: sde)
+  let em = EulerMaruyama(forward: sde, score: oracle)
+  let n = 20_000
+  let steps = [10, 20, 40, 80]
+  var biases: [Double] = []
+  for (index, count) in steps.enumerated() {
+    let grid = TimeGrid(spacing: .uniform, steps: count, process: sde)
+    var noise = RowStreams(seed: 31 + UInt64(index), count: n)
+    var x = samplePrior(of: sde, dimension: 1, streams: &noise)
+    var workspace = em.makeWorkspace(rows: n, columns: 1)
+    _ = try em.integrate(&x, over: grid, noise: &noise, workspace: &workspace)
+    var (m, v) = (0.0, 1.0)  // the prior N(0, 1)
+    for (t0, t1) in grid.intervals {
+      let h = t1 - t0
+      let (a, s) = sde.marginal(at: t0)
+      let vt = a * a * variance + s * s
+      let beta = sde.beta(at: t0)
+      let c = -beta / 2 + beta / vt
+      let d = -beta * a * mu / vt
+      m = (1 + h * c) * m + h * d
+      v = (1 + h * c) * (1 + h * c) * v + beta * -h
+    }
+    let moments = SampleMoments(x.elements)
+    #expect(
+      abs(moments.mean - m) < 4.5 * (v / Double(n)).squareRoot(), "N = \(count): mean \(moments.mean) vs \(m)"
+    )
+    #expect(
+      abs(moments.variance - v) < 4.5 * v * (2 / Double(n - 1)).squareRoot(),
+      "N = \(count): variance \(moments.variance) vs \(v)")
+    biases.append(abs(moments.mean - mu * sde.marginal(at: grid.end).scale))
+  }
+  let slope = logLogSlope(steps.map { 1 / Double($0) }, biases)
+  #expect(abs(slope - 1) < 0.3, "biases \(biases), slope \(slope)")
+}
+
+/// The same seed gives bit-identical samples whatever the batch split and thread count: batches
+/// of 1000, 7 and 1, batches of 7 on two threads, and a run continued with `firstRow`, for every
+/// fixed-step sampler on the mixture (a nonlinear score computed with BLAS products).
+@Test(arguments: [SamplerKind.eulerMaruyama, .predictorCorrector, .ancestral, .dpmSolver, .probabilityFlow])
+func samplesDoNotDependOnBatchSize(kind: SamplerKind) throws {
+  let sde = VPSDE<Double>()
+  let oracle = MixtureData.oracle(sde)
+  var options = SamplingOptions<Double>(kind: kind, steps: kind == .probabilityFlow ? 5 : 20, seed: 5)
+  options.batchSize = 1000
+  let reference = try Sampler(forward: sde, score: oracle, options: options).sample(count: 1000, dimension: 2)
+  for batch in [7, 1] {
+    options.batchSize = batch
+    let split = try Sampler(forward: sde, score: oracle, options: options).sample(count: 1000, dimension: 2)
+    #expect(split.samples == reference.samples, "\(kind): batches of \(batch)")
+    #expect(split.statistics.batches == (1000 + batch - 1) / batch)
+    #expect(split.statistics.scoreEvaluations == reference.statistics.scoreEvaluations)
+  }
+  options.batchSize = 7
+  options.threads = 2
+  let threaded = try Sampler(forward: sde, score: oracle, options: options).sample(count: 1000, dimension: 2)
+  #expect(threaded.samples == reference.samples, "\(kind): two threads")
+  options.threads = 1
+  options.batchSize = nil
+  let sampler = Sampler(forward: sde, score: oracle, options: options)
+  let tail = try sampler.sample(count: 400, dimension: 2, firstRow: 600)
+  #expect(tail.samples == reference.samples.rows(600..<1000), "\(kind): continued run")
+}
+
+/// Samplers are generic over the precision: Float runs of EM and DPM-Solver++ reproduce the
+/// Gaussian moments too.
+@Test(arguments: [SamplerKind.eulerMaruyama, .dpmSolver])
+func samplersRunInFloat(kind: SamplerKind) throws {
+  let sde = VPSDE<Float>()
+  let oracle = try GaussianScore(
+    mean: GaussianData.mean.map(Float.init),
+    covariance: Matrix(
+      GaussianData.covariance.elements.map(Float.init)
+        .chunked(2)), process: sde)
+  let options = SamplingOptions<Float>(kind: kind, steps: kind == .dpmSolver ? 40 : 400, seed: 8)
+  let samples = try Sampler(forward: sde, score: oracle, options: options).sample(count: 3000, dimension: 2)
+    .samples
+  let asDouble = Matrix<Double>(rows: 3000, columns: 2, elements: samples.elements.map(Double.init))
+  expectMoments(asDouble, mean: GaussianData.mean, covariance: GaussianData.covariance, "\(kind) in Float")
+}
+
+extension Array {
+  func chunked(_ size: Int) -> [[Element]] {
+    stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
+  }
+}
+
+/// A score model that turns NaN below a time: where the failure starts is reported.
+struct FailingScore: ScoreModel {
+  let below: Double
+  func score(_ x: Matrix<Double>, at t: Double, into out: inout Matrix<Double>) {
+    out.assign(x)
+    out *= t < below ? .nan : -1
+  }
+}
+
+/// Non-finite states are thrown as `SamplingError.nonFinite` naming the step and its end time:
+/// on the uniform 10-step grid the model fails below t = 0.45, so step 6 (from t₆ = 0.4 to t₇) is
+/// the first to produce NaN — step 5 for RK4, whose midpoint stage of step 5 is already at
+/// 0.45 − 5e-7. The adaptive solver reports it too, and gives up after `maximumSteps`.
+@Test(arguments: [SamplerKind.eulerMaruyama, .ancestral, .predictorCorrector, .probabilityFlow, .dpmSolver])
+func nonFiniteStatesAreTypedErrors(kind: SamplerKind) {
+  let sde = VPSDE<Double>()
+  var options = SamplingOptions<Double>(kind: kind, steps: 10)
+  options.spacing = .uniform
+  let sampler = Sampler(forward: sde, score: FailingScore(below: 0.45), options: options)
+  let grid = sampler.grid
+  let step = kind == .probabilityFlow ? 5 : 6
+  #expect(throws: SamplingError.nonFinite(step: step, time: grid.times[step + 1])) {
+    _ = try sampler.sample(count: 5, dimension: 3)
+  }
+}
+
+@Test func adaptiveFailuresAreTypedErrors() {
+  let sde = VPSDE<Double>()
+  var options = SamplingOptions<Double>(kind: .adaptive)
+  let failing = Sampler(forward: sde, score: FailingScore(below: 0.45), options: options)
+  #expect {
+    _ = try failing.sample(count: 5, dimension: 3)
+  } throws: { error in
+    guard case .nonFinite(_, let time) = error as? SamplingError else { return false }
+    return time >= 0.45
+  }
+  options.relativeTolerance = 1e-12
+  options.absoluteTolerance = 1e-12
+  let solver = DormandPrince5(ProbabilityFlowODE(forward: sde, score: GaussianData.oracle(sde)))
+  var workspace = solver.makeWorkspace(rows: 4, columns: 2)
+  var x = Matrix<Double>(rows: 4, columns: 2, repeating: 0.5)
+  #expect {
+    _ = try solver.integrate(
+      &x, from: 1, to: 1e-5,
+      controller: PIController(relativeTolerance: 1e-12, absoluteTolerance: 1e-12, maximumSteps: 5),
+      workspace: &workspace)
+  } throws: { error in
+    guard case .tooManySteps(5, let time) = error as? SamplingError else { return false }
+    return time < 1 && time > 1e-5
+  }
+  #expect(SamplingError.nonFinite(step: 6, time: 0.3).description.contains("Step 6 (t = 0.3)"))
+}
