@@ -271,3 +271,7 @@ public struct NetworkScoreModel<Process: GaussianSDE>: DivergenceScoreModel {
         + "for dimension \(dimension)")
   }
 }
+
+/// A network trained with conditions is a conditional score model: `condition: nil` is the
+/// unconditional branch ∅ that classifier-free guidance needs.
+extension NetworkScoreModel: ConditionalScoreModel {}
