@@ -39,4 +39,3 @@ extension ConditionalScoreModel where Workspace == Void {
   @inlinable
   public func makeWorkspace(rows: Int) {}
 }
-

@@ -74,7 +74,8 @@ enum OutputFormat {
 func checkWritableDirectory(of url: URL) throws {
   let directory = url.deletingLastPathComponent().path
   var isDirectory: ObjCBool = false
-  guard FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory, isDirectory: &isDirectory),
+  guard
+    FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory, isDirectory: &isDirectory),
     isDirectory.boolValue
   else {
     throw CLIError("\(url.relativePath): the folder \(directory) does not exist")
