@@ -7,10 +7,13 @@ let numerics = Target.Dependency.product(name: "RealModule", package: "swift-num
 let package = Package(
   name: "ScoreSDE",
   products: [
-    .library(name: "ScoreSDE", targets: ["ScoreSDE"])
+    .library(name: "ScoreSDE", targets: ["ScoreSDE"]),
+    .executable(name: "score-sde", targets: ["ScoreSDECLI"]),
+    .executable(name: "score-sde-bench", targets: ["score-sde-bench"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1")
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
   ],
   targets: [
     // OpenBLAS (cblas) and LAPACKE, found through pkg-config. Only LinearAlgebra imports it.
@@ -34,6 +37,11 @@ let package = Package(
       ]
     ),
 
+    // The command-line tool: the only module that reads argv.
+    .executableTarget(
+      name: "ScoreSDECLI",
+      dependencies: ["ScoreSDE", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+    ),
     .executableTarget(
       name: "score-sde-bench",
       dependencies: ["LinearAlgebra", "CLinearAlgebra"],

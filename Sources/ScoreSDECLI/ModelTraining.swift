@@ -1,0 +1,111 @@
+import Datasets
+import DiffusionProcesses
+import Foundation
+import LinearAlgebra
+import ScoreMatching
+import ScoreNetworks
+
+/// What `train` and `demo` need to know to fit a model.
+struct TrainingSettings {
+  var process: SDEDescription
+  var width: Int
+  var depth: Int
+  var configuration: TrainingConfiguration
+  /// Columns of a data file (0-based) that are conditions rather than data.
+  var conditionColumns: [Int] = []
+}
+
+/// A fitted model and how the fit went.
+struct TrainingOutcome {
+  let model: TrainedModel<Float>
+  /// `(step, loss, smoothed loss)` at up to 500 evenly spaced steps.
+  let losses: [(step: Int, loss: Double, smoothed: Double)]
+  let stepsPerSecond: Double
+  let seconds: Double
+}
+
+/// Training shared by `score-sde train` and `score-sde demo`: Float precision, data
+/// standardised per column, a progress bar on standard error.
+enum ModelTraining {
+  static func train(_ input: DataInput, settings: TrainingSettings, label: String) throws -> TrainingOutcome {
+    if input.isFile {
+      let (raw, _) = try input.load(count: 0, seed: 0)
+      let data = try conditionsMovedToEnd(
+        raw, conditionColumns: settings.conditionColumns, source: input.argument)
+      let source = try DatasetSource<Float>(
+        Matrix(rows: data.rows, columns: data.columns, elements: data.elements.map { Float($0) }),
+        conditioningColumns: settings.conditionColumns.count, source: input.argument)
+      return try run(
+        source: source, standardizer: source.fitStandardizer(), settings: settings, label: label,
+        name: input.argument)
+    }
+    guard settings.conditionColumns.isEmpty else {
+      throw CLIError(
+        "--condition-columns applies to data files; built-in families carry their parameter column")
+    }
+    return try train(
+      distribution: DatasetRegistry.distribution(named: input.argument), settings: settings, label: label,
+      name: input.argument)
+  }
+
+  static func train<D: DataDistribution>(
+    distribution: D, settings: TrainingSettings, label: String, name: String
+  ) throws -> TrainingOutcome {
+    let source = DistributionSource<D, Float>(distribution)
+    let standardizer = try source.fitStandardizer(count: 10_000, seed: settings.configuration.seed &+ 1)
+    return try run(source: source, standardizer: standardizer, settings: settings, label: label, name: name)
+  }
+
+  static func run<Source: TrainingDataSource>(
+    source: Source, standardizer: Standardizer, settings: TrainingSettings, label: String, name: String
+  ) throws -> TrainingOutcome where Source.Scalar == Float {
+    if let failure = settings.process.validationFailure { throw CLIError("--sde: \(failure)") }
+    let encoding = ConditionEncoding.training(
+      conditioningColumns: source.conditioningColumns,
+      conditionDropout: settings.configuration.conditionDropout)
+    let architecture = MLPConfiguration(
+      inputDimension: source.dataColumns, conditionDimension: encoding.networkColumns, width: settings.width,
+      depth: settings.depth)
+    var trainer = try Trainer(
+      process: StandardSDE<Float>(settings.process), architecture: architecture, source: source,
+      configuration: settings.configuration, standardizer: standardizer)
+    let steps = settings.configuration.steps
+    var bar = ProgressBar(label: label, total: steps)
+    var losses: [(step: Int, loss: Double, smoothed: Double)] = []
+    let every = max(1, steps / 500)
+    var rate = 0.0
+    var seconds = 0.0
+    try trainer.train { p in
+      if p.step % every == 0 || p.step == p.totalSteps { losses.append((p.step, p.loss, p.smoothedLoss)) }
+      rate = p.stepsPerSecond
+      seconds = p.elapsedSeconds
+      bar.update(
+        p.step, detail: String(format: "loss %.4f  %.0f steps/s", p.smoothedLoss, p.stepsPerSecond),
+        etaSeconds: p.estimatedSecondsRemaining)
+    }
+    bar.finish()
+    return TrainingOutcome(
+      model: try trainer.trainedModel(data: name), losses: losses, stepsPerSecond: rate, seconds: seconds)
+  }
+
+  /// The data with the named columns moved to the end, where the trainer expects conditions.
+  static func conditionsMovedToEnd(_ data: Matrix<Double>, conditionColumns: [Int], source: String) throws
+    -> Matrix<Double>
+  {
+    guard !conditionColumns.isEmpty else { return data }
+    for c in conditionColumns where c < 0 || c >= data.columns {
+      throw CLIError(
+        "\(source): --condition-columns names column \(c), but the data has columns 0…\(data.columns - 1)")
+    }
+    guard Set(conditionColumns).count == conditionColumns.count else {
+      throw CLIError("--condition-columns names a column twice: \(conditionColumns)")
+    }
+    guard conditionColumns.count < data.columns else {
+      throw CLIError("\(source): every column is a condition; at least one must be data")
+    }
+    let order = (0..<data.columns).filter { !conditionColumns.contains($0) } + conditionColumns
+    var out = Matrix<Double>(rows: data.rows, columns: data.columns)
+    for i in 0..<data.rows { for (j, c) in order.enumerated() { out[i, j] = data[i, c] } }
+    return out
+  }
+}

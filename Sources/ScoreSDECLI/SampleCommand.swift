@@ -1,0 +1,122 @@
+import ArgumentParser
+import Datasets
+import DiffusionProcesses
+import Foundation
+import LinearAlgebra
+import Samplers
+import ScoreMatching
+
+extension SamplerKind: ExpressibleByArgument {}
+
+/// `score-sde sample`: draw new samples from a trained model.
+struct SampleCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "sample", abstract: "Draw samples from a trained model into a .npy or .csv file.")
+
+  @Option(help: "The model file written by `score-sde train`.")
+  var model: String
+
+  @Option(help: "Number of samples.")
+  var count: Int = 1000
+
+  @Option(help: "Where to write the samples (.npy or .csv), in the data's units.")
+  var out: String
+
+  @Option(help: "em, pc, ode (RK4), adaptive (Dormand–Prince), dpm (DPM-Solver++) or ancestral.")
+  var sampler: SamplerKind = .eulerMaruyama
+
+  @Option(help: "Number of steps (default: 1000 for em/pc/ancestral, 100 for ode, 20 for dpm).")
+  var steps: Int?
+
+  @Option(help: "Random seed: the same seed gives the same samples, whatever the batching.")
+  var seed: UInt64 = 0
+
+  @Option(help: "Conditioning values for a conditional model, comma-separated, in the data's units.")
+  var condition: String?
+
+  @Option(
+    help: "Classifier-free guidance weight w: (1+w)·s(x|c) − w·s(x) (needs --condition-dropout in training).")
+  var guidance: Double = 0
+
+  @Option(help: "Also write a scatter plot of the first two columns (.svg).")
+  var plot: String?
+
+  func validate() throws {
+    guard count >= 1 else { throw ValidationError("--count must be at least 1") }
+    if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
+    guard guidance.isFinite, guidance >= 0 else { throw ValidationError("--guidance must be ≥ 0") }
+    if let plot, URL(fileURLWithPath: plot).pathExtension.lowercased() != "svg" {
+      throw ValidationError("--plot must name an .svg file, got '\(plot)'")
+    }
+  }
+
+  func run() throws {
+    let format = try OutputFormat(out)
+    try checkWritableDirectory(of: URL(fileURLWithPath: out))
+    if let plot { try checkWritableDirectory(of: URL(fileURLWithPath: plot)) }
+    let trained = try TrainedModel<Float>.load(from: try existingFile(model))
+    var options = SamplingOptions<Float>(kind: sampler, steps: steps, seed: seed)
+    options.threads = 2
+    let samples = try draw(trained, options: options)
+    try format.write(samples, to: out)
+    if let plot, samples.columns >= 2 {
+      try Plots.scatter(samples: samples, title: "\(count) samples (\(sampler.rawValue))").write(
+        to: URL(fileURLWithPath: plot))
+    }
+  }
+
+  /// Samples in chunks of 1000 rows (identical to one batch: each row has its own noise
+  /// stream), with a progress bar, mapped back to the data's units.
+  func draw(_ trained: TrainedModel<Float>, options: SamplingOptions<Float>) throws -> Matrix<Double> {
+    let k = trained.conditionEncoding.dimension
+    let values = try condition.map { try parseValues($0, option: "--condition") }
+    switch (k, values) {
+    case (0, nil): break
+    case (0, .some): throw CLIError("\(model): the model is unconditional; drop --condition")
+    case (_, nil): throw CLIError("\(model): the model is conditional on \(k) value(s): pass --condition")
+    case (_, .some(let v)) where v.count != k:
+      throw CLIError("--condition has \(v.count) value(s), the model takes \(k)")
+    default: break
+    }
+    if guidance > 0 && !trained.conditionEncoding.hasMaskColumn {
+      throw CLIError("--guidance needs a conditional model trained with --condition-dropout > 0")
+    }
+    let started = Date()
+    var bar = ProgressBar(label: "sample", total: count)
+    var result = Matrix<Float>(rows: 0, columns: trained.dimension)
+    var nfe = 0
+    for first in stride(from: 0, to: count, by: 1000) {
+      let n = min(1000, count - first)
+      let chunk: SamplingResult<Float>
+      if let v = values, guidance > 0 {
+        let guided = ClassifierFreeGuidance(
+          model: trained.scoreModel(), condition: trained.networkCondition(v), weight: Float(guidance))
+        chunk = try Sampler(forward: trained.sde, score: guided, options: options).sample(
+          count: n, dimension: trained.dimension, firstRow: first)
+      } else {
+        let score = values.map { trained.scoreModel(conditionInDataUnits: $0) } ?? trained.scoreModel()
+        chunk = try Sampler(forward: trained.sde, score: score, options: options).sample(
+          count: n, dimension: trained.dimension, firstRow: first)
+      }
+      nfe = chunk.statistics.scoreEvaluations
+      result = Matrix(
+        rows: result.rows + n, columns: result.columns, elements: result.elements + chunk.samples.elements)
+      bar.update(first + n)
+    }
+    bar.finish()
+    trained.toDataScale(&result)
+    guard result.isFinite else { throw CLIError("sampling produced non-finite values; try more --steps") }
+    let seconds = Date().timeIntervalSince(started)
+    print(
+      String(
+        format: "wrote %d samples to %@ (sampler %@, %d score evaluations per sample, %.2f s)", count, out,
+        options.kind.rawValue, nfe, seconds))
+    return Matrix(rows: result.rows, columns: result.columns, elements: result.elements.map { Double($0) })
+  }
+}
+
+/// The URL of a file that must exist, or a one-line error.
+func existingFile(_ path: String) throws -> URL {
+  guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such file") }
+  return URL(fileURLWithPath: path)
+}
