@@ -22,8 +22,12 @@ struct DemoCommand: ParsableCommand {
   @Option(help: "Random seed.")
   var seed: UInt64 = 0
 
+  @Option(help: "Samples drawn for each comparison with fresh data.")
+  var samples: Int = 10_000
+
   func validate() throws {
     guard steps >= 10 else { throw ValidationError("--steps must be at least 10") }
+    guard samples >= 10 else { throw ValidationError("--samples must be at least 10") }
   }
 
   func run() throws {
@@ -53,20 +57,20 @@ struct DemoCommand: ParsableCommand {
 
     // Samples and their distance to fresh data, beside the distance between fresh data sets of
     // the same size (the floor any sampler can reach; the mean of three such distances).
-    let n = 10_000
+    let n = samples
     var rng = Xoshiro256(seed: seed &+ 100)
     let reference: Matrix<Float> = checkerboard.sample(count: n, using: &rng)
-    let (samples, _) = try sample(trained, kind: .eulerMaruyama, steps: 500, count: n)
-    let swModel = distance(samples, reference)
+    let (generated, _) = try sample(trained, kind: .eulerMaruyama, steps: 500, count: n)
+    let swModel = distance(generated, reference)
     var swData = 0.0
     for _ in 0..<3 { swData += distance(checkerboard.sample(count: n, using: &rng), reference) / 3 }
-    try NumPyFile.write(samples, to: folder.appendingPathComponent("samples.npy"))
-    try Plots.scatter(samples: samples, over: reference, title: "Checkerboard: samples over data")
+    try NumPyFile.write(generated, to: folder.appendingPathComponent("samples.npy"))
+    try Plots.scatter(samples: generated, over: reference, title: "Checkerboard: samples over data")
       .write(to: folder.appendingPathComponent("samples.svg"))
 
     // Exact NLL of held-out points through the probability-flow ODE; the true density is
     // uniform on 8 squares of area 4, so the data's own NLL is log 32.
-    let heldOut: Matrix<Double> = checkerboard.sample(count: 1000, using: &rng)
+    let heldOut: Matrix<Double> = checkerboard.sample(count: min(1000, n), using: &rng)
     let trainedDouble = try TrainedModel<Double>.load(
       from: folder.appendingPathComponent("model.safetensors"))
     let nll = try NLLCommand.negativeLogLikelihoods(
@@ -101,7 +105,8 @@ struct DemoCommand: ParsableCommand {
         swData, n))
     print(
       String(
-        format: "mean NLL of 1000 held-out points:  %.3f ± %.3f nats   (exact: log 32 = %.3f)", summary.mean,
+        format: "mean NLL of %d held-out points:  %.3f ± %.3f nats   (exact: log 32 = %.3f)", heldOut.rows,
+        summary.mean,
         summary.standardError, Double.log(32.0)))
     print("quality vs score evaluations (sliced Wasserstein, \(n) samples; the floor as above):")
     for c in curves {
