@@ -57,7 +57,7 @@ let package = Package(
     .testTarget(name: "ScoreNetworksTests", dependencies: ["ScoreNetworks", "TestSupport"]),
     .testTarget(name: "ScoreMatchingTests", dependencies: ["ScoreMatching", "TestSupport"]),
     .testTarget(name: "SamplersTests", dependencies: ["Samplers", "Datasets", "TestSupport"]),
-    .testTarget(name: "ScoreSDECLITests", dependencies: ["ScoreSDECLI", "Datasets"]),
+    .testTarget(name: "ScoreSDECLITests", dependencies: ["ScoreSDECLI", "ScoreSDE"]),
   ],
   swiftLanguageModes: [.v6]
 )
