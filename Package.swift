@@ -49,6 +49,8 @@ let package = Package(
     .testTarget(name: "ScoreNetworksTests", dependencies: ["ScoreNetworks", "TestSupport"]),
     .testTarget(name: "ScoreMatchingTests", dependencies: ["ScoreMatching", "TestSupport"]),
     .testTarget(name: "SamplersTests", dependencies: ["Samplers", "Datasets", "TestSupport"]),
+    // The tutorials' code: Documentation/sync-snippets.py copies its marked regions into the catalog.
+    .testTarget(name: "TutorialTests", dependencies: ["ScoreSDE"]),
   ],
   swiftLanguageModes: [.v6]
 )
