@@ -10,7 +10,8 @@ runs (Tests/TutorialTests/*.swift, the Examples/ packages), marked
 
 Each region, dedented, becomes Documentation/ScoreSDE.docc/Resources/NAME.swift (or the
 extension given in the name, e.g. `// snippet: getting-started-package.swift`), which a
-tutorial's `@Code(file: "NAME.swift")` shows.
+tutorial's `@Code(file: "NAME.swift")` shows. Several regions of one name in one file are
+concatenated, so a test's assertions can sit inside the tutorial's code without showing.
 
     python3 Documentation/sync-snippets.py           # write the copies
     python3 Documentation/sync-snippets.py --check   # fail when a copy is stale or missing,
@@ -41,7 +42,7 @@ def dedent(lines):
 
 
 def extract():
-    snippets = {}
+    pieces, owners = {}, {}
     problems = []
     for path in SOURCES:
         name, body = None, []
@@ -56,15 +57,18 @@ def extract():
                     problems.append(f"{where}: end-snippet without a snippet")
                     continue
                 file = name if "." in name else name + ".swift"
-                if file in snippets:
-                    problems.append(f"{where}: snippet '{name}' defined twice")
-                text = "\n".join(dedent(body)).strip("\n") + "\n"
-                snippets[file] = text
+                if file in owners and owners[file] != path:
+                    problems.append(f"{where}: snippet '{name}' is also defined in {owners[file]}")
+                owners[file] = path
+                # Regions of one name in one file are parts of one snippet (the lines between
+                # them, such as a test's assertions, are left out of the tutorial).
+                pieces.setdefault(file, []).extend(body)
                 name = None
             elif name:
                 body.append(line)
         if name:
             problems.append(f"{path.relative_to(ROOT)}: snippet '{name}' has no end-snippet")
+    snippets = {file: "\n".join(dedent(body)).strip("\n") + "\n" for file, body in pieces.items()}
     return snippets, problems
 
 
