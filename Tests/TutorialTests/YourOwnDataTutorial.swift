@@ -74,3 +74,71 @@ func tutorialFolder(_ name: String) throws -> URL {
   ]
   #expect(Dictionary(uniqueKeysWithValues: tensors.entries.map { ($0.name, $0.shape) }) == expected)
 }
+
+/// Runs `python3 -c script arguments…`; `nil` when Python fails or is missing.
+func runPython(_ script: String, _ arguments: [String] = []) -> String? {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = ["python3", "-c", script] + arguments
+  let output = Pipe()
+  process.standardOutput = output
+  process.standardError = FileHandle.nullDevice
+  do { try process.run() } catch { return nil }
+  let data = output.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return process.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
+}
+
+/// The tutorial's Python file, Documentation/ScoreSDE.docc/Resources/load_weights.py: its
+/// `load` renames the tensors to the reference `Net`'s state_dict keys, and the reference
+/// forward pass (numpy, as `Net.forward`: x ‖ sin ‖ cos of 2πtW → SiLU layers `mlp.{2l}` →
+/// linear) on those keys gives the Swift network's output.
+@Test(
+  .enabled(
+    if: runPython("import safetensors.numpy, numpy") != nil,
+    "python3 with safetensors and numpy is not installed (pip install safetensors numpy)"))
+func tutorialPythonLoaderMapsWeightsOntoTheReferenceNet() throws {
+  let folder = try tutorialFolder("load-weights")
+  defer { try? FileManager.default.removeItem(at: folder) }
+  var rng = Xoshiro256(seed: 10)
+  let network = MLP<Float>(
+    configuration: MLPConfiguration(inputDimension: 2, width: 16, depth: 2), using: &rng)
+  let url = folder.appendingPathComponent("score.safetensors")
+  try network.save(to: url)
+  let resources = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("../../Documentation/ScoreSDE.docc/Resources").standardizedFileURL
+  let x: [[Float]] = [[0.3, -1.2], [2.0, 0.5], [-0.7, 0.1]]
+  let t: [Float] = [0.05, 0.5, 0.99]
+  let script = """
+    import json, sys
+    import numpy as np
+    sys.path.insert(0, sys.argv[1])
+    from load_weights import load
+    state, config = load(sys.argv[2])
+    x, t = np.array(json.loads(sys.argv[3])), np.array(json.loads(sys.argv[4]))
+    proj = t[:, None] * state["W"][None, :] * 2 * np.pi
+    h = np.concatenate([x, np.sin(proj), np.cos(proj)], 1)
+    L = config["depth"]
+    for l in range(L + 1):
+        h = h @ state[f"mlp.{2 * l}.weight"].T + state[f"mlp.{2 * l}.bias"]
+        if l < L:
+            h = h / (1 + np.exp(-h))
+    print(json.dumps({"names": sorted(state), "output": h.ravel().tolist()}))
+    """
+  let output = try #require(
+    runPython(script, [resources.path, url.path, "\(x)", "\(t)"]), "load_weights.py failed on \(url.path)")
+  struct Reply: Decodable {
+    let names: [String]
+    let output: [Double]
+  }
+  let reply = try JSONDecoder().decode(Reply.self, from: Data(output.utf8))
+  #expect(
+    reply.names == [
+      "W", "mlp.0.bias", "mlp.0.weight", "mlp.2.bias", "mlp.2.weight", "mlp.4.bias", "mlp.4.weight",
+    ])
+  let swift = network(Matrix(x), times: .perRow(t)).elements.map(Double.init)
+  #expect(reply.output.count == swift.count)
+  for (python, ours) in zip(reply.output, swift) {
+    #expect(abs(python - ours) <= 1e-4 * max(1, abs(ours)), "numpy \(python), Swift \(ours)")
+  }
+}

@@ -7,9 +7,9 @@ var trainer = try Trainer(
   architecture: MLPConfiguration(inputDimension: 2, width: 64, depth: 2),
   source: source,
   configuration: TrainingConfiguration(
-    seed: 1, batchSize: 256, steps: 300, learningRate: 3e-3, emaDecay: 0.99),
+    seed: 1, batchSize: 256, steps: 800, learningRate: 3e-3, emaDecay: 0.99),
   standardizer: try source.fitStandardizer(seed: 1))
-try trainer.train(progressInterval: 100) { print("step \($0.step): loss \($0.smoothedLoss)") }
+try trainer.train(progressInterval: 200) { print("step \($0.step): loss \($0.smoothedLoss)") }
 
 let model = try trainer.trainedModel()
 let sampler = Sampler(

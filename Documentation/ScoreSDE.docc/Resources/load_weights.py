@@ -1,17 +1,11 @@
-# Load ScoreSDE's weights into the reference PyTorch network of shared/bench/torch_ref.py.
+# Load ScoreSDE's weights into the reference PyTorch network of shared/bench/torch_ref.py:
+#   python3 load_weights.py score.safetensors
+# (TutorialTests runs `load` below with numpy alone and checks the network's output.)
 import json
+import sys
 
-import torch
 from safetensors import safe_open
-from safetensors.torch import load_file  # or: from safetensors.numpy import load_file
-
-from torch_ref import Net  # class Net(d, H, L, nf=16)
-
-path = "score.safetensors"
-tensors = load_file(path)
-with safe_open(path, framework="pt") as f:
-    config = json.loads(f.metadata()["score_sde.mlp.configuration"])
-print(config)  # inputDimension, width, depth, activation, time embedding, ...
+from safetensors.numpy import load_file  # numpy arrays (safetensors.torch.load_file: tensors)
 
 
 def torch_name(name):
@@ -19,13 +13,22 @@ def torch_name(name):
     if name == "embedding.frequencies":
         return "W"
     _, l, kind = name.split(".")  # "layers.l.weight" or "layers.l.bias"
-    return f"mlp.{2 * int(l)}.{kind}"
+    return f"mlp.{2 * int(l)}.{kind}"  # nn.Sequential(Linear, SiLU, Linear, SiLU, ..., Linear)
 
 
-d, H, L = config["inputDimension"], config["width"], config["depth"]
-net = Net(d, H, L)
-net.load_state_dict({torch_name(k): v for k, v in tensors.items()})
+def load(path):
+    """The reference Net's state_dict (numpy arrays) and ScoreSDE's network configuration."""
+    with safe_open(path, framework="np") as f:
+        config = json.loads(f.metadata()["score_sde.mlp.configuration"])
+    return {torch_name(k): v for k, v in load_file(path).items()}, config
 
-# eps = net(x, t); the score is -eps / sigma(t), as in torch_ref.score(net, x, t).
-x, t = torch.zeros(4, d), torch.full((4,), 0.5)
-print(net(x, t))
+
+if __name__ == "__main__":
+    import torch
+    from torch_ref import Net  # class Net(d, H, L, nf=16)
+
+    state, config = load(sys.argv[1] if len(sys.argv) > 1 else "score.safetensors")
+    net = Net(config["inputDimension"], config["width"], config["depth"])
+    net.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+    x, t = torch.zeros(4, config["inputDimension"]), torch.full((4,), 0.5)
+    print(net(x, t))  # the predicted noise; the score is -eps / sigma(t), as torch_ref.score
