@@ -1,5 +1,6 @@
 // Tutorial 5, "Conditional generation of a physics density": a score model conditioned on a
 // physical parameter (the radius of a noisy ring), sampled at radii it was never trained on.
+import Foundation
 import ScoreSDE
 import Testing
 
@@ -22,7 +23,8 @@ import Testing
 
   // snippet: conditional-sample
   var meanRadii: [Double] = []
-  for radius in [1.5, 2.25, 2.75] {
+  var series: [PlotSeries] = []
+  for (k, radius) in [1.5, 2.25, 2.75].enumerated() {
     let model = trainer.scoreModel.conditioned(on: [Float(radius)])
     let sampler = Sampler(
       forward: VPSDE<Float>(), score: model, options: SamplingOptions(kind: .dpmSolver, steps: 20, seed: 1))
@@ -30,8 +32,15 @@ import Testing
     let meanRadius = samples.rowNorms().map(Double.init).reduce(0, +) / 1000
     print("θ = \(radius): mean radius of the samples \(meanRadius)")
     meanRadii.append(meanRadius)
+    let points = (0..<samples.rows).map { (x: Double(samples[$0, 0]), y: Double(samples[$0, 1])) }
+    series.append(PlotSeries(name: "θ = \(radius)", points: points, color: Plots.palette[k]))
   }
+  let url = FileManager.default.temporaryDirectory.appendingPathComponent("rings.svg")
+  try Plots.scatter(series, title: "Samples at three radii", xLabel: "x₁", yLabel: "x₂").write(to: url)
   // end-snippet
+  try keepFigure(url, as: "conditional-rings.svg")
+  #expect(try String(contentsOf: url, encoding: .utf8).contains("θ = 2.25"))
+  try? FileManager.default.removeItem(at: url)
   for (radius, measured) in zip([1.5, 2.25, 2.75], meanRadii) {
     #expect(abs(measured - radius) < 0.25, "θ = \(radius): mean radius \(measured)")
   }

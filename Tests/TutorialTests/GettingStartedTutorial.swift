@@ -42,6 +42,7 @@ import Testing
   let url = FileManager.default.temporaryDirectory.appendingPathComponent("checkerboard.svg")
   try plot.write(to: url)
   // end-snippet
+  try keepFigure(url, as: "getting-started-checkerboard.svg")
   let svg = try String(contentsOf: url, encoding: .utf8)
   #expect(svg.contains("<svg") && svg.contains("<circle"))
   try? FileManager.default.removeItem(at: url)

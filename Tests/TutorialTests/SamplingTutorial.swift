@@ -67,6 +67,7 @@ import Testing
   let url = FileManager.default.temporaryDirectory.appendingPathComponent("quality-vs-nfe.svg")
   try Plots.qualityVersusNFE(curves).write(to: url)
   // end-snippet
+  try keepFigure(url, as: "sampling-quality-vs-nfe.svg")
   #expect(try String(contentsOf: url, encoding: .utf8).contains("DPM-Solver++"))
   try? FileManager.default.removeItem(at: url)
 }
