@@ -58,6 +58,8 @@ let package = Package(
     .testTarget(name: "ScoreMatchingTests", dependencies: ["ScoreMatching", "TestSupport"]),
     .testTarget(name: "SamplersTests", dependencies: ["Samplers", "Datasets", "TestSupport"]),
     .testTarget(name: "ScoreSDECLITests", dependencies: ["ScoreSDECLI", "ScoreSDE"]),
+    // The tutorials' code: Documentation/sync-snippets.py copies its marked regions into the catalog.
+    .testTarget(name: "TutorialTests", dependencies: ["ScoreSDE"]),
   ],
   swiftLanguageModes: [.v6]
 )

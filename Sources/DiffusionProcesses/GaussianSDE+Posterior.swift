@@ -10,7 +10,7 @@ extension GaussianSDE {
   ///     dataCoefficient  = V·scale_s / v_t,     stateCoefficient = A·v_s / v_t,
   ///     offset           = (V·shift_s − A·v_s·B) / v_t,   std² = v_s·V / v_t.
   ///
-  /// An ancestral sampler plugs in a predicted `x₀` (see ``convert(_:from:to:given:at:)``).
+  /// An ancestral sampler plugs in a predicted `x₀` (see ``convert(_:from:to:given:at:)-(_,_,_,_,Self.Scalar)``).
   ///
   /// - Parameters:
   ///   - t: the current (later) time.

@@ -5,7 +5,7 @@ public import LinearAlgebra
 /// The three are interchangeable given `(scale, shift, std)` at the point's time (Ho et al. 2020;
 /// Kingma et al. 2021; Song et al. 2021, appendix): `score = −ε/std` and
 /// `x₀ = (x − shift − std·ε)/scale`. Every ``ScoreModel`` in ScoreSDE returns the **score**; use
-/// ``GaussianSDE/convert(_:from:to:given:at:)`` to wrap a model that predicts noise or data.
+/// ``GaussianSDE/convert(_:from:to:given:at:)-(_,_,_,_,Self.Scalar)`` to wrap a model that predicts noise or data.
 public enum Parameterization: Sendable, Hashable, CaseIterable {
   /// The score `∇ₓ log p_t(x) = −ε/std` (Song et al. 2021).
   case score
@@ -57,7 +57,7 @@ extension GaussianSDE {
     }
   }
 
-  /// ``convert(_:from:to:given:at:)`` with one time per row (as in a training batch).
+  /// ``convert(_:from:to:given:at:)-(_,_,_,_,Self.Scalar)`` with one time per row (as in a training batch).
   @inlinable
   public func convert(
     _ prediction: inout Matrix<Scalar>, from source: Parameterization, to target: Parameterization,

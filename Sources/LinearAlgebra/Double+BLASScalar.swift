@@ -2,6 +2,7 @@ internal import CLinearAlgebra
 import RealModule
 
 extension Double: BLASScalar {
+  /// `"double"`: the name of the precision in file metadata and messages.
   public static var precisionName: String { "double" }
 
   public static func _gemm(

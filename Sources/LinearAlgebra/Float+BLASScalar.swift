@@ -2,6 +2,7 @@ internal import CLinearAlgebra
 import RealModule
 
 extension Float: BLASScalar {
+  /// `"float"`: the name of the precision in file metadata and messages.
   public static var precisionName: String { "float" }
 
   public static func _gemm(

@@ -10,6 +10,7 @@ public enum LinearAlgebraError: Error, Equatable, Sendable, CustomStringConverti
   /// LAPACK's iterative routine did not converge (`info` is LAPACK's code).
   case noConvergence(operation: String, info: Int)
 
+  /// A sentence saying what failed, in which operation, with the sizes or LAPACK code involved.
   public var description: String {
     switch self {
     case .notPositiveDefinite(let n, let minor):

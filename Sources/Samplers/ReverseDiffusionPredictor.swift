@@ -4,9 +4,9 @@ public import LinearAlgebra
 /// The reverse-diffusion predictor of Song et al. (2021, appendix E, eq. 45): the forward
 /// process's own discretisation run backwards.
 ///
-/// The exact forward step from `t₁` to `t₀ > t₁` is `x_{t₀} = A·x_{t₁} + B + G·z` (``GaussianSDE/
-/// transition(from:to:)``: DDPM's `√(1 − βᵢ)`, `√βᵢ` for VP, SMLD's `1`, `√(σᵢ² − σᵢ₋₁²)` for
-/// VE). Writing it as `x_{t₀} = x_{t₁} + f(x) + G z` with `f(x) = (A − 1)x + B`, the reverse step
+/// The exact forward step from `t₁` to `t₀ > t₁` is `x_{t₀} = A·x_{t₁} + B + G·z`
+/// (``GaussianSDE/transition(from:to:)``: DDPM's `√(1 − βᵢ)`, `√βᵢ` for VP, SMLD's `1`,
+/// `√(σᵢ² − σᵢ₋₁²)` for VE). Writing it as `x_{t₀} = x_{t₁} + f(x) + G z` with `f(x) = (A − 1)x + B`, the reverse step
 /// is
 ///
 ///     x_{t₁} = x_{t₀} − f(x_{t₀}) + G²·s(x_{t₀}, t₀) + G·z = (2 − A)·x − B + G²·s + G·z.

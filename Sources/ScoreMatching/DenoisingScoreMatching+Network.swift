@@ -40,7 +40,7 @@ public struct NetworkLossWorkspace<Scalar: BLASScalar>: Sendable {
 extension DenoisingScoreMatching {
   /// The loss of `network` on `batch` and its gradient with respect to the network's parameters:
   /// a forward pass at the batch's per-row times, ``loss(output:batch:gradient:)``, and
-  /// ``ScoreNetworks/MLP/backward(outputGradient:workspace:into:accumulate:)``. Allocation-free.
+  /// ``MLP/backward(outputGradient:workspace:into:accumulate:)``. Allocation-free.
   ///
   /// ```swift
   /// let loss = dsm.lossAndGradient(

@@ -2,7 +2,7 @@ public import DiffusionProcesses
 public import LinearAlgebra
 import RealModule
 
-/// Denoising score matching for any ``DiffusionProcesses/GaussianSDE`` (Vincent 2011; Song et
+/// Denoising score matching for any ``GaussianSDE`` (Vincent 2011; Song et
 /// al. 2021, eq. 7): sample `t`, perturb `x₀` with the closed-form kernel, and regress the
 /// network's output on the kernel's target.
 ///
@@ -62,7 +62,7 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
   /// weights (no allocation once `batch` has this size).
   ///
   /// The draws come in a fixed order: the times (``TimeSampler/sample(into:sampling:using:)``),
-  /// then the noise row by row (``LinearAlgebra/Matrix/fillNormal(mean:standardDeviation:using:)``).
+  /// then the noise row by row (``Matrix/fillNormal(mean:standardDeviation:using:)``).
   ///
   /// - Parameters:
   ///   - x0: clean data, `n × d`.

@@ -3,7 +3,7 @@
 ///     J(θ) = E_{t ~ U[ε, T]} λ(t) · E_{x₀, z} ‖s_θ(x_t, t) − ∇ log p_t(x_t | x₀)‖²,
 ///     x_t = a(t)·x₀ + shift(t) + σ(t)·z,   ∇ log p_t(x_t | x₀) = −z/σ(t).
 ///
-/// Whatever the network predicts (``DiffusionProcesses/Parameterization``), the loss is measured
+/// Whatever the network predicts (``Parameterization``), the loss is measured
 /// on the **score** it implies, so the three weightings mean the same for every
 /// parameterisation:
 ///
@@ -58,7 +58,7 @@ public enum TimeProposal: String, Sendable, Codable, CaseIterable {
   /// For every linear SDE `g²/σ² = −dλ_SNR/dt` with `λ_SNR(t) = log(a(t)²/σ(t)²)`, the log
   /// signal-to-noise ratio (Kingma et al. 2021), so the proposal's CDF is
   /// `F(t) = (λ_SNR(ε) − λ_SNR(t)) / (λ_SNR(ε) − λ_SNR(T))` and its inverse is the process's
-  /// ``DiffusionProcesses/GaussianSDE/time(atLogSignalToNoiseRatio:)``: closed form for VP (both
+  /// ``GaussianSDE/time(atLogSignalToNoiseRatio:)``: closed form for VP (both
   /// schedules), sub-VP, VE and Ornstein–Uhlenbeck, bisection for other processes. No table is
   /// needed. With the likelihood weighting the importance weight `g²/q` is `Z·σ²` (`Z` the
   /// normaliser), so each sample's loss is the ε-loss times a constant: the estimator has the

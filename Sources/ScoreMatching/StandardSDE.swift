@@ -1,7 +1,7 @@
 public import DiffusionProcesses
 public import LinearAlgebra
 
-/// Any of the module's forward processes as one concrete ``DiffusionProcesses/GaussianSDE``,
+/// Any of the module's forward processes as one concrete ``GaussianSDE``,
 /// chosen at run time (from a model file or a command-line flag) and dispatched by a `switch`:
 /// samplers and score models stay generic and specialised, with no existential.
 ///

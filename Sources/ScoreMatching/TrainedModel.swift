@@ -47,7 +47,7 @@ public struct TrainingSummary: Sendable, Codable, Hashable {
 /// summary — everything `score-sde sample --model M.safetensors` needs, with no repeated flags.
 ///
 /// The file is a safetensors file whose tensors are exactly those of
-/// ``ScoreNetworks/MLP/save(to:extraMetadata:)`` (so PyTorch can load the weights), with the
+/// ``MLP/save(to:extraMetadata:)`` (so PyTorch can load the weights), with the
 /// rest in its `__metadata__` as JSON under `score_sde.model.*` keys. It is written atomically.
 ///
 /// **Units.** The network works in standardised units `z = (x − μ)/σ` (per column; conditions

@@ -3,8 +3,8 @@ public import DiffusionProcesses
 public import LinearAlgebra
 public import ScoreNetworks
 
-/// The training loop: denoising score matching of an ``ScoreNetworks/MLP`` for a
-/// ``DiffusionProcesses/GaussianSDE`` on batches from a ``TrainingDataSource``, with an
+/// The training loop: denoising score matching of an ``MLP`` for a
+/// ``GaussianSDE`` on batches from a ``TrainingDataSource``, with an
 /// optimizer, a learning-rate schedule, gradient clipping, an EMA of the weights, condition
 /// dropout, progress and evaluation callbacks, and checkpoints that resume bit-identically.
 ///
@@ -15,7 +15,7 @@ public import ScoreNetworks
 /// checkpoint needs no generator state: resuming at step `k` rebuilds step `k`'s generator.
 ///
 /// A step is: rows → split into `x₀` (the first `d` columns) and conditions (the last `k`),
-/// both standardised when a ``Datasets/Standardizer`` is given → conditions encoded (and dropped
+/// both standardised when a ``Standardizer`` is given → conditions encoded (and dropped
 /// with probability `p`) → ``DenoisingScoreMatching/prepare(_:into:using:)`` → forward,
 /// loss and `∂L/∂f`, backward → checks that the loss and the gradient norm are finite (else a
 /// ``TrainingError`` naming the step, with the trainer unchanged) → clipping → optimizer update

@@ -28,7 +28,7 @@ extension MLP {
 
   /// Writes the network to a safetensors file, atomically, in the precision `Scalar` (`F32` or
   /// `F64`). Names and shapes are PyTorch's (see ``MLPParameters``); the metadata holds the
-  /// configuration, so ``load(from:)`` can rebuild the network from the file alone.
+  /// configuration, so ``load(from:)-(URL)`` can rebuild the network from the file alone.
   ///
   /// ```swift
   /// try model.save(to: URL(fileURLWithPath: "score.safetensors"))

@@ -1,0 +1,5 @@
+var rng = Xoshiro256(seed: 3)
+let data: Matrix<Float> = Checkerboard().sample(count: 2000, using: &rng)
+let plot = Plots.scatter(samples: samples, over: data, title: "Checkerboard: data and samples")
+let url = FileManager.default.temporaryDirectory.appendingPathComponent("checkerboard.svg")
+try plot.write(to: url)
