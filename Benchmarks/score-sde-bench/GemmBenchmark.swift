@@ -1,4 +1,5 @@
 internal import CLinearAlgebra
+import Dispatch
 import LinearAlgebra
 
 /// One row-major GEMM `C (m×n) = op(A) · op(B)` with inner dimension `k`.
@@ -48,7 +49,7 @@ struct GemmBenchmark {
   let seconds: Double
 
   /// GFLOP/s of calling cblas on `shapes` in order, repeatedly.
-  func rate<S: BLASScalar>(_: S.Type, shapes: [GemmShape]) -> Double {
+  func rate<S: BLASScalar>(_: S.Type, shapes: [GemmShape], split: Int = 1) -> Double {
     var rng = Xoshiro256(seed: 1)
     var a = shapes.map { Matrix<S>.randomNormal(rows: $0.m, columns: $0.k, using: &rng).elements }
     var b = shapes.map { Matrix<S>.randomNormal(rows: $0.k, columns: $0.n, using: &rng).elements }
@@ -59,7 +60,29 @@ struct GemmBenchmark {
         a[i].withUnsafeMutableBufferPointer { pa in
           b[i].withUnsafeMutableBufferPointer { pb in
             c[i].withUnsafeMutableBufferPointer { pc in
-              rawGemm(shapes[i], pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
+              if split == 1 {
+                rawGemm(shapes[i], pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
+              } else {
+                let sh = shapes[i]
+                nonisolated(unsafe) let (a, b, c) = (pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: split) { part in
+                  if sh.m >= sh.n {
+                    let lo = sh.m * part / split
+                    let hi = sh.m * (part + 1) / split
+                    var s2 = sh
+                    s2.m = hi - lo
+                    let lda = sh.transposingA ? sh.m : sh.k
+                    rawGemm(s2, a + (sh.transposingA ? lo : lo * lda), b, c + lo * sh.n, lda: lda, ldc: sh.n)
+                  } else {
+                    let lo = sh.n * part / split
+                    let hi = sh.n * (part + 1) / split
+                    var s2 = sh
+                    s2.n = hi - lo
+                    let ldb = sh.transposingB ? sh.k : sh.n
+                    rawGemm(s2, a, b + (sh.transposingB ? lo * ldb : lo), c + lo, ldb: ldb, ldc: sh.n)
+                  }
+                }
+              }
             }
           }
         }
@@ -69,18 +92,20 @@ struct GemmBenchmark {
   }
 
   private func rawGemm<S: BLASScalar>(
-    _ s: GemmShape, _ a: UnsafeMutablePointer<S>, _ b: UnsafeMutablePointer<S>, _ c: UnsafeMutablePointer<S>
+    _ s: GemmShape, _ a: UnsafeMutablePointer<S>, _ b: UnsafeMutablePointer<S>, _ c: UnsafeMutablePointer<S>,
+    lda la: Int? = nil, ldb lb: Int? = nil, ldc lc: Int? = nil
   ) {
     let ta = s.transposingA ? CblasTrans : CblasNoTrans
     let tb = s.transposingB ? CblasTrans : CblasNoTrans
-    let lda = Int32(s.transposingA ? s.m : s.k)
-    let ldb = Int32(s.transposingB ? s.k : s.n)
+    let lda = Int32(la ?? (s.transposingA ? s.m : s.k))
+    let ldb = Int32(lb ?? (s.transposingB ? s.k : s.n))
+    let ldcv = Int32(lc ?? s.n)
     let (m, n, k) = (Int32(s.m), Int32(s.n), Int32(s.k))
     if S.self == Float.self {
       a.withMemoryRebound(to: Float.self, capacity: s.m * s.k) { a in
         b.withMemoryRebound(to: Float.self, capacity: s.k * s.n) { b in
           c.withMemoryRebound(to: Float.self, capacity: s.m * s.n) { c in
-            cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1, a, lda, b, ldb, 0, c, n)
+            cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1, a, lda, b, ldb, 0, c, ldcv)
           }
         }
       }
@@ -88,7 +113,7 @@ struct GemmBenchmark {
       a.withMemoryRebound(to: Double.self, capacity: s.m * s.k) { a in
         b.withMemoryRebound(to: Double.self, capacity: s.k * s.n) { b in
           c.withMemoryRebound(to: Double.self, capacity: s.m * s.n) { c in
-            cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1, a, lda, b, ldb, 0, c, n)
+            cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1, a, lda, b, ldb, 0, c, ldcv)
           }
         }
       }

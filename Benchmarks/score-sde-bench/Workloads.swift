@@ -1,5 +1,6 @@
 import Datasets
 import DiffusionProcesses
+import Foundation
 import LinearAlgebra
 import Samplers
 import ScoreMatching
@@ -41,7 +42,10 @@ struct Workloads {
       source: DistributionSource<Checkerboard, S>(Checkerboard()), configuration: configuration)
     let shapes = gemms(width: width, depth: depth)
     let all = shapes.forward(rows: batch) + shapes.backward(rows: batch)
-    let blas = gemm.rate(S.self, shapes: all)
+    // The better of OpenBLAS's own threading and one BLAS thread per row block (what the MLP does).
+    let blas = max(
+      gemm.rate(S.self, shapes: all),
+      withBLASThreads(1) { gemm.rate(S.self, shapes: all, split: options.threads) })
     resetPeakResident()
     let warmup = max(2, min(20, minimumSteps))
     for _ in 0..<warmup { try trainer.step() }
