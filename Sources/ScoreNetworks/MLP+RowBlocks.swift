@@ -18,9 +18,9 @@ struct RowBlocks: Sendable {
   @usableFromInline let count: Int
 
   @inlinable
-  init(rows: Int, threads: Int) {
+  init(rows: Int, threads: Int, minimumRows: Int = Self.minimumRows) {
     self.rows = rows
-    self.count = Swift.max(1, Swift.min(threads, rows / Self.minimumRows))
+    self.count = Swift.max(1, Swift.min(threads, rows / minimumRows))
   }
 
   /// The rows of block `b`.
@@ -28,6 +28,16 @@ struct RowBlocks: Sendable {
   func range(_ b: Int) -> Range<Int> { (rows * b / count)..<(rows * (b + 1) / count) }
 
   /// Runs `body` for every block concurrently, with OpenBLAS single-threaded meanwhile.
+  /// Runs `body` for every block, concurrently when there are several (no BLAS inside).
+  @inlinable
+  func forEachConcurrently(_ body: @Sendable (Int) -> Void) {
+    if count == 1 {
+      body(0)
+    } else {
+      DispatchQueue.concurrentPerform(iterations: count, execute: body)
+    }
+  }
+
   @inlinable
   func run(_ body: @Sendable (Int) -> Void) {
     BLAS.withSingleThreadedCalls { DispatchQueue.concurrentPerform(iterations: count, execute: body) }
