@@ -62,6 +62,8 @@ def main():
         print(f"round {r + 1}/{a.rounds}", file=sys.stderr)
         for row in run_json([a.bench, "--json", "--threads", str(a.threads), "--scalar", "float", "--only", a.only]):
             w = row["workload"]
+            if w in FIGURES:
+                print(f"  {'ScoreSDE':<14} {w:<10} {row[FIGURES[w]]:12.1f}", file=sys.stderr)
             if w in FIGURES and row[FIGURES[w]] > ours.get(w, {}).get(FIGURES[w], 0):
                 ours[w] = row
         refs = []
@@ -80,6 +82,8 @@ def main():
                 continue  # this reference runs none of the requested workloads
             for row in run_json(cmd, env):
                 w = row["workload"]
+                if w in FIGURES:
+                    print(f"  {name:<14} {w:<10} {row[FIGURES[w]]:12.1f}", file=sys.stderr)
                 if w in FIGURES and row[FIGURES[w]] > best.get(w, (0, ""))[0]:
                     best[w] = (row[FIGURES[w]], name)
 
