@@ -49,6 +49,9 @@ def main():
     p.add_argument("--reference", default=os.path.join("..", "shared", "bench"))
     p.add_argument("--only", default="W1-small,W1-medium,W1-large,W2,W3")
     p.add_argument("--bench", default=".build/release/score-sde-bench")
+    p.add_argument("--openblas-coretype", default=None,
+                   help="OPENBLAS_CORETYPE for ScoreSDE's run (e.g. SkylakeX: AVX-512 kernels that "
+                        "OpenBLAS 0.3.21 does not pick by itself on AMD Zen 4/5)")
     a = p.parse_args()
     only = a.only.split(",")
     env = dict(os.environ, OMP_NUM_THREADS=str(a.threads), OPENBLAS_NUM_THREADS=str(a.threads),
@@ -60,7 +63,9 @@ def main():
     ours = {}   # workload -> best figure over rounds (float)
     for r in range(a.rounds):
         print(f"round {r + 1}/{a.rounds}", file=sys.stderr)
-        for row in run_json([a.bench, "--json", "--threads", str(a.threads), "--scalar", "float", "--only", a.only]):
+        ours_env = dict(os.environ, OPENBLAS_CORETYPE=a.openblas_coretype) if a.openblas_coretype else None
+        for row in run_json([a.bench, "--json", "--threads", str(a.threads), "--scalar", "float", "--only", a.only],
+                            ours_env):
             w = row["workload"]
             if w in FIGURES:
                 print(f"  {'ScoreSDE':<14} {w:<10} {row[FIGURES[w]]:12.1f}", file=sys.stderr)
