@@ -44,7 +44,10 @@ let package = Package(
     ),
     .executableTarget(
       name: "score-sde-bench",
-      dependencies: ["LinearAlgebra", "CLinearAlgebra"],
+      dependencies: [
+        "LinearAlgebra", "CLinearAlgebra", "DiffusionProcesses", "ScoreNetworks", "Datasets", "Samplers",
+        "ScoreMatching",
+      ],
       path: "Benchmarks/score-sde-bench"
     ),
 

@@ -33,3 +33,11 @@ func peakResidentMiB() -> Double {
   }
   return .nan
 }
+
+/// Resets the kernel's peak-resident (`VmHWM`) mark, so that ``peakResidentMiB()`` reports the
+/// peak of what runs next (Linux: writing 5 to /proc/self/clear_refs).
+func resetPeakResident() {
+  guard let file = fopen("/proc/self/clear_refs", "w") else { return }
+  fputs("5", file)
+  fclose(file)
+}

@@ -1,24 +1,65 @@
 import Foundation
 import LinearAlgebra
 
-// score-sde-bench: measures ScoreSDE on the reference workloads (see Benchmarks/README.md).
-let arguments = CommandLine.arguments.dropFirst()
-let seconds =
-  arguments.firstIndex(of: "--seconds").flatMap { Double(arguments[arguments.index(after: $0)]) } ?? 1.0
-let threads =
-  arguments.firstIndex(of: "--threads").flatMap { Int(arguments[arguments.index(after: $0)]) } ?? 2
-BLAS.threadCount = threads
-print("OpenBLAS: \(BLAS.configuration), threads \(BLAS.threadCount)")
-let gemm = GemmBenchmark(seconds: seconds)
-for n in [256, 2048] {
-  let f = gemm.run(Float.self, m: n, n: n, k: n)
-  let d = gemm.run(Double.self, m: n, n: n, k: n)
-  print(
-    "gemm \(n)×\(n)×\(n): float Matrix \(String(format: "%.1f", f.wrapper)) GFLOP/s, raw cblas_sgemm \(String(format: "%.1f", f.raw)); "
-      + "double Matrix \(String(format: "%.1f", d.wrapper)), raw cblas_dgemm \(String(format: "%.1f", d.raw))"
-  )
+// score-sde-bench: ScoreSDE on the reference workloads of /work/shared/bench (see
+// Benchmarks/README.md for the workloads, the FLOP counts and how to compare with PyTorch/JAX).
+let options: Options
+switch Options.parse(Array(CommandLine.arguments.dropFirst())) {
+case .success(let parsed): options = parsed
+case .failure(let error):
+  if !error.message.isEmpty {
+    FileHandle.standardError.write(Data("score-sde-bench: \(error.message)\n".utf8))
+  }
+  FileHandle.standardError.write(Data((Options.usage + "\n").utf8))
+  exit(error.message.isEmpty ? 0 : 2)
 }
-print(
-  String(
-    format: "normal fill: float %.1f M/s, double %.1f M/s",
-    normalFillRate(Float.self, seconds: seconds) / 1e6, normalFillRate(Double.self, seconds: seconds) / 1e6))
+BLAS.threadCount = options.threads
+let workloads = Workloads(options: options)
+let timesWorkloads = !options.only.subtracting(["quality"]).isEmpty
+if !options.json && timesWorkloads {
+  print("ScoreSDE score-sde-bench — OpenBLAS \(BLAS.configuration), \(options.threads) threads")
+  printTableHeader()
+}
+
+func report(_ m: Measurement) {
+  if options.json { print(m.json) } else { printTableRow(m) }
+}
+
+func runAll<S: BLASScalar>(_ type: S.Type) throws {
+  let sizes = [("W1-small", 128, 3, 512, 30), ("W1-medium", 256, 3, 1024, 15), ("W1-large", 512, 4, 4096, 3)]
+  for (name, width, depth, batch, minimum) in sizes where options.only.contains(name) {
+    report(
+      try workloads.trainingStep(
+        type, name: name, width: width, depth: depth, batch: batch, minimumSteps: minimum))
+  }
+  if options.only.contains("W2") { report(try workloads.sampling(type)) }
+  if options.only.contains("W3") { report(try workloads.likelihood(type)) }
+  if options.only.contains("gemm") {
+    for size in [256, 1024] { report(workloads.squareGemm(type, size: size)) }
+  }
+}
+
+do {
+  for scalar in options.scalars {
+    if scalar == "float" { try runAll(Float.self) } else { try runAll(Double.self) }
+  }
+  if options.only.contains("quality") {
+    let (floor, rows) = try QualityBenchmark(threads: options.threads).run()
+    if options.json {
+      print("{\"workload\": \"quality-floor\", \"sliced_wasserstein\": \(number(floor))}")
+      for row in rows { print(row.json) }
+    } else {
+      print("\nQuality: NFE vs sliced W₂ to exact samples (3-component 2-D mixture, exact score, VP-SDE)")
+      print(pad("sampler", 11) + lpad("steps", 7) + lpad("NFE", 7) + lpad("SW₂", 10) + lpad("seconds", 9))
+      for r in rows {
+        print(
+          pad(r.kind, 11) + lpad("\(r.steps)", 7) + lpad("\(r.evaluations)", 7)
+            + lpad(String(format: "%.4f", r.distance), 10) + lpad(String(format: "%.2f", r.seconds), 9))
+      }
+      print(String(format: "floor (two exact sample sets): %.4f", floor))
+    }
+  }
+} catch {
+  FileHandle.standardError.write(Data("score-sde-bench: \(error)\n".utf8))
+  exit(1)
+}
