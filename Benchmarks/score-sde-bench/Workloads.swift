@@ -42,7 +42,7 @@ struct Workloads {
       source: DistributionSource<Checkerboard, S>(Checkerboard()), configuration: configuration)
     let shapes = gemms(width: width, depth: depth)
     let all = shapes.forward(rows: batch) + shapes.backward(rows: batch)
-    // The better of OpenBLAS's own threading and one BLAS thread per row block (what the MLP does).
+    // The machine's best BLAS rate at these shapes: OpenBLAS's own threading, or one BLAS thread per row block.
     let blas = max(
       gemm.rate(S.self, shapes: all),
       withBLASThreads(1) { gemm.rate(S.self, shapes: all, split: options.threads) })

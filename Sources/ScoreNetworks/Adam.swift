@@ -122,20 +122,13 @@ public struct Adam<Scalar: BLASScalar>: Optimizer {
           g.withUnsafeBufferPointer { pg in
             m[k].withUnsafeMutableBufferPointer { pm in
               v[k].withUnsafeMutableBufferPointer { pv in
-                nonisolated(unsafe) let (p, pg, pm, pv) = (
-                  p.baseAddress!, pg.baseAddress!, pm.baseAddress!, pv.baseAddress!
-                )
-                // Large tensors are updated in one contiguous slice per BLAS thread.
-                let blocks = RowBlocks(rows: g.count, threads: BLAS.threadCount, minimumRows: 1 << 14)
-                blocks.forEachConcurrently { block in
-                  for i in blocks.range(block) {
-                    let gi = pg[i] + l2 * p[i]
-                    let mi = b1 * pm[i] + (1 - b1) * gi
-                    let vi = b2 * pv[i] + (1 - b2) * gi * gi
-                    pm[i] = mi
-                    pv[i] = vi
-                    p[i] = p[i] * shrink - stepSize * mi / (vi.squareRoot() * inverseRootCorrection2 + eps)
-                  }
+                for i in 0..<p.count {
+                  let gi = pg[i] + l2 * p[i]
+                  let mi = b1 * pm[i] + (1 - b1) * gi
+                  let vi = b2 * pv[i] + (1 - b2) * gi * gi
+                  pm[i] = mi
+                  pv[i] = vi
+                  p[i] = p[i] * shrink - stepSize * mi / (vi.squareRoot() * inverseRootCorrection2 + eps)
                 }
               }
             }

@@ -68,14 +68,6 @@ extension MLP {
       for l in 0...depth { gradients.layers[l].bias.fill(with: 0) }
       for l in gradients.norms.indices { gradients.norms[l].setToZero() }
     }
-    let blocks = rowBlocks(rows: n)
-    if blocks.count > 1 {
-      backpropagateInBlocks(
-        blocks, outputGradient, workspace: &ws, gradients: &gradients, beta: beta,
-        inputGradient: &inputGradient,
-        wantsInputGradient: wantsInputGradient)
-      return
-    }
 
     // Output layer: ∂L/∂W = Gᵀ h_L, ∂L/∂b = Σ G, δh_L = G W.
     let output = parameters.layers[depth]

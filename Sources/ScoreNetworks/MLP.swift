@@ -95,12 +95,6 @@ public struct MLP<Scalar: BLASScalar>: Sendable {
       "MLP.forward: output \(out.shapeDescription) for x \(x.shapeDescription)")
     workspace.prepare(rows: n)
     fillInput(x, times: times, condition: condition, into: &workspace.input)
-    let blocks = rowBlocks(rows: n)
-    if blocks.count > 1 {
-      forwardInBlocks(blocks, into: &out, workspace: &workspace)
-      workspace.hasForwardPass = true
-      return
-    }
     let residual = c.residual
     let activation = c.activation
     for l in 0..<c.depth {

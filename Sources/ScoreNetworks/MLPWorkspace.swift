@@ -20,11 +20,6 @@ public struct MLPWorkspace<Scalar: BLASScalar>: Sendable {
   /// that needs `∂/∂x`.
   @usableFromInline var inputWeights: Matrix<Scalar>
   @usableFromInline var hasForwardPass = false
-  /// Per-layer weight gradients of row blocks 1…T−1 (stacked), for the multithreaded backward
-  /// pass; empty until a pass needs them.
-  @usableFromInline var partialWeights: [Matrix<Scalar>] = []
-  /// Per-layer bias gradients of row blocks 1…T−1 (one row each).
-  @usableFromInline var partialBiases: [Matrix<Scalar>] = []
 
   /// Buffers for `rows` rows of the network `configuration`.
   init(configuration c: MLPConfiguration, rows: Int) {
@@ -59,16 +54,6 @@ public struct MLPWorkspace<Scalar: BLASScalar>: Sendable {
   }
 
   /// Resizes every buffer to `newRows` rows (no allocation unless the batch is the largest yet).
-  /// Makes room for the partial gradients of `blocks` row blocks of a network with `layers`.
-  @inlinable
-  mutating func preparePartials<Layers: Collection>(blocks: Int, layers: Layers)
-  where Layers.Element == Dense<Scalar> {
-    let extra = blocks - 1
-    if partialWeights.count == layers.count && partialBiases.first?.rows == extra { return }
-    partialWeights = layers.map { Matrix(rows: extra * $0.weight.rows, columns: $0.weight.columns) }
-    partialBiases = layers.map { Matrix(rows: extra, columns: $0.bias.columns) }
-  }
-
   @usableFromInline
   mutating func prepare(rows newRows: Int) {
     hasForwardPass = false
