@@ -58,6 +58,7 @@ let package = Package(
     .testTarget(name: "ScoreMatchingTests", dependencies: ["ScoreMatching", "TestSupport"]),
     .testTarget(name: "SamplersTests", dependencies: ["Samplers", "Datasets", "TestSupport"]),
     .testTarget(name: "ScoreSDECLITests", dependencies: ["ScoreSDECLI", "ScoreSDE"]),
+    .testTarget(name: "ReliabilityTests", dependencies: ["ScoreSDE", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )
