@@ -19,7 +19,7 @@ fi
 bin="$(swift build --package-path Fuzz "${flags[@]}" --show-bin-path)"
 
 # A leak inside Foundation (see the file) would end every run that reads an empty file.
-export LSAN_OPTIONS="suppressions=$PWD/Fuzz/lsan-suppressions.txt ${LSAN_OPTIONS:-}"
+export LSAN_OPTIONS="suppressions=$PWD/Scripts/lsan-suppressions.txt ${LSAN_OPTIONS:-}"
 
 status=0
 for t in "${targets[@]}"; do

@@ -15,8 +15,9 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do kinds+=("$1"); shift; done
 # No suppressions: OpenBLAS's thread pool gave no reports in these runs (its library is not
 # instrumented, so TSan sees only the calls into it).
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
-# Leak checking stays on; the Swift runtime's caches are reachable, not leaks.
+# Leak checking stays on, with the toolchain's own leaks suppressed (see the file).
 export ASAN_OPTIONS="detect_leaks=1 halt_on_error=1 ${ASAN_OPTIONS:-}"
+export LSAN_OPTIONS="suppressions=$PWD/Scripts/lsan-suppressions.txt ${LSAN_OPTIONS:-}"
 status=0
 for kind in "${kinds[@]}"; do
   scratch=".build-${kind:0:1}san"
