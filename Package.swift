@@ -63,6 +63,7 @@ let package = Package(
     .testTarget(name: "ScoreSDECLITests", dependencies: ["ScoreSDECLI", "ScoreSDE"]),
     // The tutorials' code: Documentation/sync-snippets.py copies its marked regions into the catalog.
     .testTarget(name: "TutorialTests", dependencies: ["ScoreSDE"]),
+    .testTarget(name: "ReliabilityTests", dependencies: ["ScoreSDE", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -19,6 +19,9 @@ public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible 
   /// The process has no ``SDEDescription`` (a custom `GaussianSDE`), so a model file could not
   /// rebuild it.
   case unsupportedProcess(String)
+  /// A network tensor holds NaN or ±∞ (`count` of its entries, the first at flat index `index`):
+  /// such a model can only give non-finite scores, so it is refused on load.
+  case nonFiniteParameters(path: String, tensor: String, index: Int, count: Int)
 
   /// A sentence naming the file and the problem.
   public var description: String {
@@ -27,6 +30,9 @@ public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible 
     case .missingMetadata(let path, let key):
       return "\(path): metadata \(key) is missing (not a ScoreSDE model file?)"
     case .invalidMetadata(let path, let key, let reason): return "\(path): metadata \(key): \(reason)"
+    case .nonFiniteParameters(let path, let tensor, let index, let count):
+      return
+        "\(path): tensor \(tensor) holds \(count) non-finite values (NaN or infinite), the first at entry \(index)"
     case .unsupportedProcess(let process):
       return
         "The process \(process) cannot be stored in a model file (use VP, sub-VP, VE or Ornstein–Uhlenbeck)"

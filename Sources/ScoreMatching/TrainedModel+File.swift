@@ -50,7 +50,8 @@ extension TrainedModel {
   ///   that do not fit the stored architecture (naming the tensor);
   ///   ``ModelFileError/missingMetadata(path:key:)`` and
   ///   ``ModelFileError/invalidMetadata(path:key:reason:)`` for metadata that is absent or
-  ///   makes no sense (naming the key).
+  ///   makes no sense (naming the key); ``ModelFileError/nonFiniteParameters(path:tensor:index:count:)``
+  ///   for a network tensor holding NaN or ±∞.
   public static func load(from url: URL) throws(ModelFileError) -> TrainedModel {
     let path = url.path
     let metadata: [String: String]
@@ -60,6 +61,16 @@ extension TrainedModel {
       network = try MLP<Scalar>.load(from: url)
     } catch {
       throw .file(path: path, error)
+    }
+    // Non-finite weights would only give NaN scores (and NaN samples) later, far from the cause.
+    let parameters = network.parameters
+    for k in 0..<parameters.tensorCount {
+      let tensor = parameters.tensor(at: k)
+      if let report = tensor.nonFiniteReport() {
+        throw .nonFiniteParameters(
+          path: path, tensor: parameters.tensorName(at: k),
+          index: report.firstRow * tensor.columns + report.firstColumn, count: report.count)
+      }
     }
     func value(_ key: String) throws(ModelFileError) -> String {
       guard let v = metadata[key] else { throw .missingMetadata(path: path, key: key) }
