@@ -26,18 +26,7 @@ where Forward.Scalar == Model.Scalar {
 
   /// Scratch memory: the model's workspace and a buffer for the forward drift, resized on first
   /// use to the batch's shape.
-  public struct Workspace {
-    /// The model's own scratch memory.
-    public var model: Model.Workspace
-    /// The forward drift `f(x, t)`.
-    public var forwardDrift: Matrix<Scalar>
-
-    @usableFromInline
-    init(model: Model.Workspace, forwardDrift: Matrix<Scalar>) {
-      self.model = model
-      self.forwardDrift = forwardDrift
-    }
-  }
+  public typealias Workspace = ScoreDriftWorkspace<Model>
 
   /// The probability flow of `forward` with the score `model`.
   @inlinable
@@ -53,7 +42,7 @@ where Forward.Scalar == Model.Scalar {
   /// Scratch memory for batches of `rows × columns`.
   @inlinable
   public func makeWorkspace(rows: Int, columns: Int) -> Workspace {
-    Workspace(model: model.makeWorkspace(rows: rows), forwardDrift: Matrix(rows: rows, columns: columns))
+    Workspace(model: model, rows: rows, columns: columns)
   }
 
   /// Writes `v(xᵢ, t) = f(xᵢ, t) − ½g(t)²·s(xᵢ, t)` into row `i` of `out` (the shape of `x`).
@@ -62,16 +51,9 @@ where Forward.Scalar == Model.Scalar {
   public func velocity(
     _ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>, workspace: inout Workspace
   ) {
-    precondition(
-      out.rows == x.rows && out.columns == x.columns,
-      "ProbabilityFlowODE.velocity: input \(x.shapeDescription) but output \(out.shapeDescription)")
-    if workspace.forwardDrift.rows != x.rows || workspace.forwardDrift.columns != x.columns {
-      workspace.forwardDrift.resize(rows: x.rows, columns: x.columns)
-    }
-    model.score(x, at: t, into: &out, workspace: &workspace.model)
-    forward.drift(x, at: t, into: &workspace.forwardDrift)
-    let g = forward.diffusion(at: t)
-    out.scaleAndAdd(-g * g / 2, workspace.forwardDrift)
+    forward.scoreCorrectedDrift(
+      x, at: t, score: model, weight: 1 / 2, into: &out, workspace: &workspace,
+      caller: "ProbabilityFlowODE.velocity")
   }
 
   /// The velocity as a new matrix (convenient; allocates).
@@ -83,8 +65,6 @@ where Forward.Scalar == Model.Scalar {
     return out
   }
 }
-
-extension ProbabilityFlowODE.Workspace: Sendable where Model.Workspace: Sendable {}
 
 extension ProbabilityFlowODE where Forward: GaussianSDE, Model: DivergenceScoreModel {
   /// The velocity and its exact divergence, for likelihoods (Song et al. 2021, eq. 39):

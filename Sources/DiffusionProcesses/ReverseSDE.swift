@@ -26,18 +26,7 @@ public struct ReverseSDE<Forward: SDE, Model: ScoreModel>: Sendable where Forwar
 
   /// Scratch memory for ``drift(_:at:into:workspace:)``: the model's workspace and a buffer for
   /// the forward drift, resized on first use to the batch's shape.
-  public struct Workspace {
-    /// The model's own scratch memory.
-    public var model: Model.Workspace
-    /// The forward drift `f(x, t)`.
-    public var forwardDrift: Matrix<Scalar>
-
-    @usableFromInline
-    init(model: Model.Workspace, forwardDrift: Matrix<Scalar>) {
-      self.model = model
-      self.forwardDrift = forwardDrift
-    }
-  }
+  public typealias Workspace = ScoreDriftWorkspace<Model>
 
   /// The reverse of `forward` with the score `model`.
   @inlinable
@@ -53,7 +42,7 @@ public struct ReverseSDE<Forward: SDE, Model: ScoreModel>: Sendable where Forwar
   /// Scratch memory for batches of `rows × columns`.
   @inlinable
   public func makeWorkspace(rows: Int, columns: Int) -> Workspace {
-    Workspace(model: model.makeWorkspace(rows: rows), forwardDrift: Matrix(rows: rows, columns: columns))
+    Workspace(model: model, rows: rows, columns: columns)
   }
 
   /// Writes the reverse drift `f(xᵢ, t) − g(t)²·s(xᵢ, t)` into row `i` of `out` (the shape of
@@ -62,16 +51,8 @@ public struct ReverseSDE<Forward: SDE, Model: ScoreModel>: Sendable where Forwar
   public func drift(
     _ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>, workspace: inout Workspace
   ) {
-    precondition(
-      out.rows == x.rows && out.columns == x.columns,
-      "ReverseSDE.drift: input \(x.shapeDescription) but output \(out.shapeDescription)")
-    if workspace.forwardDrift.rows != x.rows || workspace.forwardDrift.columns != x.columns {
-      workspace.forwardDrift.resize(rows: x.rows, columns: x.columns)
-    }
-    model.score(x, at: t, into: &out, workspace: &workspace.model)
-    forward.drift(x, at: t, into: &workspace.forwardDrift)
-    let g = forward.diffusion(at: t)
-    out.scaleAndAdd(-g * g, workspace.forwardDrift)
+    forward.scoreCorrectedDrift(
+      x, at: t, score: model, weight: 1, into: &out, workspace: &workspace, caller: "ReverseSDE.drift")
   }
 
   /// The reverse drift as a new matrix (convenient; allocates).
@@ -87,8 +68,6 @@ public struct ReverseSDE<Forward: SDE, Model: ScoreModel>: Sendable where Forwar
   @inlinable
   public func diffusion(at t: Scalar) -> Scalar { forward.diffusion(at: t) }
 }
-
-extension ReverseSDE.Workspace: Sendable where Model.Workspace: Sendable {}
 
 extension Matrix {
   /// `self ← α·self + y` (shapes checked by the caller).
