@@ -83,7 +83,7 @@ struct SampleCommand: ParsableCommand {
     }
     let started = Date()
     var bar = ProgressBar(label: "sample", total: count)
-    var result = Matrix<Float>(rows: 0, columns: trained.dimension)
+    var result = Matrix<Float>(rows: count, columns: trained.dimension)
     var nfe = 0
     for first in stride(from: 0, to: count, by: 1000) {
       let n = min(1000, count - first)
@@ -99,8 +99,12 @@ struct SampleCommand: ParsableCommand {
           count: n, dimension: trained.dimension, firstRow: first)
       }
       nfe = chunk.statistics.scoreEvaluations
-      result = Matrix(
-        rows: result.rows + n, columns: result.columns, elements: result.elements + chunk.samples.elements)
+      let offset = first * trained.dimension
+      chunk.samples.withUnsafeBufferPointer { source in
+        result.withUnsafeMutableBufferPointer { target in
+          for j in source.indices { target[offset + j] = source[j] }
+        }
+      }
       bar.update(first + n)
     }
     bar.finish()
