@@ -6,9 +6,11 @@ public import LinearAlgebra
 /// chosen sampler (``SamplerKind``) over batches, optionally denoises, and reports the cost.
 ///
 /// Each sample `i` draws all its randomness (prior, step noise, observation noise) from stream
-/// `i` of ``SamplingOptions/seed`` (``RowStreams``), so the same seed gives the same samples
-/// whatever ``SamplingOptions/batchSize`` and ``SamplingOptions/threads`` are — except with
-/// `.adaptive`, whose step sizes are chosen per batch (results then agree to the tolerance).
+/// `i` of ``SamplingOptions/seed`` (``RowStreams``), and the model is evaluated in fixed tiles
+/// of rows aligned to the global index (``SamplingOptions/tileRows``), so the same seed gives
+/// bit-identical samples whatever ``SamplingOptions/batchSize`` and ``SamplingOptions/threads``
+/// are — except with `.adaptive`, whose step sizes are chosen per batch (results then agree to
+/// the tolerance).
 /// With several threads, batches run concurrently (set ``BLAS/threadCount`` to 1 to avoid
 /// oversubscribing the cores).
 ///
@@ -69,6 +71,9 @@ where Forward.Scalar == Model.Scalar {
       options.observation == nil || options.kind.isStochastic,
       "Observations need a stochastic sampler (em, pc, ancestral), got \(options.kind)")
     precondition(options.threads >= 1, "SamplingOptions.threads must be at least 1, got \(options.threads)")
+    precondition(
+      options.tileRows.map { $0 >= 1 } ?? true,
+      "SamplingOptions.tileRows must be at least 1, got \(options.tileRows!)")
     let clock = ContinuousClock()
     let started = clock.now
     let size = Swift.max(1, options.batchSize ?? count)
@@ -116,11 +121,14 @@ where Forward.Scalar == Model.Scalar {
   /// Samples the global rows `rows`: prior, sampler, optional denoising and observation.
   @inlinable
   func sampleBatch(rows: Range<Int>, dimension: Int) throws(SamplingError) -> BatchOutcome<Scalar> {
+    let model = RowTiledScore(
+      base: self.model, tileRows: options.tileRows ?? Swift.max(1, rows.count),
+      firstRow: options.tileRows == nil ? 0 : rows.lowerBound)
     var noise = RowStreams(seed: options.seed, rows: rows)
     var x = samplePrior(of: forward, dimension: dimension, streams: &noise)
     var recorder = TrajectoryRecorder<Scalar>(stride: options.trajectoryStride, firstRow: rows.lowerBound)
     recorder.record(step: 0, time: forward.endTime, states: x, force: true)
-    var statistics = try run(&x, noise: &noise, recorder: &recorder)
+    var statistics = try run(model, &x, noise: &noise, recorder: &recorder)
     if options.denoise {
       let denoiser = TweedieDenoiser(forward: forward, score: model)
       var workspace = denoiser.makeWorkspace(rows: x.rows, columns: dimension)
@@ -137,7 +145,8 @@ where Forward.Scalar == Model.Scalar {
   /// Runs the configured kind on one batch.
   @inlinable
   func run(
-    _ x: inout Matrix<Scalar>, noise: inout RowStreams, recorder: inout TrajectoryRecorder<Scalar>
+    _ model: RowTiledScore<Model>, _ x: inout Matrix<Scalar>, noise: inout RowStreams,
+    recorder: inout TrajectoryRecorder<Scalar>
   ) throws(SamplingError) -> SamplingStatistics {
     switch options.kind {
     case .eulerMaruyama:
