@@ -238,7 +238,7 @@ public struct NetworkScoreModel<Process: GaussianSDE>: DivergenceScoreModel {
     _ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>, workspace: inout Workspace
   ) {
     checkShapes(x, out, "score")
-    network.forward(
+    network.evaluate(
       x, times: .shared(t), condition: networkCondition(workspace), into: &out, workspace: &workspace.network)
     convertToScore(&out, given: x, at: t)
   }

@@ -5,8 +5,8 @@ import LinearAlgebra
 import RealModule
 
 /// `vᵢⱼ ← σ(vᵢⱼ + bⱼ) (+ rᵢⱼ)` and `dᵢⱼ ← σ′(vᵢⱼ + bⱼ)`, in one pass over `rows × columns`
-/// entries. `derivative` may be `nil` only for the identity; `residual` adds a skip connection
-/// after the activation.
+/// entries. With `derivative` `nil` only σ is computed (inference); `residual` adds a skip
+/// connection after the activation.
 @inlinable
 func applyBiasAndActivation<S: BLASScalar>(
   _ values: UnsafeMutablePointer<S>, derivative: UnsafeMutablePointer<S>?, bias: UnsafePointer<S>,
@@ -25,11 +25,11 @@ func applyBiasAndActivation<S: BLASScalar>(
         for j in 0..<columns { d[j] = 1 }
       }
     }
-  case .relu: fusedRows(values, derivative!, bias, residual, rows, columns, ReLUPair.self)
-  case .tanh: fusedRows(values, derivative!, bias, residual, rows, columns, TanhPair.self)
-  case .silu: fusedRows(values, derivative!, bias, residual, rows, columns, SiLUPair.self)
-  case .gelu: fusedRows(values, derivative!, bias, residual, rows, columns, GELUPair.self)
-  case .softplus: fusedRows(values, derivative!, bias, residual, rows, columns, SoftplusPair.self)
+  case .relu: fusedRows(values, derivative, bias, residual, rows, columns, ReLUPair.self)
+  case .tanh: fusedRows(values, derivative, bias, residual, rows, columns, TanhPair.self)
+  case .silu: fusedRows(values, derivative, bias, residual, rows, columns, SiLUPair.self)
+  case .gelu: fusedRows(values, derivative, bias, residual, rows, columns, GELUPair.self)
+  case .softplus: fusedRows(values, derivative, bias, residual, rows, columns, SoftplusPair.self)
   }
 }
 
@@ -68,10 +68,11 @@ protocol ActivationPair {
 
 @inlinable @inline(__always)
 func fusedRows<S: BLASScalar, F: ActivationPair>(
-  _ values: UnsafeMutablePointer<S>, _ derivative: UnsafeMutablePointer<S>, _ bias: UnsafePointer<S>,
+  _ values: UnsafeMutablePointer<S>, _ derivative: UnsafeMutablePointer<S>?, _ bias: UnsafePointer<S>,
   _ residual: UnsafePointer<S>?, _ rows: Int, _ columns: Int, _ f: F.Type
 ) {
-  if let residual {
+  switch (derivative, residual) {
+  case (let derivative?, let residual?):
     for i in 0..<rows {
       let v = values + i * columns
       let d = derivative + i * columns
@@ -82,7 +83,7 @@ func fusedRows<S: BLASScalar, F: ActivationPair>(
         d[j] = da
       }
     }
-  } else {
+  case (let derivative?, nil):
     for i in 0..<rows {
       let v = values + i * columns
       let d = derivative + i * columns
@@ -91,6 +92,19 @@ func fusedRows<S: BLASScalar, F: ActivationPair>(
         v[j] = a
         d[j] = da
       }
+    }
+  // Without a derivative buffer only σ is computed: the derivative's arithmetic is dead code
+  // once the pair is inlined, and the optimiser drops it.
+  case (nil, let residual?):
+    for i in 0..<rows {
+      let v = values + i * columns
+      let r = residual + i * columns
+      for j in 0..<columns { v[j] = F.callAsFunction(v[j] + bias[j]).0 + r[j] }
+    }
+  case (nil, nil):
+    for i in 0..<rows {
+      let v = values + i * columns
+      for j in 0..<columns { v[j] = F.callAsFunction(v[j] + bias[j]).0 }
     }
   }
 }

@@ -85,6 +85,39 @@ public struct MLP<Scalar: BLASScalar>: Sendable {
     into out: inout Matrix<Scalar>,
     workspace: inout MLPWorkspace<Scalar>
   ) {
+    forwardPass(
+      x, times: times, condition: condition, into: &out, workspace: &workspace, keepingPullback: true)
+  }
+
+  /// The network applied to each row, `out[i] = f(x[i], tᵢ, c[i])`, for inference only: the
+  /// same output as ``forward(_:times:condition:into:workspace:)``, without the
+  /// activation derivatives that a backward pass needs, so each hidden layer costs one `gemm`
+  /// and one pass computing σ alone. A following `backward` on `workspace` is a precondition
+  /// failure.
+  ///
+  /// - Parameters:
+  ///   - x: `n × d` points.
+  ///   - times: one time per row, or one for all.
+  ///   - condition: `n × c` conditions; required when `conditionDimension > 0`, else `nil`.
+  ///   - out: receives the `n × d` output.
+  ///   - workspace: from ``makeWorkspace(rows:)``.
+  @inlinable
+  public func evaluate(
+    _ x: Matrix<Scalar>, times: Times<Scalar>, condition: Matrix<Scalar>? = nil,
+    into out: inout Matrix<Scalar>,
+    workspace: inout MLPWorkspace<Scalar>
+  ) {
+    forwardPass(
+      x, times: times, condition: condition, into: &out, workspace: &workspace, keepingPullback: false)
+  }
+
+  /// The forward pass; `keepingPullback` also stores σ′ for `backward` (layer-normalised
+  /// networks always store it).
+  @inlinable
+  func forwardPass(
+    _ x: Matrix<Scalar>, times: Times<Scalar>, condition: Matrix<Scalar>?, into out: inout Matrix<Scalar>,
+    workspace: inout MLPWorkspace<Scalar>, keepingPullback: Bool
+  ) {
     let c = configuration
     let n = x.rows
     precondition(
@@ -94,6 +127,7 @@ public struct MLP<Scalar: BLASScalar>: Sendable {
       out.rows == n && out.columns == c.inputDimension,
       "MLP.forward: output \(out.shapeDescription) for x \(x.shapeDescription)")
     workspace.prepare(rows: n)
+    workspace.hasForwardPass = false
     fillInput(x, times: times, condition: condition, into: &workspace.input)
     let residual = c.residual
     let activation = c.activation
@@ -125,8 +159,8 @@ public struct MLP<Scalar: BLASScalar>: Sendable {
                 }
               } else {
                 applyBiasAndActivation(
-                  v.baseAddress!, derivative: d.baseAddress!, bias: b.baseAddress!, residual: r, rows: n,
-                  columns: columns, activation: activation)
+                  v.baseAddress!, derivative: keepingPullback ? d.baseAddress! : nil, bias: b.baseAddress!,
+                  residual: r, rows: n, columns: columns, activation: activation)
               }
             }
           }
@@ -136,7 +170,7 @@ public struct MLP<Scalar: BLASScalar>: Sendable {
     let output = parameters.layers[c.depth]
     out.formProduct(workspace.hidden[c.depth - 1], output.weight, transposingB: true)
     out.addToEachRow(output.bias.elements)
-    workspace.hasForwardPass = true
+    workspace.hasForwardPass = keepingPullback || c.layerNorm
   }
 
   /// The network applied to each row, as a new matrix (allocates; for inference and tests).

@@ -44,6 +44,9 @@ public struct MLPWorkspace<Scalar: BLASScalar>: Sendable {
   public var hiddenActivations: [Matrix<Scalar>] { hidden }
   /// σ′ at each hidden layer's pre-activation in the last forward pass, `rows × H` each.
   public var activationDerivatives: [Matrix<Scalar>] { derivatives }
+  /// Whether the last pass kept what `backward` needs: true after `forward`, false after
+  /// `evaluate` (inference) unless the network is layer-normalised.
+  public var holdsForwardPass: Bool { hasForwardPass }
 
   /// The base address of every buffer, for checking that they stay in place
   /// across steps (a changed address means a reallocation).

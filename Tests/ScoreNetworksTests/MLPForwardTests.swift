@@ -183,3 +183,22 @@ func activationValuesAndDerivatives(_ activation: Activation) {
     #expect(workspace.networkInput.row(i) == x.row(i) + features.row(i) + condition.row(i))
   }
 }
+
+/// `evaluate` (inference, no derivative pass) gives `forward`'s output bit for bit, for every
+/// activation, with skip connections, conditions and layer normalisation; and the workspace it
+/// leaves refuses a backward pass only when it lacks the derivatives.
+@Test(arguments: Activation.allCases)
+func evaluateEqualsForwardBitForBit(_ activation: Activation) {
+  for (residual, layerNorm) in [(false, false), (true, false), (false, true)] {
+    let (model, x, _, condition) = MLPCase.small(
+      activation: activation, depth: 3, condition: 2, residual: residual, layerNorm: layerNorm
+    ).instance(seed: 9, rows: 37)
+    var workspace = model.makeWorkspace(rows: 37)
+    var trained = Matrix<Double>(rows: 37, columns: 3)
+    model.forward(x, times: .shared(0.3), condition: condition, into: &trained, workspace: &workspace)
+    var inferred = Matrix<Double>(rows: 37, columns: 3)
+    model.evaluate(x, times: .shared(0.3), condition: condition, into: &inferred, workspace: &workspace)
+    #expect(inferred == trained, "\(activation) residual=\(residual) layerNorm=\(layerNorm)")
+    #expect(workspace.holdsForwardPass == layerNorm)
+  }
+}
