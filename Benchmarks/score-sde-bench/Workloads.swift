@@ -92,7 +92,7 @@ struct Workloads {
   }
 
   /// W3: probability-flow log-likelihood, RK4 with 50 steps, exact divergence, 1 000 checkerboard
-  /// points, H256 L3. FLOPs counted: per score evaluation, the forward GEMMs plus the `d = 2`
+  /// points, H256 L3, the points split into one block per thread. FLOPs counted: per score evaluation, the forward GEMMs plus the `d = 2`
   /// pullbacks of the divergence.
   func likelihood<S: BLASScalar>(_: S.Type) throws -> Measurement {
     let (n, steps, width, depth) = (1000, 50, 256, 3)
@@ -105,12 +105,18 @@ struct Workloads {
       forward: process, score: model, divergence: .exact, integration: .rungeKutta4(steps: steps))
     let shapes = gemms(width: width, depth: depth)
     let perEvaluation = shapes.forward(rows: n) + shapes.pullback(rows: n, dataColumns: 2)
-    let blas = gemm.rate(S.self, shapes: perEvaluation)
+    // One block of rows per thread, each with single-threaded BLAS (as W2).
+    let blockShapes =
+      shapes.forward(rows: n / options.threads)
+      + shapes.pullback(rows: n / options.threads, dataColumns: 2)
+    let blas = withBLASThreads(1) { gemm.rate(S.self, shapes: blockShapes) } * Double(options.threads)
     resetPeakResident()
     var nll = 0.0
-    let rate = try throughput(seconds: options.seconds, minimumRuns: 1) {
-      let result = try evaluator.logLikelihood(of: data)
-      nll = -Double(result.logLikelihoods.reduce(0, +)) / Double(n)
+    let rate = try withBLASThreads(1) {
+      try throughput(seconds: options.seconds, minimumRuns: 1) {
+        let result = try evaluator.logLikelihood(of: data, threads: options.threads)
+        nll = -Double(result.logLikelihoods.reduce(0, +)) / Double(n)
+      }
     }
     let flops = Double(4 * steps) * perEvaluation.reduce(0) { $0 + $1.flops }
     return Measurement(

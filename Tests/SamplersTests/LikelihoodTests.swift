@@ -114,6 +114,40 @@ func hutchinsonLikelihoodIsUnbiased(probe: HutchinsonProbe, mixture: Bool) throw
   #expect(moments.variance > 1e-6, "\(probe): the estimate should vary between points")
 }
 
+/// Cutting the rows into concurrently integrated blocks changes nothing but rounding with fixed
+/// steps (exact divergence and Hutchinson probes keyed by global row alike), and only within the
+/// tolerance with adaptive steps; a custom terminal density sees all the latents at once.
+@Test(arguments: [2, 3, 7])
+func threadedLikelihoodEqualsOneBlock(threads: Int) throws {
+  let sde = VPSDE<Double>()
+  let oracle = MixtureData.oracle(sde)
+  let data = likelihoodData(sde, mixture: true)
+  for divergence in [DivergenceMethod.exact, .hutchinson(probe: .rademacher, seed: 5)] {
+    let likelihood = ProbabilityFlowLikelihood(
+      forward: sde, score: oracle, divergence: divergence, integration: .rungeKutta4(steps: 20))
+    let one = try likelihood.logLikelihood(of: data, firstRow: 10)
+    var calls = 0
+    let split = try likelihood.logLikelihood(
+      of: data, firstRow: 10,
+      terminalLogDensity: { latents in
+        calls += 1
+        return sde.priorLogDensity(latents)
+      }, threads: threads)
+    #expect(calls == 1)
+    #expect(relativeDistance(split.latents, one.latents) <= 1e-13, "\(divergence), \(threads) threads")
+    let worst = zip(split.logLikelihoods, one.logLikelihoods).map { abs($0 - $1) }.max()!
+    #expect(worst <= 1e-11, "\(divergence), \(threads) threads: \(worst)")
+    #expect(split.statistics.scoreEvaluations == 80 && split.statistics.batches == threads)
+  }
+  let adaptive = ProbabilityFlowLikelihood(
+    forward: sde, score: oracle,
+    integration: .adaptive(PIController(relativeTolerance: 1e-7, absoluteTolerance: 1e-7)))
+  let one = try adaptive.logLikelihood(of: data)
+  let split = try adaptive.logLikelihood(of: data, threads: threads)
+  let worst = zip(split.logLikelihoods, one.logLikelihoods).map { abs($0 - $1) }.max()!
+  #expect(worst < 1e-4, "adaptive, \(threads) threads: \(worst)")
+}
+
 /// Probes are keyed by global row: a batch's probes are the matching rows of a larger batch;
 /// Rademacher entries are ±1.
 @Test func hutchinsonProbesAreKeyedByRow() {
