@@ -17,10 +17,11 @@ public import ScoreNetworks
 /// A step is: rows → split into `x₀` (the first `d` columns) and conditions (the last `k`),
 /// both standardised when a ``Standardizer`` is given → conditions encoded (and dropped
 /// with probability `p`) → ``DenoisingScoreMatching/prepare(_:into:using:)`` → forward,
-/// loss and `∂L/∂f`, backward → checks that the loss and the gradient norm are finite (else a
-/// ``TrainingError`` naming the step, with the trainer unchanged) → clipping → optimizer update
-/// at the scheduled rate → EMA update. With a ``DatasetSource`` nothing is allocated after the
-/// first step; a ``DistributionSource`` allocates its fresh samples.
+/// loss and `∂L/∂f`, backward (over row blocks on several threads when ``threads`` > 1) →
+/// checks that the loss and the gradient norm are finite (else a ``TrainingError`` naming the
+/// step, with the trainer unchanged) → clipping → optimizer update at the scheduled rate → EMA
+/// update. With a ``DatasetSource`` nothing is allocated after the first step; a
+/// ``DistributionSource`` allocates its fresh samples.
 ///
 /// ```swift
 /// let source = DistributionSource<Checkerboard, Float>(Checkerboard())
@@ -47,6 +48,31 @@ where Source.Scalar == Process.Scalar {
   public let standardizer: Standardizer?
   /// The data.
   public var source: Source
+
+  /// The number of threads a step's forward and backward pass runs on (1 by default).
+  ///
+  /// With `threads > 1` and a batch of at least `2 × 64` rows, each step cuts the prepared batch
+  /// into `min(threads, n / 64)` contiguous row blocks, computes each block's loss and gradient
+  /// concurrently with its own buffers (made on the first such step and reused), and combines
+  /// them in block order: with block `b` holding `m_b` of the `n` rows,
+  /// `L = Σ_b (m_b/n) L_b` and `∇L = Σ_b (m_b/n) ∇L_b`. The random draws (rows, condition
+  /// dropout, times, noise) are made on the whole batch before the split, so the data a step sees
+  /// does not depend on `threads`.
+  ///
+  /// Results are bit-identical run to run for a given `threads`, and agree to rounding (not bit
+  /// for bit) across different values, because the gradient is summed in another order. The
+  /// setting is not saved in checkpoints. The trainer never changes OpenBLAS's own threading:
+  /// set ``BLAS/threadCount`` to 1 yourself when using more than one trainer thread, to avoid
+  /// oversubscribing the cores.
+  ///
+  /// ```swift
+  /// BLAS.threadCount = 1
+  /// trainer.threads = 2
+  /// try trainer.train()
+  /// ```
+  public var threads = 1 {
+    didSet { precondition(threads >= 1, "Trainer.threads must be at least 1, got \(threads)") }
+  }
 
   @usableFromInline var state: TrainerState<Scalar>
   @usableFromInline var buffers: TrainerBuffers<Scalar>
@@ -137,6 +163,10 @@ where Source.Scalar == Process.Scalar {
   }
   /// The last step's clean data `x₀` (standardised), `n × d`.
   public var lastData: Matrix<Scalar> { buffers.x0 }
+  /// The last step's gradient `∂L/∂θ` of the batch loss with respect to the weights, after
+  /// clipping when ``TrainingConfiguration/gradientClipNorm`` is set (zeros before the first step
+  /// of this trainer value).
+  public var lastGradients: MLPGradients<Scalar> { buffers.gradients }
 
   /// The score model of the EMA weights (in standardised units when a standardiser is used).
   public var scoreModel: NetworkScoreModel<Process> {
@@ -163,9 +193,7 @@ where Source.Scalar == Process.Scalar {
     buffers.split(encoding: conditionEncoding, dropout: configuration.conditionDropout, using: &rng)
     objective.prepare(buffers.x0, into: &buffers.batch, using: &rng)
     let condition: Matrix<Scalar>? = conditionEncoding.networkColumns > 0 ? buffers.conditions : nil
-    let loss = objective.lossAndGradient(
-      network: state.network, batch: buffers.batch, condition: condition, workspace: &buffers.loss,
-      gradients: &buffers.gradients)
+    let loss = batchLossAndGradient(condition: condition)
     guard loss.isFinite else { throw .nonFiniteLoss(step: k + 1, value: Double(loss)) }
     let norm: Scalar
     if let clip = configuration.gradientClipNorm {

@@ -96,6 +96,8 @@ struct TrainerBuffers<Scalar: BLASScalar>: Sendable {
   @usableFromInline var batch: DenoisingBatch<Scalar>
   @usableFromInline var loss: NetworkLossWorkspace<Scalar>
   @usableFromInline var gradients: MLPGradients<Scalar>
+  /// Each row block's copy of its rows and its buffers, when ``Trainer/threads`` splits the batch.
+  @usableFromInline var rowBlocks = RowBlocks<Scalar>()
   /// μ and σ of each source column (0 and 1 without a standardiser).
   @usableFromInline var means: [Scalar]
   @usableFromInline var deviations: [Scalar]

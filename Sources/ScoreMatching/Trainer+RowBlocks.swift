@@ -1,0 +1,197 @@
+import DiffusionProcesses
+import Dispatch
+import LinearAlgebra
+import ScoreNetworks
+
+extension Trainer {
+  /// The loss of the prepared batch and its gradient (into `buffers.gradients`), over
+  /// ``threads`` row blocks when the batch is large enough (see ``RowBlocks``), else in one pass.
+  @inlinable
+  mutating func batchLossAndGradient(condition: Matrix<Scalar>?) -> Scalar {
+    precondition(threads >= 1, "Trainer.threads must be at least 1, got \(threads)")
+    let count = RowBlocks<Scalar>.blockCount(rows: buffers.batch.rows, threads: threads)
+    guard count > 1 else {
+      return objective.lossAndGradient(
+        network: state.network, batch: buffers.batch, condition: condition, workspace: &buffers.loss,
+        gradients: &buffers.gradients)
+    }
+    return buffers.rowBlocks.lossAndGradient(
+      objective: objective, network: state.network, batch: buffers.batch, condition: condition,
+      blocks: count, into: &buffers.gradients)
+  }
+}
+
+/// Data parallelism inside one training step: the batch's rows cut into contiguous blocks,
+/// each block's loss and gradient computed on its own thread with its own buffers, then
+/// combined in block order.
+///
+/// The denoising loss is a mean over rows, `L = (1/n) Σᵢ ℓᵢ`, and the gradient is linear in
+/// the per-row terms, so with block `b` holding `m_b` rows, block loss `L_b = (1/m_b) Σ_{i∈b} ℓᵢ`
+/// and block gradient `∇L_b`:
+///
+///     L = Σ_b (m_b/n) L_b,     ∇L = Σ_b (m_b/n) ∇L_b.
+///
+/// The sums are taken in block order, so a step is bit-identical run to run for a given number of
+/// blocks, and agrees to rounding with the one-pass step (the row sums inside the products are
+/// grouped differently). The buffers are made on the first split step and reused.
+@usableFromInline
+struct RowBlocks<Scalar: BLASScalar>: Sendable {
+  /// The fewest rows a block gets.
+  @usableFromInline static var minimumRows: Int { 64 }
+
+  @usableFromInline var blocks: [RowBlock<Scalar>] = []
+
+  @usableFromInline init() {}
+
+  /// `min(threads, n / 64)` blocks when `threads > 1` and `n ≥ 2·64`; otherwise 1.
+  @inlinable
+  static func blockCount(rows n: Int, threads: Int) -> Int {
+    guard threads > 1 && n >= 2 * minimumRows else { return 1 }
+    return Swift.min(threads, n / minimumRows)
+  }
+
+  /// Block `b` of `count` over `n` rows: rows `⌊b·n/count⌋ ..< ⌊(b+1)·n/count⌋`.
+  @inlinable
+  static func rows(ofBlock b: Int, count: Int, total n: Int) -> Range<Int> {
+    (b * n / count)..<((b + 1) * n / count)
+  }
+
+  /// Makes the blocks' buffers unless they already fit `count` blocks of `n` rows.
+  @usableFromInline
+  mutating func prepare(count: Int, rows n: Int, network: MLP<Scalar>, conditionColumns: Int) {
+    let fits =
+      blocks.count == count
+      && blocks.indices.allSatisfy {
+        blocks[$0].rows == Self.rows(ofBlock: $0, count: count, total: n)
+          && blocks[$0].conditions.columns == conditionColumns
+      }
+    guard !fits else { return }
+    blocks = (0..<count).map { b in
+      RowBlock(
+        rows: Self.rows(ofBlock: b, count: count, total: n), network: network,
+        dimension: network.configuration.inputDimension, conditionColumns: conditionColumns)
+    }
+  }
+
+  /// The loss of `batch` and its gradient, over `count` row blocks run concurrently.
+  ///
+  /// - Parameters:
+  ///   - objective: the loss.
+  ///   - network: the MLP.
+  ///   - batch: the prepared batch, `n` rows.
+  ///   - condition: its encoded conditions (`n` rows) or `nil`.
+  ///   - count: the number of blocks (`2 ... n / 64`).
+  ///   - gradients: receives `Σ_b (m_b/n) ∇L_b`.
+  /// - Returns: `Σ_b (m_b/n) L_b`.
+  @inlinable
+  mutating func lossAndGradient<Process: GaussianSDE>(
+    objective: DenoisingScoreMatching<Process>, network: MLP<Scalar>, batch: DenoisingBatch<Scalar>,
+    condition: Matrix<Scalar>?, blocks count: Int, into gradients: inout MLPGradients<Scalar>
+  ) -> Scalar where Process.Scalar == Scalar {
+    let n = batch.rows
+    prepare(count: count, rows: n, network: network, conditionColumns: condition?.columns ?? 0)
+    blocks.withUnsafeMutableBufferPointer { buffer in
+      // Worker b touches only block b; the shared inputs are only read.
+      nonisolated(unsafe) let slots = buffer
+      DispatchQueue.concurrentPerform(iterations: count) { b in
+        slots[b].run(objective: objective, network: network, batch: batch, condition: condition)
+      }
+    }
+    gradients.setToZero()
+    var total = 0.0
+    for block in blocks {
+      let m = block.rows.count
+      gradients.add(block.gradients, scaledBy: Scalar(m) / Scalar(n))
+      total += Double(m) * Double(block.loss)
+    }
+    return Scalar(total / Double(n))
+  }
+}
+
+/// One row block's copy of its rows, its network buffers, its gradient and its loss.
+@usableFromInline
+struct RowBlock<Scalar: BLASScalar>: Sendable {
+  /// The rows of the full batch this block takes.
+  @usableFromInline let rows: Range<Int>
+  @usableFromInline var batch: DenoisingBatch<Scalar>
+  /// The block's encoded conditions (`0` columns when unconditional).
+  @usableFromInline var conditions: Matrix<Scalar>
+  @usableFromInline var workspace: NetworkLossWorkspace<Scalar>
+  @usableFromInline var gradients: MLPGradients<Scalar>
+  /// `L_b`, the mean loss over the block's rows.
+  @usableFromInline var loss: Scalar = 0
+
+  @usableFromInline
+  init(rows: Range<Int>, network: MLP<Scalar>, dimension: Int, conditionColumns: Int) {
+    self.rows = rows
+    batch = DenoisingBatch(rows: rows.count, dimension: dimension)
+    conditions = Matrix(rows: rows.count, columns: conditionColumns)
+    workspace = NetworkLossWorkspace(network: network, rows: rows.count)
+    gradients = network.makeGradients()
+  }
+
+  /// Copies the block's rows of `batch` (and `condition`) and computes their loss and gradient.
+  @inlinable
+  mutating func run<Process: GaussianSDE>(
+    objective: DenoisingScoreMatching<Process>, network: MLP<Scalar>, batch full: DenoisingBatch<Scalar>,
+    condition: Matrix<Scalar>?
+  ) where Process.Scalar == Scalar {
+    batch.assignRows(rows, of: full)
+    if let condition { conditions.assignRows(rows, of: condition) }
+    loss = objective.lossAndGradient(
+      network: network, batch: batch, condition: condition == nil ? nil : conditions, workspace: &workspace,
+      gradients: &gradients)
+  }
+}
+
+extension DenoisingBatch {
+  /// Overwrites the batch with rows `range` of `source` (no allocation when it has that size).
+  @inlinable
+  mutating func assignRows(_ range: Range<Int>, of source: DenoisingBatch) {
+    prepare(rows: range.count, dimension: source.noiseBuffer.columns)
+    timeBuffer.withUnsafeMutableBufferPointer { t in
+      source.timeBuffer.withUnsafeBufferPointer { s in
+        for i in t.indices { t[i] = s[range.lowerBound + i] }
+      }
+    }
+    weightBuffer.withUnsafeMutableBufferPointer { w in
+      source.weightBuffer.withUnsafeBufferPointer { s in
+        for i in w.indices { w[i] = s[range.lowerBound + i] }
+      }
+    }
+    noiseBuffer.assignRows(range, of: source.noiseBuffer)
+    perturbedBuffer.assignRows(range, of: source.perturbedBuffer)
+    targetBuffer.assignRows(range, of: source.targetBuffer)
+  }
+}
+
+extension Matrix {
+  /// Overwrites `self` (`range.count × columns`) with rows `range` of `source`.
+  @inlinable
+  mutating func assignRows(_ range: Range<Int>, of source: Matrix) {
+    precondition(
+      rows == range.count && columns == source.columns && range.upperBound <= source.rows,
+      "assignRows: rows \(range) of \(source.shapeDescription) into \(shapeDescription)")
+    let offset = range.lowerBound * columns
+    withUnsafeMutableBufferPointer { target in
+      source.withUnsafeBufferPointer { s in
+        for j in target.indices { target[j] = s[offset + j] }
+      }
+    }
+  }
+}
+
+extension ParameterGroup {
+  /// `self ← self + α·other`, tensor by tensor (same count and shapes).
+  @inlinable
+  mutating func add<Other: ParameterGroup>(_ other: Other, scaledBy alpha: Scalar)
+  where Other.Scalar == Scalar {
+    precondition(
+      tensorCount == other.tensorCount,
+      "add(_:scaledBy:): \(tensorCount) tensors and \(other.tensorCount) tensors")
+    for k in 0..<tensorCount {
+      let source = other.tensor(at: k)
+      withMutableTensor(at: k) { $0.add(source, scaledBy: alpha) }
+    }
+  }
+}
