@@ -8,7 +8,6 @@ extension Trainer {
   /// ``threads`` row blocks when the batch is large enough (see ``RowBlocks``), else in one pass.
   @inlinable
   mutating func batchLossAndGradient(condition: Matrix<Scalar>?) -> Scalar {
-    precondition(threads >= 1, "Trainer.threads must be at least 1, got \(threads)")
     let count = RowBlocks<Scalar>.blockCount(rows: buffers.batch.rows, threads: threads)
     guard count > 1 else {
       return objective.lossAndGradient(
