@@ -30,7 +30,8 @@ struct Workloads {
     MLPGemms(sizes: [2 + 32] + [Int](repeating: width, count: depth) + [2])
   }
 
-  /// W1: denoising score matching steps on fresh checkerboard batches (VP β 0.1→20, Adam 1e-3).
+  /// W1: denoising score matching steps on fresh checkerboard batches (VP β 0.1→20, Adam 1e-3),
+  /// the batch split into one row block per thread.
   /// FLOPs counted: the forward GEMMs plus the backward ones (weight gradients of every layer,
   /// input gradients of every layer but the first), `2·m·n·k` each.
   func trainingStep<S: BLASScalar>(
@@ -40,6 +41,8 @@ struct Workloads {
     var trainer = try Trainer(
       process: VPSDE<S>(betaMin: 0.1, betaMax: 20), architecture: architecture(width: width, depth: depth),
       source: DistributionSource<Checkerboard, S>(Checkerboard()), configuration: configuration)
+    // One row block per thread, each with single-threaded BLAS (Trainer.threads).
+    trainer.threads = options.threads
     let shapes = gemms(width: width, depth: depth)
     let all = shapes.forward(rows: batch) + shapes.backward(rows: batch)
     // The machine's best BLAS rate at these shapes: OpenBLAS's own threading, or one BLAS thread per row block.
@@ -47,9 +50,11 @@ struct Workloads {
       gemm.rate(S.self, shapes: all),
       withBLASThreads(1) { gemm.rate(S.self, shapes: all, split: options.threads) })
     resetPeakResident()
-    let warmup = max(2, min(20, minimumSteps))
-    for _ in 0..<warmup { try trainer.step() }
-    let rate = try throughput(seconds: options.seconds, minimumRuns: minimumSteps) { try trainer.step() }
+    let rate = try withBLASThreads(1) {
+      let warmup = max(2, min(20, minimumSteps))
+      for _ in 0..<warmup { try trainer.step() }
+      return try throughput(seconds: options.seconds, minimumRuns: minimumSteps) { try trainer.step() }
+    }
     let flops = all.reduce(0) { $0 + $1.flops }
     return Measurement(
       workload: name, scalar: scalarName(S.self), threads: options.threads, figureName: "steps_per_s",

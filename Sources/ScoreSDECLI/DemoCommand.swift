@@ -130,8 +130,8 @@ struct DemoCommand: ParsableCommand {
     Matrix<Float>, Int
   ) {
     var options = SamplingOptions<Float>(kind: kind, steps: steps, seed: seed &+ 200)
-    options.threads = 2
-    options.batchSize = 1000
+    options.threads = Workers.count
+    options.batchSize = Workers.samplingBatch
     options.smallTime = 1e-3
     let run = try Sampler(forward: trained.sde, score: trained.scoreModel(), options: options)
       .sample(count: count, dimension: trained.dimension)

@@ -69,6 +69,7 @@ enum ModelTraining {
     var trainer = try Trainer(
       process: StandardSDE<Float>(settings.process), architecture: architecture, source: source,
       configuration: settings.configuration, standardizer: standardizer)
+    trainer.threads = Workers.count
     let steps = settings.configuration.steps
     var bar = ProgressBar(label: label, total: steps)
     var losses: [(step: Int, loss: Double, smoothed: Double)] = []

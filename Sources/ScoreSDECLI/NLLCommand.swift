@@ -99,7 +99,7 @@ struct NLLCommand: ParsableCommand {
       trained.toModelScale(&x)
       let score = trained.scoreModel(condition: k > 0 ? .perRow(conditions) : .unconditional)
       let result = try ProbabilityFlowLikelihood(forward: trained.sde, score: score, integration: integration)
-        .logLikelihood(of: x, firstRow: first)
+        .logLikelihood(of: x, firstRow: first, threads: Workers.count)
       nll.append(contentsOf: result.logLikelihoods.map { -($0 + trained.logDensityCorrection) })
       bar.update(first + chunk.rows)
     }

@@ -56,7 +56,8 @@ struct SampleCommand: ParsableCommand {
     if let plot { try checkWritableDirectory(of: URL(fileURLWithPath: plot)) }
     let trained = try TrainedModel<Float>.load(from: try existingFile(model))
     var options = SamplingOptions<Float>(kind: sampler, steps: steps, seed: seed)
-    options.threads = 2
+    options.threads = Workers.count
+    options.batchSize = Workers.samplingBatch
     let samples = try draw(trained, options: options)
     try format.write(samples, to: out)
     if let plot, samples.columns >= 2 {
@@ -65,8 +66,9 @@ struct SampleCommand: ParsableCommand {
     }
   }
 
-  /// Samples in chunks of 1000 rows (identical to one batch: each row has its own noise
-  /// stream), with a progress bar, mapped back to the data's units.
+  /// Samples in chunks of 1024 rows (identical to one batch: each row has its own noise
+  /// stream and its own place in the model's row tiles), with a progress bar, mapped back to
+  /// the data's units.
   func draw(_ trained: TrainedModel<Float>, options: SamplingOptions<Float>) throws -> Matrix<Double> {
     let k = trained.conditionEncoding.dimension
     let values = try condition.map { try parseValues($0, option: "--condition") }
@@ -85,8 +87,8 @@ struct SampleCommand: ParsableCommand {
     var bar = ProgressBar(label: "sample", total: count)
     var result = Matrix<Float>(rows: count, columns: trained.dimension)
     var nfe = 0
-    for first in stride(from: 0, to: count, by: 1000) {
-      let n = min(1000, count - first)
+    for first in stride(from: 0, to: count, by: 1024) {
+      let n = min(1024, count - first)
       let chunk: SamplingResult<Float>
       if let v = values, guidance > 0 {
         let guided = ClassifierFreeGuidance(

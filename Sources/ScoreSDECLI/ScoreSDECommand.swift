@@ -16,4 +16,10 @@ struct ScoreSDECommand: ParsableCommand {
     subcommands: [
       DemoCommand.self, TrainCommand.self, SampleCommand.self, NLLCommand.self, DatasetsCommand.self,
     ])
+
+  /// Sets up the threads (``Workers``), then runs the command line.
+  static func main() {
+    Workers.configure()
+    main(nil)
+  }
 }
