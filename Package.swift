@@ -24,7 +24,10 @@ let package = Package(
     ),
     .target(name: "LinearAlgebra", dependencies: ["CLinearAlgebra", numerics]),
     .target(name: "DiffusionProcesses", dependencies: ["LinearAlgebra", numerics]),
-    .target(name: "ScoreNetworks", dependencies: ["LinearAlgebra", numerics]),
+    // The score network's hot element-wise loops, in C so that AVX2 and AVX-512 versions are
+    // built beside the baseline one and picked at load time. Only ScoreNetworks imports it.
+    .target(name: "CKernels"),
+    .target(name: "ScoreNetworks", dependencies: ["LinearAlgebra", "CKernels", numerics]),
     .target(name: "Datasets", dependencies: ["LinearAlgebra", numerics]),
     .target(name: "Samplers", dependencies: ["LinearAlgebra", "DiffusionProcesses", numerics]),
     .target(

@@ -122,14 +122,11 @@ public struct Adam<Scalar: BLASScalar>: Optimizer {
           g.withUnsafeBufferPointer { pg in
             m[k].withUnsafeMutableBufferPointer { pm in
               v[k].withUnsafeMutableBufferPointer { pv in
-                for i in 0..<p.count {
-                  let gi = pg[i] + l2 * p[i]
-                  let mi = b1 * pm[i] + (1 - b1) * gi
-                  let vi = b2 * pv[i] + (1 - b2) * gi * gi
-                  pm[i] = mi
-                  pv[i] = vi
-                  p[i] = p[i] * shrink - stepSize * mi / (vi.squareRoot() * inverseRootCorrection2 + eps)
-                }
+                guard !p.isEmpty else { return }
+                adamStep(
+                  p.baseAddress!, pg.baseAddress!, pm.baseAddress!, pv.baseAddress!, count: p.count, l2: l2,
+                  beta1: b1, beta2: b2, epsilon: eps, shrink: shrink, stepSize: stepSize,
+                  inverseRootCorrection2: inverseRootCorrection2)
               }
             }
           }

@@ -27,7 +27,7 @@ func applyBiasAndActivation<S: BLASScalar>(
     }
   case .relu: fusedRows(values, derivative, bias, residual, rows, columns, ReLUPair.self)
   case .tanh: fusedRows(values, derivative, bias, residual, rows, columns, TanhPair.self)
-  case .silu: fusedRows(values, derivative, bias, residual, rows, columns, SiLUPair.self)
+  case .silu: biasAndSiLU(values, derivative, bias, residual, rows, columns)
   case .gelu: fusedRows(values, derivative, bias, residual, rows, columns, GELUPair.self)
   case .softplus: fusedRows(values, derivative, bias, residual, rows, columns, SoftplusPair.self)
   }
