@@ -1,15 +1,11 @@
 // The Adam update of ScoreNetworks' `Adam.update(_:along:)`, with the same operations in the
 // same order, built for baseline x86-64, AVX2 and AVX-512 and picked when the library loads.
 #include "CKernels.h"
+#include "Clones.h"
 
 // No fused multiply-adds, so that every version rounds like the Swift code (see BiasSiLU.c).
 #pragma clang fp contract(off)
 
-#if defined(__x86_64__) && defined(__clang__) && defined(__ELF__)
-#define SCORESDE_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define SCORESDE_CLONES
-#endif
 
 // __builtin_elementwise_sqrt is the correctly rounded square root without errno, so the loop
 // vectorises (sqrt/sqrtf may set errno).

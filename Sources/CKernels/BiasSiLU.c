@@ -3,6 +3,7 @@
 // reduction, Taylor polynomial of degree 7 for float and 13 for double, 2ⁿ from exponent bits),
 // written with the same operations in the same order.
 #include "CKernels.h"
+#include "Clones.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -11,11 +12,6 @@
 // alike, and all agree bit for bit with the Swift code, which never fuses.
 #pragma clang fp contract(off)
 
-#if defined(__x86_64__) && defined(__clang__) && defined(__ELF__)
-#define SCORESDE_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define SCORESDE_CLONES
-#endif
 
 static inline float exp_f32(float x) {
   const float upper = 88.029691931113054f, lower = -87.336544750553102f;
