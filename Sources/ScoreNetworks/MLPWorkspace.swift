@@ -20,6 +20,9 @@ public struct MLPWorkspace<Scalar: BLASScalar>: Sendable {
   /// that needs `∂/∂x`.
   @usableFromInline var inputWeights: Matrix<Scalar>
   @usableFromInline var hasForwardPass = false
+  /// The first layer's bias with the shared time features folded in (`1 × H`), when the last
+  /// pass had one time for all rows.
+  @usableFromInline var timeBias = Matrix<Scalar>(rows: 1, columns: 0)
 
   /// Buffers for `rows` rows of the network `configuration`.
   init(configuration c: MLPConfiguration, rows: Int) {

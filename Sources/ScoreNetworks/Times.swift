@@ -12,3 +12,12 @@ public enum Times<Scalar: Sendable>: Sendable {
   /// Row `i` at time `times[i]`; the array has one entry per row.
   case perRow([Scalar])
 }
+
+extension Times {
+  /// Whether one time serves every row.
+  @inlinable
+  public var isShared: Bool {
+    if case .shared = self { return true }
+    return false
+  }
+}

@@ -202,3 +202,24 @@ func evaluateEqualsForwardBitForBit(_ activation: Activation) {
     #expect(workspace.holdsForwardPass == layerNorm)
   }
 }
+
+/// With one time for all rows (and no condition) the first layer folds the time features into
+/// its bias (`z = x·Wₓᵀ + (b + W_γ·γ)`); that is the same function as the plain product with
+/// the features repeated on every row, to rounding, with and without layer normalisation and
+/// for forward and evaluate alike.
+@Test(arguments: [false, true])
+func sharedTimeFoldsTheFeaturesIntoTheBias(layerNorm: Bool) {
+  let (model, x, _, _) = MLPCase.small(depth: 3, residual: true, layerNorm: layerNorm).instance(
+    seed: 12, rows: 23)
+  let perRow = model(x, times: .perRow([Double](repeating: 0.61, count: 23)))
+  var workspace = model.makeWorkspace(rows: 23)
+  var shared = Matrix<Double>(rows: 23, columns: 3)
+  model.forward(x, times: .shared(0.61), into: &shared, workspace: &workspace)
+  #expect(relativeDistance(shared, perRow) <= 1e-14)
+  var inferred = Matrix<Double>(rows: 23, columns: 3)
+  model.evaluate(x, times: .shared(0.61), into: &inferred, workspace: &workspace)
+  #expect(inferred == shared)
+  // Every row gets the same folded bias, so a row evaluated alone agrees with it in the batch.
+  let alone = model(x.rows(5..<6), times: .shared(0.61))
+  #expect(relativeDistance(alone, shared.rows(5..<6)) <= 1e-14)
+}
