@@ -121,6 +121,29 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
       elements: Array(elements[(range.lowerBound * columns)..<(range.upperBound * columns)]))
   }
 
+  /// Copies rows `range` of `source` into this matrix's rows `destination ..< destination +
+  /// range.count`, without allocating; the column counts must match. Gathering a block of rows,
+  /// scattering a block into a larger result and moving rows between tiles are all this call.
+  ///
+  /// ```swift
+  /// var result = Matrix<Double>(rows: 10, columns: 2)
+  /// result.copyRows(0..<4, of: block, to: 6)   // block's rows 0–3 become result's rows 6–9
+  /// ```
+  @inlinable
+  public mutating func copyRows(_ range: Range<Int>, of source: Matrix, to destination: Int) {
+    precondition(
+      columns == source.columns && range.lowerBound >= 0 && range.upperBound <= source.rows
+        && destination >= 0 && destination + range.count <= rows,
+      "copyRows: rows \(range) of a \(source.shapeDescription) matrix to row \(destination) of a \(shapeDescription) one"
+    )
+    let (c, from, to) = (columns, range.lowerBound * columns, destination * columns)
+    storage.withUnsafeMutableBufferPointer { target in
+      source.storage.withUnsafeBufferPointer { s in
+        for k in 0..<(range.count * c) { target[to + k] = s[from + k] }
+      }
+    }
+  }
+
   /// Overwrites row `i` with `values`.
   @inlinable
   public mutating func setRow(_ i: Int, to values: [Scalar]) {

@@ -58,12 +58,7 @@ extension ProbabilityFlowLikelihood {
     var statistics = SamplingStatistics()
     for (b, outcome) in outcomes.enumerated() {
       let block = try outcome!.get()
-      let offset = ranges[b].lowerBound * d
-      block.latents.withUnsafeBufferPointer { source in
-        latents.withUnsafeMutableBufferPointer { target in
-          for k in source.indices { target[offset + k] = source[k] }
-        }
-      }
+      latents.copyRows(0..<block.latents.rows, of: block.latents, to: ranges[b].lowerBound)
       integrals += block.divergenceIntegrals
       statistics.merge(block.statistics)
     }

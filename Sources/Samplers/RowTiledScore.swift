@@ -87,17 +87,9 @@ public struct RowTiledScore<Base: ScoreModel>: ScoreModel {
       let count = Swift.min(tileRows - position, x.rows - start)
       // Rows outside the batch are zeros: finite, and no product mixes rows.
       if count < tileRows { workspace.input.fill(with: 0) }
-      x.withUnsafeBufferPointer { source in
-        workspace.input.withUnsafeMutableBufferPointer { tile in
-          for k in 0..<(count * d) { tile[position * d + k] = source[start * d + k] }
-        }
-      }
+      workspace.input.copyRows(start..<(start + count), of: x, to: position)
       base.score(workspace.input, at: t, into: &workspace.output, workspace: &workspace.base)
-      workspace.output.withUnsafeBufferPointer { tile in
-        out.withUnsafeMutableBufferPointer { target in
-          for k in 0..<(count * d) { target[start * d + k] = tile[position * d + k] }
-        }
-      }
+      out.copyRows(position..<(position + count), of: workspace.output, to: start)
       start += count
       position = 0
     }

@@ -105,12 +105,7 @@ where Forward.Scalar == Model.Scalar {
     var trajectory: [TrajectorySnapshot<Scalar>] = []
     for (b, outcome) in outcomes.enumerated() {
       let batch = try outcome!.get()
-      let offset = batches[b].lowerBound * dimension
-      batch.samples.withUnsafeBufferPointer { source in
-        samples.withUnsafeMutableBufferPointer { target in
-          for j in source.indices { target[offset + j] = source[j] }
-        }
-      }
+      samples.copyRows(0..<batch.samples.rows, of: batch.samples, to: batches[b].lowerBound)
       statistics.merge(batch.statistics)
       trajectory += batch.trajectory
     }

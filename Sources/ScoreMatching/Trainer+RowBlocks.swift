@@ -136,7 +136,7 @@ struct RowBlock<Scalar: BLASScalar>: Sendable {
     condition: Matrix<Scalar>?
   ) where Process.Scalar == Scalar {
     batch.assignRows(rows, of: full)
-    if let condition { conditions.assignRows(rows, of: condition) }
+    if let condition { conditions.copyRows(rows, of: condition, to: 0) }
     loss = objective.lossAndGradient(
       network: network, batch: batch, condition: condition == nil ? nil : conditions, workspace: &workspace,
       gradients: &gradients)
@@ -158,25 +158,9 @@ extension DenoisingBatch {
         for i in w.indices { w[i] = s[range.lowerBound + i] }
       }
     }
-    noiseBuffer.assignRows(range, of: source.noiseBuffer)
-    perturbedBuffer.assignRows(range, of: source.perturbedBuffer)
-    targetBuffer.assignRows(range, of: source.targetBuffer)
-  }
-}
-
-extension Matrix {
-  /// Overwrites `self` (`range.count × columns`) with rows `range` of `source`.
-  @inlinable
-  mutating func assignRows(_ range: Range<Int>, of source: Matrix) {
-    precondition(
-      rows == range.count && columns == source.columns && range.upperBound <= source.rows,
-      "assignRows: rows \(range) of \(source.shapeDescription) into \(shapeDescription)")
-    let offset = range.lowerBound * columns
-    withUnsafeMutableBufferPointer { target in
-      source.withUnsafeBufferPointer { s in
-        for j in target.indices { target[j] = s[offset + j] }
-      }
-    }
+    noiseBuffer.copyRows(range, of: source.noiseBuffer, to: 0)
+    perturbedBuffer.copyRows(range, of: source.perturbedBuffer, to: 0)
+    targetBuffer.copyRows(range, of: source.targetBuffer, to: 0)
   }
 }
 

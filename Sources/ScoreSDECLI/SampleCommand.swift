@@ -101,12 +101,7 @@ struct SampleCommand: ParsableCommand {
           count: n, dimension: trained.dimension, firstRow: first)
       }
       nfe = chunk.statistics.scoreEvaluations
-      let offset = first * trained.dimension
-      chunk.samples.withUnsafeBufferPointer { source in
-        result.withUnsafeMutableBufferPointer { target in
-          for j in source.indices { target[offset + j] = source[j] }
-        }
-      }
+      result.copyRows(0..<n, of: chunk.samples, to: first)
       bar.update(first + n)
     }
     bar.finish()

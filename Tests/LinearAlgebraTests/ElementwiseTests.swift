@@ -70,3 +70,22 @@ import Testing
     _ = Matrix<Float>(rows: 2, columns: 3) + Matrix<Float>(rows: 3, columns: 2)
   }
 }
+
+/// `copyRows` moves a block of rows to any row of another matrix and leaves every other entry
+/// alone: gathering, scattering, and a block that ends at the last row; a block that does not
+/// fit stops the program.
+@Test func copyRowsMovesABlockAndNothingElse() async {
+  let source = Matrix<Double>([[1, 2], [3, 4], [5, 6], [7, 8]])
+  var target = Matrix<Double>(rows: 5, columns: 2, repeating: -1)
+  target.copyRows(1..<3, of: source, to: 3)
+  #expect(target == Matrix([[-1, -1], [-1, -1], [-1, -1], [3, 4], [5, 6]]))
+  var gathered = Matrix<Double>(rows: 2, columns: 2)
+  gathered.copyRows(2..<4, of: source, to: 0)
+  #expect(gathered == source.rows(2..<4))
+  target.copyRows(0..<0, of: source, to: 5)
+  #expect(target.rows(3..<5) == source.rows(1..<3))
+  await #expect(processExitsWith: .failure) {
+    var small = Matrix<Double>(rows: 2, columns: 2)
+    small.copyRows(0..<2, of: Matrix<Double>(rows: 3, columns: 2), to: 1)
+  }
+}
