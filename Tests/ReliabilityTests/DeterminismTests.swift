@@ -74,16 +74,17 @@ func sampler(
     }
   }
 
-  /// Without tiles a row's last bits depend on the rows beside it (this is what the tiles fix,
-  /// and shows the test above would catch a regression), while the values agree to rounding.
-  @Test func untiledEvaluationDependsOnTheBatch() throws {
+  /// Without tiles a row evaluated alone agrees with the same row inside a 60-row product to
+  /// rounding. Whether the last bits differ depends on the BLAS kernel, so it is not asserted:
+  /// with OpenBLAS's Haswell kernels they do, which the tiles exist for; with its AVX-512 and
+  /// Sandy Bridge kernels, this shape happened to round alike.
+  @Test func untiledEvaluationAgreesToRounding() throws {
     let model = sharedModel.scoreModel()
     let x = gridPoints(60)
     let whole = model.score(x, at: 0.4)
     var alone = Matrix<Double>(rows: 60, columns: 2)
     for i in 0..<60 { alone.setRow(i, to: model.score(x.rows(i..<(i + 1)), at: 0.4).row(0)) }
     #expect(relativeDistance(alone, whole) <= 1e-13)
-    #expect(alone != whole, "OpenBLAS rounds a 1-row product like a 60-row one; the tiles may be unneeded")
   }
 
   /// ``RowTiledScore`` gives the base model's values, and the same bits for a row whether it is
