@@ -2,9 +2,6 @@ public import Foundation
 import LinearAlgebra
 
 extension MLP {
-  /// The metadata key under which the configuration is stored, as JSON.
-  public static var configurationMetadataKey: String { "score_sde.mlp.configuration" }
-
   /// Every tensor that defines the network: the trainable ones (``MLPParameters``) and the
   /// fixed Fourier frequencies as `embedding.frequencies`, shape `[m]` (absent for the
   /// sinusoidal embedding, which has nothing random).
@@ -14,67 +11,6 @@ extension MLP {
       tensors.append(name: "embedding.frequencies", shape: [e.frequencies.columns], values: e.frequencies)
     }
     return tensors
-  }
-
-  /// The metadata written with the tensors: `"format": "pt"` and the configuration as JSON
-  /// under ``configurationMetadataKey``.
-  public var metadata: [String: String] {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    // Encoding a struct of integers, booleans and enums cannot fail.
-    let json = String(decoding: try! encoder.encode(configuration), as: UTF8.self)
-    return ["format": "pt", Self.configurationMetadataKey: json]
-  }
-
-  /// Writes the network to a safetensors file, atomically, in the precision `Scalar` (`F32` or
-  /// `F64`). Names and shapes are PyTorch's (see ``MLPParameters``); the metadata holds the
-  /// configuration, so ``load(from:)-(URL)`` can rebuild the network from the file alone.
-  ///
-  /// ```swift
-  /// try model.save(to: URL(fileURLWithPath: "score.safetensors"))
-  /// let again = try MLP<Float>.load(from: URL(fileURLWithPath: "score.safetensors"))
-  /// ```
-  /// - Parameter extraMetadata: more string entries for the header (for example a training step).
-  /// - Throws: ``SafeTensorsError/unwritable(path:reason:)``.
-  public func save(to url: URL, extraMetadata: [String: String] = [:]) throws(SafeTensorsError) {
-    try SafeTensors.write(
-      namedTensors(), metadata: metadata.merging(extraMetadata) { own, _ in own }, to: url)
-  }
-
-  /// The network stored in a safetensors file written by ``save(to:extraMetadata:)``: the
-  /// configuration from the metadata, then every tensor (converted to `Scalar` if the file has
-  /// the other precision).
-  /// - Throws: any ``SafeTensorsError``: a malformed file, metadata without a valid
-  ///   configuration, a missing, extra or misshapen tensor.
-  public static func load(from url: URL) throws(SafeTensorsError) -> MLP {
-    let (tensors, metadata) = try SafeTensors.read(from: url, as: Scalar.self)
-    let key = configurationMetadataKey
-    guard let json = metadata[key] else {
-      throw .invalidMetadata(key: key, reason: "absent: the file does not say which MLP it holds")
-    }
-    let configuration: MLPConfiguration
-    do {
-      configuration = try JSONDecoder().decode(MLPConfiguration.self, from: Data(json.utf8))
-    } catch {
-      throw .invalidMetadata(key: key, reason: "not a valid configuration: \(error)")
-    }
-    guard configurationIsValid(configuration) else {
-      throw .invalidMetadata(key: key, reason: "invalid configuration \(json)")
-    }
-    // Check names and shapes before building anything, so that a lying configuration cannot
-    // make us allocate more than the file holds.
-    let expected = tensorShapes(for: configuration)
-    for name in tensors.names where !expected.contains(where: { $0.name == name }) {
-      throw .unexpectedTensor(name: name)
-    }
-    for (name, shape) in expected {
-      guard let t = tensors[name] else { throw .missingTensor(name: name) }
-      guard t.shape == shape else { throw .shapeMismatch(name: name, expected: shape, found: t.shape) }
-    }
-    var rng = Xoshiro256(seed: 0)
-    var model = MLP(configuration: configuration, using: &rng)
-    try model.load(from: tensors)
-    return model
   }
 
   /// Overwrites the network's tensors with those of a safetensors file for the same
@@ -117,6 +53,13 @@ extension MLP {
     parameters = updated
   }
 
+  /// Why `configuration` fails ``MLPConfiguration``'s checks (without trapping), or `nil`; every
+  /// size must be at most 2²⁰, so that no size arithmetic can overflow.
+  public static func validationFailure(of configuration: MLPConfiguration) -> String? {
+    configurationIsValid(configuration)
+      ? nil : "a size is out of range (1 ... 2²⁰) or the embedding is invalid"
+  }
+
   /// Whether `configuration` passes ``MLPConfiguration``'s checks (without trapping), with
   /// every size at most 2²⁰ (so that no size arithmetic can overflow).
   static func configurationIsValid(_ c: MLPConfiguration) -> Bool {
@@ -131,7 +74,7 @@ extension MLP {
   }
 
   /// The names and PyTorch shapes of ``namedTensors()`` for a configuration, in order.
-  static func tensorShapes(for c: MLPConfiguration) -> [(name: String, shape: [Int])] {
+  public static func expectedTensorShapes(for c: MLPConfiguration) -> [(name: String, shape: [Int])]? {
     var result: [(name: String, shape: [Int])] = []
     var fanIn = c.networkInputDimension
     for l in 0..<c.depth {

@@ -55,17 +55,10 @@ public struct MLP<Scalar: BLASScalar>: Sendable {
     self.parameters = MLPParameters(layers: layers, norms: norms)
   }
 
-  /// The number of trainable scalars (PyTorch's `sum(p.numel() for p in net.parameters())`;
-  /// the fixed Fourier frequencies are not counted).
-  public var parameterCount: Int { parameters.scalarCount }
-
   /// Activation and pullback buffers for batches of `rows` rows.
   public func makeWorkspace(rows: Int) -> MLPWorkspace<Scalar> {
     MLPWorkspace(configuration: configuration, rows: rows)
   }
-
-  /// A zero gradient, for ``backward(outputGradient:workspace:into:accumulate:)``.
-  public func makeGradients() -> MLPGradients<Scalar> { parameters.zeros() }
 
   /// The network applied to each row: `out[i] = f(x[i], tᵢ, c[i])`, keeping the activations in
   /// `workspace` for a following ``backward(outputGradient:workspace:into:accumulate:)``.
@@ -178,16 +171,6 @@ public struct MLP<Scalar: BLASScalar>: Sendable {
     out.formProduct(workspace.hidden[c.depth - 1], output.weight, transposingB: true)
     out.addToEachRow(output.bias.elements)
     workspace.hasForwardPass = keepingPullback || c.layerNorm
-  }
-
-  /// The network applied to each row, as a new matrix (allocates; for inference and tests).
-  public func callAsFunction(
-    _ x: Matrix<Scalar>, times: Times<Scalar>, condition: Matrix<Scalar>? = nil
-  ) -> Matrix<Scalar> {
-    var workspace = makeWorkspace(rows: x.rows)
-    var out = Matrix<Scalar>(rows: x.rows, columns: configuration.inputDimension)
-    forward(x, times: times, condition: condition, into: &out, workspace: &workspace)
-    return out
   }
 
   /// The first layer's product when every row has the same time features `γ`: with

@@ -23,6 +23,9 @@ public struct MLPWorkspace<Scalar: BLASScalar>: Sendable {
   /// The first layer's bias with the shared time features folded in (`1 × H`), when the last
   /// pass had one time for all rows.
   @usableFromInline var timeBias = Matrix<Scalar>(rows: 1, columns: 0)
+  /// The parameter gradient that ``MLP/inputGradient(outputGradient:workspace:into:)`` forms
+  /// and discards, made on its first call.
+  @usableFromInline var scratchGradients: MLPGradients<Scalar>? = nil
 
   /// Buffers for `rows` rows of the network `configuration`.
   init(configuration c: MLPConfiguration, rows: Int) {
