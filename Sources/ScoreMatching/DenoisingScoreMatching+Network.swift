@@ -1,11 +1,13 @@
 public import LinearAlgebra
 public import ScoreNetworks
 
-/// The buffers of one network evaluation of the denoising loss: the MLP's activations, its
+/// The buffers of one network evaluation of the denoising loss: the network's activations, its
 /// output `f` and `∂L/∂f`. Reused across steps, so a step allocates nothing.
-public struct NetworkLossWorkspace<Scalar: BLASScalar>: Sendable {
-  /// The MLP's activations.
-  @usableFromInline var network: MLPWorkspace<Scalar>
+public struct NetworkLossWorkspace<Network: ScoreNetwork>: Sendable {
+  /// The precision.
+  public typealias Scalar = Network.Scalar
+  /// The network's activations.
+  @usableFromInline var network: Network.Workspace
   /// `f`, the network's output on the perturbed batch.
   @usableFromInline var output: Matrix<Scalar>
   /// `∂L/∂f`.
@@ -14,11 +16,11 @@ public struct NetworkLossWorkspace<Scalar: BLASScalar>: Sendable {
   /// Buffers for `rows` rows of `network`.
   ///
   /// - Parameters:
-  ///   - network: the MLP.
+  ///   - network: the network.
   ///   - rows: the batch size.
-  public init(network: MLP<Scalar>, rows: Int) {
+  public init(network: Network, rows: Int) {
     self.network = network.makeWorkspace(rows: rows)
-    let d = network.configuration.inputDimension
+    let d = network.inputDimension
     output = Matrix(rows: rows, columns: d)
     outputGradient = Matrix(rows: rows, columns: d)
   }
@@ -49,7 +51,7 @@ extension DenoisingScoreMatching {
   /// ```
   ///
   /// - Parameters:
-  ///   - network: the MLP (its output is in ``DenoisingOptions/parameterization``).
+  ///   - network: the network (its output is in ``DenoisingOptions/parameterization``).
   ///   - batch: from ``prepare(_:into:using:)``.
   ///   - condition: the encoded conditions, `n × networkColumns`, or `nil` for an unconditional
   ///     network.
@@ -57,10 +59,10 @@ extension DenoisingScoreMatching {
   ///   - gradients: receives `∂L/∂θ`.
   /// - Returns: the loss `L`.
   @inlinable
-  public func lossAndGradient(
-    network: MLP<Scalar>, batch: DenoisingBatch<Scalar>, condition: Matrix<Scalar>?,
-    workspace: inout NetworkLossWorkspace<Scalar>, gradients: inout MLPGradients<Scalar>
-  ) -> Scalar {
+  public func lossAndGradient<Network: ScoreNetwork>(
+    network: Network, batch: DenoisingBatch<Scalar>, condition: Matrix<Scalar>?,
+    workspace: inout NetworkLossWorkspace<Network>, gradients: inout Network.Parameters
+  ) -> Scalar where Network.Scalar == Scalar {
     workspace.prepare(rows: batch.rows, columns: batch.perturbed.columns)
     network.forward(
       batch.perturbed, times: .perRow(batch.times), condition: condition, into: &workspace.output,
@@ -74,18 +76,18 @@ extension DenoisingScoreMatching {
   /// The loss of `network` on `batch` (a forward pass, no gradient).
   ///
   /// - Parameters:
-  ///   - network: the MLP.
+  ///   - network: the network.
   ///   - batch: from ``prepare(_:into:using:)``.
   ///   - condition: the encoded conditions or `nil`.
   ///   - workspace: the buffers.
   /// - Returns: the loss `L`.
   @inlinable
-  public func loss(
-    network: MLP<Scalar>, batch: DenoisingBatch<Scalar>, condition: Matrix<Scalar>?,
-    workspace: inout NetworkLossWorkspace<Scalar>
-  ) -> Scalar {
+  public func loss<Network: ScoreNetwork>(
+    network: Network, batch: DenoisingBatch<Scalar>, condition: Matrix<Scalar>?,
+    workspace: inout NetworkLossWorkspace<Network>
+  ) -> Scalar where Network.Scalar == Scalar {
     workspace.prepare(rows: batch.rows, columns: batch.perturbed.columns)
-    network.forward(
+    network.evaluate(
       batch.perturbed, times: .perRow(batch.times), condition: condition, into: &workspace.output,
       workspace: &workspace.network)
     return loss(output: workspace.output, batch: batch, gradient: &workspace.outputGradient)

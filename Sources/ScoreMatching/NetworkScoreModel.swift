@@ -13,8 +13,9 @@ public enum ScoreCondition<Scalar: BLASScalar>: Sendable {
   case perRow(Matrix<Scalar>)
 }
 
-/// A trained network as a score model: an ``MLP`` joined with the ``GaussianSDE`` it was trained
-/// for and the parameterisation of its output.
+/// A trained network as a score model: any ``ScoreNetwork`` (an ``MLP``, a ``ResidualMLP`` or
+/// your own) joined with the ``GaussianSDE`` it was trained for and the parameterisation of its
+/// output.
 ///
 /// The network's output `f(x, t, c)` is turned into the score with the kernel at `t`
 /// (``Parameterization/scoreCoefficients(scale:standardDeviation:)``):
@@ -25,7 +26,9 @@ public enum ScoreCondition<Scalar: BLASScalar>: Sendable {
 ///
 /// It is a ``DivergenceScoreModel``: `∂s/∂x = c_out·∂f/∂x + c_x·I`, so the exact divergence is
 /// `c_out·tr(∂f/∂x) + d·c_x` (the MLP's batched input-Jacobian products with the `d` unit
-/// probes) and the vector–Jacobian product is `c_out·vᵀ∂f/∂x + c_x·v` (one pullback per probe).
+/// probes) and the vector–Jacobian product is `c_out·vᵀ∂f/∂x + c_x·v` (the network's
+/// ``ScoreNetwork/divergence(_:times:condition:output:into:workspace:)`` and
+/// ``ScoreNetwork/vectorJacobianProducts(_:times:condition:probes:into:output:workspace:)``).
 ///
 /// Conditional networks (see ``ConditionEncoding``) take a condition per row;
 /// ``score(_:at:condition:into:workspace:)`` with `condition: nil` is the unconditional branch,
@@ -38,14 +41,15 @@ public enum ScoreCondition<Scalar: BLASScalar>: Sendable {
 /// model.score(x, at: 0.5, into: &s, workspace: &workspace)                    // no allocation
 /// let atTwo = conditionalModel.conditioned(on: [2.0])                         // fixed condition
 /// ```
-public struct NetworkScoreModel<Process: GaussianSDE>: DivergenceScoreModel {
+public struct NetworkScoreModel<Network: ScoreNetwork, Process: GaussianSDE>: DivergenceScoreModel
+where Network.Scalar == Process.Scalar {
   /// The precision.
   public typealias Scalar = Process.Scalar
   /// The network's buffers.
-  public typealias Workspace = NetworkScoreWorkspace<Scalar>
+  public typealias Workspace = NetworkScoreWorkspace<Network>
 
   /// The network `f(x, γ(t), c)`.
-  public var network: MLP<Scalar>
+  public var network: Network
   /// The forward process whose kernel converts the output to a score.
   public var process: Process
   /// What the network predicts.
@@ -58,18 +62,18 @@ public struct NetworkScoreModel<Process: GaussianSDE>: DivergenceScoreModel {
   /// A score model from a network.
   ///
   /// - Parameters:
-  ///   - network: the MLP; its `conditionDimension` must equal `conditionEncoding.networkColumns`.
+  ///   - network: the network; its `conditionDimension` must equal `conditionEncoding.networkColumns`.
   ///   - process: the forward SDE the network was trained for.
   ///   - parameterization: what the network predicts (`.noise`, ε, by default).
   ///   - conditionEncoding: how conditions enter (unconditional by default).
   ///   - condition: the condition for plain score evaluations (`.unconditional` by default).
   public init(
-    network: MLP<Scalar>, process: Process, parameterization: Parameterization = .noise,
+    network: Network, process: Process, parameterization: Parameterization = .noise,
     conditionEncoding: ConditionEncoding = .unconditional, condition: ScoreCondition<Scalar> = .unconditional
   ) {
     precondition(
-      network.configuration.conditionDimension == conditionEncoding.networkColumns,
-      "NetworkScoreModel: the network takes \(network.configuration.conditionDimension) condition columns, "
+      network.conditionDimension == conditionEncoding.networkColumns,
+      "NetworkScoreModel: the network takes \(network.conditionDimension) condition columns, "
         + "the encoding gives \(conditionEncoding.networkColumns)")
     self.network = network
     self.process = process
@@ -79,7 +83,7 @@ public struct NetworkScoreModel<Process: GaussianSDE>: DivergenceScoreModel {
   }
 
   /// `d`, the dimension of x.
-  @inlinable public var dimension: Int { network.configuration.inputDimension }
+  @inlinable public var dimension: Int { network.inputDimension }
 
   /// `k`, the number of condition entries (0 for an unconditional model).
   @inlinable public var conditionDimension: Int { conditionEncoding.dimension }
@@ -275,3 +279,7 @@ public struct NetworkScoreModel<Process: GaussianSDE>: DivergenceScoreModel {
 /// A network trained with conditions is a conditional score model: `condition: nil` is the
 /// unconditional branch ∅ that classifier-free guidance needs.
 extension NetworkScoreModel: ConditionalScoreModel {}
+
+/// The score model of an ``MLP`` trained for `Process` (the spelling of `NetworkScoreModel<Process>`
+/// before networks became pluggable).
+public typealias MLPScoreModel<Process: GaussianSDE> = NetworkScoreModel<MLP<Process.Scalar>, Process>

@@ -7,20 +7,22 @@ public import ScoreNetworks
 /// Made once by ``NetworkScoreModel/makeWorkspace(rows:)`` and reused, repeated evaluations of
 /// the same batch size allocate nothing. A workspace belongs to one model and one thread at a
 /// time.
-public struct NetworkScoreWorkspace<Scalar: BLASScalar>: Sendable {
+public struct NetworkScoreWorkspace<Network: ScoreNetwork>: Sendable {
+  /// The precision.
+  public typealias Scalar = Network.Scalar
   /// The network's forward-pass buffers.
-  @usableFromInline var network: MLPWorkspace<Scalar>
+  @usableFromInline var network: Network.Workspace
   /// Buffers for the exact divergence (`d` unit probes per row), made on first use.
-  @usableFromInline var exactJacobian: InputJacobianWorkspace<Scalar>?
+  @usableFromInline var exactJacobian: Network.JacobianWorkspace?
   /// Buffers for one probe per row (Hutchinson), made on first use.
-  @usableFromInline var probeJacobian: InputJacobianWorkspace<Scalar>?
+  @usableFromInline var probeJacobian: Network.JacobianWorkspace?
   /// The encoded conditions, `rows × networkColumns`.
   @usableFromInline var conditions: Matrix<Scalar>
   /// The rows the buffers were made for.
   @usableFromInline var rows: Int
 
   @usableFromInline
-  init(network: MLPWorkspace<Scalar>, rows: Int, conditionColumns: Int) {
+  init(network: Network.Workspace, rows: Int, conditionColumns: Int) {
     self.network = network
     self.exactJacobian = nil
     self.probeJacobian = nil
@@ -28,9 +30,12 @@ public struct NetworkScoreWorkspace<Scalar: BLASScalar>: Sendable {
     self.rows = rows
   }
 
-  /// The network input `[x ‖ γ(t) ‖ c]` of the last plain score evaluation (for inspection).
-  public var lastNetworkInput: Matrix<Scalar> { network.networkInput }
-
   /// The encoded conditions of the last evaluation, `rows × networkColumns`.
   public var lastEncodedConditions: Matrix<Scalar> { conditions }
+}
+
+extension NetworkScoreWorkspace where Network.Workspace == MLPWorkspace<Network.Scalar> {
+  /// The network input `[x ‖ γ(t) ‖ c]` of the last plain score evaluation of an ``MLP`` (for
+  /// inspection).
+  public var lastNetworkInput: Matrix<Scalar> { network.networkInput }
 }

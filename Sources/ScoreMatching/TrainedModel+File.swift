@@ -55,10 +55,11 @@ extension TrainedModel {
   public static func load(from url: URL) throws(ModelFileError) -> TrainedModel {
     let path = url.path
     let metadata: [String: String]
-    let network: MLP<Scalar>
+    let network: Network
     do {
-      metadata = try SafeTensors.read(from: url, as: Scalar.self).metadata
-      network = try MLP<Scalar>.load(from: url)
+      let (tensors, header) = try SafeTensors.read(from: url, as: Scalar.self)
+      metadata = header
+      network = try Network.network(tensors: tensors, metadata: header)
     } catch {
       throw .file(path: path, error)
     }
@@ -99,14 +100,13 @@ extension TrainedModel {
         path: path, key: ModelKey.parameterization, reason: "'\(name)' is not score, noise or data")
     }
     let encoding = try decode(ConditionEncoding.self, ModelKey.conditionEncoding)
-    let c = network.configuration
-    guard encoding.dimension >= 0, encoding.networkColumns == c.conditionDimension,
+    guard encoding.dimension >= 0, encoding.networkColumns == network.conditionDimension,
       !(encoding.hasMaskColumn && encoding.dimension == 0)
     else {
       throw .invalidMetadata(
         path: path, key: ModelKey.conditionEncoding,
         reason: "\(encoding.dimension) conditions (mask: \(encoding.hasMaskColumn)) for a network taking "
-          + "\(c.conditionDimension) condition columns")
+          + "\(network.conditionDimension) condition columns")
     }
     func standardizer(_ key: String, columns: Int) throws(ModelFileError) -> Standardizer? {
       guard metadata[key] != nil else { return nil }
@@ -120,11 +120,37 @@ extension TrainedModel {
       }
       return s
     }
-    let data = try standardizer(ModelKey.standardizer, columns: c.inputDimension)
+    let data = try standardizer(ModelKey.standardizer, columns: network.inputDimension)
     let conditions = try standardizer(ModelKey.conditionStandardizer, columns: encoding.dimension)
     let training = try decode(TrainingSummary.self, ModelKey.training)
     return TrainedModel(
       network: network, process: process, parameterization: parameterization, conditionEncoding: encoding,
       standardizer: data, conditionStandardizer: conditions, training: training)
+  }
+}
+
+/// What a model file holds, read before choosing the type to load it as.
+public enum ModelFile {
+  /// The architecture name of the network in a model (or network) file: `"mlp"`, `"resmlp"`,
+  /// or a user network's ``ScoreNetwork/architectureName``; files written before networks were
+  /// pluggable hold an `"mlp"`.
+  ///
+  /// ```swift
+  /// switch try ModelFile.architecture(of: url) {
+  /// case MLP<Float>.architectureName: use(try TrainedModel<MLP<Float>>.load(from: url))
+  /// case ResidualMLP<Float>.architectureName: use(try TrainedModel<ResidualMLP<Float>>.load(from: url))
+  /// case let other: print("unknown architecture \(other)")
+  /// }
+  /// ```
+  /// - Parameter url: the file.
+  /// - Returns: the architecture's name.
+  /// - Throws: ``ModelFileError/file(path:_:)`` when the file cannot be read as safetensors.
+  public static func architecture(of url: URL) throws(ModelFileError) -> String {
+    do {
+      let metadata = try SafeTensors.read(from: url, as: Float.self).metadata
+      return metadata[MLP<Float>.architectureMetadataKey] ?? MLP<Float>.architectureName
+    } catch {
+      throw .file(path: url.path, error)
+    }
   }
 }

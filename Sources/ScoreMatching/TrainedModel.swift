@@ -46,9 +46,11 @@ public struct TrainingSummary: Sendable, Codable, Hashable {
 /// output parameterisation, the data standardisation, the conditioning and the training
 /// summary — everything `score-sde sample --model M.safetensors` needs, with no repeated flags.
 ///
-/// The file is a safetensors file whose tensors are exactly those of
-/// ``MLP/save(to:extraMetadata:)`` (so PyTorch can load the weights), with the
-/// rest in its `__metadata__` as JSON under `score_sde.model.*` keys. It is written atomically.
+/// The network is any ``ScoreNetwork``; the file records its architecture (`mlp`, `resmlp`, or a
+/// user network's ``ScoreNetwork/architectureName``) and configuration, and ``ModelFile/architecture(of:)``
+/// tells which type to load it as. The file is a safetensors file whose tensors are exactly those
+/// of ``ScoreNetwork/save(to:extraMetadata:)`` (so PyTorch can load the weights), with the rest in
+/// its `__metadata__` as JSON under `score_sde.model.*` keys. It is written atomically.
 ///
 /// **Units.** The network works in standardised units `z = (x − μ)/σ` (per column; conditions
 /// likewise with their own μ, σ). Samplers run in those units with ``scoreModel(condition:)``;
@@ -57,14 +59,16 @@ public struct TrainingSummary: Sendable, Codable, Hashable {
 /// ``scoreModel(conditionInDataUnits:)``.
 ///
 /// ```swift
-/// let model = try TrainedModel<Float>.load(from: url)
+/// let model = try TrainedModel<MLP<Float>>.load(from: url)
 /// let score = model.scoreModel()                                 // a ScoreModel in model units
 /// var x = samplerOutput                                          // from any sampler
 /// model.toDataScale(&x)
 /// ```
-public struct TrainedModel<Scalar: BLASScalar>: Sendable {
+public struct TrainedModel<Network: ScoreNetwork>: Sendable {
+  /// The precision.
+  public typealias Scalar = Network.Scalar
   /// The network with its averaged weights.
-  public var network: MLP<Scalar>
+  public var network: Network
   /// The forward process.
   public var process: SDEDescription
   /// What the network predicts.
@@ -89,19 +93,19 @@ public struct TrainedModel<Scalar: BLASScalar>: Sendable {
   ///   - conditionStandardizer: the condition columns' standardisation, or `nil`.
   ///   - training: the training summary.
   public init(
-    network: MLP<Scalar>, process: SDEDescription, parameterization: Parameterization,
+    network: Network, process: SDEDescription, parameterization: Parameterization,
     conditionEncoding: ConditionEncoding = .unconditional, standardizer: Standardizer? = nil,
     conditionStandardizer: Standardizer? = nil, training: TrainingSummary
   ) {
     if let failure = process.validationFailure { preconditionFailure("TrainedModel: \(failure)") }
     precondition(
-      network.configuration.conditionDimension == conditionEncoding.networkColumns,
-      "TrainedModel: the network takes \(network.configuration.conditionDimension) condition columns, "
+      network.conditionDimension == conditionEncoding.networkColumns,
+      "TrainedModel: the network takes \(network.conditionDimension) condition columns, "
         + "the encoding gives \(conditionEncoding.networkColumns)")
     precondition(
-      standardizer.map { $0.dimension == network.configuration.inputDimension } ?? true,
+      standardizer.map { $0.dimension == network.inputDimension } ?? true,
       "TrainedModel: a standardizer of \(standardizer?.dimension ?? 0) columns for dimension "
-        + "\(network.configuration.inputDimension)")
+        + "\(network.inputDimension)")
     precondition(
       conditionStandardizer.map { $0.dimension == conditionEncoding.dimension } ?? true,
       "TrainedModel: a condition standardizer of \(conditionStandardizer?.dimension ?? 0) columns for "
@@ -116,7 +120,7 @@ public struct TrainedModel<Scalar: BLASScalar>: Sendable {
   }
 
   /// `d`.
-  public var dimension: Int { network.configuration.inputDimension }
+  public var dimension: Int { network.inputDimension }
 
   /// The forward process, rebuilt.
   public var sde: StandardSDE<Scalar> { StandardSDE(process) }
@@ -126,7 +130,7 @@ public struct TrainedModel<Scalar: BLASScalar>: Sendable {
   /// - Parameter condition: `.unconditional` (∅) by default.
   /// - Returns: a ``NetworkScoreModel`` any sampler can use.
   public func scoreModel(condition: ScoreCondition<Scalar> = .unconditional) -> NetworkScoreModel<
-    StandardSDE<Scalar>
+    Network, StandardSDE<Scalar>
   > {
     NetworkScoreModel(
       network: network, process: sde, parameterization: parameterization,
@@ -138,7 +142,9 @@ public struct TrainedModel<Scalar: BLASScalar>: Sendable {
   ///
   /// - Parameter condition: `k` values, such as a temperature.
   /// - Returns: the conditioned score model.
-  public func scoreModel(conditionInDataUnits condition: [Double]) -> NetworkScoreModel<StandardSDE<Scalar>> {
+  public func scoreModel(
+    conditionInDataUnits condition: [Double]
+  ) -> NetworkScoreModel<Network, StandardSDE<Scalar>> {
     scoreModel(condition: .fixed(networkCondition(condition)))
   }
 

@@ -115,12 +115,15 @@ extension Trainer {
   ///
   /// - Parameters:
   ///   - url: a file written by ``saveCheckpoint(to:)``.
+  ///   - network: the network's type (it must be the architecture the file names).
   ///   - process: the forward SDE of the run.
   ///   - source: the run's data source.
   /// - Throws: ``TrainingError/checkpointFile(_:)`` for an unreadable or malformed file or
   ///   misshapen tensors; ``TrainingError/incompatibleCheckpoint(path:reason:)`` for another
   ///   precision, process, data layout, or missing or invalid metadata.
-  public init(resumingFrom url: URL, process: Process, source: Source) throws(TrainingError) {
+  public init(
+    resumingFrom url: URL, network: Network.Type, process: Process, source: Source
+  ) throws(TrainingError) {
     let path = url.path
     let tensors: NamedTensors<Scalar>
     let metadata: [String: String]
@@ -167,7 +170,13 @@ extension Trainer {
         path: path, reason: "it holds \(precision) weights, this trainer is \(Scalar.precisionName)")
     }
     let configuration = try decode(TrainingConfiguration.self, CheckpointKey.configuration)
-    let architecture = try decode(MLPConfiguration.self, MLP<Scalar>.configurationMetadataKey)
+    let storedArchitecture = metadata[Network.architectureMetadataKey] ?? MLP<Scalar>.architectureName
+    guard storedArchitecture == Network.architectureName else {
+      throw .incompatibleCheckpoint(
+        path: path,
+        reason: "it holds a '\(storedArchitecture)' network, this trainer's is '\(Network.architectureName)'")
+    }
+    let architecture = try decode(Network.Configuration.self, Network.configurationMetadataKey)
     let standardizer: Standardizer? =
       metadata[CheckpointKey.standardizer] == nil
       ? nil : try decode(Standardizer.self, CheckpointKey.standardizer)
@@ -182,16 +191,19 @@ extension Trainer {
         path: path,
         reason: "the run used \(metadata[CheckpointKey.process]!), not \(String(describing: process))")
     }
-    guard architecture.inputDimension >= 1, architecture.width >= 1, architecture.depth >= 1,
-      architecture.inputDimension == source.dataColumns,
-      architecture.conditionDimension == encoding.networkColumns
+    if let failure = Network.validationFailure(of: architecture) {
+      throw .incompatibleCheckpoint(path: path, reason: "the stored architecture is invalid: \(failure)")
+    }
+    var probe = Xoshiro256(seed: 0)
+    let stored = Network(configuration: architecture, using: &probe)
+    guard stored.inputDimension == source.dataColumns, stored.conditionDimension == encoding.networkColumns
     else {
       throw .incompatibleCheckpoint(
         path: path, reason: "the stored architecture does not fit the source and condition encoding")
     }
     try self.init(
-      process: process, architecture: architecture, source: source, configuration: configuration,
-      standardizer: standardizer)
+      process: process, network: Network.self, architecture: architecture, source: source,
+      configuration: configuration, standardizer: standardizer)
     guard conditionEncoding == encoding else {
       throw .incompatibleCheckpoint(
         path: path, reason: "the stored condition encoding differs from the run's")
@@ -206,13 +218,8 @@ extension Trainer {
       try state.ema.load(from: tensors)
       let optimizerStep = try integer(CheckpointKey.optimizerStep)
       if optimizerStep > 0 {
-        if state.adam != nil {
-          try state.adam!.loadState(tensors, for: state.network.parameters)
-          state.adam!.step = optimizerStep
-        } else {
-          try state.sgd!.loadState(tensors, for: state.network.parameters)
-          state.sgd!.step = optimizerStep
-        }
+        try state.optimizer.loadState(tensors, for: state.network.parameters)
+        state.optimizer.step = optimizerStep
       }
     } catch let error as SafeTensorsError {
       throw .checkpointFile(error)
@@ -228,5 +235,20 @@ extension Trainer {
     state.lastLoss = try bits(CheckpointKey.lastLoss)
     state.lastGradientNorm = try bits(CheckpointKey.lastGradientNorm)
     state.lastLearningRate = try bits(CheckpointKey.lastLearningRate)
+  }
+}
+
+extension Trainer {
+  /// A trainer of an ``MLP`` that continues the run saved in a checkpoint (see
+  /// ``init(resumingFrom:network:process:source:)``).
+  ///
+  /// - Parameters:
+  ///   - url: a file written by ``saveCheckpoint(to:)``.
+  ///   - process: the forward SDE of the run.
+  ///   - source: the run's data source.
+  /// - Throws: as ``init(resumingFrom:network:process:source:)``.
+  public init(resumingFrom url: URL, process: Process, source: Source) throws(TrainingError)
+  where Network == MLP<Process.Scalar> {
+    try self.init(resumingFrom: url, network: MLP<Scalar>.self, process: process, source: source)
   }
 }

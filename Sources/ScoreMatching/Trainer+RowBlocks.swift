@@ -8,7 +8,7 @@ extension Trainer {
   /// ``threads`` row blocks when the batch is large enough (see ``RowBlocks``), else in one pass.
   @inlinable
   mutating func batchLossAndGradient(condition: Matrix<Scalar>?) -> Scalar {
-    let count = RowBlocks<Scalar>.blockCount(rows: buffers.batch.rows, threads: threads)
+    let count = RowBlocks<Network>.blockCount(rows: buffers.batch.rows, threads: threads)
     guard count > 1 else {
       return objective.lossAndGradient(
         network: state.network, batch: buffers.batch, condition: condition, workspace: &buffers.loss,
@@ -34,11 +34,12 @@ extension Trainer {
 /// blocks, and agrees to rounding with the one-pass step (the row sums inside the products are
 /// grouped differently). The buffers are made on the first split step and reused.
 @usableFromInline
-struct RowBlocks<Scalar: BLASScalar>: Sendable {
+struct RowBlocks<Network: ScoreNetwork>: Sendable {
+  @usableFromInline typealias Scalar = Network.Scalar
   /// The fewest rows a block gets.
   @usableFromInline static var minimumRows: Int { 64 }
 
-  @usableFromInline var blocks: [RowBlock<Scalar>] = []
+  @usableFromInline var blocks: [RowBlock<Network>] = []
 
   @usableFromInline init() {}
 
@@ -57,7 +58,7 @@ struct RowBlocks<Scalar: BLASScalar>: Sendable {
 
   /// Makes the blocks' buffers unless they already fit `count` blocks of `n` rows.
   @usableFromInline
-  mutating func prepare(count: Int, rows n: Int, network: MLP<Scalar>, conditionColumns: Int) {
+  mutating func prepare(count: Int, rows n: Int, network: Network, conditionColumns: Int) {
     let fits =
       blocks.count == count
       && blocks.indices.allSatisfy {
@@ -68,7 +69,7 @@ struct RowBlocks<Scalar: BLASScalar>: Sendable {
     blocks = (0..<count).map { b in
       RowBlock(
         rows: Self.rows(ofBlock: b, count: count, total: n), network: network,
-        dimension: network.configuration.inputDimension, conditionColumns: conditionColumns)
+        dimension: network.inputDimension, conditionColumns: conditionColumns)
     }
   }
 
@@ -76,7 +77,7 @@ struct RowBlocks<Scalar: BLASScalar>: Sendable {
   ///
   /// - Parameters:
   ///   - objective: the loss.
-  ///   - network: the MLP.
+  ///   - network: the network.
   ///   - batch: the prepared batch, `n` rows.
   ///   - condition: its encoded conditions (`n` rows) or `nil`.
   ///   - count: the number of blocks (`2 ... n / 64`).
@@ -84,8 +85,8 @@ struct RowBlocks<Scalar: BLASScalar>: Sendable {
   /// - Returns: `Σ_b (m_b/n) L_b`.
   @inlinable
   mutating func lossAndGradient<Process: GaussianSDE>(
-    objective: DenoisingScoreMatching<Process>, network: MLP<Scalar>, batch: DenoisingBatch<Scalar>,
-    condition: Matrix<Scalar>?, blocks count: Int, into gradients: inout MLPGradients<Scalar>
+    objective: DenoisingScoreMatching<Process>, network: Network, batch: DenoisingBatch<Scalar>,
+    condition: Matrix<Scalar>?, blocks count: Int, into gradients: inout Network.Parameters
   ) -> Scalar where Process.Scalar == Scalar {
     let n = batch.rows
     prepare(count: count, rows: n, network: network, conditionColumns: condition?.columns ?? 0)
@@ -109,19 +110,20 @@ struct RowBlocks<Scalar: BLASScalar>: Sendable {
 
 /// One row block's copy of its rows, its network buffers, its gradient and its loss.
 @usableFromInline
-struct RowBlock<Scalar: BLASScalar>: Sendable {
+struct RowBlock<Network: ScoreNetwork>: Sendable {
+  @usableFromInline typealias Scalar = Network.Scalar
   /// The rows of the full batch this block takes.
   @usableFromInline let rows: Range<Int>
   @usableFromInline var batch: DenoisingBatch<Scalar>
   /// The block's encoded conditions (`0` columns when unconditional).
   @usableFromInline var conditions: Matrix<Scalar>
-  @usableFromInline var workspace: NetworkLossWorkspace<Scalar>
-  @usableFromInline var gradients: MLPGradients<Scalar>
+  @usableFromInline var workspace: NetworkLossWorkspace<Network>
+  @usableFromInline var gradients: Network.Parameters
   /// `L_b`, the mean loss over the block's rows.
   @usableFromInline var loss: Scalar = 0
 
   @usableFromInline
-  init(rows: Range<Int>, network: MLP<Scalar>, dimension: Int, conditionColumns: Int) {
+  init(rows: Range<Int>, network: Network, dimension: Int, conditionColumns: Int) {
     self.rows = rows
     batch = DenoisingBatch(rows: rows.count, dimension: dimension)
     conditions = Matrix(rows: rows.count, columns: conditionColumns)
@@ -132,7 +134,7 @@ struct RowBlock<Scalar: BLASScalar>: Sendable {
   /// Copies the block's rows of `batch` (and `condition`) and computes their loss and gradient.
   @inlinable
   mutating func run<Process: GaussianSDE>(
-    objective: DenoisingScoreMatching<Process>, network: MLP<Scalar>, batch full: DenoisingBatch<Scalar>,
+    objective: DenoisingScoreMatching<Process>, network: Network, batch full: DenoisingBatch<Scalar>,
     condition: Matrix<Scalar>?
   ) where Process.Scalar == Scalar {
     batch.assignRows(rows, of: full)

@@ -14,7 +14,7 @@ extension Trainer {
   /// - Throws: ``ModelFileError/unsupportedProcess(_:)`` for a process without an
   ///   ``SDEDescription``.
   public func trainedModel(data: String? = nil, date: Date = Date()) throws(ModelFileError) -> TrainedModel<
-    Scalar
+    Network
   > {
     guard let description = SDEDescription(objective.process) else {
       throw .unsupportedProcess(String(describing: objective.process))

@@ -3,8 +3,8 @@ public import DiffusionProcesses
 public import LinearAlgebra
 public import ScoreNetworks
 
-/// The training loop: denoising score matching of an ``MLP`` for a
-/// ``GaussianSDE`` on batches from a ``TrainingDataSource``, with an
+/// The training loop: denoising score matching of any ``ScoreNetwork`` (an ``MLP`` by default)
+/// for a ``GaussianSDE`` on batches from a ``TrainingDataSource``, with an
 /// optimizer, a learning-rate schedule, gradient clipping, an EMA of the weights, condition
 /// dropout, progress and evaluation callbacks, and checkpoints that resume bit-identically.
 ///
@@ -19,8 +19,8 @@ public import ScoreNetworks
 /// with probability `p`) → ``DenoisingScoreMatching/prepare(_:into:using:)`` → forward,
 /// loss and `∂L/∂f`, backward (over row blocks on several threads when ``threads`` > 1) →
 /// checks that the loss and the gradient norm are finite (else a ``TrainingError`` naming the
-/// step, with the trainer unchanged) → clipping → optimizer update at the scheduled rate → EMA
-/// update. With a ``DatasetSource`` nothing is allocated after the first step; a
+/// step, with the trainer unchanged) → clipping → update by the ``Optimizer`` at the rate of the
+/// ``LearningRateSchedule`` → EMA update. With a ``DatasetSource`` nothing is allocated after the first step; a
 /// ``DistributionSource`` allocates its fresh samples.
 ///
 /// ```swift
@@ -33,8 +33,16 @@ public import ScoreNetworks
 /// }
 /// try trainer.trainedModel().save(to: modelURL)
 /// ```
-public struct Trainer<Process: GaussianSDE, Source: TrainingDataSource>: Sendable
-where Source.Scalar == Process.Scalar {
+///
+/// Any other network trains the same way, named by its type:
+///
+/// ```swift
+/// var trainer = try Trainer(
+///   process: VPSDE<Float>(), network: ResidualMLP<Float>.self,
+///   architecture: ResidualMLPConfiguration(inputDimension: 2), source: source)
+/// ```
+public struct Trainer<Network: ScoreNetwork, Process: GaussianSDE, Source: TrainingDataSource>: Sendable
+where Source.Scalar == Process.Scalar, Network.Scalar == Process.Scalar {
   /// The precision.
   public typealias Scalar = Process.Scalar
 
@@ -75,15 +83,16 @@ where Source.Scalar == Process.Scalar {
     didSet { precondition(threads >= 1, "Trainer.threads must be at least 1, got \(threads)") }
   }
 
-  @usableFromInline var state: TrainerState<Scalar>
-  @usableFromInline var buffers: TrainerBuffers<Scalar>
+  @usableFromInline var state: TrainerState<Network>
+  @usableFromInline var buffers: TrainerBuffers<Network>
 
   /// A trainer at step 0 with freshly initialised weights.
   ///
   /// - Parameters:
   ///   - process: the forward SDE.
-  ///   - architecture: the network; `inputDimension` must be the source's `d` and
-  ///     `conditionDimension` the encoding's columns (`k`, plus 1 when
+  ///   - network: the network's type, such as `ResidualMLP<Float>.self`.
+  ///   - architecture: the network's configuration; its input dimension must be the source's `d`
+  ///     and its condition dimension the encoding's columns (`k`, plus 1 when
   ///     `configuration.conditionDropout > 0`; see ``ConditionEncoding/training(conditioningColumns:conditionDropout:)``).
   ///   - source: the training rows.
   ///   - configuration: the run's settings.
@@ -91,7 +100,7 @@ where Source.Scalar == Process.Scalar {
   ///     or `nil` to train on the data as it is.
   /// - Throws: ``TrainingError/invalidConfiguration(_:)`` naming the first inconsistency.
   public init(
-    process: Process, architecture: MLPConfiguration, source: Source,
+    process: Process, network: Network.Type, architecture: Network.Configuration, source: Source,
     configuration: TrainingConfiguration = TrainingConfiguration(), standardizer: Standardizer? = nil
   ) throws(TrainingError) {
     if let failure = configuration.validationFailure { throw .invalidConfiguration(failure) }
@@ -109,21 +118,24 @@ where Source.Scalar == Process.Scalar {
     }
     let encoding = ConditionEncoding.training(
       conditioningColumns: k, conditionDropout: configuration.conditionDropout)
-    guard architecture.inputDimension == d else {
-      throw .invalidConfiguration(
-        "the network takes \(architecture.inputDimension) data columns, the source gives \(d)")
+    if let failure = Network.validationFailure(of: architecture) {
+      throw .invalidConfiguration("the \(Network.architectureName) architecture: \(failure)")
     }
-    guard architecture.conditionDimension == encoding.networkColumns else {
+    var rng = Xoshiro256(seed: configuration.seed, stream: UInt64.max)
+    let network = Network(configuration: architecture, using: &rng)
+    guard network.inputDimension == d else {
       throw .invalidConfiguration(
-        "the network takes \(architecture.conditionDimension) condition columns; \(k) conditioning columns"
+        "the network takes \(network.inputDimension) data columns, the source gives \(d)")
+    }
+    guard network.conditionDimension == encoding.networkColumns else {
+      throw .invalidConfiguration(
+        "the network takes \(network.conditionDimension) condition columns; \(k) conditioning columns"
           + (encoding.hasMaskColumn ? " plus the dropout mask" : "") + " need \(encoding.networkColumns)")
     }
     if let standardizer, standardizer.dimension != source.columns {
       throw .invalidConfiguration(
         "the standardizer has \(standardizer.dimension) columns, the source \(source.columns)")
     }
-    var rng = Xoshiro256(seed: configuration.seed, stream: UInt64.max)
-    let network = MLP<Scalar>(configuration: architecture, using: &rng)
     self.configuration = configuration
     self.objective = DenoisingScoreMatching(process: process, options: configuration.loss)
     self.conditionEncoding = encoding
@@ -136,11 +148,11 @@ where Source.Scalar == Process.Scalar {
   }
 
   /// The network with its current (not averaged) weights.
-  public var network: MLP<Scalar> { state.network }
+  public var network: Network { state.network }
   /// The exponential moving average of the weights.
-  public var averagedParameters: MLPParameters<Scalar> { state.ema.average }
+  public var averagedParameters: Network.Parameters { state.ema.average }
   /// The network with the EMA weights: the one to sample with.
-  public var averagedNetwork: MLP<Scalar> {
+  public var averagedNetwork: Network {
     var copy = state.network
     copy.parameters = state.ema.average
     return copy
@@ -167,10 +179,10 @@ where Source.Scalar == Process.Scalar {
   /// The last step's gradient `∂L/∂θ` of the batch loss with respect to the weights, after
   /// clipping when ``TrainingConfiguration/gradientClipNorm`` is set (zeros before the first step
   /// of this trainer value).
-  public var lastGradients: MLPGradients<Scalar> { buffers.gradients }
+  public var lastGradients: Network.Parameters { buffers.gradients }
 
   /// The score model of the EMA weights (in standardised units when a standardiser is used).
-  public var scoreModel: NetworkScoreModel<Process> {
+  public var scoreModel: NetworkScoreModel<Network, Process> {
     NetworkScoreModel(
       network: averagedNetwork, process: objective.process,
       parameterization: configuration.loss.parameterization,
@@ -203,7 +215,7 @@ where Source.Scalar == Process.Scalar {
       norm = buffers.gradients.squaredNorm().squareRoot()
     }
     guard norm.isFinite else { throw .nonFiniteGradient(step: k + 1, norm: Double(norm)) }
-    let rate = configuration.learningRate(at: k)
+    let rate = state.schedule.learningRate(at: k)
     state.update(along: buffers.gradients, learningRate: Scalar(rate))
     if let bad = state.firstNonFiniteTensor() {
       throw .nonFiniteParameters(step: k + 1, tensor: bad)
@@ -270,7 +282,7 @@ where Source.Scalar == Process.Scalar {
       heldOut.columns == source.columns,
       "Trainer.evaluate: held-out rows \(heldOut.shapeDescription) for a \(source.columns)-column source")
     var rng = Xoshiro256(seed: configuration.seed, stream: UInt64.max - 1)
-    var scratch = TrainerBuffers<Scalar>(
+    var scratch = TrainerBuffers<Network>(
       network: state.network, rows: heldOut.rows, columns: source.columns, dataColumns: source.dataColumns,
       conditionColumns: conditionEncoding.networkColumns, standardizer: standardizer)
     scratch.raw.assign(heldOut)
@@ -282,5 +294,27 @@ where Source.Scalar == Process.Scalar {
     let averaged = objective.loss(
       network: averagedNetwork, batch: scratch.batch, condition: condition, workspace: &scratch.loss)
     return EvaluationResult(step: state.step, loss: Double(current), averagedLoss: Double(averaged))
+  }
+}
+
+extension Trainer {
+  /// A trainer of an ``MLP`` at step 0 with freshly initialised weights (see
+  /// ``init(process:network:architecture:source:configuration:standardizer:)``).
+  ///
+  /// - Parameters:
+  ///   - process: the forward SDE.
+  ///   - architecture: the MLP; `inputDimension` must be the source's `d` and
+  ///     `conditionDimension` the encoding's columns.
+  ///   - source: the training rows.
+  ///   - configuration: the run's settings.
+  ///   - standardizer: μ and σ of every source column, or `nil`.
+  /// - Throws: ``TrainingError/invalidConfiguration(_:)`` naming the first inconsistency.
+  public init(
+    process: Process, architecture: MLPConfiguration, source: Source,
+    configuration: TrainingConfiguration = TrainingConfiguration(), standardizer: Standardizer? = nil
+  ) throws(TrainingError) where Network == MLP<Process.Scalar> {
+    try self.init(
+      process: process, network: MLP<Scalar>.self, architecture: architecture, source: source,
+      configuration: configuration, standardizer: standardizer)
   }
 }

@@ -6,12 +6,14 @@ import ScoreNetworks
 /// What a ``Trainer`` changes from step to step: the weights, their average, the optimizer and
 /// the loss statistics. All of it goes into a checkpoint.
 @usableFromInline
-struct TrainerState<Scalar: BLASScalar>: Sendable {
-  @usableFromInline var network: MLP<Scalar>
-  @usableFromInline var ema: ExponentialMovingAverage<MLPParameters<Scalar>>
-  /// Exactly one of `adam` and `sgd` is set.
-  @usableFromInline var adam: Adam<Scalar>?
-  @usableFromInline var sgd: SGD<Scalar>?
+struct TrainerState<Network: ScoreNetwork>: Sendable {
+  @usableFromInline typealias Scalar = Network.Scalar
+  @usableFromInline var network: Network
+  @usableFromInline var ema: ExponentialMovingAverage<Network.Parameters>
+  /// The optimizer the configuration names.
+  @usableFromInline var optimizer: any Optimizer<Scalar>
+  /// The learning rate by step.
+  @usableFromInline let schedule: any LearningRateSchedule<Double>
   @usableFromInline var step = 0
   @usableFromInline var lastLoss = Double.nan
   @usableFromInline var lastGradientNorm = Double.nan
@@ -20,29 +22,19 @@ struct TrainerState<Scalar: BLASScalar>: Sendable {
   @usableFromInline var lossAccumulator = 0.0
   @usableFromInline var lossCount = 0
 
-  init(network: MLP<Scalar>, configuration: TrainingConfiguration) {
+  init(network: Network, configuration: TrainingConfiguration) {
     self.network = network
     self.ema = ExponentialMovingAverage(
       network.parameters, decay: Scalar(configuration.emaDecay), warmup: configuration.emaWarmup)
-    let rate = Scalar(configuration.learningRate)
-    switch configuration.optimizer {
-    case .adam: adam = Adam(learningRate: rate)
-    case .adamW(let decay): adam = .adamW(learningRate: rate, weightDecay: Scalar(decay))
-    case .sgd(let momentum, let nesterov):
-      sgd = SGD(learningRate: rate, momentum: Scalar(momentum), nesterov: nesterov)
-    }
+    self.optimizer = configuration.makeOptimizer(Scalar.self)
+    self.schedule = configuration.learningRateSchedule
   }
 
   /// One optimizer step at `learningRate`, then the EMA update.
   @inlinable
-  mutating func update(along gradients: MLPGradients<Scalar>, learningRate: Scalar) {
-    if adam != nil {
-      adam!.learningRate = learningRate
-      adam!.update(&network.parameters, along: gradients)
-    } else {
-      sgd!.learningRate = learningRate
-      sgd!.update(&network.parameters, along: gradients)
-    }
+  mutating func update(along gradients: Network.Parameters, learningRate: Scalar) {
+    optimizer.learningRate = learningRate
+    optimizer.update(&network.parameters, along: gradients)
     ema.update(toward: network.parameters)
     step += 1
   }
@@ -75,18 +67,16 @@ struct TrainerState<Scalar: BLASScalar>: Sendable {
   }
 
   /// The optimizer's named state tensors.
-  var optimizerState: NamedTensors<Scalar> {
-    if let adam { return adam.namedState(for: network.parameters) }
-    return sgd!.namedState(for: network.parameters)
-  }
+  var optimizerState: NamedTensors<Scalar> { optimizer.namedState(for: network.parameters) }
 
   /// The optimizer's update count.
-  var optimizerStep: Int { adam?.step ?? sgd!.step }
+  var optimizerStep: Int { optimizer.step }
 }
 
 /// A ``Trainer``'s per-step buffers, made once.
 @usableFromInline
-struct TrainerBuffers<Scalar: BLASScalar>: Sendable {
+struct TrainerBuffers<Network: ScoreNetwork>: Sendable {
+  @usableFromInline typealias Scalar = Network.Scalar
   /// The source's rows, `n × (d + k)`.
   @usableFromInline var raw: Matrix<Scalar>
   /// `x₀`, standardised, `n × d`.
@@ -94,17 +84,17 @@ struct TrainerBuffers<Scalar: BLASScalar>: Sendable {
   /// The encoded conditions, `n × networkColumns`.
   @usableFromInline var conditions: Matrix<Scalar>
   @usableFromInline var batch: DenoisingBatch<Scalar>
-  @usableFromInline var loss: NetworkLossWorkspace<Scalar>
-  @usableFromInline var gradients: MLPGradients<Scalar>
+  @usableFromInline var loss: NetworkLossWorkspace<Network>
+  @usableFromInline var gradients: Network.Parameters
   /// Each row block's copy of its rows and its buffers, when ``Trainer/threads`` splits the batch.
-  @usableFromInline var rowBlocks = RowBlocks<Scalar>()
+  @usableFromInline var rowBlocks = RowBlocks<Network>()
   /// μ and σ of each source column (0 and 1 without a standardiser).
   @usableFromInline var means: [Scalar]
   @usableFromInline var deviations: [Scalar]
   @usableFromInline var dataColumns: Int
 
   init(
-    network: MLP<Scalar>, rows: Int, columns: Int, dataColumns: Int, conditionColumns: Int,
+    network: Network, rows: Int, columns: Int, dataColumns: Int, conditionColumns: Int,
     standardizer: Standardizer?
   ) {
     raw = Matrix(rows: rows, columns: columns)

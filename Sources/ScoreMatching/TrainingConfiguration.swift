@@ -1,4 +1,5 @@
-import RealModule
+public import LinearAlgebra
+public import ScoreNetworks
 
 /// Which first-order optimizer a ``Trainer`` uses (see ScoreNetworks' `Adam` and `SGD`).
 public enum OptimizerKind: Sendable, Codable, Hashable {
@@ -135,17 +136,36 @@ public struct TrainingConfiguration: Sendable, Codable, Hashable {
     return nil
   }
 
-  /// The learning rate of the update that follows `step` completed updates.
+  /// The learning-rate schedule this configuration names: ``ConstantLearningRate`` or
+  /// ``WarmupCosineSchedule`` from ``learningRate`` over ``steps`` (at least one step past the
+  /// warm-up).
+  public var learningRateSchedule: any LearningRateSchedule<Double> {
+    switch schedule {
+    case .constant: return ConstantLearningRate(learningRate)
+    case .warmupCosine(let warmup, let minimum):
+      return WarmupCosineSchedule(
+        peak: learningRate, warmupSteps: warmup, totalSteps: max(steps, warmup + 1), minimum: minimum)
+    }
+  }
+
+  /// The learning rate of the update that follows `step` completed updates
+  /// (``learningRateSchedule`` at `step`).
   ///
   /// - Parameter step: completed updates.
   /// - Returns: `η` for a constant schedule; the warm-up/cosine value otherwise.
-  public func learningRate(at step: Int) -> Double {
-    switch schedule {
-    case .constant: return learningRate
-    case .warmupCosine(let warmup, let minimum):
-      if step < warmup { return learningRate * Double(step + 1) / Double(warmup) }
-      let progress = min(1, Double(step - warmup) / Double(max(steps - warmup, 1)))
-      return minimum + (learningRate - minimum) * (1 + Double.cos(Double.pi * progress)) / 2
+  public func learningRate(at step: Int) -> Double { learningRateSchedule.learningRate(at: step) }
+
+  /// The optimizer this configuration names, at ``learningRate``, in precision `Scalar`.
+  ///
+  /// - Parameter scalar: the precision.
+  /// - Returns: an ``Adam`` (AdamW with decoupled decay) or an ``SGD``.
+  public func makeOptimizer<Scalar: BLASScalar>(_ scalar: Scalar.Type) -> any Optimizer<Scalar> {
+    let rate = Scalar(learningRate)
+    switch optimizer {
+    case .adam: return Adam(learningRate: rate)
+    case .adamW(let decay): return Adam.adamW(learningRate: rate, weightDecay: Scalar(decay))
+    case .sgd(let momentum, let nesterov):
+      return SGD(learningRate: rate, momentum: Scalar(momentum), nesterov: nesterov)
     }
   }
 }

@@ -5,6 +5,7 @@ import Foundation
 import LinearAlgebra
 import Samplers
 import ScoreMatching
+import ScoreNetworks
 
 /// `score-sde demo`: the whole pipeline on the built-in checkerboard, with every result checked
 /// against the truth: train, sample, score samples against fresh data, evaluate exact NLL.
@@ -47,7 +48,8 @@ struct DemoCommand: ParsableCommand {
         seed: seed, batchSize: 512, steps: steps, learningRate: 2e-3,
         schedule: .warmupCosine(warmupSteps: min(500, steps / 10), minimum: 1e-4)))
     let outcome = try ModelTraining.train(
-      distribution: checkerboard, settings: settings, label: "train ", name: "checkerboard")
+      distribution: checkerboard, network: MLP<Float>.self, settings: settings, label: "train ",
+      name: "checkerboard")
     let trained = outcome.model
     try trained.save(to: folder.appendingPathComponent("model.safetensors"))
     print(
@@ -71,7 +73,7 @@ struct DemoCommand: ParsableCommand {
     // Exact NLL of held-out points through the probability-flow ODE; the true density is
     // uniform on 8 squares of area 4, so the data's own NLL is log 32.
     let heldOut: Matrix<Double> = checkerboard.sample(count: min(1000, n), using: &rng)
-    let trainedDouble = try TrainedModel<Double>.load(
+    let trainedDouble = try TrainedModel<MLP<Double>>.load(
       from: folder.appendingPathComponent("model.safetensors"))
     let nll = try NLLCommand.negativeLogLikelihoods(
       of: heldOut, under: trainedDouble, integration: .rungeKutta4(steps: 50), source: "held-out checkerboard"
@@ -126,7 +128,7 @@ struct DemoCommand: ParsableCommand {
   }
 
   /// `count` samples in the data's units, and the score evaluations each took.
-  func sample(_ trained: TrainedModel<Float>, kind: SamplerKind, steps: Int, count: Int) throws -> (
+  func sample(_ trained: TrainedModel<MLP<Float>>, kind: SamplerKind, steps: Int, count: Int) throws -> (
     Matrix<Float>, Int
   ) {
     var options = SamplingOptions<Float>(kind: kind, steps: steps, seed: seed &+ 200)

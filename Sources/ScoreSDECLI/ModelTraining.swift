@@ -8,6 +8,7 @@ import ScoreNetworks
 /// What `train` and `demo` need to know to fit a model.
 struct TrainingSettings {
   var process: SDEDescription
+  var architecture: ArchitectureOption = .mlp
   var width: Int
   var depth: Int
   var configuration: TrainingConfiguration
@@ -16,8 +17,8 @@ struct TrainingSettings {
 }
 
 /// A fitted model and how the fit went.
-struct TrainingOutcome {
-  let model: TrainedModel<Float>
+struct TrainingOutcome<Network: ScoreNetwork> where Network.Scalar == Float {
+  let model: TrainedModel<Network>
   /// `(step, loss, smoothed loss)` at up to 500 evenly spaced steps.
   let losses: [(step: Int, loss: Double, smoothed: Double)]
   let stepsPerSecond: Double
@@ -27,7 +28,9 @@ struct TrainingOutcome {
 /// Training shared by `score-sde train` and `score-sde demo`: Float precision, data
 /// standardised per column, a progress bar on standard error.
 enum ModelTraining {
-  static func train(_ input: DataInput, settings: TrainingSettings, label: String) throws -> TrainingOutcome {
+  static func train<Network: CommandLineNetwork>(
+    _ input: DataInput, network: Network.Type, settings: TrainingSettings, label: String
+  ) throws -> TrainingOutcome<Network> {
     if input.isFile {
       let (raw, _) = try input.load(count: 0, seed: 0)
       let data = try conditionsMovedToEnd(
@@ -36,38 +39,43 @@ enum ModelTraining {
         Matrix(rows: data.rows, columns: data.columns, elements: data.elements.map { Float($0) }),
         conditioningColumns: settings.conditionColumns.count, source: input.argument)
       return try run(
-        source: source, standardizer: source.fitStandardizer(), settings: settings, label: label,
-        name: input.argument)
+        source: source, network: network, standardizer: source.fitStandardizer(), settings: settings,
+        label: label, name: input.argument)
     }
     guard settings.conditionColumns.isEmpty else {
       throw CLIError(
         "--condition-columns applies to data files; built-in families carry their parameter column")
     }
     return try train(
-      distribution: DatasetRegistry.distribution(named: input.argument), settings: settings, label: label,
-      name: input.argument)
+      distribution: DatasetRegistry.distribution(named: input.argument), network: network, settings: settings,
+      label: label, name: input.argument)
   }
 
-  static func train<D: DataDistribution>(
-    distribution: D, settings: TrainingSettings, label: String, name: String
-  ) throws -> TrainingOutcome {
+  static func train<D: DataDistribution, Network: CommandLineNetwork>(
+    distribution: D, network: Network.Type, settings: TrainingSettings, label: String, name: String
+  ) throws -> TrainingOutcome<Network> {
     let source = DistributionSource<D, Float>(distribution)
     let standardizer = try source.fitStandardizer(count: 10_000, seed: settings.configuration.seed &+ 1)
-    return try run(source: source, standardizer: standardizer, settings: settings, label: label, name: name)
+    return try run(
+      source: source, network: network, standardizer: standardizer, settings: settings, label: label,
+      name: name)
   }
 
-  static func run<Source: TrainingDataSource>(
-    source: Source, standardizer: Standardizer, settings: TrainingSettings, label: String, name: String
-  ) throws -> TrainingOutcome where Source.Scalar == Float {
+  static func run<Source: TrainingDataSource, Network: CommandLineNetwork>(
+    source: Source, network: Network.Type, standardizer: Standardizer, settings: TrainingSettings,
+    label: String,
+    name: String
+  ) throws -> TrainingOutcome<Network> where Source.Scalar == Float {
     if let failure = settings.process.validationFailure { throw CLIError("--sde: \(failure)") }
     let encoding = ConditionEncoding.training(
       conditioningColumns: source.conditioningColumns,
       conditionDropout: settings.configuration.conditionDropout)
-    let architecture = MLPConfiguration(
-      inputDimension: source.dataColumns, conditionDimension: encoding.networkColumns, width: settings.width,
+    let architecture = Network.configuration(
+      dimension: source.dataColumns, conditionColumns: encoding.networkColumns, width: settings.width,
       depth: settings.depth)
     var trainer = try Trainer(
-      process: StandardSDE<Float>(settings.process), architecture: architecture, source: source,
+      process: StandardSDE<Float>(settings.process), network: network, architecture: architecture,
+      source: source,
       configuration: settings.configuration, standardizer: standardizer)
     trainer.threads = Workers.count
     let steps = settings.configuration.steps

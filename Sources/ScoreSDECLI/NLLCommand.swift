@@ -5,6 +5,7 @@ import Foundation
 import LinearAlgebra
 import Samplers
 import ScoreMatching
+import ScoreNetworks
 
 /// `score-sde nll`: exact negative log-likelihoods through the probability-flow ODE.
 struct NLLCommand: ParsableCommand {
@@ -46,13 +47,12 @@ struct NLLCommand: ParsableCommand {
   func run() throws {
     let format = try out.map { try OutputFormat($0) }
     if let out { try checkWritableDirectory(of: URL(fileURLWithPath: out)) }
-    let trained = try TrainedModel<Double>.load(from: try existingFile(model))
     let (points, _) = try DataInput(argument: data).load(count: count, seed: seed)
     let integration: ODEIntegration<Double> = steps.map { .rungeKutta4(steps: $0) } ?? .standard
-    let nll = try NLLCommand.negativeLogLikelihoods(
-      of: points, under: trained, integration: integration, source: data)
+    let (nll, dimension) = try Evaluation(points: points, integration: integration, source: data)
+      .run(modelAt: try existingFile(model))
     let summary = NegativeLogLikelihood(logDensities: nll.map { -$0 })
-    let d = Double(trained.dimension)
+    let d = Double(dimension)
     print(
       String(
         format: "mean NLL %.4f ± %.4f nats per point (%d points)", summary.mean, summary.standardError,
@@ -74,10 +74,10 @@ struct NLLCommand: ParsableCommand {
   /// Per-point NLL in nats, on the data's own scale (the standardisation's Jacobian included),
   /// in chunks of 500 points with a progress bar. Condition columns (the last `k`) condition
   /// each point's density.
-  static func negativeLogLikelihoods(
-    of points: Matrix<Double>, under trained: TrainedModel<Double>, integration: ODEIntegration<Double>,
+  static func negativeLogLikelihoods<Network: ScoreNetwork>(
+    of points: Matrix<Double>, under trained: TrainedModel<Network>, integration: ODEIntegration<Double>,
     source: String
-  ) throws -> [Double] {
+  ) throws -> [Double] where Network.Scalar == Double {
     let d = trained.dimension
     let k = trained.conditionEncoding.dimension
     guard points.columns == d + k else {
@@ -105,5 +105,21 @@ struct NLLCommand: ParsableCommand {
     }
     bar.finish()
     return nll
+  }
+}
+
+/// `nll`'s work on a model of any network: the per-point NLL and the model's dimension.
+struct Evaluation: TrainedModelTask {
+  typealias Scalar = Double
+  let points: Matrix<Double>
+  let integration: ODEIntegration<Double>
+  let source: String
+
+  func run<Network: ScoreNetwork>(_ model: TrainedModel<Network>) throws -> ([Double], Int)
+  where Network.Scalar == Double {
+    (
+      try NLLCommand.negativeLogLikelihoods(
+        of: points, under: model, integration: integration, source: source), model.dimension
+    )
   }
 }

@@ -5,6 +5,7 @@ import Foundation
 import LinearAlgebra
 import Samplers
 import ScoreMatching
+import ScoreNetworks
 
 extension SamplerKind: ExpressibleByArgument {}
 
@@ -54,11 +55,11 @@ struct SampleCommand: ParsableCommand {
     let format = try OutputFormat(out)
     try checkWritableDirectory(of: URL(fileURLWithPath: out))
     if let plot { try checkWritableDirectory(of: URL(fileURLWithPath: plot)) }
-    let trained = try TrainedModel<Float>.load(from: try existingFile(model))
+    let url = try existingFile(model)
     var options = SamplingOptions<Float>(kind: sampler, steps: steps, seed: seed)
     options.threads = Workers.count
     options.batchSize = Workers.samplingBatch
-    let samples = try draw(trained, options: options)
+    let samples = try Drawing(command: self, options: options).run(modelAt: url)
     try format.write(samples, to: out)
     if let plot, samples.columns >= 2 {
       try Plots.scatter(samples: samples, title: "\(count) samples (\(sampler.rawValue))").write(
@@ -69,7 +70,9 @@ struct SampleCommand: ParsableCommand {
   /// Samples in chunks of 1024 rows (identical to one batch: each row has its own noise
   /// stream and its own place in the model's row tiles), with a progress bar, mapped back to
   /// the data's units.
-  func draw(_ trained: TrainedModel<Float>, options: SamplingOptions<Float>) throws -> Matrix<Double> {
+  func draw<Network: ScoreNetwork>(
+    _ trained: TrainedModel<Network>, options: SamplingOptions<Float>
+  ) throws -> Matrix<Double> where Network.Scalar == Float {
     let k = trained.conditionEncoding.dimension
     let values = try condition.map { try parseValues($0, option: "--condition") }
     switch (k, values) {
@@ -113,6 +116,18 @@ struct SampleCommand: ParsableCommand {
         format: "wrote %d samples to %@ (sampler %@, %d score evaluations per sample, %.2f s)", count, out,
         options.kind.rawValue, nfe, seconds))
     return Matrix(rows: result.rows, columns: result.columns, elements: result.elements.map { Double($0) })
+  }
+}
+
+/// `sample`'s work on a model of any network.
+struct Drawing: TrainedModelTask {
+  typealias Scalar = Float
+  let command: SampleCommand
+  let options: SamplingOptions<Float>
+
+  func run<Network: ScoreNetwork>(_ model: TrainedModel<Network>) throws -> Matrix<Double>
+  where Network.Scalar == Float {
+    try command.draw(model, options: options)
   }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Foundation
 import ScoreMatching
+import ScoreNetworks
 
 /// `score-sde train`: fit a score model to a built-in density or a data file.
 struct TrainCommand: ParsableCommand {
@@ -17,10 +18,16 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "The forward SDE: vp, cosine, subvp, ve or ou.")
   var sde: ProcessOption = .vp
 
-  @Option(help: "Hidden width of the MLP.")
+  @Option(
+    help: ArgumentHelp(
+      "The network: mlp (hidden layers on [x, γ(t), c]) or resmlp (pre-LayerNorm residual blocks "
+        + "with a time- and condition-dependent scale and shift). Recorded in the model file."))
+  var architecture: ArchitectureOption = .mlp
+
+  @Option(help: "Hidden width of the network.")
   var width: Int = 128
 
-  @Option(help: "Number of hidden layers of the MLP.")
+  @Option(help: "Number of hidden layers (mlp) or residual blocks (resmlp).")
   var depth: Int = 3
 
   @Option(help: "Training steps.")
@@ -62,13 +69,24 @@ struct TrainCommand: ParsableCommand {
     try checkWritableDirectory(of: outURL)
     let columns = try parseColumns(conditionColumns)
     let settings = TrainingSettings(
-      process: sde.description, width: width, depth: depth,
+      process: sde.description, architecture: architecture, width: width, depth: depth,
       configuration: TrainingConfiguration(
         seed: seed, batchSize: batch, steps: steps, learningRate: learningRate,
         schedule: .warmupCosine(warmupSteps: min(500, steps / 10), minimum: learningRate / 20),
         conditionDropout: conditionDropout),
       conditionColumns: columns)
-    let outcome = try ModelTraining.train(DataInput(argument: data), settings: settings, label: "train")
+    switch architecture {
+    case .mlp: try train(MLP<Float>.self, settings: settings, to: outURL)
+    case .resmlp: try train(MLP<Float>.self, settings: settings, to: outURL)
+    }
+  }
+
+  /// Trains a `network`, writes the model file and prints a summary.
+  func train<Network: CommandLineNetwork>(
+    _ network: Network.Type, settings: TrainingSettings, to outURL: URL
+  ) throws where Network.Scalar == Float {
+    let outcome = try ModelTraining.train(
+      DataInput(argument: data), network: network, settings: settings, label: "train")
     try outcome.model.save(to: outURL)
     print(
       String(

@@ -16,7 +16,7 @@ let samplerKinds: [SamplerKind] = [
 /// The shared model's sampler for `kind`.
 func sampler(
   _ kind: SamplerKind, seed: UInt64 = 11, threads: Int = 1, batchSize: Int? = nil
-) -> Sampler<StandardSDE<Double>, NetworkScoreModel<StandardSDE<Double>>> {
+) -> Sampler<StandardSDE<Double>, MLPScoreModel<StandardSDE<Double>>> {
   var options = SamplingOptions<Double>(kind: kind, steps: 12, seed: seed)
   options.threads = threads
   options.batchSize = batchSize

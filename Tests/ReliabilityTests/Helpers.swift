@@ -42,7 +42,7 @@ func smallArchitecture() -> MLPConfiguration {
 /// A model trained for `steps` steps on the checkerboard with `seed`, in `Scalar`.
 func trainSmallModel<Scalar: BLASScalar>(
   _: Scalar.Type = Scalar.self, steps: Int = 30, seed: UInt64 = 7
-) throws -> Trainer<VPSDE<Scalar>, DistributionSource<Checkerboard, Scalar>> {
+) throws -> Trainer<MLP<Scalar>, VPSDE<Scalar>, DistributionSource<Checkerboard, Scalar>> {
   var trainer = try Trainer(
     process: VPSDE<Scalar>(), architecture: smallArchitecture(),
     source: DistributionSource<Checkerboard, Scalar>(Checkerboard()),
@@ -52,7 +52,7 @@ func trainSmallModel<Scalar: BLASScalar>(
 }
 
 /// A trained model shared by the determinism and concurrency tests (trained once per process).
-let sharedModel: TrainedModel<Double> = {
+let sharedModel: TrainedModel<MLP<Double>> = {
   do {
     return try trainSmallModel(Double.self, steps: 40).trainedModel(data: "checkerboard")
   } catch {

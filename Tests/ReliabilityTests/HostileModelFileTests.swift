@@ -5,12 +5,12 @@ import Testing
 /// Hostile model files: every class of damage gives a ``ModelFileError``, never a trap.
 @Suite struct HostileModelFileTests {
   /// Writes `data` to a fresh file and loads it as a model.
-  func load(_ data: Data) throws -> Result<TrainedModel<Double>, ModelFileError> {
+  func load(_ data: Data) throws -> Result<TrainedModel<MLP<Double>>, ModelFileError> {
     let directory = try temporaryDirectory("model")
     defer { try? FileManager.default.removeItem(at: directory) }
     let url = directory.appendingPathComponent("model.safetensors")
     try data.write(to: url)
-    return Result { () throws(ModelFileError) in try TrainedModel<Double>.load(from: url) }
+    return Result { () throws(ModelFileError) in try TrainedModel<MLP<Double>>.load(from: url) }
   }
 
   /// The bytes of the shared model's file with `edit` applied to its tensors and metadata.

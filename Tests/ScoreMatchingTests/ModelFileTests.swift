@@ -9,7 +9,7 @@ import Testing
 
 /// A conditional model (standardised data, condition dropout) after a few steps.
 func conditionalModel() throws -> (
-  trainer: Trainer<SubVPSDE<Double>, DatasetSource<Double>>, model: TrainedModel<Double>
+  trainer: Trainer<MLP<Double>, SubVPSDE<Double>, DatasetSource<Double>>, model: TrainedModel<MLP<Double>>
 ) {
   let data = ringData(rows: 120, seed: 71)
   let source = try DatasetSource(data, conditioningColumns: 1)
@@ -30,7 +30,7 @@ func conditionalModel() throws -> (
   let url = temporaryURL("conditional.safetensors")
   defer { try? FileManager.default.removeItem(at: url) }
   try model.save(to: url)
-  let loaded = try TrainedModel<Double>.load(from: url)
+  let loaded = try TrainedModel<MLP<Double>>.load(from: url)
   #expect(loaded.network.namedTensors() == model.network.namedTensors())
   #expect(tensors(loaded.network.parameters) == tensors(trainer.averagedParameters), "the EMA weights")
   #expect(loaded.process == SDEDescription(.subVP(schedule: .linear(betaMin: 0.1, betaMax: 20))))
@@ -88,7 +88,7 @@ extension Matrix {
   let url = temporaryURL("float.safetensors")
   defer { try? FileManager.default.removeItem(at: url) }
   try model.save(to: url)
-  let asDouble = try TrainedModel<Double>.load(from: url)
+  let asDouble = try TrainedModel<MLP<Double>>.load(from: url)
   #expect(
     asDouble.network.parameters.tensor(at: 0).elements
       == network.parameters.tensor(at: 0).elements.map { Double($0) })
@@ -103,7 +103,7 @@ extension Matrix {
   defer { try? FileManager.default.removeItem(at: url) }
   func loadError() -> ModelFileError? {
     do {
-      _ = try TrainedModel<Double>.load(from: url)
+      _ = try TrainedModel<MLP<Double>>.load(from: url)
       return nil
     } catch { return error }
   }

@@ -13,7 +13,7 @@ import Testing
 /// batch, and a time.
 func wrappedModel(
   _ parameterization: Parameterization, encoding: ConditionEncoding = .unconditional, seed: UInt64 = 41
-) -> (model: NetworkScoreModel<OrnsteinUhlenbeckSDE<Double>>, x: Matrix<Double>) {
+) -> (model: MLPScoreModel<OrnsteinUhlenbeckSDE<Double>>, x: Matrix<Double>) {
   var rng = Xoshiro256(seed: seed)
   let network = MLP<Double>(
     configuration: smallNetwork(dimension: 3, condition: encoding.networkColumns, width: 7, depth: 2),

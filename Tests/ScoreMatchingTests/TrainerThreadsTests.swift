@@ -14,7 +14,7 @@ import Testing
 /// A Double trainer on the checkerboard with `batchSize` rows per step and `threads` threads.
 func checkerboardTrainer(
   batchSize: Int, threads: Int, seed: UInt64 = 71, optimizer: OptimizerKind = .adam
-) throws -> Trainer<VPSDE<Double>, DistributionSource<Checkerboard, Double>> {
+) throws -> Trainer<MLP<Double>, VPSDE<Double>, DistributionSource<Checkerboard, Double>> {
   var trainer = try Trainer(
     process: VPSDE<Double>(), architecture: smallNetwork(width: 16),
     source: DistributionSource<Checkerboard, Double>(Checkerboard()),
@@ -26,7 +26,7 @@ func checkerboardTrainer(
 /// A Double trainer on rings with their radius as the condition, dropped with probability 0.3.
 func conditionalTrainer(
   batchSize: Int, threads: Int
-) throws -> Trainer<VPSDE<Double>, DatasetSource<Double>> {
+) throws -> Trainer<MLP<Double>, VPSDE<Double>, DatasetSource<Double>> {
   let source = try DatasetSource(
     ringData(rows: 400, seed: 72), conditioningColumns: 1, order: .withReplacement)
   var trainer = try Trainer(
@@ -48,7 +48,7 @@ func largestRelativeDistance<P: ParameterGroup>(_ a: P, _ b: P) -> P.Scalar {
 /// rounding differences are ~n·u ≈ 10⁻¹³ at worst; a wrong block weight `m_b/n` (such as `1/B`
 /// on an uneven split) or a missing block would be off by ~10⁻³ or more.
 func expectSameStep<P: GaussianSDE<Double>, S: TrainingDataSource<Double>>(
-  _ single: inout Trainer<P, S>, _ threaded: inout Trainer<P, S>
+  _ single: inout Trainer<MLP<P.Scalar>, P, S>, _ threaded: inout Trainer<MLP<P.Scalar>, P, S>
 ) throws {
   let loss1 = try single.step()
   let loss2 = try threaded.step()
@@ -98,7 +98,7 @@ func threadedConditionalStepMatchesTheSinglePass(threads: Int) throws {
 
 /// Two threaded runs with one seed are bit-identical: weights, EMA, optimizer state and loss.
 @Test func threadedTrainingIsBitIdenticalRunToRun() throws {
-  func run() throws -> Trainer<VPSDE<Double>, DistributionSource<Checkerboard, Double>> {
+  func run() throws -> Trainer<MLP<Double>, VPSDE<Double>, DistributionSource<Checkerboard, Double>> {
     var trainer = try checkerboardTrainer(batchSize: 200, threads: 2, seed: 74)
     try trainer.train(until: 10)
     return trainer

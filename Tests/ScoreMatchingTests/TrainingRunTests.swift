@@ -52,7 +52,7 @@ import Testing
   defer { try? FileManager.default.removeItem(at: url) }
   let model = try trainer.trainedModel(data: "N(μ, Σ)")
   try model.save(to: url)
-  let loaded = try TrainedModel<Double>.load(from: url)
+  let loaded = try TrainedModel<MLP<Double>>.load(from: url)
   #expect(loaded.training == model.training && loaded.training.steps == 400 && loaded.training.seed == 62)
   #expect(loaded.training.finalLoss == trainer.smoothedLoss)
   let x = heldOut.rows(0..<64)

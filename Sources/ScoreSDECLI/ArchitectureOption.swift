@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import LinearAlgebra
+import ScoreMatching
+import ScoreNetworks
+
+/// The network chosen with `--architecture`, and the one a model file holds.
+enum ArchitectureOption: String, ExpressibleByArgument, CaseIterable {
+  /// ``MLP``: `[x ‖ γ(t) ‖ c]` through `depth` hidden layers of `width` units.
+  case mlp
+  /// ``ResidualMLP``: `depth` pre-LayerNorm residual blocks of `width` units whose scale and
+  /// shift depend on the time and the condition.
+  case resmlp
+
+  /// The architecture of the network in a model file, or a one-line error.
+  static func of(_ url: URL) throws -> ArchitectureOption {
+    let name = try ModelFile.architecture(of: url)
+    guard let option = ArchitectureOption(rawValue: name) else {
+      throw CLIError(
+        "\(url.path): the model's network is '\(name)', which this tool cannot run (it knows "
+          + "\(allCases.map(\.rawValue).joined(separator: ", ")))")
+    }
+    return option
+  }
+}
+
+/// A network the command-line tool can build from `--width` and `--depth`.
+protocol CommandLineNetwork: ScoreNetwork {
+  /// The configuration for `dimension` data columns, `conditionColumns` network condition
+  /// columns, and the tool's width and depth.
+  static func configuration(dimension: Int, conditionColumns: Int, width: Int, depth: Int) -> Configuration
+}
+
+extension MLP: CommandLineNetwork {
+  static func configuration(dimension: Int, conditionColumns: Int, width: Int, depth: Int) -> MLPConfiguration
+  {
+    MLPConfiguration(
+      inputDimension: dimension, conditionDimension: conditionColumns, width: width, depth: depth)
+  }
+}
+
+/// Something to do with a trained model, whatever its network: the commands' generic bodies,
+/// called once the model file says which network it holds.
+protocol TrainedModelTask {
+  /// The precision the task runs in.
+  associatedtype Scalar: BLASScalar
+  /// What the task returns.
+  associatedtype Output
+  /// Runs the task on the model.
+  func run<Network: ScoreNetwork>(_ model: TrainedModel<Network>) throws -> Output
+  where Network.Scalar == Scalar
+}
+
+extension TrainedModelTask {
+  /// Loads the model file as the network it holds and runs the task on it.
+  func run(modelAt url: URL) throws -> Output {
+    switch try ArchitectureOption.of(url) {
+    case .mlp: return try run(TrainedModel<MLP<Scalar>>.load(from: url))
+    case .resmlp: return try run(TrainedModel<MLP<Scalar>>.load(from: url))
+    }
+  }
+}
