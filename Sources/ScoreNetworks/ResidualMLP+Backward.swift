@@ -44,7 +44,8 @@ extension ResidualMLP {
       accumulate: accumulate)
     ws.hiddenGradient.formProduct(outputGradient, p.output.weight)
     normalizationPullback(
-      &ws.hiddenGradient, normalized: ws.normalized[blocks], inverseStandardDeviations: ws.inverseStandardDeviations[blocks],
+      &ws.hiddenGradient, normalized: ws.normalized[blocks],
+      inverseStandardDeviations: ws.inverseStandardDeviations[blocks],
       ones: ws.ones)
     for b in stride(from: blocks - 1, through: 0, by: -1) {
       let block = p.blocks[b]
@@ -62,8 +63,9 @@ extension ResidualMLP {
         of: block.film, &ws.filmGradient, input: ws.conditioning, derivative: unused, accumulate: accumulate)
       ws.conditioningGradient.formProduct(ws.filmGradient, block.film.weight, beta: b == blocks - 1 ? 0 : 1)
       normalizationPullback(
-      &ws.scratch2, normalized: ws.normalized[b], inverseStandardDeviations: ws.inverseStandardDeviations[b],
-      ones: ws.ones)
+        &ws.scratch2, normalized: ws.normalized[b],
+        inverseStandardDeviations: ws.inverseStandardDeviations[b],
+        ones: ws.ones)
       ws.hiddenGradient.add(ws.scratch2)
     }
     gradients.input.accumulateGradient(
@@ -96,7 +98,8 @@ extension ResidualMLP {
     let blocks = c.blocks
     ws.hiddenGradient.formProduct(outputGradient, p.output.weight)
     normalizationPullback(
-      &ws.hiddenGradient, normalized: ws.normalized[blocks], inverseStandardDeviations: ws.inverseStandardDeviations[blocks],
+      &ws.hiddenGradient, normalized: ws.normalized[blocks],
+      inverseStandardDeviations: ws.inverseStandardDeviations[blocks],
       ones: ws.ones)
     for b in stride(from: blocks - 1, through: 0, by: -1) {
       let block = p.blocks[b]
@@ -116,8 +119,9 @@ extension ResidualMLP {
         &ws.scratch2, derivative: ws.modulatedDerivative[b], normalized: ws.normalized[b], film: ws.film[b],
         filmGradient: &ws.filmGradient, wantsFilm: false)
       normalizationPullback(
-      &ws.scratch2, normalized: ws.normalized[b], inverseStandardDeviations: ws.inverseStandardDeviations[b],
-      ones: ws.ones)
+        &ws.scratch2, normalized: ws.normalized[b],
+        inverseStandardDeviations: ws.inverseStandardDeviations[b],
+        ones: ws.ones)
       ws.hiddenGradient.add(ws.scratch2)
     }
     inputGradient.formProduct(ws.hiddenGradient, p.input.weight)
@@ -148,7 +152,8 @@ extension ResidualMLP {
         inverseStandardDeviations.withUnsafeBufferPointer { rho in
           ones.withUnsafeBufferPointer { one in
             layerNormPullback(
-              g.baseAddress!, normalized: u.baseAddress!, inverseStd: rho.baseAddress!, scale: one.baseAddress!,
+              g.baseAddress!, normalized: u.baseAddress!, inverseStd: rho.baseAddress!,
+              scale: one.baseAddress!,
               rows: rows, probes: 1, columns: columns, scaleGradient: nil, offsetGradient: nil,
               biasGradient: nil)
           }

@@ -25,7 +25,9 @@ extension ResidualMLP: ScoreNetwork {
   ) -> [(name: String, shape: [Int])]? {
     guard configuration.validationFailure == nil else { return nil }
     var shapes = ResidualMLPParameters<Scalar>.expectedShapes(for: configuration)
-    if case .gaussianFourier(let m, _) = configuration.timeEmbedding { shapes.append(("time.frequencies", [m])) }
+    if case .gaussianFourier(let m, _) = configuration.timeEmbedding {
+      shapes.append(("time.frequencies", [m]))
+    }
     return shapes
   }
 

@@ -65,7 +65,8 @@ public struct ResidualMLP<Scalar: BLASScalar>: Sendable {
       blocks.append(ResidualMLPBlock(film: film, linear1: linear1, linear2: linear2))
     }
     let output = Dense<Scalar>(inputDimension: h, outputDimension: d, using: &rng)
-    self.parameters = ResidualMLPParameters(input: input, embedding: embedding, blocks: blocks, output: output)
+    self.parameters = ResidualMLPParameters(
+      input: input, embedding: embedding, blocks: blocks, output: output)
   }
 
   /// Activation and pullback buffers for batches of `rows` rows.
@@ -110,7 +111,8 @@ public struct ResidualMLP<Scalar: BLASScalar>: Sendable {
       let block = p.blocks[b]
       let stream = ws.hidden[b]
       block.film.forward(ws.conditioning, into: &ws.film[b], derivative: &ws.scratch, residual: nil)
-      normalizeRows(stream, into: &ws.normalized[b], inverseStandardDeviations: &ws.inverseStandardDeviations[b])
+      normalizeRows(
+        stream, into: &ws.normalized[b], inverseStandardDeviations: &ws.inverseStandardDeviations[b])
       // σ(v) with v = u ⊙ (1 + s) + β, and σ′(v).
       let (u, film) = (ws.normalized[b], ws.film[b])
       ws.modulated[b].withUnsafeMutableBufferPointer { a in
@@ -135,7 +137,8 @@ public struct ResidualMLP<Scalar: BLASScalar>: Sendable {
     }
     let last = c.blocks
     normalizeRows(
-      ws.hidden[last], into: &ws.normalized[last], inverseStandardDeviations: &ws.inverseStandardDeviations[last])
+      ws.hidden[last], into: &ws.normalized[last],
+      inverseStandardDeviations: &ws.inverseStandardDeviations[last])
     p.output.forward(ws.normalized[last], into: &out, derivative: &ws.scratch, residual: nil)
     ws.hasForwardPass = true
   }
