@@ -36,6 +36,7 @@ extension ResidualMLP {
       "ResidualMLP.backward: gradients of \(gradients.tensorCount) tensors for a network of "
         + "\(parameters.tensorCount)")
     let p = parameters
+    let sharedConditioning = ws.conditioningRows != n
     // The identity layers' pullbacks read no derivative: any matrix will do.
     let unused = ws.ones
     ws.outputGradient.assign(outputGradient)
@@ -58,10 +59,27 @@ extension ResidualMLP {
       ws.scratch2.formProduct(ws.scratch, block.linear1.weight)
       modulationPullback(
         &ws.scratch2, derivative: ws.modulatedDerivative[b], normalized: ws.normalized[b], film: ws.film[b],
-        filmGradient: &ws.filmGradient, wantsFilm: true)
-      gradients.blocks[b].film.accumulateGradient(
-        of: block.film, &ws.filmGradient, input: ws.conditioning, derivative: unused, accumulate: accumulate)
-      ws.conditioningGradient.formProduct(ws.filmGradient, block.film.weight, beta: b == blocks - 1 ? 0 : 1)
+        filmStride: ws.conditioningRows == ws.rows ? 2 * c.width : 0, filmGradient: &ws.filmGradient,
+        wantsFilm: true)
+      let beta: Scalar = b == blocks - 1 ? 0 : 1
+      if sharedConditioning {
+        // One m for all rows: ∂L/∂W_film = (Σ_rows δ[s ‖ β])ᵀ m, δm = (Σ_rows δ[s ‖ β]) W_film.
+        ws.reducedFilmGradient.fill(with: 0)
+        ws.reducedFilmGradient.withUnsafeMutableBufferPointer { reduced in
+          ws.filmGradient.withUnsafeBufferPointer { g in
+            accumulateColumnSums(g.baseAddress!, rows: n, columns: 2 * c.width, into: reduced.baseAddress!)
+          }
+        }
+        gradients.blocks[b].film.accumulateGradient(
+          of: block.film, &ws.reducedFilmGradient, input: ws.conditioning, derivative: unused,
+          accumulate: accumulate)
+        ws.conditioningGradient.formProduct(ws.reducedFilmGradient, block.film.weight, beta: beta)
+      } else {
+        gradients.blocks[b].film.accumulateGradient(
+          of: block.film, &ws.filmGradient, input: ws.conditioning, derivative: unused, accumulate: accumulate
+        )
+        ws.conditioningGradient.formProduct(ws.filmGradient, block.film.weight, beta: beta)
+      }
       normalizationPullback(
         &ws.scratch2, normalized: ws.normalized[b],
         inverseStandardDeviations: ws.inverseStandardDeviations[b],
@@ -117,7 +135,8 @@ extension ResidualMLP {
       ws.scratch2.formProduct(ws.scratch, block.linear1.weight)
       modulationPullback(
         &ws.scratch2, derivative: ws.modulatedDerivative[b], normalized: ws.normalized[b], film: ws.film[b],
-        filmGradient: &ws.filmGradient, wantsFilm: false)
+        filmStride: ws.conditioningRows == ws.rows ? 2 * c.width : 0, filmGradient: &ws.filmGradient,
+        wantsFilm: false)
       normalizationPullback(
         &ws.scratch2, normalized: ws.normalized[b],
         inverseStandardDeviations: ws.inverseStandardDeviations[b],
@@ -163,12 +182,13 @@ extension ResidualMLP {
   }
 
   /// In place, from `∂L/∂σ(v)` to `∂L/∂u = δv ⊙ (1 + s)` with `δv = ∂L/∂σ(v) ⊙ σ′(v)`
-  /// (`derivative` holds σ′(v), `normalized` u, `film` [s ‖ β]); with `wantsFilm`, also
-  /// `filmGradient ← [δv ⊙ u ‖ δv]` (the gradient of `[s ‖ β]`).
+  /// (`derivative` holds σ′(v), `normalized` u, `film` [s ‖ β], row `i` at offset
+  /// `i · filmStride`: 0 when one row serves all); with `wantsFilm`, also
+  /// `filmGradient ← [δv ⊙ u ‖ δv]` (the gradient of `[s ‖ β]`, one row per row).
   @inlinable
   func modulationPullback(
     _ g: inout Matrix<Scalar>, derivative: Matrix<Scalar>, normalized: Matrix<Scalar>, film: Matrix<Scalar>,
-    filmGradient: inout Matrix<Scalar>, wantsFilm: Bool
+    filmStride: Int, filmGradient: inout Matrix<Scalar>, wantsFilm: Bool
   ) {
     let (n, h) = (g.rows, g.columns)
     g.withUnsafeMutableBufferPointer { g in
@@ -177,12 +197,12 @@ extension ResidualMLP {
           film.withUnsafeBufferPointer { sb in
             filmGradient.withUnsafeMutableBufferPointer { df in
               for i in 0..<n {
-                let (row, modulation) = (i * h, 2 * i * h)
+                let (row, gradientRow, modulation) = (i * h, 2 * i * h, i * filmStride)
                 if wantsFilm {
                   for j in 0..<h {
                     let dv = g[row + j] * d[row + j]
-                    df[modulation + j] = dv * u[row + j]
-                    df[modulation + h + j] = dv
+                    df[gradientRow + j] = dv * u[row + j]
+                    df[gradientRow + h + j] = dv
                     g[row + j] = dv * (1 + sb[modulation + j])
                   }
                 } else {

@@ -79,7 +79,10 @@ public struct ResidualMLP<Scalar: BLASScalar>: Sendable {
   ///
   /// Per block: one `gemm` for the FiLM scale and shift, one fused pass for the normalisation,
   /// another for the modulation and σ (with σ′), and two `gemm`s with fused bias, σ and skip
-  /// connection. No allocation once `workspace` has seen this many rows.
+  /// connection. With one time for all rows and no condition, the conditioning m and the FiLM
+  /// maps are the same on every row and are formed once, for one row (sampling then costs two
+  /// `H × H` products per row and block instead of four). No allocation once `workspace` has
+  /// seen this many rows.
   ///
   /// - Parameters:
   ///   - x: `n × d` points.
@@ -100,9 +103,12 @@ public struct ResidualMLP<Scalar: BLASScalar>: Sendable {
     precondition(
       out.rows == n && out.columns == c.inputDimension,
       "ResidualMLP.forward: output \(out.shapeDescription) for x \(x.shapeDescription)")
-    ws.prepare(rows: n)
+    // With one time for all rows and no condition, e, m and every [s ‖ β] are one row.
+    let shared = times.isShared && c.conditionDimension == 0 && n > 0
+    ws.prepare(rows: n, conditioningRows: shared ? 1 : n)
     ws.input.assign(x)
-    fillFeatures(rows: n, times: times, condition: condition, into: &ws.features)
+    fillFeatures(rows: shared ? 1 : n, times: times, condition: condition, into: &ws.features)
+    let filmStride = shared ? 0 : 2 * h
     let p = parameters
     p.embedding.forward(
       ws.features, into: &ws.conditioning, derivative: &ws.conditioningDerivative, residual: nil)
@@ -120,7 +126,7 @@ public struct ResidualMLP<Scalar: BLASScalar>: Sendable {
           u.withUnsafeBufferPointer { u in
             film.withUnsafeBufferPointer { sb in
               for i in 0..<n {
-                let (row, modulation) = (i * h, 2 * i * h)
+                let (row, modulation) = (i * h, i * filmStride)
                 for j in 0..<h {
                   a[row + j] = u[row + j] * (1 + sb[modulation + j]) + sb[modulation + h + j]
                 }

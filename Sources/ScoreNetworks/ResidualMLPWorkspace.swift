@@ -10,6 +10,10 @@ public import LinearAlgebra
 /// once. It belongs to one network architecture and one thread at a time.
 public struct ResidualMLPWorkspace<Scalar: BLASScalar>: Sendable {
   @usableFromInline var rows: Int
+  /// The rows of the conditioning buffers (e, m, σ′, ∂L/∂m and [s ‖ β]): `rows`, or 1 when one
+  /// time serves every row of an unconditional network, so that m and the FiLM maps are formed
+  /// once per pass instead of once per row.
+  @usableFromInline var conditioningRows: Int
   /// x of the last forward pass, `n × d`.
   @usableFromInline var input: Matrix<Scalar>
   /// e = [γ(t) ‖ c], `n × E`.
@@ -31,12 +35,14 @@ public struct ResidualMLPWorkspace<Scalar: BLASScalar>: Sendable {
   @usableFromInline var inner: [Matrix<Scalar>]
   @usableFromInline var innerDerivative: [Matrix<Scalar>]
   /// Backward buffers: ∂L/∂h (`n × H`), two `n × H` scratches, ∂L/∂m (`n × H`), ∂L/∂[s ‖ β]
-  /// (`n × 2H`) and a copy of ∂L/∂out (`n × d`).
+  /// (`n × 2H`), its column sums when the conditioning is shared (`1 × 2H`) and a copy of
+  /// ∂L/∂out (`n × d`).
   @usableFromInline var hiddenGradient: Matrix<Scalar>
   @usableFromInline var scratch: Matrix<Scalar>
   @usableFromInline var scratch2: Matrix<Scalar>
   @usableFromInline var conditioningGradient: Matrix<Scalar>
   @usableFromInline var filmGradient: Matrix<Scalar>
+  @usableFromInline var reducedFilmGradient: Matrix<Scalar>
   @usableFromInline var outputGradient: Matrix<Scalar>
   /// A row of H ones: the (absent) scale of the normalisations, for the shared pullback kernel.
   @usableFromInline var ones: Matrix<Scalar>
@@ -50,6 +56,7 @@ public struct ResidualMLPWorkspace<Scalar: BLASScalar>: Sendable {
       (0..<count).map { _ in Matrix(rows: rows, columns: columns) }
     }
     self.rows = rows
+    conditioningRows = rows
     input = Matrix(rows: rows, columns: d)
     features = Matrix(rows: rows, columns: c.embeddingDimension)
     conditioning = Matrix(rows: rows, columns: h)
@@ -67,6 +74,7 @@ public struct ResidualMLPWorkspace<Scalar: BLASScalar>: Sendable {
     scratch2 = Matrix(rows: rows, columns: h)
     conditioningGradient = Matrix(rows: rows, columns: h)
     filmGradient = Matrix(rows: rows, columns: 2 * h)
+    reducedFilmGradient = Matrix(rows: 1, columns: 2 * h)
     outputGradient = Matrix(rows: rows, columns: d)
     ones = Matrix(rows: 1, columns: h, repeating: 1)
   }
@@ -89,13 +97,26 @@ public struct ResidualMLPWorkspace<Scalar: BLASScalar>: Sendable {
   /// The base address of every buffer, for checking that they stay in place across steps (a
   /// changed address means a reallocation).
   public func bufferAddresses() -> [UnsafeRawPointer?] {
-    (batchBuffers + [ones]).map { m in m.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } }
+    (batchBuffers + [reducedFilmGradient, ones]).map { m in
+      m.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+    }
   }
 
-  /// Resizes every buffer to `newRows` rows (no allocation unless the batch is the largest yet).
+  /// Resizes every buffer to `newRows` rows, and the conditioning buffers to `newConditioningRows`
+  /// (no allocation unless the batch is the largest yet: a buffer that shrinks keeps its
+  /// capacity).
   @usableFromInline
-  mutating func prepare(rows newRows: Int) {
+  mutating func prepare(rows newRows: Int, conditioningRows newConditioningRows: Int) {
     hasForwardPass = false
+    if newConditioningRows != conditioningRows {
+      conditioningRows = newConditioningRows
+      func fit(_ m: inout Matrix<Scalar>) { m.resize(rows: newConditioningRows, columns: m.columns) }
+      fit(&features)
+      fit(&conditioning)
+      fit(&conditioningDerivative)
+      fit(&conditioningGradient)
+      for b in film.indices { fit(&film[b]) }
+    }
     if newRows == rows { return }
     rows = newRows
     func fit(_ m: inout Matrix<Scalar>) { m.resize(rows: newRows, columns: m.columns) }
@@ -103,17 +124,12 @@ public struct ResidualMLPWorkspace<Scalar: BLASScalar>: Sendable {
       for i in ms.indices { ms[i].resize(rows: newRows, columns: ms[i].columns) }
     }
     fit(&input)
-    fit(&features)
-    fit(&conditioning)
-    fit(&conditioningDerivative)
     fit(&hiddenGradient)
     fit(&scratch)
     fit(&scratch2)
-    fit(&conditioningGradient)
     fit(&filmGradient)
     fit(&outputGradient)
     fit(&hidden)
-    fit(&film)
     fit(&normalized)
     fit(&inverseStandardDeviations)
     fit(&modulated)

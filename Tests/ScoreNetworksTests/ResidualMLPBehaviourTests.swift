@@ -33,6 +33,21 @@ import Testing
   // The time and the condition do change the output.
   #expect(shared != model(x, times: .shared(0.62), condition: condition))
   #expect(shared != model(x, times: .shared(0.37), condition: condition.map { $0 * 2 }))
+
+  // Unconditional: one conditioning row serves the batch, and gives the same output up to
+  // rounding (a one-row product may round differently from a many-row one).
+  let (unconditional, y, _, _) = ResidualMLPCase.small(activation: .gelu, blocks: 3).instance(
+    seed: 92, rows: 6)
+  let once = unconditional(y, times: .shared(0.37))
+  let everyRow = unconditional(y, times: .perRow(Array(repeating: 0.37, count: 6)))
+  #expect(relativeDistance(once, everyRow) < 1e-14)
+  // Row by row, in one workspace, as in the batch.
+  var workspace = unconditional.makeWorkspace(rows: 6)
+  var row = Matrix<Double>(rows: 1, columns: 3)
+  for i in 0..<6 {
+    unconditional.forward(y.rows(i..<(i + 1)), times: .shared(0.37), into: &row, workspace: &workspace)
+    #expect(relativeDistance(row, once.rows(i..<(i + 1))) < 1e-14, "row \(i)")
+  }
 }
 
 @Test func residualMLPMatchesAHandWrittenForwardPass() {
@@ -180,6 +195,27 @@ import Testing
     #expect(workspace.batchSize == rows)
     #expect(workspace.bufferAddresses() == before, "\(rows) rows")
   }
+  // An unconditional network alternating one time for all rows (one conditioning row) and
+  // one time per row keeps its buffers too.
+  let (unconditional, y, _, _) = ResidualMLPCase.small().instance(seed: 97, rows: 16)
+  var other = unconditional.makeWorkspace(rows: 16)
+  var otherGradients = unconditional.makeGradients()
+  func otherStep(_ rows: Int, shared: Bool) {
+    let ys = y.rows(0..<rows)
+    out.resize(rows: rows, columns: 3)
+    inputGradient.resize(rows: rows, columns: 3)
+    let times: Times<Double> = shared ? .shared(0.3) : .perRow(Array(repeating: 0.3, count: rows))
+    unconditional.forward(ys, times: times, into: &out, workspace: &other)
+    unconditional.backward(outputGradient: out, workspace: &other, into: &otherGradients)
+    unconditional.inputGradient(outputGradient: out, workspace: &other, into: &inputGradient)
+  }
+  otherStep(16, shared: false)
+  let otherBefore = other.bufferAddresses()
+  for (rows, shared) in [(16, true), (16, false), (3, true), (9, false), (1, true), (16, true)] {
+    otherStep(rows, shared: shared)
+    #expect(other.bufferAddresses() == otherBefore, "\(rows) rows, shared \(shared)")
+  }
+
   // A smaller batch gives the same rows as a fresh workspace.
   var fresh = model.makeWorkspace(rows: 5)
   var expected = Matrix<Double>(rows: 5, columns: 3)

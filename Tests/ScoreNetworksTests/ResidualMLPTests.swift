@@ -90,8 +90,11 @@ func residualMLPParameterAndInputGradients(_ testCase: ResidualMLPCase) {
   #expect(inputError < 1e-6, "\(testCase): ∂L/∂x relative error \(inputError)")
 }
 
-@Test func residualMLPGradientAccumulation() {
-  let (model, x, times, condition) = ResidualMLPCase.small(blocks: 3, condition: 2).instance(seed: 83)
+@Test(arguments: [
+  ResidualMLPCase.small(blocks: 3, condition: 2), .small(activation: .gelu, blocks: 3, sharedTime: true),
+])
+func residualMLPGradientAccumulation(_ testCase: ResidualMLPCase) {
+  let (model, x, times, condition) = testCase.instance(seed: 83)
   var rng = Xoshiro256(seed: 84)
   let r1 = Matrix<Double>.randomNormal(rows: x.rows, columns: x.columns, using: &rng)
   let r2 = Matrix<Double>.randomNormal(rows: x.rows, columns: x.columns, using: &rng)
