@@ -484,3 +484,34 @@ func residualRoundTrip<S: BLASScalar>(_: S.Type, embedding: TimeEmbeddingKind) t
     _ = ResidualMLP<Float>(configuration: .init(inputDimension: 2, blocks: 0), using: &rng)
   }
 }
+
+@Test func residualMLPSamplingAndJacobiansAllocateNothingAfterWarmUp() async {
+  await #expect(processExitsWith: .exitCode(0)) {
+    var rng = Xoshiro256(seed: 105)
+    let model = ResidualMLP<Float>(
+      configuration: .init(inputDimension: 3, width: 16, blocks: 2, activation: .gelu), using: &rng)
+    let x = Matrix<Float>.randomNormal(rows: 10, columns: 3, using: &rng)
+    let probes = Matrix<Float>.randomNormal(rows: 20, columns: 3, using: &rng)
+    let times = [Float](repeating: 0.25, count: 10)
+    var workspace = model.makeWorkspace(rows: 10)
+    var exact = model.makeJacobianWorkspace(rows: 10, probesPerRow: 3)
+    var pairs = model.makeJacobianWorkspace(rows: 10, probesPerRow: 2)
+    var output = Matrix<Float>(rows: 10, columns: 3)
+    var products = Matrix<Float>(rows: 20, columns: 3)
+    var divergence = [Float](repeating: 0, count: 10)
+    func evaluate() {
+      model.evaluate(x, times: .shared(0.5), condition: nil, into: &output, workspace: &workspace)
+      model.evaluate(x, times: .perRow(times), condition: nil, into: &output, workspace: &workspace)
+      model.divergence(
+        x, times: .shared(0.5), condition: nil, output: &output, into: &divergence, workspace: &exact)
+      model.vectorJacobianProducts(
+        x, times: .perRow(times), condition: nil, probes: probes, into: &products, output: &output,
+        workspace: &pairs)
+    }
+    evaluate()
+    let n = AllocationCounter.count {
+      for _ in 0..<3 { evaluate() }
+    }
+    _exit(Int32(min(n, 100)))
+  }
+}
