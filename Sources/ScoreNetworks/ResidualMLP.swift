@@ -1,5 +1,4 @@
 public import LinearAlgebra
-import RealModule
 
 /// A residual MLP with pre-normalised blocks modulated by the time and the condition: the
 /// network of tabular and low-dimensional diffusion models (see ``ResidualMLPConfiguration``
