@@ -515,3 +515,22 @@ func residualRoundTrip<S: BLASScalar>(_: S.Type, embedding: TimeEmbeddingKind) t
     _exit(Int32(min(n, 100)))
   }
 }
+
+@Test func residualMLPHandlesAnEmptyBatch() {
+  let (model, _, _, _) = ResidualMLPCase.small(condition: 2).instance(seed: 106)
+  var workspace = model.makeWorkspace(rows: 4)
+  var out = Matrix<Double>(rows: 0, columns: 3)
+  var gradients = model.makeGradients()
+  gradients.assign(model.parameters)
+  var inputGradient = Matrix<Double>(rows: 0, columns: 3)
+  let empty = Matrix<Double>(rows: 0, columns: 3)
+  model.forward(
+    empty, times: .perRow([]), condition: Matrix(rows: 0, columns: 2), into: &out, workspace: &workspace)
+  model.backward(outputGradient: empty, workspace: &workspace, into: &gradients)
+  model.inputGradient(outputGradient: empty, workspace: &workspace, into: &inputGradient)
+  #expect(gradients.squaredNorm() == 0)
+  let (unconditional, _, _, _) = ResidualMLPCase.small().instance(seed: 106)
+  var other = unconditional.makeWorkspace(rows: 0)
+  unconditional.forward(empty, times: .shared(0.5), into: &out, workspace: &other)
+  #expect(out.count == 0)
+}
