@@ -39,6 +39,15 @@ extension MLP: CommandLineNetwork {
   }
 }
 
+extension ResidualMLP: CommandLineNetwork {
+  static func configuration(
+    dimension: Int, conditionColumns: Int, width: Int, depth: Int
+  ) -> ResidualMLPConfiguration {
+    ResidualMLPConfiguration(
+      inputDimension: dimension, conditionDimension: conditionColumns, width: width, blocks: depth)
+  }
+}
+
 /// Something to do with a trained model, whatever its network: the commands' generic bodies,
 /// called once the model file says which network it holds.
 protocol TrainedModelTask {
@@ -56,7 +65,7 @@ extension TrainedModelTask {
   func run(modelAt url: URL) throws -> Output {
     switch try ArchitectureOption.of(url) {
     case .mlp: return try run(TrainedModel<MLP<Scalar>>.load(from: url))
-    case .resmlp: return try run(TrainedModel<MLP<Scalar>>.load(from: url))
+    case .resmlp: return try run(TrainedModel<ResidualMLP<Scalar>>.load(from: url))
     }
   }
 }

@@ -77,7 +77,7 @@ struct TrainCommand: ParsableCommand {
       conditionColumns: columns)
     switch architecture {
     case .mlp: try train(MLP<Float>.self, settings: settings, to: outURL)
-    case .resmlp: try train(MLP<Float>.self, settings: settings, to: outURL)
+    case .resmlp: try train(ResidualMLP<Float>.self, settings: settings, to: outURL)
     }
   }
 

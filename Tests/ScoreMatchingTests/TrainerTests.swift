@@ -37,16 +37,28 @@ func checkResume<P: GaussianSDE, S: TrainingDataSource>(
   process: P, architecture: MLPConfiguration, source: S, configuration: TrainingConfiguration,
   standardizer: Standardizer? = nil, total: Int, split: Int
 ) throws where S.Scalar == P.Scalar {
+  try checkResume(
+    process: process, network: MLP<P.Scalar>.self, architecture: architecture, source: source,
+    configuration: configuration, standardizer: standardizer, total: total, split: split)
+}
+
+/// ``checkResume(process:architecture:source:configuration:standardizer:total:split:)`` for any
+/// network.
+func checkResume<N: ScoreNetwork, P: GaussianSDE, S: TrainingDataSource>(
+  process: P, network: N.Type, architecture: N.Configuration, source: S, configuration: TrainingConfiguration,
+  standardizer: Standardizer? = nil, total: Int, split: Int
+) throws where S.Scalar == P.Scalar, N.Scalar == P.Scalar {
   let url = temporaryURL("resume.safetensors")
   defer { try? FileManager.default.removeItem(at: url) }
   let fresh = try Trainer(
-    process: process, architecture: architecture, source: source, configuration: configuration,
+    process: process, network: network, architecture: architecture, source: source,
+    configuration: configuration,
     standardizer: standardizer)
   var straight = fresh
   try straight.train(until: total)
   var first = fresh
   try first.train(until: split, checkpoint: CheckpointPolicy(url: url, interval: 1000))
-  var resumed = try Trainer(resumingFrom: url, process: process, source: source)
+  var resumed = try Trainer(resumingFrom: url, network: network, process: process, source: source)
   #expect(resumed.completedSteps == split && resumed.optimizerStep == split)
   #expect(tensors(resumed.network.parameters) == tensors(first.network.parameters))
   try resumed.train(until: total)

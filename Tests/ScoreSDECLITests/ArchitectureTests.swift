@@ -1,0 +1,67 @@
+import Datasets
+import Foundation
+import LinearAlgebra
+import ScoreSDE
+import Testing
+
+/// `--architecture`: a residual MLP trained, recorded in its model file, sampled with a
+/// condition and evaluated by `nll`, every command reading the architecture from the file; and
+/// the errors for an unknown architecture on the command line or in a file.
+@Suite(.serialized) struct ArchitectureTests {
+  let folder: URL
+
+  init() throws { folder = try CommandLineTool.scratchFolder() }
+
+  @Test func aResidualMLPTrainsSamplesAndEvaluates() throws {
+    var rng = Xoshiro256(seed: 5)
+    let data = Matrix<Double>.randomNormal(rows: 120, columns: 3, using: &rng)
+    try NumPyFile.write(data, to: folder.appendingPathComponent("data.npy"))
+    let trained = try CommandLineTool.run(
+      [
+        "train", "--data", "data.npy", "--out", "res.safetensors", "--architecture", "resmlp", "--steps",
+        "10",
+        "--width", "8", "--depth", "2", "--batch", "16", "--condition-columns", "2",
+      ], in: folder)
+    #expect(trained.status == 0, "\(trained.standardError)")
+    let model = folder.appendingPathComponent("res.safetensors")
+    #expect(try ModelFile.architecture(of: model) == "resmlp")
+    let network = try TrainedModel<ResidualMLP<Double>>.load(from: model).network
+    #expect(network.configuration.width == 8 && network.configuration.blocks == 2)
+
+    let sampled = try CommandLineTool.run(
+      [
+        "sample", "--model", "res.safetensors", "--out", "s.npy", "--count", "6", "--steps", "5",
+        "--condition", "0.5",
+      ], in: folder)
+    #expect(sampled.status == 0, "\(sampled.standardError)")
+    let samples: Matrix<Double> = try NumPyFile.read(from: folder.appendingPathComponent("s.npy"))
+    #expect(samples.rows == 6 && samples.columns == 2 && samples.isFinite)
+
+    let evaluated = try CommandLineTool.run(
+      ["nll", "--model", "res.safetensors", "--data", "data.npy", "--count", "8", "--steps", "4"], in: folder)
+    #expect(evaluated.status == 0, "\(evaluated.standardError)")
+    #expect(evaluated.standardOutput.contains("mean NLL"))
+  }
+
+  @Test func unknownArchitecturesAreRefusedWithTheirName() throws {
+    let option = try CommandLineTool.run(
+      [
+        "train", "--data", "moons", "--out", "m.safetensors", "--architecture", "transformer", "--steps", "2",
+      ],
+      in: folder)
+    #expect(option.status != 0)
+    #expect(option.standardError.contains("transformer"))
+    #expect(try CommandLineTool.files(in: folder).isEmpty)
+
+    // A model file whose network this tool does not know (a user's own architecture).
+    let url = folder.appendingPathComponent("own.safetensors")
+    var tensors = NamedTensors<Float>()
+    tensors.append(name: "w", shape: [1], values: Matrix(rows: 1, columns: 1))
+    try SafeTensors.write(tensors, metadata: ["score_sde.network.architecture": "tiny"], to: url)
+    let sampled = try CommandLineTool.run(
+      ["sample", "--model", "own.safetensors", "--out", "s.npy", "--count", "3"], in: folder)
+    #expect(sampled.status != 0)
+    #expect(sampled.standardError.contains("'tiny'"), "\(sampled.standardError)")
+    #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("s.npy").path))
+  }
+}
