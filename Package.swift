@@ -48,8 +48,8 @@ let package = Package(
     .executableTarget(
       name: "score-sde-bench",
       dependencies: [
-        "LinearAlgebra", "CLinearAlgebra", "DiffusionProcesses", "ScoreNetworks", "Datasets", "Samplers",
-        "ScoreMatching",
+        "LinearAlgebra", "DiffusionProcesses", "ScoreNetworks", "Datasets", "Samplers", "ScoreMatching",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Benchmarks/score-sde-bench"
     ),

@@ -1,4 +1,3 @@
-internal import CLinearAlgebra
 import Dispatch
 import LinearAlgebra
 
@@ -44,7 +43,8 @@ struct MLPGemms {
   }
 }
 
-/// Times raw `cblas_sgemm`/`cblas_dgemm` calls (no wrapper) on a list of shapes, back to back.
+/// Times raw `?gemm` calls on a list of shapes, back to back: the library's own mapping of
+/// ``BLASScalar`` onto `cblas_sgemm`/`cblas_dgemm`, on raw pointers, without ``Matrix``.
 struct GemmBenchmark {
   let seconds: Double
 
@@ -95,28 +95,9 @@ struct GemmBenchmark {
     _ s: GemmShape, _ a: UnsafeMutablePointer<S>, _ b: UnsafeMutablePointer<S>, _ c: UnsafeMutablePointer<S>,
     lda la: Int? = nil, ldb lb: Int? = nil, ldc lc: Int? = nil
   ) {
-    let ta = s.transposingA ? CblasTrans : CblasNoTrans
-    let tb = s.transposingB ? CblasTrans : CblasNoTrans
-    let lda = Int32(la ?? (s.transposingA ? s.m : s.k))
-    let ldb = Int32(lb ?? (s.transposingB ? s.k : s.n))
-    let ldcv = Int32(lc ?? s.n)
-    let (m, n, k) = (Int32(s.m), Int32(s.n), Int32(s.k))
-    if S.self == Float.self {
-      a.withMemoryRebound(to: Float.self, capacity: s.m * s.k) { a in
-        b.withMemoryRebound(to: Float.self, capacity: s.k * s.n) { b in
-          c.withMemoryRebound(to: Float.self, capacity: s.m * s.n) { c in
-            cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1, a, lda, b, ldb, 0, c, ldcv)
-          }
-        }
-      }
-    } else {
-      a.withMemoryRebound(to: Double.self, capacity: s.m * s.k) { a in
-        b.withMemoryRebound(to: Double.self, capacity: s.k * s.n) { b in
-          c.withMemoryRebound(to: Double.self, capacity: s.m * s.n) { c in
-            cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1, a, lda, b, ldb, 0, c, ldcv)
-          }
-        }
-      }
-    }
+    S._gemm(
+      transposeA: s.transposingA, transposeB: s.transposingB, m: s.m, n: s.n, k: s.k, alpha: 1, a: a,
+      lda: la ?? (s.transposingA ? s.m : s.k), b: b, ldb: lb ?? (s.transposingB ? s.k : s.n), beta: 0, c: c,
+      ldc: lc ?? s.n)
   }
 }

@@ -1,4 +1,6 @@
-/// The command line of `score-sde-bench` (see Benchmarks/README.md).
+import ArgumentParser
+
+/// The settings of a benchmark run (see Benchmarks/README.md).
 struct Options {
   /// Workloads to run: `W1-small`, `W1-medium`, `W1-large`, `W2`, `W3`, `gemm`, `quality`.
   var only: Set<String> = ["W1-small", "W1-medium", "W1-large", "W2", "W3", "gemm"]
@@ -10,63 +12,50 @@ struct Options {
   var scalars: [String] = ["float", "double"]
   /// One JSON object per line instead of the table.
   var json = false
-
-  static let usage = """
-    usage: score-sde-bench [--only W1-small,W1-medium,W1-large,W2,W3,gemm,quality] [--threads N]
-                           [--seconds S] [--scalar float|double|both] [--json]
-    """
-
-  /// Parses `arguments` (without the program name); `nil` with a message on a bad argument.
-  static func parse(_ arguments: [String]) -> Result<Options, ParseError> {
-    var options = Options()
-    var i = 0
-    func value() throws(ParseError) -> String {
-      guard i + 1 < arguments.count else { throw ParseError(message: "\(arguments[i]) needs a value") }
-      i += 1
-      return arguments[i]
-    }
-    do throws(ParseError) {
-      while i < arguments.count {
-        switch arguments[i] {
-        case "--only":
-          let names = try value().split(separator: ",").map(String.init)
-          let known: Set = ["W1-small", "W1-medium", "W1-large", "W2", "W3", "gemm", "quality"]
-          if let bad = names.first(where: { !known.contains($0) }) {
-            throw ParseError(
-              message: "unknown workload \(bad); known: \(known.sorted().joined(separator: ","))")
-          }
-          options.only = Set(names)
-        case "--threads":
-          let text = try value()
-          guard let n = Int(text), n >= 1 else { throw ParseError(message: "--threads \(text): need N ≥ 1") }
-          options.threads = n
-        case "--seconds":
-          let text = try value()
-          guard let s = Double(text), s > 0 else {
-            throw ParseError(message: "--seconds \(text): need S > 0")
-          }
-          options.seconds = s
-        case "--scalar":
-          switch try value() {
-          case "float": options.scalars = ["float"]
-          case "double": options.scalars = ["double"]
-          case "both": options.scalars = ["float", "double"]
-          case let other: throw ParseError(message: "--scalar \(other): need float, double or both")
-          }
-        case "--json": options.json = true
-        case "--help", "-h": throw ParseError(message: "")
-        case let other: throw ParseError(message: "unknown argument \(other)")
-        }
-        i += 1
-      }
-    } catch {
-      return .failure(error)
-    }
-    return .success(options)
-  }
 }
 
-/// A bad command line.
-struct ParseError: Error {
-  let message: String
+/// The precisions `--scalar` chooses.
+enum ScalarChoice: String, ExpressibleByArgument, CaseIterable {
+  case float, double, both
+}
+
+/// The command line of `score-sde-bench`.
+struct BenchmarkCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "score-sde-bench",
+    abstract: "Time ScoreSDE on the reference workloads of shared/bench (see Benchmarks/README.md).")
+
+  /// Every workload the benchmark knows.
+  static let workloads = ["W1-small", "W1-medium", "W1-large", "W2", "W3", "gemm", "quality"]
+
+  @Option(help: "Comma-separated workloads: W1-small, W1-medium, W1-large, W2, W3, gemm, quality.")
+  var only = "W1-small,W1-medium,W1-large,W2,W3,gemm"
+
+  @Option(help: "Threads for BLAS and for the batch split.")
+  var threads = 2
+
+  @Option(help: "Seconds spent timing each workload (the minimum repetitions always run).")
+  var seconds = 2.0
+
+  @Option(help: "The precisions to run.")
+  var scalar: ScalarChoice = .both
+
+  @Flag(help: "One JSON object per line instead of the table.")
+  var json = false
+
+  func validate() throws {
+    let names = only.split(separator: ",").map(String.init)
+    if let bad = names.first(where: { !Self.workloads.contains($0) }) {
+      throw ValidationError("unknown workload \(bad); known: \(Self.workloads.joined(separator: ","))")
+    }
+    guard threads >= 1 else { throw ValidationError("--threads \(threads): need N ≥ 1") }
+    guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds \(seconds): need S > 0") }
+  }
+
+  /// The parsed settings.
+  var options: Options {
+    Options(
+      only: Set(only.split(separator: ",").map(String.init)), threads: threads, seconds: seconds,
+      scalars: scalar == .both ? ["float", "double"] : [scalar.rawValue], json: json)
+  }
 }

@@ -3,16 +3,7 @@ import LinearAlgebra
 
 // score-sde-bench: ScoreSDE on the reference workloads of /work/shared/bench (see
 // Benchmarks/README.md for the workloads, the FLOP counts and how to compare with PyTorch/JAX).
-let options: Options
-switch Options.parse(Array(CommandLine.arguments.dropFirst())) {
-case .success(let parsed): options = parsed
-case .failure(let error):
-  if !error.message.isEmpty {
-    FileHandle.standardError.write(Data("score-sde-bench: \(error.message)\n".utf8))
-  }
-  FileHandle.standardError.write(Data((Options.usage + "\n").utf8))
-  exit(error.message.isEmpty ? 0 : 2)
-}
+let options = BenchmarkCommand.parseOrExit().options
 BLAS.threadCount = options.threads
 let workloads = Workloads(options: options)
 let timesWorkloads = !options.only.subtracting(["quality"]).isEmpty
