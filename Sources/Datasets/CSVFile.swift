@@ -62,15 +62,7 @@ public enum CSVFile {
   public static func read<S: BLASScalar>(
     from url: URL, header: HeaderOption = .detect, as type: S.Type = S.self
   ) throws(FileFormatError) -> CSVTable<S> {
-    let name = url.relativePath
-    let data: Data
-    do {
-      data = try Data(contentsOf: url)
-    } catch {
-      throw FileFormatError(
-        file: name, kind: .unreadable, detail: "cannot be read: \(error.localizedDescription)")
-    }
-    return try parse([UInt8](data), file: name, header: header)
+    return try parse(try FileFormatError.bytes(of: url), file: url.relativePath, header: header)
   }
 
   /// Parses the bytes of a CSV file (UTF-8).

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A file that could not be read, parsed or written: which file, where in it, and what was wrong.
 ///
 /// Every reader in Datasets throws this one type, so a command-line tool can print
@@ -101,6 +103,18 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
       return "\(source): has \(actual) columns, expected \(expected)"
     case .unknownDataset(let name, let known):
       return "No data set is called '\(name)'; known data sets: \(known.joined(separator: ", "))"
+    }
+  }
+}
+
+extension FileFormatError {
+  /// The bytes of the file at `url`, or an ``FileFormatError/Kind/unreadable`` error naming it.
+  static func bytes(of url: URL) throws(FileFormatError) -> [UInt8] {
+    do {
+      return [UInt8](try Data(contentsOf: url))
+    } catch {
+      throw FileFormatError(
+        file: url.relativePath, kind: .unreadable, detail: "cannot be read: \(error.localizedDescription)")
     }
   }
 }

@@ -31,15 +31,7 @@ public enum NumPyFile {
   public static func read<S: BLASScalar>(from url: URL, as type: S.Type = S.self) throws(FileFormatError)
     -> Matrix<S>
   {
-    let name = url.relativePath
-    let data: Data
-    do {
-      data = try Data(contentsOf: url)
-    } catch {
-      throw FileFormatError(
-        file: name, kind: .unreadable, detail: "cannot be read: \(error.localizedDescription)")
-    }
-    return try decode([UInt8](data), file: name)
+    return try decode(try FileFormatError.bytes(of: url), file: url.relativePath)
   }
 
   /// Decodes the bytes of a `.npy` file.

@@ -81,17 +81,7 @@ public struct Standardizer: Sendable, Codable, Equatable {
   /// - Parameter data: `n × dimension`, transformed in place.
   @inlinable
   public func transform<S: BLASScalar>(_ data: inout Matrix<S>) {
-    precondition(
-      data.columns == dimension,
-      "Standardizer of \(dimension) columns applied to a \(data.shapeDescription) matrix")
-    let mu = means.map { S($0) }
-    let sigma = standardDeviations.map { S($0) }
-    let c = dimension
-    data.withUnsafeMutableBufferPointer { e in
-      for i in 0..<(c == 0 ? 0 : e.count / c) {
-        for j in 0..<c { e[i * c + j] = (e[i * c + j] - mu[j]) / sigma[j] }
-      }
-    }
+    mapEntries(&data) { x, mu, sigma in (x - mu) / sigma }
   }
 
   /// Replaces each row z of `data` by μ + σ z, the inverse of ``transform(_:)``.
@@ -99,15 +89,25 @@ public struct Standardizer: Sendable, Codable, Equatable {
   /// - Parameter data: `n × dimension`, transformed in place.
   @inlinable
   public func inverseTransform<S: BLASScalar>(_ data: inout Matrix<S>) {
+    mapEntries(&data) { z, mu, sigma in mu + sigma * z }
+  }
+
+  /// Replaces every entry `x` of column `j` by `f(x, μⱼ, σⱼ)`.
+  @inlinable
+  func mapEntries<S: BLASScalar>(_ data: inout Matrix<S>, _ f: (S, S, S) -> S) {
     precondition(
       data.columns == dimension,
       "Standardizer of \(dimension) columns applied to a \(data.shapeDescription) matrix")
-    let mu = means.map { S($0) }
-    let sigma = standardDeviations.map { S($0) }
     let c = dimension
-    data.withUnsafeMutableBufferPointer { e in
-      for i in 0..<(c == 0 ? 0 : e.count / c) {
-        for j in 0..<c { e[i * c + j] = mu[j] + sigma[j] * e[i * c + j] }
+    // Converted entry by entry rather than into arrays: no allocation (the trainer calls this
+    // every step).
+    means.withUnsafeBufferPointer { mu in
+      standardDeviations.withUnsafeBufferPointer { sigma in
+        data.withUnsafeMutableBufferPointer { e in
+          for i in 0..<(c == 0 ? 0 : e.count / c) {
+            for j in 0..<c { e[i * c + j] = f(e[i * c + j], S(mu[j]), S(sigma[j])) }
+          }
+        }
       }
     }
   }

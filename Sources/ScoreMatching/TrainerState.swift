@@ -88,9 +88,8 @@ struct TrainerBuffers<Network: ScoreNetwork>: Sendable {
   @usableFromInline var gradients: Network.Parameters
   /// Each row block's copy of its rows and its buffers, when ``Trainer/threads`` splits the batch.
   @usableFromInline var rowBlocks = RowBlocks<Network>()
-  /// μ and σ of each source column (0 and 1 without a standardiser).
-  @usableFromInline var means: [Scalar]
-  @usableFromInline var deviations: [Scalar]
+  /// The standardisation of every source column, or `nil`.
+  @usableFromInline let standardizer: Standardizer?
   @usableFromInline var dataColumns: Int
 
   init(
@@ -103,36 +102,33 @@ struct TrainerBuffers<Network: ScoreNetwork>: Sendable {
     batch = DenoisingBatch(rows: rows, dimension: dataColumns)
     loss = NetworkLossWorkspace(network: network, rows: rows)
     gradients = network.makeGradients()
-    means = standardizer?.means.map { Scalar($0) } ?? [Scalar](repeating: 0, count: columns)
-    deviations = standardizer?.standardDeviations.map { Scalar($0) } ?? [Scalar](repeating: 1, count: columns)
+    self.standardizer = standardizer
     self.dataColumns = dataColumns
   }
 
-  /// Splits ``raw`` into standardised `x₀` and encoded conditions, dropping each row's condition
-  /// with probability `dropout` (one coin per row from `rng`, drawn only when `dropout > 0`).
+  /// Standardises ``raw`` in place (``Standardizer/transform(_:)``), then splits it into `x₀`
+  /// and encoded conditions, dropping each row's condition with probability `dropout` (one coin
+  /// per row from `rng`, drawn only when `dropout > 0`).
   @inlinable
   mutating func split<G: RandomNumberGenerator>(
     encoding: ConditionEncoding, dropout: Double, using rng: inout G
   ) {
+    standardizer?.transform(&raw)
     let (n, c, d) = (raw.rows, raw.columns, dataColumns)
     let k = encoding.dimension
     let width = encoding.networkColumns
     let hasMask = encoding.hasMaskColumn
     raw.withUnsafeBufferPointer { r in
-      means.withUnsafeBufferPointer { mu in
-        deviations.withUnsafeBufferPointer { sigma in
-          x0.withUnsafeMutableBufferPointer { x in
-            for i in 0..<n {
-              for j in 0..<d { x[i * d + j] = (r[i * c + j] - mu[j]) / sigma[j] }
-            }
-          }
-          guard width > 0 else { return }
-          conditions.withUnsafeMutableBufferPointer { e in
-            for i in 0..<n {
-              for j in 0..<k { e[i * width + j] = (r[i * c + d + j] - mu[d + j]) / sigma[d + j] }
-              if hasMask { e[i * width + k] = 1 }
-            }
-          }
+      x0.withUnsafeMutableBufferPointer { x in
+        for i in 0..<n {
+          for j in 0..<d { x[i * d + j] = r[i * c + j] }
+        }
+      }
+      guard width > 0 else { return }
+      conditions.withUnsafeMutableBufferPointer { e in
+        for i in 0..<n {
+          for j in 0..<k { e[i * width + j] = r[i * c + d + j] }
+          if hasMask { e[i * width + k] = 1 }
         }
       }
     }
