@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import LinearAlgebra
+import TestSupport
 import Testing
 
 @Suite struct CSVFileTests {

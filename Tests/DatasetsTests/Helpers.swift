@@ -11,14 +11,6 @@ func fixture(_ name: String) throws -> URL {
     "missing fixture \(name)")
 }
 
-/// A fresh empty temporary directory.
-func temporaryDirectory() throws -> URL {
-  let url = FileManager.default.temporaryDirectory.appendingPathComponent(
-    "DatasetsTests-\(UUID().uuidString)")
-  try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  return url
-}
-
 /// The 4 × 3 matrix a[i, j] = i + j/4 − 1.5 stored in the .npy fixtures.
 func fixtureMatrix<S: BLASScalar>(_: S.Type) -> Matrix<S> {
   var m = Matrix<S>(rows: 4, columns: 3)
@@ -31,15 +23,6 @@ func fixtureMatrix<S: BLASScalar>(_: S.Type) -> Matrix<S> {
 /// The 5 × 1 column v[i] = 0.125 i − 1 stored in the 1-D .npy fixtures.
 func fixtureColumn<S: BLASScalar>(_: S.Type) -> Matrix<S> {
   Matrix(rows: 5, columns: 1, elements: (0..<5).map { S(0.125) * S($0) - 1 })
-}
-
-/// ∫ₐᵇ f by composite Simpson's rule with `intervals` (even) intervals.
-func simpson(_ a: Double, _ b: Double, intervals: Int = 20_000, _ f: (Double) -> Double) -> Double {
-  precondition(intervals % 2 == 0)
-  let h = (b - a) / Double(intervals)
-  var s = f(a) + f(b)
-  for k in 1..<intervals { s += (k % 2 == 1 ? 4 : 2) * f(a + Double(k) * h) }
-  return s * h / 3
 }
 
 /// ∫∫ f over the box [lo₁, hi₁] × [lo₂, hi₂] by the midpoint rule with step `h`, where `f`

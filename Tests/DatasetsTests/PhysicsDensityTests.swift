@@ -11,7 +11,8 @@ import Testing
     // Ten times the nodes, and independently Simpson's rule on a much wider interval.
     let fine = DoubleWell.marginalNormalizer(beta: well.beta, nodes: 20_001)
     #expect(abs(Double.log(fine) - well.logMarginalNormalizer) < 1e-12)
-    let wide = simpson(-12, 12, intervals: 200_000) { x in Double.exp(-well.beta * (x * x - 1) * (x * x - 1))
+    let wide = simpson(from: -12, to: 12, intervals: 200_000) { x in
+      Double.exp(-well.beta * (x * x - 1) * (x * x - 1))
     }
     #expect(abs(Double.log(wide) - well.logMarginalNormalizer) < 1e-10)
   }
@@ -41,13 +42,13 @@ import Testing
     // Histogram of x₁ in 12 bins on [−2.4, 2.4] against the quadrature of p₁ over each bin.
     for bin in 0..<12 {
       let lo = -2.4 + 0.4 * Double(bin)
-      let p = simpson(lo, lo + 0.4, intervals: 400) { Double.exp(well.marginalLogDensity($0)) }
+      let p = simpson(from: lo, to: lo + 0.4, intervals: 400) { Double.exp(well.marginalLogDensity($0)) }
       expectFrequency(
         x1.filter { $0 >= lo && $0 < lo + 0.4 }.count, of: n, p, "T = \(temperature) bin \(bin)")
     }
     // Moments against quadrature, and x₂ ~ 𝒩(0, T).
-    let m2 = simpson(-4, 4) { $0 * $0 * Double.exp(well.marginalLogDensity($0)) }
-    let m4 = simpson(-4, 4) { Double.pow($0, 4) * Double.exp(well.marginalLogDensity($0)) }
+    let m2 = simpson(from: -4, to: 4) { $0 * $0 * Double.exp(well.marginalLogDensity($0)) }
+    let m4 = simpson(from: -4, to: 4) { Double.pow($0, 4) * Double.exp(well.marginalLogDensity($0)) }
     expectMean(x1, 0, "x1")
     expectMean(x1.map { $0 * $0 }, m2, "x1²")
     expectMean(x1.map { Double.pow($0, 4) }, m4, "x1⁴")
@@ -66,7 +67,7 @@ import Testing
     // T = 0.25 lies outside the training range [0.5, 2].
     let cold: Matrix<Double> = family.sample(count: 20_000, parameter: 0.25, using: &rng)
     let well = DoubleWell(barrier: 3, temperature: 0.25)
-    let m2 = simpson(-3, 3) { $0 * $0 * Double.exp(well.marginalLogDensity($0)) }
+    let m2 = simpson(from: -3, to: 3) { $0 * $0 * Double.exp(well.marginalLogDensity($0)) }
     expectMean(cold.column(0).map { $0 * $0 }, m2, "x1² at T = 0.25")
     expectMean(cold.column(1).map { $0 * $0 }, 0.25, "x2² at T = 0.25")
     let points = Matrix<Double>([[0.3, -0.2], [1.1, 0.5]])
@@ -81,7 +82,7 @@ import Testing
     for r in [0.0, 2.0, 3.5] {
       let x: Matrix<Double> = family.sample(count: 20_000, parameter: r, using: &rng)
       expectMean(x.squaredRowNorms(), r * r + 2 * 0.01, "r = \(r)")
-      let mass = simpson(0, r + 1) { rho in
+      let mass = simpson(from: 0, to: r + 1) { rho in
         2 * Double.pi * rho * Double.exp(family.logDensity(Matrix([[rho, 0.0]]), parameter: r)[0])
       }
       #expect(abs(mass - 1) < 1e-9, "r = \(r): ∫p = \(mass)")
@@ -149,7 +150,8 @@ import Testing
     // exposes it: log p = log w − log(2πσ²) + log(I₀(z)e^{−z}), z = r²/σ².
     for z in [0.0, 0.5, 3, 24.9, 25.1, 80, 2000] {
       let reference =
-        simpson(0, Double.pi, intervals: 20_000) { Double.exp(z * (Double.cos($0) - 1)) } / Double.pi
+        simpson(from: 0, to: Double.pi, intervals: 20_000) { Double.exp(z * (Double.cos($0) - 1)) }
+        / Double.pi
       let sigma = 1.0
       let ring = NoisyRings(radii: [z.squareRoot()], noise: sigma)
       let got = ring.logDensity(Matrix([[z.squareRoot(), 0]]))[0] + Double.log(2 * Double.pi)

@@ -129,9 +129,9 @@ func expectFrequency(
       // The density depends on ‖x‖ only: ∫ p = ∫ 2πρ p(ρ) dρ = 1, and the probability of
       // ‖x‖ < 2 matches the samples.
       func radial(_ rho: Double) -> Double { rings.logDensity(Matrix([[rho, 0.0]]))[0] }
-      let mass = simpson(0, 5) { rho in 2 * Double.pi * rho * Double.exp(radial(rho)) }
+      let mass = simpson(from: 0, to: 5) { rho in 2 * Double.pi * rho * Double.exp(radial(rho)) }
       #expect(abs(mass - 1) < 1e-9, "\(rings.name): ∫p = \(mass)")
-      let inner = simpson(0, 2) { rho in 2 * Double.pi * rho * Double.exp(radial(rho)) }
+      let inner = simpson(from: 0, to: 2) { rho in 2 * Double.pi * rho * Double.exp(radial(rho)) }
       expectFrequency(r2.filter { $0 < 4 }.count, of: n, inner, "\(rings.name) P(‖x‖ < 2)")
       // Rotation invariance of the density.
       let a = rings.logDensity(Matrix([[1.2, 2.1], [-2.1, 1.2]]))
@@ -144,9 +144,9 @@ func expectFrequency(
     let x: Matrix<Double> = SwissRoll().sample(count: 20_000, using: &rng)
     // t = 1.5π(1 + 2u): E over u ∈ [0, 1] by Simpson's rule.
     func t(_ u: Double) -> Double { 1.5 * Double.pi * (1 + 2 * u) }
-    let mean1 = simpson(0, 1) { t($0) * Double.cos(t($0)) } / 5
-    let mean2 = simpson(0, 1) { t($0) * Double.sin(t($0)) } / 5
-    let square = (simpson(0, 1) { t($0) * t($0) } + 2) / 25
+    let mean1 = simpson(from: 0, to: 1) { t($0) * Double.cos(t($0)) } / 5
+    let mean2 = simpson(from: 0, to: 1) { t($0) * Double.sin(t($0)) } / 5
+    let square = (simpson(from: 0, to: 1) { t($0) * t($0) } + 2) / 25
     expectMean(x.column(0), mean1, "swiss roll x1")
     expectMean(x.column(1), mean2, "swiss roll x2")
     expectMean(x.squaredRowNorms(), square, "swiss roll ‖x‖²")
@@ -158,7 +158,7 @@ func expectFrequency(
     // Average of the two moons over θ ∈ [0, π], plus the noise variance 2 · 0.2².
     func upper(_ t: Double) -> (Double, Double) { (2 * Double.cos(t) - 1, 2 * Double.sin(t) - 0.2) }
     func lower(_ t: Double) -> (Double, Double) { (1 - 2 * Double.cos(t), 0.8 - 2 * Double.sin(t)) }
-    func average(_ f: (Double) -> Double) -> Double { simpson(0, Double.pi, f) / Double.pi }
+    func average(_ f: (Double) -> Double) -> Double { simpson(from: 0, to: Double.pi, f) / Double.pi }
     let mean2 = (average { upper($0).1 } + average { lower($0).1 }) / 2
     let square =
       (average { upper($0).0 * upper($0).0 + upper($0).1 * upper($0).1 }
@@ -183,8 +183,9 @@ func expectFrequency(
     // p = (−n cos n + v₁/2, n sin n + v₂/2), n = 3π√u: E‖p‖² = E n² + (E[−n cos n] + E[n sin n])/2 + 1/6.
     func n(_ u: Double) -> Double { 3 * Double.pi * u.squareRoot() }
     let e2 =
-      simpson(0, 1) { n($0) * n($0) }
-      + (simpson(0, 1) { -n($0) * Double.cos(n($0)) } + simpson(0, 1) { n($0) * Double.sin(n($0)) }) / 2 + 1.0
+      simpson(from: 0, to: 1) { n($0) * n($0) }
+      + (simpson(from: 0, to: 1) { -n($0) * Double.cos(n($0)) }
+        + simpson(from: 0, to: 1) { n($0) * Double.sin(n($0)) }) / 2 + 1.0
       / 6
     expectMean(x.squaredRowNorms(), e2 / 9 + 2 * 0.01, "2 spirals ‖x‖²")
     expectMean(x.column(0), 0, "2 spirals x1")

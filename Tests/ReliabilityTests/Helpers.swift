@@ -2,14 +2,6 @@ import Foundation
 import ScoreSDE
 import Testing
 
-/// A fresh empty directory under the temporary directory (removed by the caller).
-func temporaryDirectory(_ name: String) throws -> URL {
-  let url = FileManager.default.temporaryDirectory
-    .appendingPathComponent("reliability-\(name)-\(UUID().uuidString)", isDirectory: true)
-  try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  return url
-}
-
 /// Compiles only when `T` is `Sendable`; the call documents the requirement.
 func requireSendable<T: Sendable>(_: T.Type) {}
 

@@ -1,5 +1,6 @@
 import Foundation
 import ScoreSDE
+import TestSupport
 import Testing
 
 /// Hostile model files: every class of damage gives a ``ModelFileError``, never a trap.

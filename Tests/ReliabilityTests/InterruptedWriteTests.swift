@@ -1,5 +1,6 @@
 import Foundation
 import ScoreSDE
+import TestSupport
 import Testing
 
 #if canImport(Glibc)

@@ -45,19 +45,6 @@ struct GaussianData {
   }
 }
 
-/// `∫ₐᵇ f(t) dt` by composite Simpson on `u = log t` (the integrands grow like `1/t` near 0).
-func logSimpson(_ f: (Double) -> Double, from a: Double, to b: Double, intervals: Int = 20_000) -> Double {
-  let (lo, hi) = (Double.log(a), Double.log(b))
-  let h = (hi - lo) / Double(intervals)
-  func g(_ u: Double) -> Double {
-    let t = Double.exp(u)
-    return f(t) * t
-  }
-  var sum = g(lo) + g(hi)
-  for i in 1..<intervals { sum += (i % 2 == 1 ? 4 : 2) * g(lo + Double(i) * h) }
-  return sum * h / 3
-}
-
 /// λ(t) of a weighting, written from its definition (not from the library's κ).
 func lambda<P: GaussianSDE<Double>>(_ weighting: LossWeighting, _ process: P, at t: Double) -> Double {
   switch weighting {

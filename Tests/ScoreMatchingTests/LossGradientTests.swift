@@ -46,11 +46,10 @@ func rowWeightsAreTheWeightingOverTheProposal(_ options: DenoisingOptions) {
   let process = VPSDE<Double>()
   let dsm = DenoisingScoreMatching(process: process, options: options)
   let eps = options.smallTimeCutoff
-  let normalizer = logSimpson(
-    { t in
-      let g = process.diffusion(at: t)
-      return g * g / process.marginalVariance(at: t)
-    }, from: eps, to: 1)
+  let normalizer = logSimpson(from: eps, to: 1) { t in
+    let g = process.diffusion(at: t)
+    return g * g / process.marginalVariance(at: t)
+  }
   for t in [eps, 0.013, 0.1, 0.5, 0.97, 1] {
     let (a, s) = process.marginal(at: t)
     let g = process.diffusion(at: t)

@@ -63,17 +63,15 @@ func lossAtTheExactScoreIsTheClosedFormMinimum(_ testCase: MinimumCase) {
   let etaSquared = eta[0] * eta[0] + eta[1] * eta[1]
   let span = process.endTime - eps
   let minimum =
-    logSimpson(
-      { t in
-        let (a, s) = process.marginal(at: t)
-        return lambda(testCase.options.weighting, process, at: t)
-          * data.minimumScoreError(scale: a, standardDeviation: s)
-      }, from: eps, to: process.endTime) / span
+    logSimpson(from: eps, to: process.endTime) { t in
+      let (a, s) = process.marginal(at: t)
+      return lambda(testCase.options.weighting, process, at: t)
+        * data.minimumScoreError(scale: a, standardDeviation: s)
+    } / span
   let increase =
-    logSimpson(
-      { t in lambda(testCase.options.weighting, process, at: t) * etaSquared / process.marginalVariance(at: t)
-      },
-      from: eps, to: process.endTime) / span
+    logSimpson(from: eps, to: process.endTime) { t in
+      lambda(testCase.options.weighting, process, at: t) * etaSquared / process.marginalVariance(at: t)
+    } / span
 
   var rng = Xoshiro256(seed: 11)
   var batch = DenoisingBatch<Double>()

@@ -25,11 +25,6 @@ func ringData(rows: Int, seed: UInt64) -> Matrix<Double> {
   return data
 }
 
-/// A fresh temporary file URL.
-func temporaryURL(_ name: String) -> URL {
-  FileManager.default.temporaryDirectory.appendingPathComponent("scorematching-\(UUID().uuidString)-\(name)")
-}
-
 /// Trains `total` steps straight, and `split` steps + checkpoint + a new trainer from the file +
 /// the rest; both must end bit-identical (weights, EMA, optimizer state and counters, loss
 /// statistics).
