@@ -1,23 +1,25 @@
 public import LinearAlgebra
 import RealModule
 
-/// A fully connected layer `y = σ(x Wᵀ + b)`, PyTorch's `nn.Linear` followed by an optional
-/// activation (tensorflow/swift-apis' `Dense`).
+/// The parameters of a fully connected layer `y = σ(x Wᵀ + b)`, PyTorch's `nn.Linear` followed by
+/// an optional activation.
 ///
-/// Rows of `x` are samples. The weight is stored as PyTorch stores it, `out × in` (row `o` holds
-/// the weights into output `o`), so a safetensors file written here loads into `nn.Linear`
-/// unchanged; the product uses BLAS with `Wᵀ` (no copy). The forward pass is one `gemm` and one
-/// fused pass that adds the bias, applies σ and stores σ′; the pullback is two `gemm`s and one
-/// fused pass:
+/// `Dense` holds a layer's weight, bias and activation for ``MLPParameters`` and
+/// ``ResidualMLPParameters``; it has no forward or backward pass of its own. The networks
+/// (``MLP``, ``ResidualMLP``) apply it in their fused passes: one `gemm`, then one pass that adds
+/// the bias, applies σ and keeps σ′; the pullback is two `gemm`s and one pass,
 ///
 ///     δz = δy ⊙ σ′(z),   ∂L/∂W = δzᵀ x,   ∂L/∂b = Σ_rows δz,   ∂L/∂x = δz W.
+///
+/// The weight is stored as PyTorch stores it, `out × in` (row `o` holds the weights into output
+/// `o`), so a safetensors file written here loads into `nn.Linear` unchanged.
 ///
 /// ```swift
 /// var rng = Xoshiro256(seed: 1)
 /// let layer = Dense<Float>(inputDimension: 34, outputDimension: 128, activation: .silu, using: &rng)
-/// let y = layer(x)        // x: n × 34, y: n × 128
+/// layer.tensorShape(at: 0)   // [128, 34]
 /// ```
-public struct Dense<Scalar: BLASScalar>: Layer, ParameterGroup {
+public struct Dense<Scalar: BLASScalar>: ParameterGroup {
   /// W, `outputDimension × inputDimension` (PyTorch layout).
   public var weight: Matrix<Scalar>
   /// b, `1 × outputDimension` (PyTorch shape `[out]`).
@@ -62,35 +64,6 @@ public struct Dense<Scalar: BLASScalar>: Layer, ParameterGroup {
   /// `out`.
   @inlinable public var outputDimension: Int { weight.rows }
 
-  /// The derivative σ′(z) of the last forward pass (empty for the identity).
-  public struct Cache: Sendable {
-    /// σ′(x Wᵀ + b), `rows × out`.
-    public var derivative: Matrix<Scalar>
-    @inlinable init(derivative: Matrix<Scalar>) { self.derivative = derivative }
-  }
-
-  /// A cache for `rows` rows.
-  public func makeCache(rows: Int) -> Cache {
-    Cache(derivative: Matrix(rows: activation == .identity ? 0 : rows, columns: outputDimension))
-  }
-
-  /// A zero gradient (a layer of the same shape with zero weight and bias).
-  public func makeGradient() -> Dense {
-    Dense(
-      weight: Matrix(rows: weight.rows, columns: weight.columns),
-      bias: Matrix(rows: 1, columns: bias.columns),
-      activation: activation)
-  }
-
-  /// `output ← σ(input Wᵀ + b)`, keeping σ′ in `cache`.
-  @inlinable
-  public func forward(_ input: Matrix<Scalar>, into output: inout Matrix<Scalar>, cache: inout Cache) {
-    if activation != .identity && cache.derivative.rows != input.rows {
-      cache.derivative.resize(rows: input.rows, columns: outputDimension)
-    }
-    forward(input, into: &output, derivative: &cache.derivative, residual: nil)
-  }
-
   /// `output ← σ(input Wᵀ + b) (+ residual)`, `derivative ← σ′(input Wᵀ + b)` (unused for the
   /// identity).
   @inlinable
@@ -129,21 +102,6 @@ public struct Dense<Scalar: BLASScalar>: Layer, ParameterGroup {
         }
       }
     }
-  }
-
-  /// `δz = δy ⊙ σ′` (in `outputGradient`), `∂L/∂W = δzᵀ x`, `∂L/∂b = Σ δz`, `∂L/∂x = δz W`.
-  @inlinable
-  public func backward(
-    _ outputGradient: inout Matrix<Scalar>, input: Matrix<Scalar>, cache: inout Cache,
-    inputGradient: inout Matrix<Scalar>, parameterGradient: inout Dense, accumulate: Bool
-  ) {
-    precondition(
-      outputGradient.rows == input.rows && outputGradient.columns == outputDimension,
-      "Dense.backward: output gradient \(outputGradient.shapeDescription) for input \(input.shapeDescription)"
-    )
-    parameterGradient.accumulateGradient(
-      of: self, &outputGradient, input: input, derivative: cache.derivative, accumulate: accumulate)
-    inputGradient.formProduct(outputGradient, weight)
   }
 
   /// `δz = δy ⊙ σ′` in place, then `self.weight (+)= δzᵀ x`, `self.bias (+)= Σ δz` (self is the

@@ -54,18 +54,25 @@ extension MLP {
   }
 
   /// Why `configuration` fails ``MLPConfiguration``'s checks (without trapping), or `nil`; every
-  /// size must be at most 2²⁰, so that no size arithmetic can overflow.
+  /// size must be at most 2²⁰, so that no size arithmetic can overflow, and the depth at most
+  /// ``MLPConfiguration/maximumDepth`` (2¹⁰), so that a file cannot make
+  /// ``expectedTensorShapes(for:)`` build millions of names.
   public static func validationFailure(of configuration: MLPConfiguration) -> String? {
-    configurationIsValid(configuration)
+    if configuration.depth < 1 || configuration.depth > MLPConfiguration.maximumDepth {
+      return "depth must be in 1 ... \(MLPConfiguration.maximumDepth), got \(configuration.depth)"
+    }
+    return configurationIsValid(configuration)
       ? nil : "a size is out of range (1 ... 2²⁰) or the embedding is invalid"
   }
 
   /// Whether `configuration` passes ``MLPConfiguration``'s checks (without trapping), with
-  /// every size at most 2²⁰ (so that no size arithmetic can overflow).
+  /// every size at most 2²⁰ (so that no size arithmetic can overflow) and the depth at most
+  /// ``MLPConfiguration/maximumDepth``.
   static func configurationIsValid(_ c: MLPConfiguration) -> Bool {
     let limit = 1 << 20
     guard c.inputDimension > 0, c.inputDimension <= limit, c.conditionDimension >= 0,
-      c.conditionDimension <= limit, c.width > 0, c.width <= limit, c.depth >= 1, c.depth <= limit
+      c.conditionDimension <= limit, c.width > 0, c.width <= limit, c.depth >= 1,
+      c.depth <= MLPConfiguration.maximumDepth
     else { return false }
     switch c.timeEmbedding {
     case .gaussianFourier(let m, let scale): return m > 0 && m <= limit && scale > 0
@@ -73,8 +80,10 @@ extension MLP {
     }
   }
 
-  /// The names and PyTorch shapes of ``namedTensors()`` for a configuration, in order.
+  /// The names and PyTorch shapes of ``namedTensors()`` for a configuration, in order, or `nil`
+  /// when the configuration is invalid (see ``validationFailure(of:)``).
   public static func expectedTensorShapes(for c: MLPConfiguration) -> [(name: String, shape: [Int])]? {
+    guard configurationIsValid(c) else { return nil }
     var result: [(name: String, shape: [Int])] = []
     var fanIn = c.networkInputDimension
     for l in 0..<c.depth {

@@ -24,7 +24,7 @@ public struct MLPConfiguration: Sendable, Codable, Equatable {
   public var timeEmbedding: TimeEmbeddingKind
   /// H, the width of every hidden layer.
   public var width: Int
-  /// L, the number of hidden layers (at least 1).
+  /// L, the number of hidden layers (1 … ``maximumDepth``).
   public var depth: Int
   /// σ, the activation of the hidden layers.
   public var activation: Activation
@@ -49,6 +49,10 @@ public struct MLPConfiguration: Sendable, Codable, Equatable {
     self.layerNorm = layerNorm
   }
 
+  /// The largest ``depth`` a network may have, 2¹⁰ = 1024; model files that claim more are
+  /// refused before any tensor name is built.
+  public static let maximumDepth = 1 << 10
+
   /// The number of columns of the first layer's input, `d + dim γ + c`.
   public var networkInputDimension: Int { inputDimension + timeEmbedding.dimension + conditionDimension }
 
@@ -59,7 +63,9 @@ public struct MLPConfiguration: Sendable, Codable, Equatable {
     precondition(
       conditionDimension >= 0, "MLPConfiguration: conditionDimension must be ≥ 0, got \(conditionDimension)")
     precondition(width > 0, "MLPConfiguration: width must be positive, got \(width)")
-    precondition(depth >= 1, "MLPConfiguration: depth must be at least 1, got \(depth)")
+    precondition(
+      depth >= 1 && depth <= Self.maximumDepth,
+      "MLPConfiguration: depth must be in 1 ... \(Self.maximumDepth), got \(depth)")
     switch timeEmbedding {
     case .gaussianFourier(let m, let scale):
       precondition(

@@ -26,7 +26,7 @@ public struct ResidualMLPConfiguration: Sendable, Codable, Equatable {
   public var timeEmbedding: TimeEmbeddingKind
   /// H, the width of the residual stream and of every block.
   public var width: Int
-  /// B, the number of residual blocks (at least 1).
+  /// B, the number of residual blocks (1 … ``maximumBlocks``).
   public var blocks: Int
   /// σ, the activation of the conditioning and of the blocks.
   public var activation: Activation
@@ -48,8 +48,13 @@ public struct ResidualMLPConfiguration: Sendable, Codable, Equatable {
   /// `E = dim γ + k`, the columns of the embedding `e = [γ(t) ‖ c]`.
   public var embeddingDimension: Int { timeEmbedding.dimension + conditionDimension }
 
+  /// The largest ``blocks`` a network may have, 2¹⁰ = 1024; model files that claim more are
+  /// refused before any tensor name is built.
+  public static let maximumBlocks = 1 << 10
+
   /// Why the configuration cannot be built, naming the first invalid field, or `nil`. Every size
-  /// must lie in `1 … 2²⁰` (`k` in `0 … 2²⁰`), so that no size arithmetic can overflow.
+  /// must lie in `1 … 2²⁰` (`k` in `0 … 2²⁰`), so that no size arithmetic can overflow, and
+  /// ``blocks`` in `1 … 2¹⁰` (``maximumBlocks``).
   public var validationFailure: String? {
     let limit = 1 << 20
     if inputDimension < 1 || inputDimension > limit {
@@ -59,7 +64,9 @@ public struct ResidualMLPConfiguration: Sendable, Codable, Equatable {
       return "conditionDimension must be in 0 ... 2²⁰, got \(conditionDimension)"
     }
     if width < 1 || width > limit { return "width must be in 1 ... 2²⁰, got \(width)" }
-    if blocks < 1 || blocks > limit { return "blocks must be in 1 ... 2²⁰, got \(blocks)" }
+    if blocks < 1 || blocks > Self.maximumBlocks {
+      return "blocks must be in 1 ... \(Self.maximumBlocks), got \(blocks)"
+    }
     switch timeEmbedding {
     case .gaussianFourier(let m, let scale):
       if !(m > 0 && m <= limit && scale > 0 && scale.isFinite) {

@@ -12,9 +12,10 @@ import RealModule
 ///
 /// ```swift
 /// let embedding = SinusoidalEmbedding<Double>(dimension: 32)
-/// let features = embedding(Matrix(rows: 1, columns: 1, elements: [0.5]))   // 1 × 32
+/// var features = [Double](repeating: 0, count: embedding.outputDimension)   // 32
+/// features.withUnsafeMutableBufferPointer { embedding.writeFeatures(at: 0.5, into: $0.baseAddress!) }
 /// ```
-public struct SinusoidalEmbedding<Scalar: BLASScalar>: Layer {
+public struct SinusoidalEmbedding<Scalar: BLASScalar>: Sendable {
   /// D, the number of features (even, at least 4).
   public let dimension: Int
   /// P, the longest period in units of scaled time.
@@ -54,40 +55,6 @@ public struct SinusoidalEmbedding<Scalar: BLASScalar>: Layer {
         features[k] = Scalar.sin(theta)
         features[h + k] = Scalar.cos(theta)
       }
-    }
-  }
-
-  /// No cache.
-  public func makeCache(rows: Int) {}
-  /// No parameters.
-  public func makeGradient() -> NoParameters<Scalar> { NoParameters() }
-
-  /// `output[i] ← γ(input[i, 0])`.
-  @inlinable
-  public func forward(_ input: Matrix<Scalar>, into output: inout Matrix<Scalar>, cache: inout Void) {
-    writeTimeFeatures(input, into: &output, outputDimension: outputDimension, writeFeatures)
-  }
-
-  /// `∂L/∂tᵢ = Σ_k ω_k (∂L/∂sin_k cos(tω_k) − ∂L/∂cos_k sin(tω_k))`.
-  @inlinable
-  public func backward(
-    _ outputGradient: inout Matrix<Scalar>, input: Matrix<Scalar>, cache: inout Void,
-    inputGradient: inout Matrix<Scalar>, parameterGradient: inout NoParameters<Scalar>, accumulate: Bool
-  ) {
-    let h = angularFrequencies.columns
-    precondition(
-      outputGradient.rows == input.rows && outputGradient.columns == 2 * h && inputGradient.rows == input.rows
-        && inputGradient.columns == 1,
-      "SinusoidalEmbedding.backward: gradient \(outputGradient.shapeDescription), input "
-        + "\(input.shapeDescription), input gradient \(inputGradient.shapeDescription)")
-    for i in 0..<input.rows {
-      let t = input[i, 0]
-      var s: Scalar = 0
-      for k in 0..<h {
-        let w = angularFrequencies[0, k]
-        s += w * (outputGradient[i, k] * Scalar.cos(t * w) - outputGradient[i, h + k] * Scalar.sin(t * w))
-      }
-      inputGradient[i, 0] = s
     }
   }
 }

@@ -86,6 +86,17 @@ func handMadeNetwork<S: BLASScalar>(_: S.Type) -> MLP<S> {
 
 func pow4(_ x: Double) -> Double { x * x * x * x }
 
+/// `γ(tᵢ)` in row `i`, `dimension` columns, written by `write` (an embedding's `writeFeatures`).
+func timeFeatures(
+  _ times: [Double], dimension: Int, _ write: (Double, UnsafeMutablePointer<Double>) -> Void
+) -> Matrix<Double> {
+  var features = Matrix<Double>(rows: times.count, columns: dimension)
+  features.withUnsafeMutableBufferPointer { f in
+    for (i, t) in times.enumerated() { write(t, f.baseAddress! + i * dimension) }
+  }
+  return features
+}
+
 @Test func fourierFrequenciesHaveTheRequestedScale() {
   var rng = Xoshiro256(seed: 4)
   let embedding = GaussianFourierEmbedding<Double>(frequencyCount: 4096, scale: 16, using: &rng)
@@ -94,7 +105,7 @@ func pow4(_ x: Double) -> Double { x * x * x * x }
   #expect(abs(moments.mean) < 5 * 0.25)
   #expect(abs(moments.variance - 256) < 5 * 5.66)
   // γ(t) = [sin(2πtW), cos(2πtW)].
-  let features = embedding(Matrix(rows: 1, columns: 1, elements: [0.3]))
+  let features = timeFeatures([0.3], dimension: embedding.outputDimension, embedding.writeFeatures)
   for k in [0, 17, 4095] {
     let angle = 2 * Double.pi * 0.3 * embedding.frequencies[0, k]
     #expect(abs(features[0, k] - Double.sin(angle)) < 1e-12)
@@ -111,7 +122,7 @@ func pow4(_ x: Double) -> Double { x * x * x * x }
     #expect(abs(embedding.angularFrequencies[0, k] - expected[k]) < 1e-13 * expected[k])
   }
   // At t = 0.002 the angles are 2, 0.0928…, 0.0043…, 0.0002.
-  let features = embedding(Matrix(rows: 1, columns: 1, elements: [0.002]))
+  let features = timeFeatures([0.002], dimension: embedding.outputDimension, embedding.writeFeatures)
   #expect(abs(features[0, 0] - Double.sin(2)) < 1e-14)
   #expect(abs(features[0, 4] - Double.cos(2)) < 1e-14)
   #expect(abs(features[0, 3] - Double.sin(0.0002)) < 1e-16)
@@ -178,7 +189,7 @@ func activationValuesAndDerivatives(_ activation: Activation) {
     Issue.record("the case has per-row times, Fourier features and a condition")
     return
   }
-  let features = embedding(Matrix(rows: 3, columns: 1, elements: t))
+  let features = timeFeatures(t, dimension: embedding.outputDimension, embedding.writeFeatures)
   for i in 0..<3 {
     #expect(workspace.networkInput.row(i) == x.row(i) + features.row(i) + condition.row(i))
   }

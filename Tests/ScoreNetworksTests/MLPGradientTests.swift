@@ -47,8 +47,10 @@ struct MLPCase: Sendable, CustomTestStringConvertible {
 
 let mlpGradientCases: [MLPCase] =
   Activation.allCases.map { MLPCase.small(activation: $0) } + [
-    .small(depth: 3, residual: true),
-    .small(layerNorm: true),
+    .small(depth: 3, residual: true)
+  ]
+  // Layer normalisation (with random γ, β) fused with every activation.
+  + Activation.allCases.map { MLPCase.small(activation: $0, layerNorm: true) } + [
     .small(activation: .gelu, depth: 3, residual: true, layerNorm: true),
     .small(condition: 2),
     .small(activation: .tanh, depth: 3, condition: 2, residual: true, layerNorm: true, sharedTime: true),
@@ -107,5 +109,29 @@ func mlpParameterAndInputGradients(_ testCase: MLPCase) {
   model.backward(outputGradient: r1 + r2, workspace: &workspace, into: &single)
   for k in 0..<single.tensorCount {
     #expect(maxAbsDifference(accumulated.tensor(at: k), single.tensor(at: k)) < 1e-12)
+  }
+}
+
+/// With the identity activation, γ = 1, β = 0 and ε = 0, a layer-normalised MLP's hidden
+/// activations are the normalised rows: mean 0 and variance 1 in each row.
+@Test func layerNormNormalizesRows() {
+  var (model, x, times, _) = MLPCase.small(activation: .identity, depth: 2, layerNorm: true).instance(
+    seed: 12)
+  for l in model.parameters.norms.indices {
+    model.parameters.norms[l] = LayerNorm(dimension: model.configuration.width, epsilon: 0)
+  }
+  var workspace = model.makeWorkspace(rows: x.rows)
+  var out = Matrix<Double>(rows: x.rows, columns: x.columns)
+  model.forward(x, times: times, into: &out, workspace: &workspace)
+  #expect(workspace.hiddenActivations.count == 2)
+  for h in workspace.hiddenActivations {
+    for i in 0..<h.rows {
+      let row = h.row(i)
+      let n = Double(row.count)
+      let mean = row.reduce(0, +) / n
+      let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / n
+      #expect(abs(mean) < 1e-14)
+      #expect(abs(variance - 1) < 1e-13)
+    }
   }
 }

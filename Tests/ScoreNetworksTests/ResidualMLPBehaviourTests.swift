@@ -159,6 +159,7 @@ import Testing
   for change in [
     { (c: inout ResidualMLPConfiguration) in c.inputDimension = 0 },
     { $0.conditionDimension = -1 }, { $0.width = 0 }, { $0.width = (1 << 20) + 1 }, { $0.blocks = 0 },
+    { $0.blocks = (1 << 10) + 1 },
     { $0.timeEmbedding = .gaussianFourier(frequencies: 0, scale: 1) },
     { $0.timeEmbedding = .sinusoidal(dimension: 5) },
   ] as [(inout ResidualMLPConfiguration) -> Void] {
@@ -432,6 +433,21 @@ func residualRoundTrip<S: BLASScalar>(_: S.Type, embedding: TimeEmbeddingKind) t
     guard case .unexpectedTensor(let name) = error as? SafeTensorsError else { return false }
     return name.hasPrefix("blocks.1.")
   }
+  // More than 2¹⁰ blocks: refused from the metadata, before any tensor name is built.
+  #expect(ResidualMLPConfiguration.maximumBlocks == 1 << 10)
+  var deepest = configuration
+  deepest.blocks = ResidualMLPConfiguration.maximumBlocks
+  #expect(deepest.validationFailure == nil)
+  let tooDeep = try tampered { $0.blocks = (1 << 10) + 1 }
+  defer { try? FileManager.default.removeItem(at: tooDeep) }
+  let start = ContinuousClock.now
+  #expect {
+    try ResidualMLP<Float>.load(from: tooDeep)
+  } throws: { error in
+    guard case .invalidMetadata(let key, let reason) = error as? SafeTensorsError else { return false }
+    return key == ResidualMLP<Float>.configurationMetadataKey && reason.contains("blocks")
+  }
+  #expect(ContinuousClock.now - start < .seconds(1))
   let invalid = try tampered { $0.width = 0 }
   defer { try? FileManager.default.removeItem(at: invalid) }
   #expect {

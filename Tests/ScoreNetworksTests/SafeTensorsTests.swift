@@ -235,3 +235,36 @@ func decodingError(_ data: Data) -> SafeTensorsError? {
   }
   #expect(!FileManager.default.fileExists(atPath: url.path))
 }
+
+/// A file that claims more than 2¹⁰ hidden layers is refused from its metadata, before the
+/// tensor names of millions of layers are built.
+@Test func aFileClaimingTooManyLayersIsRefusedQuickly() throws {
+  var rng = Xoshiro256(seed: 44)
+  let configuration = MLPConfiguration(inputDimension: 2, width: 8, depth: 2)
+  let model = MLP<Float>(configuration: configuration, using: &rng)
+  var deepest = configuration
+  deepest.depth = MLPConfiguration.maximumDepth
+  #expect(MLPConfiguration.maximumDepth == 1 << 10)
+  #expect(MLP<Float>.validationFailure(of: deepest) == nil)
+  for depth in [(1 << 10) + 1, 1 << 20] {
+    var lie = configuration
+    lie.depth = depth
+    #expect(MLP<Float>.validationFailure(of: lie) != nil)
+    #expect(MLP<Float>.expectedTensorShapes(for: lie)?.count == nil)
+    var metadata = model.metadata
+    metadata[MLP<Float>.configurationMetadataKey] = String(
+      decoding: try JSONEncoder().encode(lie), as: UTF8.self)
+    let url = temporaryFile("deep.safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try SafeTensors.write(model.namedTensors(), metadata: metadata, to: url)
+    let start = ContinuousClock.now
+    #expect {
+      try MLP<Float>.load(from: url)
+    } throws: { error in
+      guard case .invalidMetadata(let key, let reason) = error as? SafeTensorsError else { return false }
+      return key == MLP<Float>.configurationMetadataKey && reason.contains("depth")
+    }
+    let elapsed = ContinuousClock.now - start
+    #expect(elapsed < .seconds(1), "depth \(depth): refused after \(elapsed)")
+  }
+}
