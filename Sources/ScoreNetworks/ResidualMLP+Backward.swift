@@ -43,11 +43,7 @@ extension ResidualMLP {
     gradients.output.accumulateGradient(
       of: p.output, &ws.outputGradient, input: ws.normalized[blocks], derivative: unused,
       accumulate: accumulate)
-    ws.hiddenGradient.formProduct(outputGradient, p.output.weight)
-    normalizationPullback(
-      &ws.hiddenGradient, normalized: ws.normalized[blocks],
-      inverseStandardDeviations: ws.inverseStandardDeviations[blocks],
-      ones: ws.ones)
+    pullBackThroughOutput(outputGradient, workspace: &ws)
     for b in stride(from: blocks - 1, through: 0, by: -1) {
       let block = p.blocks[b]
       gradients.blocks[b].linear2.accumulateGradient(
@@ -114,11 +110,7 @@ extension ResidualMLP {
         + "\(ws.rows)×\(c.inputDimension)")
     let p = parameters
     let blocks = c.blocks
-    ws.hiddenGradient.formProduct(outputGradient, p.output.weight)
-    normalizationPullback(
-      &ws.hiddenGradient, normalized: ws.normalized[blocks],
-      inverseStandardDeviations: ws.inverseStandardDeviations[blocks],
-      ones: ws.ones)
+    pullBackThroughOutput(outputGradient, workspace: &ws)
     for b in stride(from: blocks - 1, through: 0, by: -1) {
       let block = p.blocks[b]
       ws.scratch.formProduct(ws.hiddenGradient, block.linear2.weight)
@@ -214,5 +206,19 @@ extension ResidualMLP {
         }
       }
     }
+  }
+}
+
+extension ResidualMLP {
+  /// `δh_B = LN′(h_B)ᵀ (G W_out)`: the output gradient pulled back through the output layer and
+  /// the final normalisation, into `hiddenGradient`.
+  @inlinable
+  func pullBackThroughOutput(
+    _ outputGradient: Matrix<Scalar>, workspace ws: inout ResidualMLPWorkspace<Scalar>
+  ) {
+    ws.hiddenGradient.formProduct(outputGradient, parameters.output.weight)
+    normalizationPullback(
+      &ws.hiddenGradient, normalized: ws.normalized[configuration.blocks],
+      inverseStandardDeviations: ws.inverseStandardDeviations[configuration.blocks], ones: ws.ones)
   }
 }
