@@ -95,14 +95,8 @@ public struct Adam<Scalar: BLASScalar>: Optimizer {
   @inlinable
   public mutating func update<P: ParameterGroup>(_ parameters: inout P, along gradients: P)
   where P.Scalar == Scalar {
-    precondition(
-      parameters.tensorCount == gradients.tensorCount,
-      "Adam.update: \(parameters.tensorCount) parameter tensors, \(gradients.tensorCount) gradient tensors")
-    if m.count != parameters.tensorCount {
-      precondition(m.isEmpty, "Adam.update: the optimizer belongs to another model")
-      m = zeroTensors(like: parameters)
-      v = zeroTensors(like: parameters)
-    }
+    prepareState(&m, for: parameters, along: gradients, "Adam")
+    prepareState(&v, for: parameters, along: gradients, "Adam")
     step += 1
     let t = step
     let correction1 = 1 - Double.pow(Double(beta1), t)

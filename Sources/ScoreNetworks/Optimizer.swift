@@ -44,6 +44,22 @@ extension Optimizer {
   }
 }
 
+/// Checks that `gradients` matches `parameters` and that `state` (one tensor per parameter
+/// tensor) belongs to them, making it as zeros on the first update.
+@inlinable
+func prepareState<P: ParameterGroup>(
+  _ state: inout [Matrix<P.Scalar>], for parameters: P, along gradients: P, _ optimizer: String
+) {
+  precondition(
+    parameters.tensorCount == gradients.tensorCount,
+    "\(optimizer).update: \(parameters.tensorCount) parameter tensors, \(gradients.tensorCount) gradient tensors"
+  )
+  if state.count != parameters.tensorCount {
+    precondition(state.isEmpty, "\(optimizer).update: the optimizer belongs to another model")
+    state = zeroTensors(like: parameters)
+  }
+}
+
 /// Zero tensors shaped like `parameters`' tensors.
 @usableFromInline
 func zeroTensors<P: ParameterGroup>(like parameters: P) -> [Matrix<P.Scalar>] {

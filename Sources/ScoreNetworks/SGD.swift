@@ -43,13 +43,7 @@ public struct SGD<Scalar: BLASScalar>: Optimizer {
   @inlinable
   public mutating func update<P: ParameterGroup>(_ parameters: inout P, along gradients: P)
   where P.Scalar == Scalar {
-    precondition(
-      parameters.tensorCount == gradients.tensorCount,
-      "SGD.update: \(parameters.tensorCount) parameter tensors, \(gradients.tensorCount) gradient tensors")
-    if buffers.count != parameters.tensorCount {
-      precondition(buffers.isEmpty, "SGD.update: the optimizer belongs to another model")
-      buffers = zeroTensors(like: parameters)
-    }
+    prepareState(&buffers, for: parameters, along: gradients, "SGD")
     step += 1
     let (eta, mu, lambda) = (learningRate, momentum, weightDecay)
     let lookAhead: Scalar = nesterov ? 1 : 0
