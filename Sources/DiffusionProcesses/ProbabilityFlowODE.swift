@@ -88,7 +88,7 @@ extension ProbabilityFlowODE where Forward: GaussianSDE, Model: DivergenceScoreM
     let (a, b) = forward.linearDrift(at: t)
     let g = forward.diffusion(at: t)
     let c = -g * g / 2
-    out.combine(scaledBy: c, adding: x, scaledBy: a, offset: b)
+    out.scale(by: c, adding: x, scaledBy: a, offset: b)
     let driftDivergence = Scalar(x.columns) * a
     divergence.withUnsafeMutableBufferPointer { dv in
       for i in dv.indices { dv[i] = driftDivergence + c * dv[i] }
@@ -113,19 +113,7 @@ extension ProbabilityFlowODE where Forward: GaussianSDE, Model: DivergenceScoreM
     let (a, b) = forward.linearDrift(at: t)
     let g = forward.diffusion(at: t)
     let c = -g * g / 2
-    out.combine(scaledBy: c, adding: x, scaledBy: a, offset: b)
-    vjp.combine(scaledBy: c, adding: probe, scaledBy: a, offset: 0)
-  }
-}
-
-extension Matrix {
-  /// `self ← c·self + a·x + b` (shapes checked by the caller).
-  @inlinable
-  mutating func combine(scaledBy c: Scalar, adding x: Matrix, scaledBy a: Scalar, offset b: Scalar) {
-    x.withUnsafeBufferPointer { px in
-      withUnsafeMutableBufferPointer { o in
-        for i in o.indices { o[i] = c * o[i] + a * px[i] + b }
-      }
-    }
+    out.scale(by: c, adding: x, scaledBy: a, offset: b)
+    vjp.scale(by: c, adding: probe, scaledBy: a)
   }
 }

@@ -68,15 +68,3 @@ public struct ReverseSDE<Forward: SDE, Model: ScoreModel>: Sendable where Forwar
   @inlinable
   public func diffusion(at t: Scalar) -> Scalar { forward.diffusion(at: t) }
 }
-
-extension Matrix {
-  /// `self ← α·self + y` (shapes checked by the caller).
-  @inlinable
-  mutating func scaleAndAdd(_ alpha: Scalar, _ y: Matrix) {
-    y.withUnsafeBufferPointer { py in
-      withUnsafeMutableBufferPointer { o in
-        for i in o.indices { o[i] = alpha * o[i] + py[i] }
-      }
-    }
-  }
-}

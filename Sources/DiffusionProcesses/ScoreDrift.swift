@@ -38,6 +38,6 @@ extension SDE {
     model.score(x, at: t, into: &out, workspace: &workspace.model)
     drift(x, at: t, into: &workspace.forwardDrift)
     let g = diffusion(at: t)
-    out.scaleAndAdd(-lambda * g * g, workspace.forwardDrift)
+    out.scale(by: -lambda * g * g, adding: workspace.forwardDrift)
   }
 }
