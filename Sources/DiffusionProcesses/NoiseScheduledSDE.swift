@@ -18,6 +18,32 @@ public protocol NoiseScheduledSDE<Scalar>: GaussianSDE {
 
   /// The noise rate `β(t)`, its integral and its inverse.
   var schedule: Schedule { get }
+
+  /// The process with `schedule` on `[0, endTime]`.
+  init(schedule: Schedule, endTime: Scalar)
+}
+
+extension NoiseScheduledSDE where Schedule == AnyNoiseSchedule<Scalar> {
+  /// The process with the linear schedule `β(t) = betaMin + t(betaMax − betaMin)`.
+  /// - Parameters:
+  ///   - betaMin: `β(0)`, 0.1 by default (Song et al. 2021).
+  ///   - betaMax: `β(1)`, 20 by default.
+  ///   - endTime: `T`, 1 by default.
+  @inlinable
+  public init(betaMin: Scalar = 0.1, betaMax: Scalar = 20, endTime: Scalar = 1) {
+    self.init(schedule: .linear(betaMin: betaMin, betaMax: betaMax), endTime: endTime)
+  }
+
+  /// The process with any ``NoiseSchedule``, such as a ``NumericalNoiseSchedule`` (wrapped in an
+  /// ``AnyNoiseSchedule``).
+  /// - Parameters:
+  ///   - schedule: `β(t)`.
+  ///   - endTime: `T`, 1 by default.
+  @inlinable
+  @_disfavoredOverload
+  public init(schedule: some NoiseSchedule<Scalar>, endTime: Scalar = 1) {
+    self.init(schedule: AnyNoiseSchedule(schedule), endTime: endTime)
+  }
 }
 
 extension NoiseScheduledSDE {

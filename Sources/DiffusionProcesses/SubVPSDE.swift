@@ -22,30 +22,17 @@ public struct SubVPSDE<Scalar: BLASScalar>: NoiseScheduledSDE, Hashable {
   /// The end time `T` (1 by default).
   public let endTime: Scalar
 
-  /// A sub-VP SDE with the linear schedule `β(t) = betaMin + t(betaMax − betaMin)`.
-  /// - Parameters:
-  ///   - betaMin: `β(0)`, 0.1 by default (Song et al. 2021).
-  ///   - betaMax: `β(1)`, 20 by default.
-  ///   - endTime: `T`, 1 by default.
-  @inlinable
-  public init(betaMin: Scalar = 0.1, betaMax: Scalar = 20, endTime: Scalar = 1) {
-    self.init(schedule: .linear(betaMin: betaMin, betaMax: betaMax), endTime: endTime)
-  }
-
   /// A sub-VP SDE with the linear or cosine schedule, spelled `.linear(betaMin:betaMax:)` or
-  /// `.cosine(offset:maximumBeta:)`.
+  /// `.cosine(offset:maximumBeta:)` (``NoiseScheduledSDE`` adds `init(betaMin:betaMax:endTime:)`
+  /// and an initialiser from any ``NoiseSchedule``).
+  /// - Parameters:
+  ///   - schedule: `β(t)`.
+  ///   - endTime: `T`, 1 by default.
   @inlinable
   public init(schedule: AnyNoiseSchedule<Scalar>, endTime: Scalar = 1) {
     checkEndTime(endTime, of: "SubVPSDE")
     self.schedule = schedule
     self.endTime = endTime
-  }
-
-  /// A sub-VP SDE with any ``NoiseSchedule``, such as a ``NumericalNoiseSchedule``.
-  @inlinable
-  @_disfavoredOverload
-  public init(schedule: some NoiseSchedule<Scalar>, endTime: Scalar = 1) {
-    self.init(schedule: AnyNoiseSchedule(schedule), endTime: endTime)
   }
 
   /// `g(t) = √(β(t)·(1 − e^{−2B(t)}))`.
