@@ -35,11 +35,15 @@ extension GaussianSDE {
   ///   - x: the perturbed points the prediction is about, `n × d` (read only when converting to
   ///     or from `.data`).
   ///   - t: their time, `> 0` (and `scale(t) > 0` for `.data`).
+  /// - Returns: the coefficients `(c_p, c_x)` used (see
+  ///   ``Parameterization/coefficients(from:to:scale:standardDeviation:)``); a score model's input
+  ///   Jacobian follows from them.
   @inlinable
+  @discardableResult
   public func convert(
     _ prediction: inout Matrix<Scalar>, from source: Parameterization, to target: Parameterization,
     given x: Matrix<Scalar>, at t: Scalar
-  ) {
+  ) -> (prediction: Scalar, offset: Scalar) {
     precondition(
       prediction.rows == x.rows && prediction.columns == x.columns,
       "convert: prediction \(prediction.shapeDescription) but points \(x.shapeDescription)")
@@ -55,6 +59,7 @@ extension GaussianSDE {
         }
       }
     }
+    return (cm, cx)
   }
 
   /// ``convert(_:from:to:given:at:)-(_,_,_,_,Self.Scalar)`` with one time per row (as in a training batch).
