@@ -51,46 +51,55 @@ public struct AnyNoiseSchedule<Scalar: BLASScalar>: NoiseSchedule, CustomStringC
 
   /// The wrapped schedule (cast it to ``LinearNoiseSchedule`` or ``CosineNoiseSchedule`` to read
   /// its parameters).
-  public var base: any NoiseSchedule<Scalar> {
+  public var base: any NoiseSchedule<Scalar> { withSchedule { $0 } }
+
+  /// Calls `body` with the wrapped schedule: the one `switch` every requirement goes through.
+  /// Once it is inlined, the linear and cosine cases pass a known concrete type, which the
+  /// optimiser devirtualises, so their closed forms are inlined.
+  ///
+  /// - Parameter body: what to do with the schedule.
+  /// - Returns: `body`'s result.
+  @inlinable
+  public func withSchedule<Result>(_ body: (any NoiseSchedule<Scalar>) throws -> Result) rethrows -> Result {
     switch storage {
-    case .linear(let s): return s
-    case .cosine(let s): return s
-    case .other(let s): return s.base
+    case .linear(let s): return try body(s)
+    case .cosine(let s): return try body(s)
+    case .other(let s): return try body(s.base)
     }
   }
 
   /// The wrapped schedule's `β(t)`.
   @inlinable
-  public func beta(at t: Scalar) -> Scalar {
-    switch storage {
-    case .linear(let s): return s.beta(at: t)
-    case .cosine(let s): return s.beta(at: t)
-    case .other(let s): return s.base.beta(at: t)
-    }
-  }
+  public func beta(at t: Scalar) -> Scalar { withSchedule { $0.beta(at: t) } }
 
   /// The wrapped schedule's `B(s, t) = ∫ₛᵗ β`.
   @inlinable
   public func integratedBeta(from s: Scalar, to t: Scalar) -> Scalar {
-    switch storage {
-    case .linear(let schedule): return schedule.integratedBeta(from: s, to: t)
-    case .cosine(let schedule): return schedule.integratedBeta(from: s, to: t)
-    case .other(let schedule): return schedule.base.integratedBeta(from: s, to: t)
-    }
+    withSchedule { $0.integratedBeta(from: s, to: t) }
   }
 
   /// The wrapped schedule's inverse `B⁻¹(integral)`.
   @inlinable
   public func time(atIntegratedBeta integral: Scalar) -> Scalar {
-    switch storage {
-    case .linear(let s): return s.time(atIntegratedBeta: integral)
-    case .cosine(let s): return s.time(atIntegratedBeta: integral)
-    case .other(let s): return s.base.time(atIntegratedBeta: integral)
-    }
+    withSchedule { $0.time(atIntegratedBeta: integral) }
   }
 
-  /// The wrapped schedule's description.
-  public var description: String { String(describing: base) }
+  /// The linear and cosine schedules as the former `NoiseSchedule` enum printed them, such as
+  /// `DiffusionProcesses.NoiseSchedule<Swift.Float>.linear(betaMin: 0.1, betaMax: 20.0)`, so that
+  /// `String(describing: VPSDE<Float>())` (a trainer checkpoint's process signature) is unchanged;
+  /// any other schedule's own description.
+  public var description: String {
+    let type = "DiffusionProcesses.NoiseSchedule<\(String(reflecting: Scalar.self))>"
+    switch storage {
+    case .linear(let l):
+      return
+        "\(type).linear(betaMin: \(String(reflecting: l.betaMin)), betaMax: \(String(reflecting: l.betaMax)))"
+    case .cosine(let c):
+      return
+        "\(type).cosine(offset: \(String(reflecting: c.offset)), maximumBeta: \(String(reflecting: c.maximumBeta)))"
+    case .other(let s): return String(describing: s.base)
+    }
+  }
 
   /// The linear schedule `β(t) = betaMin + t(betaMax − betaMin)` (see ``LinearNoiseSchedule``).
   ///

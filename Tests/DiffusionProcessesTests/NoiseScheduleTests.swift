@@ -130,6 +130,15 @@ func vpWithANumericalScheduleMatchesTheClosedForm(single: Bool) {
   #expect(Set([AnyNoiseSchedule(rate), AnyNoiseSchedule(rate), .linear()]).count == 2)
   let table = NumericalNoiseSchedule<Double> { 0.1 + 19.9 * $0 }
   #expect(table == NumericalNoiseSchedule<Double> { 0.1 + 19.9 * $0 })
+  // The text of the former enum (a trainer checkpoint's process signature) is unchanged.
+  #expect(
+    String(describing: VPSDE<Float>())
+      == "VPSDE<Float>(schedule: DiffusionProcesses.NoiseSchedule<Swift.Float>.linear(betaMin: 0.1, betaMax: 20.0), endTime: 1.0)"
+  )
+  #expect(
+    String(describing: SubVPSDE<Double>(schedule: .cosine(), endTime: 2))
+      == "SubVPSDE<Double>(schedule: DiffusionProcesses.NoiseSchedule<Swift.Double>.cosine(offset: 0.008, maximumBeta: 20.0), endTime: 2.0)"
+  )
   // A process with a schedule that has no description cannot be described.
   #expect(SDEDescription(VPSDE(schedule: table)) == nil)
   #expect(SDEDescription(VPSDE<Double>(schedule: .cosine()))?.name == "cosine")
