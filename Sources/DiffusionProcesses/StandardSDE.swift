@@ -54,12 +54,12 @@ public enum StandardSDE<Scalar: BLASScalar>: GaussianSDE, Hashable {
   /// - Parameter body: what to do with the process.
   /// - Returns: `body`'s result.
   @inlinable
-  public func withProcess<Result>(_ body: (any GaussianSDE<Scalar>) throws -> Result) rethrows -> Result {
+  public func withProcess<Result>(_ body: (any GaussianSDE<Scalar>) -> Result) -> Result {
     switch self {
-    case .vp(let p): return try body(p)
-    case .subVP(let p): return try body(p)
-    case .ve(let p): return try body(p)
-    case .ornsteinUhlenbeck(let p): return try body(p)
+    case .vp(let p): return body(p)
+    case .subVP(let p): return body(p)
+    case .ve(let p): return body(p)
+    case .ornsteinUhlenbeck(let p): return body(p)
     }
   }
 
