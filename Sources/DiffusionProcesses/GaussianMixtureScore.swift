@@ -22,7 +22,7 @@ public import RealModule
 ///   process: VESDE<Double>())
 /// let logp = oracle.logDensity(x, at: 0.5)
 /// ```
-public struct GaussianMixtureScore<Forward: GaussianSDE>: DivergenceScoreModel {
+public struct GaussianMixtureScore<Forward: GaussianSDE>: DivergenceScoreModel, ScoreOracleShapes {
   /// The precision.
   public typealias Scalar = Forward.Scalar
 
@@ -136,9 +136,7 @@ public struct GaussianMixtureScore<Forward: GaussianSDE>: DivergenceScoreModel {
     _ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>, divergence: inout [Scalar],
     workspace: inout Void
   ) {
-    checkShapes(x, out, "GaussianMixtureScore.scoreAndDivergence")
-    precondition(
-      divergence.count == x.rows, "scoreAndDivergence: \(divergence.count) divergences for \(x.rows) rows")
+    checkShapes(x, score: out, divergence: divergence, "GaussianMixtureScore")
     let result = accumulate(x, at: t, score: true, divergence: true, probe: nil)
     out.assign(result.score!)
     for i in divergence.indices { divergence[i] = result.divergence![i] }
@@ -150,9 +148,7 @@ public struct GaussianMixtureScore<Forward: GaussianSDE>: DivergenceScoreModel {
     _ x: Matrix<Scalar>, at t: Scalar, probe: Matrix<Scalar>, into out: inout Matrix<Scalar>,
     vjp: inout Matrix<Scalar>, workspace: inout Void
   ) {
-    checkShapes(x, out, "GaussianMixtureScore.scoreAndVectorJacobianProduct")
-    checkShapes(x, probe, "GaussianMixtureScore.scoreAndVectorJacobianProduct (probe)")
-    checkShapes(x, vjp, "GaussianMixtureScore.scoreAndVectorJacobianProduct (vjp)")
+    checkShapes(x, score: out, probe: probe, vjp: vjp, "GaussianMixtureScore")
     let result = accumulate(x, at: t, score: true, divergence: false, probe: probe)
     out.assign(result.score!)
     vjp.assign(result.vjp!)
@@ -190,12 +186,5 @@ public struct GaussianMixtureScore<Forward: GaussianSDE>: DivergenceScoreModel {
   @inlinable
   public func sample<G: RandomNumberGenerator>(count: Int, using rng: inout G) -> Matrix<Scalar> {
     sampleWithComponents(count: count, using: &rng).samples
-  }
-
-  @inlinable
-  func checkShapes(_ x: Matrix<Scalar>, _ other: Matrix<Scalar>, _ operation: String) {
-    precondition(
-      x.columns == dimension && other.rows == x.rows && other.columns == x.columns,
-      "\(operation): points \(x.shapeDescription) and \(other.shapeDescription) for dimension \(dimension)")
   }
 }

@@ -77,12 +77,12 @@ extension GaussianSDE {
       out.rows == noise.rows && out.columns == noise.columns,
       "conditionalScore: noise \(noise.shapeDescription) but output \(out.shapeDescription)")
     precondition(times.count == noise.rows, "conditionalScore: \(times.count) times for \(noise.rows) rows")
-    let d = noise.columns
     noise.withUnsafeBufferPointer { z in
       out.withUnsafeMutableBufferPointer { o in
-        for i in 0..<times.count {
-          let c = -1 / marginal(at: times[i]).standardDeviation
-          for j in (i * d)..<((i + 1) * d) { o[j] = c * z[j] }
+        forEachRowKernel(at: times, columns: noise.columns) { _, row, a, s, _ in
+          let c = Parameterization.coefficients(from: .noise, to: .score, scale: a, standardDeviation: s)
+            .prediction
+          for j in row { o[j] = c * z[j] }
         }
       }
     }
@@ -99,15 +99,13 @@ extension GaussianSDE {
       "conditionalScore: x_t \(xt.shapeDescription), x₀ \(x0.shapeDescription), output \(out.shapeDescription)"
     )
     precondition(times.count == x0.rows, "conditionalScore: \(times.count) times for \(x0.rows) rows")
-    let d = x0.columns
     xt.withUnsafeBufferPointer { pt in
       x0.withUnsafeBufferPointer { p0 in
         out.withUnsafeMutableBufferPointer { o in
-          for i in 0..<times.count {
-            let (a, s) = marginal(at: times[i])
-            let b = marginalShift(at: times[i])
-            let c = -1 / (s * s)
-            for j in (i * d)..<((i + 1) * d) { o[j] = c * (pt[j] - a * p0[j] - b) }
+          forEachRowKernel(at: times, columns: x0.columns) { _, row, a, s, b in
+            let (c0, cx) = Parameterization.coefficients(
+              from: .data, to: .score, scale: a, standardDeviation: s)
+            for j in row { o[j] = c0 * p0[j] + cx * (pt[j] - b) }
           }
         }
       }
@@ -127,18 +125,28 @@ extension GaussianSDE {
       xt.rows == x0.rows && xt.columns == x0.columns,
       "perturb: data \(x0.shapeDescription) but output \(xt.shapeDescription)")
     precondition(times.count == x0.rows, "perturb: \(times.count) times for \(x0.rows) rows")
-    let d = x0.columns
     x0.withUnsafeBufferPointer { p0 in
       noise.withUnsafeBufferPointer { z in
         xt.withUnsafeMutableBufferPointer { o in
-          for i in 0..<times.count {
-            let (a, s) = marginal(at: times[i])
-            let b = marginalShift(at: times[i])
-            for j in (i * d)..<((i + 1) * d) { o[j] = a * p0[j] + b + s * z[j] }
+          forEachRowKernel(at: times, columns: x0.columns) { i, row, a, s, b in
+            for j in row { o[j] = a * p0[j] + b + s * z[j] }
             report(i, s)
           }
         }
       }
+    }
+  }
+
+  /// Calls `body(i, row, scale, std, shift)` for every row `i` with the kernel at `times[i]`
+  /// (`row` the range of its entries in a row-major `n × columns` matrix): the one per-row loop
+  /// of the perturbation, the conditional scores and ``convert(_:from:to:given:at:)-(_,_,_,_,[Self.Scalar])``.
+  @inlinable
+  func forEachRowKernel(
+    at times: [Scalar], columns d: Int, _ body: (Int, Range<Int>, Scalar, Scalar, Scalar) -> Void
+  ) {
+    for i in 0..<times.count {
+      let (a, s) = marginal(at: times[i])
+      body(i, (i * d)..<((i + 1) * d), a, s, marginalShift(at: times[i]))
     }
   }
 }

@@ -18,7 +18,7 @@ public import LinearAlgebra
 /// let s = oracle.score(x, at: 0.3)
 /// let logp = oracle.logDensity(x, at: 0.3)
 /// ```
-public struct GaussianScore<Forward: GaussianSDE>: DivergenceScoreModel {
+public struct GaussianScore<Forward: GaussianSDE>: DivergenceScoreModel, ScoreOracleShapes {
   /// The precision.
   public typealias Scalar = Forward.Scalar
 
@@ -84,9 +84,7 @@ public struct GaussianScore<Forward: GaussianSDE>: DivergenceScoreModel {
     _ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>, divergence: inout [Scalar],
     workspace: inout Void
   ) {
-    checkShapes(x, out, "GaussianScore.scoreAndDivergence")
-    precondition(
-      divergence.count == x.rows, "scoreAndDivergence: \(divergence.count) divergences for \(x.rows) rows")
+    checkShapes(x, score: out, divergence: divergence, "GaussianScore")
     out.assign(evaluate(x, at: t, withScore: true).score!)
     let (a, s) = process.marginal(at: t)
     let value = -component.traceOfPrecision(scale: a, standardDeviation: s)
@@ -99,9 +97,7 @@ public struct GaussianScore<Forward: GaussianSDE>: DivergenceScoreModel {
     _ x: Matrix<Scalar>, at t: Scalar, probe: Matrix<Scalar>, into out: inout Matrix<Scalar>,
     vjp: inout Matrix<Scalar>, workspace: inout Void
   ) {
-    checkShapes(x, out, "GaussianScore.scoreAndVectorJacobianProduct")
-    checkShapes(x, probe, "GaussianScore.scoreAndVectorJacobianProduct (probe)")
-    checkShapes(x, vjp, "GaussianScore.scoreAndVectorJacobianProduct (vjp)")
+    checkShapes(x, score: out, probe: probe, vjp: vjp, "GaussianScore")
     out.assign(evaluate(x, at: t, withScore: true).score!)
     let (a, s) = process.marginal(at: t)
     vjp.assign(component.precisionTimes(probe, scale: a, standardDeviation: s))
@@ -121,12 +117,5 @@ public struct GaussianScore<Forward: GaussianSDE>: DivergenceScoreModel {
     let (a, s) = process.marginal(at: t)
     return component.evaluate(
       x, scale: a, shift: process.marginalShift(at: t), standardDeviation: s, withScore: withScore)
-  }
-
-  @inlinable
-  func checkShapes(_ x: Matrix<Scalar>, _ other: Matrix<Scalar>, _ operation: String) {
-    precondition(
-      x.columns == dimension && other.rows == x.rows && other.columns == x.columns,
-      "\(operation): points \(x.shapeDescription) and \(other.shapeDescription) for dimension \(dimension)")
   }
 }

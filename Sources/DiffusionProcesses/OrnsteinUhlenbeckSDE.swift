@@ -55,7 +55,7 @@ public struct OrnsteinUhlenbeckSDE<Scalar: BLASScalar>: GaussianSDE, Hashable {
   /// `f(x, t) = −θ(x − μ) = −θ·x + θμ`.
   @inlinable
   public func drift(_ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>) {
-    out.formAffine(x, scale: -theta, offset: theta * mean, operation: "OrnsteinUhlenbeckSDE.drift")
+    out.assign(x, scaledBy: -theta, offset: theta * mean)
   }
 
   /// `g(t) = σ`.

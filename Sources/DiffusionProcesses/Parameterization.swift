@@ -35,16 +35,20 @@ extension GaussianSDE {
   ///   - x: the perturbed points the prediction is about, `n × d` (read only when converting to
   ///     or from `.data`).
   ///   - t: their time, `> 0` (and `scale(t) > 0` for `.data`).
+  /// - Returns: the coefficients `(c_p, c_x)` used (see
+  ///   ``Parameterization/coefficients(from:to:scale:standardDeviation:)``); a score model's input
+  ///   Jacobian follows from them.
   @inlinable
+  @discardableResult
   public func convert(
     _ prediction: inout Matrix<Scalar>, from source: Parameterization, to target: Parameterization,
     given x: Matrix<Scalar>, at t: Scalar
-  ) {
+  ) -> (prediction: Scalar, offset: Scalar) {
     precondition(
       prediction.rows == x.rows && prediction.columns == x.columns,
       "convert: prediction \(prediction.shapeDescription) but points \(x.shapeDescription)")
     let (a, s) = marginal(at: t)
-    let (cm, cx) = Self.conversionCoefficients(from: source, to: target, scale: a, standardDeviation: s)
+    let (cm, cx) = Parameterization.coefficients(from: source, to: target, scale: a, standardDeviation: s)
     let b = marginalShift(at: t)
     x.withUnsafeBufferPointer { px in
       prediction.withUnsafeMutableBufferPointer { p in
@@ -55,6 +59,7 @@ extension GaussianSDE {
         }
       }
     }
+    return (cm, cx)
   }
 
   /// ``convert(_:from:to:given:at:)-(_,_,_,_,Self.Scalar)`` with one time per row (as in a training batch).
@@ -67,39 +72,112 @@ extension GaussianSDE {
       prediction.rows == x.rows && prediction.columns == x.columns,
       "convert: prediction \(prediction.shapeDescription) but points \(x.shapeDescription)")
     precondition(times.count == x.rows, "convert: \(times.count) times for \(x.rows) rows")
-    let d = x.columns
     x.withUnsafeBufferPointer { px in
       prediction.withUnsafeMutableBufferPointer { p in
-        for i in 0..<times.count {
-          let (a, s) = marginal(at: times[i])
-          let (cm, cx) = Self.conversionCoefficients(from: source, to: target, scale: a, standardDeviation: s)
-          let b = marginalShift(at: times[i])
-          for j in (i * d)..<((i + 1) * d) { p[j] = cm * p[j] + cx * (px[j] - b) }
+        forEachRowKernel(at: times, columns: x.columns) { _, row, a, s, b in
+          let (cm, cx) = Parameterization.coefficients(
+            from: source, to: target, scale: a, standardDeviation: s)
+          for j in row { p[j] = cm * p[j] + cx * (px[j] - b) }
         }
       }
     }
   }
+}
 
-  /// `(c_p, c_x)` with `target = c_p·source + c_x·(x − shift)`.
+extension Parameterization {
+  /// The one table of conversions between parameterisations at a time with kernel
+  /// `x = a·x₀ + shift + σ·ε` (scale `a`, std `σ`): the coefficients `(c_p, c_x)` of
+  ///
+  ///     target = c_p·source + c_x·(x − shift),
+  ///
+  /// from `score = −ε/σ` and `x₀ = (x − shift − σ·ε)/a` (Ho et al. 2020; Song et al. 2021;
+  /// Kingma et al. 2021). Every entry, `(c_p, c_x)`, row `source`, column `target`:
+  ///
+  ///     source \ target   .score             .noise          .data
+  ///     .score             (1, 0)             (−σ, 0)         (σ²/a, 1/a)
+  ///     .noise             (−1/σ, 0)          (1, 0)          (−σ/a, 1/a)
+  ///     .data              (a/σ², −1/σ²)      (−a/σ, 1/σ)     (1, 0)
+  ///
+  /// Tweedie's formula is the `.score → .data` entry, `E[x₀ | x] = (x − shift + σ²·score)/a`;
+  /// DPM-Solver's data prediction is the `.noise → .data` one. The `.score` column gives a score
+  /// model's input Jacobian from the network's, `∂s/∂x = c_p·∂f/∂x + c_x·I`.
+  ///
+  /// ```swift
+  /// let (a, s) = sde.marginal(at: t)
+  /// let (cp, cx) = Parameterization.coefficients(from: .noise, to: .data, scale: a, standardDeviation: s)
+  /// // x̂₀ = cp·ε̂ + cx·(x − shift)
+  /// ```
+  ///
+  /// - Parameters:
+  ///   - source: what the prediction is.
+  ///   - target: what it should become.
+  ///   - a: `scale(t)`, positive when either side is `.data`.
+  ///   - s: `std(t)`, positive unless both sides are `.noise`, both `.score`, or `.score` and
+  ///     `.noise`.
+  /// - Returns: `(prediction: c_p, offset: c_x)`.
   @inlinable
-  static func conversionCoefficients(
+  public static func coefficients<Scalar: BLASScalar>(
     from source: Parameterization, to target: Parameterization, scale a: Scalar, standardDeviation s: Scalar
-  ) -> (Scalar, Scalar) {
-    // Each source as (p, q) with ε = p·source + q·(x − shift); each target from ε likewise.
-    let toNoise: (Scalar, Scalar)
-    switch source {
-    case .noise: toNoise = (1, 0)
-    case .score: toNoise = (-s, 0)
-    case .data: toNoise = (-a / s, 1 / s)
+  ) -> (prediction: Scalar, offset: Scalar) {
+    switch (source, target) {
+    case (.score, .score), (.noise, .noise), (.data, .data): return (1, 0)
+    case (.score, .noise): return (-s, 0)
+    case (.score, .data): return (s * s / a, 1 / a)
+    case (.noise, .score): return (-1 / s, 0)
+    case (.noise, .data): return (-s / a, 1 / a)
+    case (.data, .score): return (a / (s * s), -1 / (s * s))
+    case (.data, .noise): return (-a / s, 1 / s)
     }
-    let fromNoise: (Scalar, Scalar)
-    switch target {
-    case .noise: fromNoise = (1, 0)
-    case .score: fromNoise = (-1 / s, 0)
-    case .data: fromNoise = (-s / a, 1 / a)
+  }
+
+  /// What this parameterisation is as a function of the clean data and the noise that made
+  /// `x = a·x₀ + shift + σ·ε`: the coefficients `(c₀, c_ε)` of
+  ///
+  ///     prediction = c₀·x₀ + c_ε·ε,   .score: (0, −1/σ)   .noise: (0, 1)   .data: (1, 0),
+  ///
+  /// the regression target of denoising score matching (Song et al. 2021, eq. 7; Ho et al. 2020).
+  ///
+  /// ```swift
+  /// let (c0, cz) = options.parameterization.targetCoefficients(standardDeviation: s)
+  /// // target = c0·x₀ + cz·z
+  /// ```
+  ///
+  /// - Parameter s: `std(t)`, positive for `.score`.
+  /// - Returns: `(data: c₀, noise: c_ε)`.
+  @inlinable
+  public func targetCoefficients<Scalar: BLASScalar>(standardDeviation s: Scalar) -> (
+    data: Scalar, noise: Scalar
+  ) {
+    switch self {
+    case .score:
+      return (0, Self.coefficients(from: .noise, to: .score, scale: 1, standardDeviation: s).prediction)
+    case .noise: return (0, 1)
+    case .data: return (1, 0)
     }
-    if source == target { return (1, 0) }
-    // target = F.0·ε + F.1·y with ε = N.0·source + N.1·y, y = x − shift.
-    return (fromNoise.0 * toNoise.0, fromNoise.0 * toNoise.1 + fromNoise.1)
+  }
+
+  /// The `.score` column of ``coefficients(from:to:scale:standardDeviation:)``: the coefficients
+  /// `(c_out, c_x)` of `score = c_out·f + c_x·(x − shift)` for a network output `f` in this
+  /// parameterisation,
+  ///
+  ///     .score: (1, 0)      .noise: (−1/σ, 0)      .data: (a/σ², −1/σ²).
+  ///
+  /// They give the score's input Jacobian from the network's: `∂s/∂x = c_out·∂f/∂x + c_x·I`.
+  ///
+  /// ```swift
+  /// let (a, s) = sde.marginal(at: t)
+  /// let (cOut, cX) = Parameterization.noise.scoreCoefficients(scale: a, standardDeviation: s)
+  /// ```
+  ///
+  /// - Parameters:
+  ///   - a: `scale(t)`, positive for `.data`.
+  ///   - s: `std(t)`, positive for `.noise` and `.data`.
+  /// - Returns: `(c_out, c_x)`.
+  @inlinable
+  public func scoreCoefficients<Scalar: BLASScalar>(scale a: Scalar, standardDeviation s: Scalar) -> (
+    output: Scalar, state: Scalar
+  ) {
+    let (output, state) = Self.coefficients(from: self, to: .score, scale: a, standardDeviation: s)
+    return (output, state)
   }
 }

@@ -14,36 +14,22 @@ public import LinearAlgebra
 /// var workspace = flow.makeWorkspace(rows: n, columns: d)
 /// flow.velocity(x, at: t, into: &v, workspace: &workspace)     // no allocation
 /// ```
-public struct ProbabilityFlowODE<Forward: SDE, Model: ScoreModel>: Sendable
+public struct ProbabilityFlowODE<Forward: SDE, Model: ScoreModel>: ScoreDrivenProcess
 where Forward.Scalar == Model.Scalar {
-  /// The precision.
-  public typealias Scalar = Forward.Scalar
-
   /// The forward (noising) process.
   public var forward: Forward
-  /// The score model `s(x, t) ≈ ∇ₓ log p_t(x)` (score parameterisation).
+  /// The score model `s(x, t) ≈ ∇ₓ log p_t(x)`.
   public var model: Model
-
-  /// Scratch memory: the model's workspace and a buffer for the forward drift, resized on first
-  /// use to the batch's shape.
-  public typealias Workspace = ScoreDriftWorkspace<Model>
 
   /// The probability flow of `forward` with the score `model`.
   @inlinable
   public init(forward: Forward, score model: Model) {
-    self.forward = forward
-    self.model = model
+    (self.forward, self.model) = (forward, model)
   }
 
-  /// The forward process's end time `T`.
+  /// `λ = ½`: the velocity is `f − ½g²·s`.
   @inlinable
-  public var endTime: Scalar { forward.endTime }
-
-  /// Scratch memory for batches of `rows × columns`.
-  @inlinable
-  public func makeWorkspace(rows: Int, columns: Int) -> Workspace {
-    Workspace(model: model, rows: rows, columns: columns)
-  }
+  public static var scoreWeight: Scalar { 1 / 2 }
 
   /// Writes `v(xᵢ, t) = f(xᵢ, t) − ½g(t)²·s(xᵢ, t)` into row `i` of `out` (the shape of `x`).
   /// Allocates nothing once `workspace` has the batch's shape.
@@ -51,19 +37,12 @@ where Forward.Scalar == Model.Scalar {
   public func velocity(
     _ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>, workspace: inout Workspace
   ) {
-    forward.scoreCorrectedDrift(
-      x, at: t, score: model, weight: 1 / 2, into: &out, workspace: &workspace,
-      caller: "ProbabilityFlowODE.velocity")
+    scoreCorrectedDrift(x, at: t, into: &out, workspace: &workspace)
   }
 
   /// The velocity as a new matrix (convenient; allocates).
   @inlinable
-  public func velocity(_ x: Matrix<Scalar>, at t: Scalar) -> Matrix<Scalar> {
-    var workspace = makeWorkspace(rows: x.rows, columns: x.columns)
-    var out = Matrix<Scalar>(rows: x.rows, columns: x.columns)
-    velocity(x, at: t, into: &out, workspace: &workspace)
-    return out
-  }
+  public func velocity(_ x: Matrix<Scalar>, at t: Scalar) -> Matrix<Scalar> { scoreCorrectedDrift(x, at: t) }
 }
 
 extension ProbabilityFlowODE where Forward: GaussianSDE, Model: DivergenceScoreModel {
@@ -85,10 +64,8 @@ extension ProbabilityFlowODE where Forward: GaussianSDE, Model: DivergenceScoreM
       "ProbabilityFlowODE.velocityAndDivergence: input \(x.shapeDescription) but output \(out.shapeDescription)"
     )
     model.scoreAndDivergence(x, at: t, into: &out, divergence: &divergence, workspace: &workspace.model)
-    let (a, b) = forward.linearDrift(at: t)
-    let g = forward.diffusion(at: t)
-    let c = -g * g / 2
-    out.combine(scaledBy: c, adding: x, scaledBy: a, offset: b)
+    let (a, b, c) = affineVelocity(at: t)
+    out.scale(by: c, adding: x, scaledBy: a, offset: b)
     let driftDivergence = Scalar(x.columns) * a
     divergence.withUnsafeMutableBufferPointer { dv in
       for i in dv.indices { dv[i] = driftDivergence + c * dv[i] }
@@ -110,22 +87,16 @@ extension ProbabilityFlowODE where Forward: GaussianSDE, Model: DivergenceScoreM
         + "\(probe.shapeDescription), output \(out.shapeDescription), vjp \(vjp.shapeDescription)")
     model.scoreAndVectorJacobianProduct(
       x, at: t, probe: probe, into: &out, vjp: &vjp, workspace: &workspace.model)
+    let (a, b, c) = affineVelocity(at: t)
+    out.scale(by: c, adding: x, scaledBy: a, offset: b)
+    vjp.scale(by: c, adding: probe, scaledBy: a)
+  }
+
+  /// The velocity `v = c·s + a·x + b` as `(a(t), b(t), c(t) = −½g(t)²)`, from the affine drift.
+  @inlinable
+  func affineVelocity(at t: Scalar) -> (a: Scalar, b: Scalar, c: Scalar) {
     let (a, b) = forward.linearDrift(at: t)
     let g = forward.diffusion(at: t)
-    let c = -g * g / 2
-    out.combine(scaledBy: c, adding: x, scaledBy: a, offset: b)
-    vjp.combine(scaledBy: c, adding: probe, scaledBy: a, offset: 0)
-  }
-}
-
-extension Matrix {
-  /// `self ← c·self + a·x + b` (shapes checked by the caller).
-  @inlinable
-  mutating func combine(scaledBy c: Scalar, adding x: Matrix, scaledBy a: Scalar, offset b: Scalar) {
-    x.withUnsafeBufferPointer { px in
-      withUnsafeMutableBufferPointer { o in
-        for i in o.indices { o[i] = c * o[i] + a * px[i] + b }
-      }
-    }
+    return (a, b, -g * g / 2)
   }
 }

@@ -15,35 +15,22 @@ public import LinearAlgebra
 /// reverse.drift(x, at: t, into: &velocity, workspace: &workspace)   // no allocation
 /// x += velocity * dt + g·√|dt|·z  (dt < 0)
 /// ```
-public struct ReverseSDE<Forward: SDE, Model: ScoreModel>: Sendable where Forward.Scalar == Model.Scalar {
-  /// The precision.
-  public typealias Scalar = Forward.Scalar
-
+public struct ReverseSDE<Forward: SDE, Model: ScoreModel>: ScoreDrivenProcess
+where Forward.Scalar == Model.Scalar {
   /// The forward (noising) process.
   public var forward: Forward
-  /// The score model `s(x, t) ≈ ∇ₓ log p_t(x)` (score parameterisation).
+  /// The score model `s(x, t) ≈ ∇ₓ log p_t(x)`.
   public var model: Model
-
-  /// Scratch memory for ``drift(_:at:into:workspace:)``: the model's workspace and a buffer for
-  /// the forward drift, resized on first use to the batch's shape.
-  public typealias Workspace = ScoreDriftWorkspace<Model>
 
   /// The reverse of `forward` with the score `model`.
   @inlinable
   public init(forward: Forward, score model: Model) {
-    self.forward = forward
-    self.model = model
+    (self.forward, self.model) = (forward, model)
   }
 
-  /// The forward process's end time `T`, where reverse integration starts.
+  /// `λ = 1`: the drift is `f − g²·s`.
   @inlinable
-  public var endTime: Scalar { forward.endTime }
-
-  /// Scratch memory for batches of `rows × columns`.
-  @inlinable
-  public func makeWorkspace(rows: Int, columns: Int) -> Workspace {
-    Workspace(model: model, rows: rows, columns: columns)
-  }
+  public static var scoreWeight: Scalar { 1 }
 
   /// Writes the reverse drift `f(xᵢ, t) − g(t)²·s(xᵢ, t)` into row `i` of `out` (the shape of
   /// `x`). Allocates nothing once `workspace` has the batch's shape.
@@ -51,32 +38,14 @@ public struct ReverseSDE<Forward: SDE, Model: ScoreModel>: Sendable where Forwar
   public func drift(
     _ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>, workspace: inout Workspace
   ) {
-    forward.scoreCorrectedDrift(
-      x, at: t, score: model, weight: 1, into: &out, workspace: &workspace, caller: "ReverseSDE.drift")
+    scoreCorrectedDrift(x, at: t, into: &out, workspace: &workspace)
   }
 
   /// The reverse drift as a new matrix (convenient; allocates).
   @inlinable
-  public func drift(_ x: Matrix<Scalar>, at t: Scalar) -> Matrix<Scalar> {
-    var workspace = makeWorkspace(rows: x.rows, columns: x.columns)
-    var out = Matrix<Scalar>(rows: x.rows, columns: x.columns)
-    drift(x, at: t, into: &out, workspace: &workspace)
-    return out
-  }
+  public func drift(_ x: Matrix<Scalar>, at t: Scalar) -> Matrix<Scalar> { scoreCorrectedDrift(x, at: t) }
 
   /// The diffusion coefficient `g(t)` of the forward process.
   @inlinable
   public func diffusion(at t: Scalar) -> Scalar { forward.diffusion(at: t) }
-}
-
-extension Matrix {
-  /// `self ← α·self + y` (shapes checked by the caller).
-  @inlinable
-  mutating func scaleAndAdd(_ alpha: Scalar, _ y: Matrix) {
-    y.withUnsafeBufferPointer { py in
-      withUnsafeMutableBufferPointer { o in
-        for i in o.indices { o[i] = alpha * o[i] + py[i] }
-      }
-    }
-  }
 }

@@ -19,6 +19,66 @@ public struct ScoreDriftWorkspace<Model: ScoreModel> {
 
 extension ScoreDriftWorkspace: Sendable where Model.Workspace: Sendable {}
 
+/// A process assembled from a forward ``SDE`` and a ``ScoreModel`` whose drift is
+/// `f(x, t) − λ·g(t)²·s(x, t)`: the ``ReverseSDE`` (`λ = 1`) and the ``ProbabilityFlowODE``
+/// (`λ = ½`). They share the workspace, the end time and the one drift assembly written here.
+///
+/// ```swift
+/// let flow = ProbabilityFlowODE(forward: VPSDE<Double>(), score: oracle)
+/// var workspace = flow.makeWorkspace(rows: n, columns: d)      // any ScoreDrivenProcess
+/// ```
+public protocol ScoreDrivenProcess<Forward, Model>: Sendable {
+  /// The forward process.
+  associatedtype Forward: SDE
+  /// The score model.
+  associatedtype Model: ScoreModel where Model.Scalar == Forward.Scalar
+
+  /// The forward (noising) process.
+  var forward: Forward { get }
+  /// The score model `s(x, t) ≈ ∇ₓ log p_t(x)` (score parameterisation).
+  var model: Model { get }
+  /// `λ` in `f − λ·g²·s`.
+  static var scoreWeight: Forward.Scalar { get }
+}
+
+extension ScoreDrivenProcess {
+  /// The precision.
+  public typealias Scalar = Forward.Scalar
+  /// Scratch memory: the model's workspace and a buffer for the forward drift.
+  public typealias Workspace = ScoreDriftWorkspace<Model>
+
+  /// The forward process's end time `T`, where reverse integration starts.
+  @inlinable
+  public var endTime: Forward.Scalar { forward.endTime }
+
+  /// Scratch memory for batches of `rows × columns`: the model's workspace and a buffer for the
+  /// forward drift.
+  @inlinable
+  public func makeWorkspace(rows: Int, columns: Int) -> ScoreDriftWorkspace<Model> {
+    ScoreDriftWorkspace(model: model, rows: rows, columns: columns)
+  }
+
+  /// Writes `f(xᵢ, t) − λ·g(t)²·s(xᵢ, t)` into row `i` of `out` (allocation-free).
+  @inlinable
+  func scoreCorrectedDrift(
+    _ x: Matrix<Forward.Scalar>, at t: Forward.Scalar, into out: inout Matrix<Forward.Scalar>,
+    workspace: inout ScoreDriftWorkspace<Model>
+  ) {
+    forward.scoreCorrectedDrift(
+      x, at: t, score: model, weight: Self.scoreWeight, into: &out, workspace: &workspace,
+      caller: "\(Self.self)")
+  }
+
+  /// ``scoreCorrectedDrift(_:at:into:workspace:)`` into a new matrix (allocates).
+  @inlinable
+  func scoreCorrectedDrift(_ x: Matrix<Forward.Scalar>, at t: Forward.Scalar) -> Matrix<Forward.Scalar> {
+    var workspace = makeWorkspace(rows: x.rows, columns: x.columns)
+    var out = Matrix<Forward.Scalar>(rows: x.rows, columns: x.columns)
+    scoreCorrectedDrift(x, at: t, into: &out, workspace: &workspace)
+    return out
+  }
+}
+
 extension SDE {
   /// Writes `f(xᵢ, t) − λ·g(t)²·s(xᵢ, t)` into row `i` of `out`: the reverse-SDE drift for
   /// `λ = 1`, the probability-flow velocity for `λ = ½`. Allocates nothing once `workspace`
@@ -27,17 +87,17 @@ extension SDE {
   func scoreCorrectedDrift<Model: ScoreModel>(
     _ x: Matrix<Scalar>, at t: Scalar, score model: Model, weight lambda: Scalar,
     into out: inout Matrix<Scalar>,
-    workspace: inout ScoreDriftWorkspace<Model>, caller: String
+    workspace: inout ScoreDriftWorkspace<Model>, caller: @autoclosure () -> String
   ) where Model.Scalar == Scalar {
     precondition(
       out.rows == x.rows && out.columns == x.columns,
-      "\(caller): input \(x.shapeDescription) but output \(out.shapeDescription)")
+      "\(caller()): input \(x.shapeDescription) but output \(out.shapeDescription)")
     if workspace.forwardDrift.rows != x.rows || workspace.forwardDrift.columns != x.columns {
       workspace.forwardDrift.resize(rows: x.rows, columns: x.columns)
     }
     model.score(x, at: t, into: &out, workspace: &workspace.model)
     drift(x, at: t, into: &workspace.forwardDrift)
     let g = diffusion(at: t)
-    out.scaleAndAdd(-lambda * g * g, workspace.forwardDrift)
+    out.scale(by: -lambda * g * g, adding: workspace.forwardDrift)
   }
 }

@@ -61,7 +61,7 @@ public struct VESDE<Scalar: BLASScalar>: GaussianSDE, Hashable {
   /// `f(x, t) = 0`.
   @inlinable
   public func drift(_ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>) {
-    out.formAffine(x, scale: 0, offset: 0, operation: "VESDE.drift")
+    out.assign(x, scaledBy: 0, offset: 0)
   }
 
   /// `g(t) = σ(t)·√(2·log(σ_max/σ_min))`.

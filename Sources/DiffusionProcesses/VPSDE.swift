@@ -19,70 +19,34 @@ public import RealModule
 /// let cosine = VPSDE<Float>(schedule: .cosine())      // s = 0.008, β clipped at 20
 /// let (scale, std) = vp.marginal(at: 0.5)
 /// ```
-public struct VPSDE<Scalar: BLASScalar>: GaussianSDE, Hashable {
+public struct VPSDE<Scalar: BLASScalar>: NoiseScheduledSDE, Hashable {
   /// The noise rate `β(t)` and its integral.
-  public let schedule: NoiseSchedule<Scalar>
+  public let schedule: AnyNoiseSchedule<Scalar>
   /// The end time `T` (1 by default).
   public let endTime: Scalar
 
-  /// A VP SDE with the linear schedule `β(t) = betaMin + t(betaMax − betaMin)`.
+  /// A VP SDE with the linear or cosine schedule, spelled `.linear(betaMin:betaMax:)` or
+  /// `.cosine(offset:maximumBeta:)` (``NoiseScheduledSDE`` adds `init(betaMin:betaMax:endTime:)`
+  /// and an initialiser from any ``NoiseSchedule``).
   /// - Parameters:
-  ///   - betaMin: `β(0)`, 0.1 by default (Song et al. 2021).
-  ///   - betaMax: `β(1)`, 20 by default.
+  ///   - schedule: `β(t)`.
   ///   - endTime: `T`, 1 by default.
   @inlinable
-  public init(betaMin: Scalar = 0.1, betaMax: Scalar = 20, endTime: Scalar = 1) {
-    self.init(schedule: .linear(betaMin: betaMin, betaMax: betaMax), endTime: endTime)
-  }
-
-  /// A VP SDE with any ``NoiseSchedule``.
-  @inlinable
-  public init(schedule: NoiseSchedule<Scalar>, endTime: Scalar = 1) {
-    schedule.validate()
-    precondition(endTime > 0 && endTime.isFinite, "VPSDE needs a positive finite endTime, got \(endTime)")
+  public init(schedule: AnyNoiseSchedule<Scalar>, endTime: Scalar = 1) {
+    checkEndTime(endTime, of: "VPSDE")
     self.schedule = schedule
     self.endTime = endTime
-  }
-
-  /// The noise rate `β(t)`.
-  @inlinable
-  public func beta(at t: Scalar) -> Scalar { schedule.beta(at: t) }
-
-  /// `f(x, t) = −½β(t)·x`.
-  @inlinable
-  public func drift(_ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>) {
-    out.formAffine(x, scale: -beta(at: t) / 2, offset: 0, operation: "VPSDE.drift")
   }
 
   /// `g(t) = √β(t)`.
   @inlinable
   public func diffusion(at t: Scalar) -> Scalar { beta(at: t).squareRoot() }
 
-  /// Draws from the prior `N(0, I)`.
-  @inlinable
-  public func samplePrior<G: RandomNumberGenerator>(count: Int, dimension: Int, using rng: inout G)
-    -> Matrix<Scalar>
-  {
-    Matrix.randomNormal(rows: count, columns: dimension, using: &rng)
-  }
-
-  /// `log N(xᵢ; 0, I) = −d/2·log 2π − ‖xᵢ‖²/2`.
-  @inlinable
-  public func priorLogDensity(_ x: Matrix<Scalar>) -> [Scalar] {
-    x.isotropicGaussianLogDensity(mean: 0, variance: 1)
-  }
-
   /// `scale = e^{−B/2}`, `std = √(1 − e^{−B})` (computed as `√(−expm1(−B))`).
   @inlinable
   public func marginal(at t: Scalar) -> (scale: Scalar, standardDeviation: Scalar) {
     let b = schedule.integratedBeta(at: t)
     return (Scalar.exp(-b / 2), (-Scalar.expMinusOne(-b)).squareRoot())
-  }
-
-  /// `(−½β(t), 0)`.
-  @inlinable
-  public func linearDrift(at t: Scalar) -> (coefficient: Scalar, offset: Scalar) {
-    (-beta(at: t) / 2, 0)
   }
 
   /// With `ΔB = ∫ₛᵗ β`: `scale = e^{−ΔB/2}`, shift 0, `std² = 1 − e^{−ΔB}` (DDPM's

@@ -160,15 +160,9 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
                   w[i] = weight(at: t[i], scale: a, standardDeviation: s)
                   let row = i * d
                   for j in row..<(row + d) { xt[j] = a * p0[j] + b + s * z[j] }
-                  switch parameterization {
-                  case .noise:
-                    for j in row..<(row + d) { y[j] = z[j] }
-                  case .score:
-                    let c = -1 / s
-                    for j in row..<(row + d) { y[j] = c * z[j] }
-                  case .data:
-                    for j in row..<(row + d) { y[j] = p0[j] }
-                  }
+                  // The target c₀·x₀ + c_z·z: z, −z/σ or x₀ (exactly).
+                  let (c0, cz) = parameterization.targetCoefficients(standardDeviation: s)
+                  for j in row..<(row + d) { y[j] = c0 * p0[j] + cz * z[j] }
                 }
               }
             }

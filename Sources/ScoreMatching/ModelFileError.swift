@@ -16,7 +16,7 @@ public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible 
   case missingMetadata(path: String, key: String)
   /// A metadata entry cannot be parsed or contradicts another (what is wrong).
   case invalidMetadata(path: String, key: String, reason: String)
-  /// The process has no ``SDEDescription`` (a custom `GaussianSDE`), so a model file could not
+  /// The process has no `SDEDescription` (a custom `GaussianSDE`), so a model file could not
   /// rebuild it.
   case unsupportedProcess(String)
   /// A network tensor holds NaN or ±∞ (`count` of its entries, the first at flat index `index`):

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DiffusionProcesses
 import ScoreMatching
 
 /// The forward SDE chosen with `--sde`.

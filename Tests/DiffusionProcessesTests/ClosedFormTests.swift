@@ -242,7 +242,7 @@ func inverseTimesAreBackwardStable(single: Bool) {
 }
 
 @Test func cosineScheduleIsClippedContinuously() {
-  let schedule = NoiseSchedule<Double>.cosine()
+  let schedule = CosineNoiseSchedule<Double>()
   // β is continuous at the clip and constant after it; B is continuous and then linear.
   let below = schedule.beta(at: cosineClipTime - 1e-9)
   #expect(abs(below - 20) < 1e-5)
@@ -253,7 +253,7 @@ func inverseTimesAreBackwardStable(single: Bool) {
   for t in [1e-5, 0.3, cosineClipTime, 0.95, 1] {
     #expect(abs(schedule.time(atIntegratedBeta: schedule.integratedBeta(at: t)) - t) < 1e-12)
   }
-  let linear = NoiseSchedule<Double>.linear()
+  let linear = LinearNoiseSchedule<Double>()
   for t in [1e-5, 0.3, 1] {
     #expect(abs(linear.time(atIntegratedBeta: linear.integratedBeta(at: t)) - t) < 1e-15)
   }

@@ -177,38 +177,3 @@ extension Matrix {
   let trainer = try Trainer(process: BisectedVP(), architecture: smallNetwork(), source: source)
   #expect(throws: ModelFileError.self) { _ = try trainer.trainedModel() }
 }
-
-/// Every process kind → description → `StandardSDE` reproduces the process exactly, and the
-/// description survives JSON.
-@Test func processDescriptionsRebuildTheProcess() throws {
-  func check<P: GaussianSDE<Double>>(_ process: P, name: String) throws {
-    guard let description = SDEDescription(process) else {
-      Issue.record("\(P.self) has no description")
-      return
-    }
-    #expect(description.name == name && description.validationFailure == nil)
-    let json = try JSONEncoder().encode(description)
-    #expect(try JSONDecoder().decode(SDEDescription.self, from: json) == description)
-    let rebuilt = StandardSDE<Double>(description)
-    #expect(SDEDescription(rebuilt) == description)
-    #expect(rebuilt.endTime == process.endTime)
-    for t in [1e-4, 0.3, 0.95] {
-      #expect(rebuilt.marginal(at: t) == process.marginal(at: t))
-      #expect(rebuilt.marginalShift(at: t) == process.marginalShift(at: t))
-      #expect(rebuilt.diffusion(at: t) == process.diffusion(at: t))
-      #expect(rebuilt.linearDrift(at: t) == process.linearDrift(at: t))
-      #expect(rebuilt.transition(from: t / 2, to: t) == process.transition(from: t / 2, to: t))
-      let lambda = process.logSignalToNoiseRatio(at: t)
-      #expect(rebuilt.time(atLogSignalToNoiseRatio: lambda) == process.time(atLogSignalToNoiseRatio: lambda))
-    }
-  }
-  try check(VPSDE<Double>(betaMin: 0.2, betaMax: 15, endTime: 2), name: "vp")
-  try check(VPSDE<Double>(schedule: .cosine()), name: "cosine")
-  try check(SubVPSDE<Double>(), name: "subvp")
-  try check(VESDE<Double>(sigmaMin: 0.02, sigmaMax: 30), name: "ve")
-  try check(OrnsteinUhlenbeckSDE<Double>(theta: 2, mean: -1, sigma: 0.5), name: "ou")
-  #expect(SDEDescription(BisectedVP()) == nil)
-  #expect(SDEDescription(.ve(sigmaMin: 1, sigmaMax: 1)).validationFailure != nil)
-  #expect(
-    SDEDescription(.vp(schedule: .linear(betaMin: 0.1, betaMax: 20)), endTime: 0).validationFailure != nil)
-}

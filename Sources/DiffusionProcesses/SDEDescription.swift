@@ -1,4 +1,3 @@
-public import DiffusionProcesses
 import RealModule
 
 /// A forward process by kind and parameters, in `Double`: what a model file or a checkpoint
@@ -9,7 +8,7 @@ import RealModule
 /// let process = StandardSDE<Float>(description)               // a GaussianSDE again
 /// ```
 public struct SDEDescription: Sendable, Codable, Hashable, CustomStringConvertible {
-  /// The noise rate of a VP or sub-VP process (see `DiffusionProcesses.NoiseSchedule`).
+  /// The noise rate of a VP or sub-VP process (see ``NoiseSchedule``).
   public enum Schedule: Sendable, Codable, Hashable {
     /// `β(t) = β_min + t(β_max − β_min)`.
     case linear(betaMin: Double, betaMax: Double)
@@ -45,20 +44,28 @@ public struct SDEDescription: Sendable, Codable, Hashable, CustomStringConvertib
   }
 
   /// The description of one of the module's processes (`VPSDE`, `SubVPSDE`, `VESDE`,
-  /// `OrnsteinUhlenbeckSDE`, ``StandardSDE``), or `nil` for any other type.
+  /// `OrnsteinUhlenbeckSDE`, ``StandardSDE``), or `nil` for any other type (and for a
+  /// schedule other than the linear and cosine ones).
   ///
   /// - Parameter process: the process.
   public init?<Process: GaussianSDE>(_ process: Process) {
     typealias S = Process.Scalar
-    func schedule(_ s: NoiseSchedule<S>) -> Schedule {
-      switch s {
-      case .linear(let b0, let b1): return .linear(betaMin: Double(b0), betaMax: Double(b1))
-      case .cosine(let offset, let bmax): return .cosine(offset: Double(offset), maximumBeta: Double(bmax))
+    func schedule(_ s: AnyNoiseSchedule<S>) -> Schedule? {
+      switch s.base {
+      case let l as LinearNoiseSchedule<S>:
+        return .linear(betaMin: Double(l.betaMin), betaMax: Double(l.betaMax))
+      case let c as CosineNoiseSchedule<S>:
+        return .cosine(offset: Double(c.offset), maximumBeta: Double(c.maximumBeta))
+      default: return nil
       }
     }
     switch process {
-    case let p as VPSDE<S>: self.init(.vp(schedule: schedule(p.schedule)), endTime: Double(p.endTime))
-    case let p as SubVPSDE<S>: self.init(.subVP(schedule: schedule(p.schedule)), endTime: Double(p.endTime))
+    case let p as VPSDE<S>:
+      guard let s = schedule(p.schedule) else { return nil }
+      self.init(.vp(schedule: s), endTime: Double(p.endTime))
+    case let p as SubVPSDE<S>:
+      guard let s = schedule(p.schedule) else { return nil }
+      self.init(.subVP(schedule: s), endTime: Double(p.endTime))
     case let p as VESDE<S>:
       self.init(.ve(sigmaMin: Double(p.sigmaMin), sigmaMax: Double(p.sigmaMax)), endTime: Double(p.endTime))
     case let p as OrnsteinUhlenbeckSDE<S>:

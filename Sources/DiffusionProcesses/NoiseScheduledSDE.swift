@@ -1,0 +1,85 @@
+public import LinearAlgebra
+
+/// A Gaussian SDE with the variance-preserving drift of Song et al. (2021, eqs. 11–12) and the
+/// standard normal prior,
+///
+///     dx = −½β(t)·x dt + g(t) dW,   p_T ≈ N(0, I),
+///
+/// whose `β` comes from a ``NoiseSchedule``. ``VPSDE`` (`g = √β`) and ``SubVPSDE``
+/// (`g = √(β(1 − e^{−2B}))`) conform; they write only `g`, the kernel and its inverses, and share
+/// the drift, the prior and `β` written here.
+///
+/// ```swift
+/// func rate(of process: some NoiseScheduledSDE<Double>) -> Double { process.beta(at: 0.5) }
+/// ```
+public protocol NoiseScheduledSDE<Scalar>: GaussianSDE {
+  /// The schedule's type.
+  associatedtype Schedule: NoiseSchedule where Schedule.Scalar == Scalar
+
+  /// The noise rate `β(t)`, its integral and its inverse.
+  var schedule: Schedule { get }
+
+  /// The process with `schedule` on `[0, endTime]`.
+  init(schedule: Schedule, endTime: Scalar)
+}
+
+extension NoiseScheduledSDE where Schedule == AnyNoiseSchedule<Scalar> {
+  /// The process with the linear schedule `β(t) = betaMin + t(betaMax − betaMin)`.
+  /// - Parameters:
+  ///   - betaMin: `β(0)`, 0.1 by default (Song et al. 2021).
+  ///   - betaMax: `β(1)`, 20 by default.
+  ///   - endTime: `T`, 1 by default.
+  @inlinable
+  public init(betaMin: Scalar = 0.1, betaMax: Scalar = 20, endTime: Scalar = 1) {
+    self.init(schedule: .linear(betaMin: betaMin, betaMax: betaMax), endTime: endTime)
+  }
+
+  /// The process with any ``NoiseSchedule``, such as a ``NumericalNoiseSchedule`` (wrapped in an
+  /// ``AnyNoiseSchedule``).
+  /// - Parameters:
+  ///   - schedule: `β(t)`.
+  ///   - endTime: `T`, 1 by default.
+  @inlinable
+  @_disfavoredOverload
+  public init(schedule: some NoiseSchedule<Scalar>, endTime: Scalar = 1) {
+    self.init(schedule: AnyNoiseSchedule(schedule), endTime: endTime)
+  }
+}
+
+extension NoiseScheduledSDE {
+  /// The noise rate `β(t)`.
+  @inlinable
+  public func beta(at t: Scalar) -> Scalar { schedule.beta(at: t) }
+
+  /// `f(x, t) = −½β(t)·x`.
+  @inlinable
+  public func drift(_ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>) {
+    out.assign(x, scaledBy: -beta(at: t) / 2, offset: 0)
+  }
+
+  /// `(−½β(t), 0)`.
+  @inlinable
+  public func linearDrift(at t: Scalar) -> (coefficient: Scalar, offset: Scalar) {
+    (-beta(at: t) / 2, 0)
+  }
+
+  /// Draws from the prior `N(0, I)`.
+  @inlinable
+  public func samplePrior<G: RandomNumberGenerator>(count: Int, dimension: Int, using rng: inout G)
+    -> Matrix<Scalar>
+  {
+    Matrix.randomNormal(rows: count, columns: dimension, using: &rng)
+  }
+
+  /// `log N(xᵢ; 0, I) = −d/2·log 2π − ‖xᵢ‖²/2`.
+  @inlinable
+  public func priorLogDensity(_ x: Matrix<Scalar>) -> [Scalar] {
+    x.isotropicGaussianLogDensity(mean: 0, variance: 1)
+  }
+}
+
+/// Checks a process's end time (a programmer error if invalid).
+@inlinable
+func checkEndTime<Scalar: BLASScalar>(_ endTime: Scalar, of process: String) {
+  precondition(endTime > 0 && endTime.isFinite, "\(process) needs a positive finite endTime, got \(endTime)")
+}
