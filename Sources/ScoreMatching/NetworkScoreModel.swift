@@ -247,23 +247,14 @@ where Network.Scalar == Process.Scalar {
     convertToScore(&out, given: x, at: t)
   }
 
-  /// `out ← c_out·out + c_x·(x − shift)`; returns `(c_out, c_x)`.
+  /// `out ← c_out·out + c_x·(x − shift)`, the process's conversion of the network's
+  /// parameterisation to the score (``GaussianSDE/convert(_:from:to:given:at:)-(_,_,_,_,Self.Scalar)``);
+  /// returns `(c_out, c_x)`.
   @inlinable
   @discardableResult
   func convertToScore(_ out: inout Matrix<Scalar>, given x: Matrix<Scalar>, at t: Scalar) -> (Scalar, Scalar)
   {
-    let (a, s) = process.marginal(at: t)
-    let (cOut, cX) = parameterization.scoreCoefficients(scale: a, standardDeviation: s)
-    let shift = process.marginalShift(at: t)
-    x.withUnsafeBufferPointer { px in
-      out.withUnsafeMutableBufferPointer { o in
-        if cX == 0 {
-          for i in o.indices { o[i] = cOut * o[i] }
-        } else {
-          for i in o.indices { o[i] = cOut * o[i] + cX * (px[i] - shift) }
-        }
-      }
-    }
+    let (cOut, cX) = process.convert(&out, from: parameterization, to: .score, given: x, at: t)
     return (cOut, cX)
   }
 
