@@ -75,7 +75,7 @@ where Forward.Scalar == Model.Scalar {
     // x₁ = c₀(x − shift + std²s)/scale + c_x·x + c + σz
     //    = (c₀/scale + c_x)·x + (c₀·std²/scale)·s + σz + (c − c₀·shift/scale).
     let k = c0 / scale
-    x.combine(k + cx, k * std * std, workspace.score, sigma, workspace.noise)
+    x.scale(by: k + cx, adding: workspace.score, scaledBy: k * std * std, workspace.noise, scaledBy: sigma)
     let offset = c - k * shift
     if offset != 0 { x.apply { $0 + offset } }
   }

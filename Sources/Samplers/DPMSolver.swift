@@ -129,7 +129,7 @@ where Forward.Scalar == Model.Scalar {
     let (a0, s0) = forward.marginal(at: t0)
     let shift0 = forward.marginalShift(at: t0)
     // m₀ = (x − shift + σ²s)/α.
-    w.m0.combine(s0 * s0 / a0, 1 / a0, x, 0, x)
+    w.m0.scale(by: s0 * s0 / a0, adding: x, scaledBy: 1 / a0)
     if shift0 != 0 { w.m0.apply { $0 - shift0 / a0 } }
 
     var k = Swift.min(order, w.history + 1)
@@ -172,12 +172,12 @@ where Forward.Scalar == Model.Scalar {
     // x₁ = (σ₁/σ₀)(x − shift₀) + c₀m₀ + c₁m₁ + c₂m₂ + shift₁.
     let ratio = s1 / s0
     if k == 3 {
-      x.combine(ratio, c0, w.m0, c1, w.m1)
+      x.scale(by: ratio, adding: w.m0, scaledBy: c0, w.m1, scaledBy: c1)
       x.add(w.m2, scaledBy: c2)
     } else if k == 2 {
-      x.combine(ratio, c0, w.m0, c1, w.m1)
+      x.scale(by: ratio, adding: w.m0, scaledBy: c0, w.m1, scaledBy: c1)
     } else {
-      x.combine(ratio, c0, w.m0, 0, w.m0)
+      x.scale(by: ratio, adding: w.m0, scaledBy: c0)
     }
     let offset = shift1 - ratio * shift0
     if offset != 0 { x.apply { $0 + offset } }

@@ -102,7 +102,7 @@ extension DormandPrince5 {
     let d1 = controller.errorNorm(w.k1, start: x, end: w.stage)
     var h0: Scalar = d0 < 1e-5 || d1 < 1e-5 ? 1e-6 : d0 / d1 / 100
     h0 = Swift.min(h0, span)
-    w.stage.assign(x, plus: direction * h0, times: w.k1)
+    w.stage.assign(x, adding: w.k1, scaledBy: direction * h0)
     field.velocity(w.stage, at: t0 + direction * h0, into: &w.k2, workspace: &w.field)
     w.error.assign(w.k2)
     w.error.add(w.k1, scaledBy: -1)

@@ -96,25 +96,25 @@ public struct DormandPrince5<Field: VectorField>: ODESolver {
     _ x: Matrix<Scalar>, from t0: Scalar, step h: Scalar, workspace w: inout Workspace, withError: Bool
   ) {
     typealias T = DormandPrinceTableau
-    w.stage.assign(x, plus: h * Scalar(T.a21), times: w.k1)
+    w.stage.assign(x, adding: w.k1, scaledBy: h * Scalar(T.a21))
     field.velocity(w.stage, at: t0 + Scalar(T.c2) * h, into: &w.k2, workspace: &w.field)
 
-    w.stage.assign(x, plus: h * Scalar(T.a31), times: w.k1)
+    w.stage.assign(x, adding: w.k1, scaledBy: h * Scalar(T.a31))
     w.stage.add(w.k2, scaledBy: h * Scalar(T.a32))
     field.velocity(w.stage, at: t0 + Scalar(T.c3) * h, into: &w.k3, workspace: &w.field)
 
-    w.stage.assign(x, plus: h * Scalar(T.a41), times: w.k1)
+    w.stage.assign(x, adding: w.k1, scaledBy: h * Scalar(T.a41))
     w.stage.add(w.k2, scaledBy: h * Scalar(T.a42))
     w.stage.add(w.k3, scaledBy: h * Scalar(T.a43))
     field.velocity(w.stage, at: t0 + Scalar(T.c4) * h, into: &w.k4, workspace: &w.field)
 
-    w.stage.assign(x, plus: h * Scalar(T.a51), times: w.k1)
+    w.stage.assign(x, adding: w.k1, scaledBy: h * Scalar(T.a51))
     w.stage.add(w.k2, scaledBy: h * Scalar(T.a52))
     w.stage.add(w.k3, scaledBy: h * Scalar(T.a53))
     w.stage.add(w.k4, scaledBy: h * Scalar(T.a54))
     field.velocity(w.stage, at: t0 + Scalar(T.c5) * h, into: &w.k5, workspace: &w.field)
 
-    w.stage.assign(x, plus: h * Scalar(T.a61), times: w.k1)
+    w.stage.assign(x, adding: w.k1, scaledBy: h * Scalar(T.a61))
     w.stage.add(w.k2, scaledBy: h * Scalar(T.a62))
     w.stage.add(w.k3, scaledBy: h * Scalar(T.a63))
     w.stage.add(w.k4, scaledBy: h * Scalar(T.a64))
@@ -122,7 +122,7 @@ public struct DormandPrince5<Field: VectorField>: ODESolver {
     field.velocity(w.stage, at: t0 + h, into: &w.k6, workspace: &w.field)
 
     // x₁ = x₀ + h(b₁k₁ + b₃k₃ + b₄k₄ + b₅k₅ + b₆k₆)   (b₂ = b₇ = 0)
-    w.candidate.assign(x, plus: h * Scalar(T.b1), times: w.k1)
+    w.candidate.assign(x, adding: w.k1, scaledBy: h * Scalar(T.b1))
     w.candidate.add(w.k3, scaledBy: h * Scalar(T.b3))
     w.candidate.add(w.k4, scaledBy: h * Scalar(T.b4))
     w.candidate.add(w.k5, scaledBy: h * Scalar(T.b5))

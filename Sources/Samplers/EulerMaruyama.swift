@@ -63,7 +63,9 @@ where Forward.Scalar == Model.Scalar {
     workspace.noise.ensureShape(of: x)
     reverse.drift(x, at: t0, into: &workspace.drift, workspace: &workspace.reverse)
     noise.fillNormal(&workspace.noise)
-    x.combine(1, h, workspace.drift, reverse.diffusion(at: t0) * (-h).squareRoot(), workspace.noise)
+    x.scale(
+      by: 1, adding: workspace.drift, scaledBy: h, workspace.noise,
+      scaledBy: reverse.diffusion(at: t0) * (-h).squareRoot())
   }
 }
 

@@ -57,9 +57,9 @@ public struct Heun<Field: VectorField>: ODESolver {
     workspace.k2.ensureShape(of: x)
     workspace.predicted.ensureShape(of: x)
     field.velocity(x, at: t0, into: &workspace.k1, workspace: &workspace.field)
-    workspace.predicted.assign(x, plus: h, times: workspace.k1)
+    workspace.predicted.assign(x, adding: workspace.k1, scaledBy: h)
     field.velocity(workspace.predicted, at: t1, into: &workspace.k2, workspace: &workspace.field)
-    x.combine(1, h / 2, workspace.k1, h / 2, workspace.k2)
+    x.scale(by: 1, adding: workspace.k1, scaledBy: h / 2, workspace.k2, scaledBy: h / 2)
   }
 }
 

@@ -120,7 +120,9 @@ where Forward.Scalar == Model.Scalar {
         let ratio = signalToNoiseRatio * noiseNorm / scoreNorm
         epsilon = 2 * alpha * ratio * ratio
       }
-      x.combine(1, epsilon, workspace.score, (2 * epsilon).squareRoot(), workspace.noise)
+      x.scale(
+        by: 1, adding: workspace.score, scaledBy: epsilon, workspace.noise,
+        scaledBy: (2 * epsilon).squareRoot())
     }
   }
 

@@ -70,7 +70,7 @@ where Forward.Scalar == Model.Scalar {
     model.score(x, at: t0, into: &workspace.score, workspace: &workspace.model)
     noise.fillNormal(&workspace.noise)
     let (a, b, g) = forward.transition(from: t1, to: t0)
-    x.combine(2 - a, g * g, workspace.score, g, workspace.noise)
+    x.scale(by: 2 - a, adding: workspace.score, scaledBy: g * g, workspace.noise, scaledBy: g)
     if b != 0 { x.apply { $0 - b } }
   }
 }
