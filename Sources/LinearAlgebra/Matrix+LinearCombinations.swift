@@ -13,8 +13,8 @@ extension Matrix {
   /// - Complexity: O(rows × columns), one pass.
   @inlinable
   public mutating func assign(_ x: Matrix, adding k: Matrix, scaledBy alpha: Scalar) {
-    checkSameShape(x, "assign(_:adding:scaledBy:)")
-    checkSameShape(k, "assign(_:adding:scaledBy:)")
+    checkShape(of: x, "assign(_:adding:scaledBy:)")
+    checkShape(of: k, "assign(_:adding:scaledBy:)")
     x.storage.withUnsafeBufferPointer { px in
       k.storage.withUnsafeBufferPointer { pk in
         storage.withUnsafeMutableBufferPointer { o in
@@ -46,8 +46,8 @@ extension Matrix {
   public mutating func scale(
     by a: Scalar, adding y: Matrix, scaledBy b: Scalar, _ z: Matrix, scaledBy c: Scalar
   ) {
-    checkSameShape(y, "scale(by:adding:scaledBy:_:scaledBy:)")
-    checkSameShape(z, "scale(by:adding:scaledBy:_:scaledBy:)")
+    checkShape(of: y, "scale(by:adding:scaledBy:_:scaledBy:)")
+    checkShape(of: z, "scale(by:adding:scaledBy:_:scaledBy:)")
     y.storage.withUnsafeBufferPointer { py in
       z.storage.withUnsafeBufferPointer { pz in
         storage.withUnsafeMutableBufferPointer { o in
@@ -70,7 +70,7 @@ extension Matrix {
   /// - Complexity: O(rows × columns), one pass.
   @inlinable
   public mutating func scale(by a: Scalar, adding y: Matrix, scaledBy b: Scalar) {
-    checkSameShape(y, "scale(by:adding:scaledBy:)")
+    checkShape(of: y, "scale(by:adding:scaledBy:)")
     y.storage.withUnsafeBufferPointer { py in
       storage.withUnsafeMutableBufferPointer { o in
         for i in o.indices { o[i] = a * o[i] + b * py[i] }
@@ -104,5 +104,14 @@ extension Matrix {
   @inlinable
   public mutating func ensureShape(of other: Matrix) {
     ensureShape(rows: other.rows, columns: other.columns)
+  }
+
+  /// `precondition` that `other` has `self`'s shape, naming the operation and both shapes. The
+  /// name is a `StaticString`, so a passing check retains nothing.
+  @inlinable
+  func checkShape(of other: Matrix, _ operation: StaticString) {
+    precondition(
+      rows == other.rows && columns == other.columns,
+      "\(operation): shapes \(shapeDescription) and \(other.shapeDescription) differ")
   }
 }

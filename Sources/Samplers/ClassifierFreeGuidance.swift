@@ -12,7 +12,7 @@ public import LinearAlgebra
 ///
 /// ```swift
 /// let guided = ClassifierFreeGuidance(model: conditional, condition: [1, 0, 0], weight: 2)
-/// let sampler = DPMSolver(forward: sde, score: guided, order: 2)
+/// let sampler = DPMSolver(process: sde, score: guided, order: 2)
 /// ```
 public struct ClassifierFreeGuidance<Model: ConditionalScoreModel>: ScoreModel {
   /// The precision.
