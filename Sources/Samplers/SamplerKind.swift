@@ -82,6 +82,30 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
     case .probabilityFlow(let integration): return integration.steps
     }
   }
+
+  /// The same kind and settings with `steps` fixed steps (adaptive integration is unchanged).
+  ///
+  /// ```swift
+  /// let fewer = SamplerKind<Double>.dpmSolver(steps: 20, order: 3).withSteps(10)   // order 3 kept
+  /// ```
+  @inlinable
+  public func withSteps(_ steps: Int) -> SamplerKind {
+    switch self {
+    case .eulerMaruyama(_, let spacing): return .eulerMaruyama(steps: steps, spacing: spacing)
+    case .predictorCorrector(_, let spacing, let corrector):
+      return .predictorCorrector(steps: steps, spacing: spacing, corrector: corrector)
+    case .ancestral(_, let spacing): return .ancestral(steps: steps, spacing: spacing)
+    case .probabilityFlow(.euler(_, let spacing)):
+      return .probabilityFlow(.euler(steps: steps, spacing: spacing))
+    case .probabilityFlow(.heun(_, let spacing)):
+      return .probabilityFlow(.heun(steps: steps, spacing: spacing))
+    case .probabilityFlow(.rungeKutta4(_, let spacing)):
+      return .probabilityFlow(.rungeKutta4(steps: steps, spacing: spacing))
+    case .probabilityFlow(.adaptive): return self
+    case .dpmSolver(_, let order, let spacing):
+      return .dpmSolver(steps: steps, order: order, spacing: spacing)
+    }
+  }
 }
 
 /// The short names of the sampler kinds, as a command line spells them (`--sampler em`).

@@ -50,6 +50,15 @@ public struct SamplingOptions<Scalar: BLASScalar>: Sendable, Equatable {
     self.observation = nil
   }
 
+  /// The kind's fixed steps (0 for adaptive integration); setting it keeps the kind and its other
+  /// settings.
+  @available(*, deprecated, message: "the steps belong to the kind: options.kind = .dpmSolver(steps: n)")
+  @inlinable
+  public var steps: Int {
+    get { kind.steps ?? 0 }
+    set { kind = kind.withSteps(newValue) }
+  }
+
   /// Options for the kind `name` with its defaults and `steps` fixed steps.
   @available(*, deprecated, message: "use init(kind: SamplerKind(name, steps: steps), seed:)")
   @inlinable

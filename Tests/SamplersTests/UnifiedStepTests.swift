@@ -127,3 +127,22 @@ func probabilityFlowSamplersConvergeAtTheirOrders(kind: SamplerName, order: Doub
   #expect(SamplerKind<Double>.adaptive == .probabilityFlow(.standard))
   #expect(SamplerKind<Double>.predictorCorrector() == .predictorCorrector(steps: 1000, spacing: .uniform))
 }
+
+/// `withSteps` keeps every other setting of a kind, and the deprecated `options.steps` reads and
+/// writes the kind's steps.
+@available(*, deprecated, message: "exercises the deprecated SamplingOptions.steps")
+@Test func stepsCanBeChangedWithoutLosingTheOtherSettings() {
+  let dpm = SamplerKind<Double>.dpmSolver(steps: 20, order: 3, spacing: .uniform)
+  #expect(dpm.withSteps(10) == .dpmSolver(steps: 10, order: 3, spacing: .uniform))
+  let pc = SamplerKind<Double>.predictorCorrector(corrector: LangevinOptions(signalToNoiseRatio: 0.1))
+  #expect(
+    pc.withSteps(5) == .predictorCorrector(steps: 5, corrector: LangevinOptions(signalToNoiseRatio: 0.1)))
+  #expect(SamplerKind<Double>.adaptive.withSteps(5) == .adaptive)
+  var options = SamplingOptions<Double>(kind: dpm)
+  #expect(options.steps == 20)
+  options.steps /= 2
+  #expect(options.kind == .dpmSolver(steps: 10, order: 3, spacing: .uniform))
+  #expect(
+    SamplingOptions<Double>(kind: .dpmSolver, steps: 7, seed: 3)
+      == SamplingOptions(kind: .dpmSolver(steps: 7), seed: 3))
+}
