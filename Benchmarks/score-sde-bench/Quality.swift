@@ -32,7 +32,7 @@ struct QualityBenchmark {
     let exact = oracle.sample(count: count, using: &rng)
     let other = oracle.sample(count: count, using: &rng)
     let floor = distance(exact, other)
-    let plan: [(SamplerKind, [Int])] = [
+    let plan: [(SamplerName, [Int])] = [
       (.eulerMaruyama, [50, 200, 1000]), (.ancestral, [50, 200, 1000]),
       (.predictorCorrector, [25, 100, 500]),
       (.probabilityFlow, [10, 25, 100]), (.dpmSolver, [5, 10, 20]), (.adaptive, [0]),
@@ -40,11 +40,11 @@ struct QualityBenchmark {
     var rows: [Row] = []
     for (kind, stepCounts) in plan {
       for steps in stepCounts {
-        var options = SamplingOptions<Double>(kind: kind, steps: steps, seed: 11)
+        var options = SamplingOptions<Double>(kind: SamplerKind(kind, steps: steps), seed: 11)
         options.threads = threads
         options.batchSize = (count + threads - 1) / threads
         let start = now()
-        let result = try Sampler(forward: process, score: oracle, options: options).sample(
+        let result = try Sampler(process: process, score: oracle, options: options).sample(
           count: count, dimension: 2)
         rows.append(
           Row(

@@ -73,10 +73,10 @@ struct Workloads {
     let process = VPSDE<S>(betaMin: 0.1, betaMax: 20)
     let model = NetworkScoreModel(
       network: MLP<S>(configuration: architecture(width: width, depth: depth), using: &rng), process: process)
-    var sampling = SamplingOptions<S>(kind: .eulerMaruyama, steps: steps, seed: 1)
+    var sampling = SamplingOptions<S>(kind: .eulerMaruyama(steps: steps), seed: 1)
     sampling.threads = options.threads
     sampling.batchSize = (n + options.threads - 1) / options.threads
-    let sampler = Sampler(forward: process, score: model, options: sampling)
+    let sampler = Sampler(process: process, score: model, options: sampling)
     let shapes = gemms(width: width, depth: depth).forward(rows: sampling.batchSize!)
     let blas = withBLASThreads(1) { gemm.rate(S.self, shapes: shapes) } * Double(options.threads)
     resetPeakResident()
@@ -107,7 +107,7 @@ struct Workloads {
       network: MLP<S>(configuration: architecture(width: width, depth: depth), using: &rng), process: process)
     let data: Matrix<S> = Checkerboard().sample(count: n, using: &rng)
     let evaluator = ProbabilityFlowLikelihood(
-      forward: process, score: model, divergence: .exact, integration: .rungeKutta4(steps: steps))
+      process: process, score: model, divergence: .exact, integration: .rungeKutta4(steps: steps))
     let shapes = gemms(width: width, depth: depth)
     let perEvaluation = shapes.forward(rows: n) + shapes.pullback(rows: n, dataColumns: 2)
     // One block of rows per thread, each with single-threaded BLAS (as W2).

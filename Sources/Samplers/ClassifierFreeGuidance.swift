@@ -12,7 +12,7 @@ public import LinearAlgebra
 ///
 /// ```swift
 /// let guided = ClassifierFreeGuidance(model: conditional, condition: [1, 0, 0], weight: 2)
-/// let sampler = DPMSolver(forward: sde, score: guided, order: 2)
+/// let sampler = DPMSolver(process: sde, score: guided, order: 2)
 /// ```
 public struct ClassifierFreeGuidance<Model: ConditionalScoreModel>: ScoreModel {
   /// The precision.
@@ -71,7 +71,7 @@ public struct ClassifierFreeGuidance<Model: ConditionalScoreModel>: ScoreModel {
     if weight == 0 { return }
     workspace.unconditional.ensureShape(of: x)
     model.score(x, at: t, condition: nil, into: &workspace.unconditional, workspace: &workspace.buffer.model)
-    out.combine(1 + weight, -weight, workspace.unconditional, 0, workspace.unconditional)
+    out.scale(by: 1 + weight, adding: workspace.unconditional, scaledBy: -weight)
   }
 
   /// The guided score (allocates a workspace).

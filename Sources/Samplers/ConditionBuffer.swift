@@ -35,7 +35,7 @@ extension ConditionBuffer: Sendable where Model.Workspace: Sendable {}
 ///
 /// ```swift
 /// let given = ConditionedScore(model: conditional, condition: [0.7])
-/// let sampler = EulerMaruyama(forward: sde, score: given)
+/// let sampler = EulerMaruyama(process: sde, score: given)
 /// ```
 public struct ConditionedScore<Model: ConditionalScoreModel>: ScoreModel {
   /// The precision.

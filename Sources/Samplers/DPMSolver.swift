@@ -31,18 +31,20 @@ public import RealModule
 /// `ε = 1e-3` against 0.028 with `1e-5`).
 ///
 /// ```swift
-/// let dpm = DPMSolver(forward: VPSDE<Double>(), score: model, order: 2)
+/// let dpm = DPMSolver(process: VPSDE<Double>(), score: model, order: 2)
 /// var workspace = dpm.makeWorkspace(rows: n, columns: d)
 /// let nfe = try dpm.integrate(&x, over: TimeGrid(spacing: .logSNR, steps: 10, process: sde),
 ///                             workspace: &workspace)   // 10
 /// ```
-public struct DPMSolver<Forward: GaussianSDE, Model: ScoreModel>: ODESolver
-where Forward.Scalar == Model.Scalar {
+public struct DPMSolver<Process: GaussianSDE, Model: ScoreModel>: ODESolver
+where Process.Scalar == Model.Scalar {
   /// The precision.
-  public typealias Scalar = Forward.Scalar
+  public typealias Scalar = Process.Scalar
 
-  /// The probability-flow ODE being solved (its forward process and score model).
-  public let field: ProbabilityFlowODE<Forward, Model>
+  /// The forward process whose probability flow is solved.
+  public let process: Process
+  /// The score model (the solver reads its data predictions, never the flow's velocity).
+  public let model: Model
   /// The multistep order, 1, 2 or 3.
   public let order: Int
   /// Whether a grid ends with lower-order steps.
@@ -71,19 +73,27 @@ where Forward.Scalar == Model.Scalar {
     }
   }
 
-  /// DPM-Solver++ of the given order for the probability flow of `forward` with `model`.
+  /// DPM-Solver++ of the given order for the probability flow of `process` with `model`.
   /// - Parameters:
-  ///   - forward: the forward process.
+  ///   - process: the forward process.
   ///   - model: the score model.
   ///   - order: 1, 2 (the default, Lu et al.'s choice for guided sampling) or 3.
   ///   - lowerOrderFinal: make a grid's last step first order (and the one before at most second
   ///     order on grids shorter than 15 steps); default true.
   @inlinable
-  public init(forward: Forward, score model: Model, order: Int = 2, lowerOrderFinal: Bool = true) {
+  public init(process: Process, score model: Model, order: Int = 2, lowerOrderFinal: Bool = true) {
     precondition((1...3).contains(order), "DPMSolver supports orders 1, 2 and 3, got \(order)")
-    self.field = ProbabilityFlowODE(forward: forward, score: model)
+    self.process = process
+    self.model = model
     self.order = order
     self.lowerOrderFinal = lowerOrderFinal
+  }
+
+  /// DPM-Solver++ for the probability flow of `forward` with `model`.
+  @available(*, deprecated, renamed: "init(process:score:order:lowerOrderFinal:)")
+  @inlinable
+  public init(forward: Process, score model: Model, order: Int = 2, lowerOrderFinal: Bool = true) {
+    self.init(process: forward, score: model, order: order, lowerOrderFinal: lowerOrderFinal)
   }
 
   /// 1: one score evaluation per step.
@@ -92,7 +102,7 @@ where Forward.Scalar == Model.Scalar {
   /// Scratch memory for batches of `rows × columns`.
   @inlinable
   public func makeWorkspace(rows: Int, columns: Int) -> Workspace {
-    Workspace(model: field.model.makeWorkspace(rows: rows), rows: rows, columns: columns)
+    Workspace(model: model.makeWorkspace(rows: rows), rows: rows, columns: columns)
   }
 
   /// Clears the history and records the grid's length (for the lower-order final steps).
@@ -107,7 +117,7 @@ where Forward.Scalar == Model.Scalar {
   /// `λ(t) = log scale(t) − log std(t)`.
   @inlinable
   func halfLogSNR(at t: Scalar) -> Scalar {
-    let (a, s) = field.forward.marginal(at: t)
+    let (a, s) = process.marginal(at: t)
     return Scalar.log(a) - Scalar.log(s)
   }
 
@@ -115,7 +125,6 @@ where Forward.Scalar == Model.Scalar {
   /// when they ended at `t0` (otherwise the history restarts at first order).
   @inlinable
   public func step(_ x: inout Matrix<Scalar>, from t0: Scalar, to t1: Scalar, workspace w: inout Workspace) {
-    let forward = field.forward
     if w.previousEnd != t0 {
       w.history = 0
       if w.previousEnd != nil { w.gridSteps = nil }
@@ -125,11 +134,11 @@ where Forward.Scalar == Model.Scalar {
     swap(&w.m1, &w.m0)
     w.lambdas = (halfLogSNR(at: t0), w.lambdas.0, w.lambdas.1)
     w.m0.ensureShape(of: x)
-    field.model.score(x, at: t0, into: &w.m0, workspace: &w.model)
-    let (a0, s0) = forward.marginal(at: t0)
-    let shift0 = forward.marginalShift(at: t0)
+    model.score(x, at: t0, into: &w.m0, workspace: &w.model)
+    let (a0, s0) = process.marginal(at: t0)
+    let shift0 = process.marginalShift(at: t0)
     // m₀ = (x − shift + σ²s)/α.
-    w.m0.combine(s0 * s0 / a0, 1 / a0, x, 0, x)
+    w.m0.scale(by: s0 * s0 / a0, adding: x, scaledBy: 1 / a0)
     if shift0 != 0 { w.m0.apply { $0 - shift0 / a0 } }
 
     var k = Swift.min(order, w.history + 1)
@@ -140,8 +149,8 @@ where Forward.Scalar == Model.Scalar {
         k = Swift.min(k, 2)
       }
     }
-    let (a1, s1) = forward.marginal(at: t1)
-    let shift1 = forward.marginalShift(at: t1)
+    let (a1, s1) = process.marginal(at: t1)
+    let shift1 = process.marginalShift(at: t1)
     let lambda1 = Scalar.log(a1) - Scalar.log(s1)
     let h = lambda1 - w.lambdas.0
     let phi1 = -Scalar.expMinusOne(-h)
@@ -172,12 +181,12 @@ where Forward.Scalar == Model.Scalar {
     // x₁ = (σ₁/σ₀)(x − shift₀) + c₀m₀ + c₁m₁ + c₂m₂ + shift₁.
     let ratio = s1 / s0
     if k == 3 {
-      x.combine(ratio, c0, w.m0, c1, w.m1)
+      x.scale(by: ratio, adding: w.m0, scaledBy: c0, w.m1, scaledBy: c1)
       x.add(w.m2, scaledBy: c2)
     } else if k == 2 {
-      x.combine(ratio, c0, w.m0, c1, w.m1)
+      x.scale(by: ratio, adding: w.m0, scaledBy: c0, w.m1, scaledBy: c1)
     } else {
-      x.combine(ratio, c0, w.m0, 0, w.m0)
+      x.scale(by: ratio, adding: w.m0, scaledBy: c0)
     }
     let offset = shift1 - ratio * shift0
     if offset != 0 { x.apply { $0 + offset } }

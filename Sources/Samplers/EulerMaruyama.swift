@@ -10,36 +10,43 @@ public import LinearAlgebra
 /// step. Works for any ``SDE``.
 ///
 /// ```swift
-/// let em = EulerMaruyama(forward: VPSDE<Double>(), score: model)
+/// let em = EulerMaruyama(process: VPSDE<Double>(), score: model)
 /// var workspace = em.makeWorkspace(rows: n, columns: d)
 /// em.step(&x, from: 1, to: 0.999, noise: &noise, workspace: &workspace)
 /// ```
-public struct EulerMaruyama<Forward: SDE, Model: ScoreModel>: ReverseSDESolver
-where Forward.Scalar == Model.Scalar {
+public struct EulerMaruyama<Process: SDE, Model: ScoreModel>: ReverseSDESolver
+where Process.Scalar == Model.Scalar {
   /// The precision.
-  public typealias Scalar = Forward.Scalar
+  public typealias Scalar = Process.Scalar
 
   /// The reverse-time SDE being discretised.
-  public let reverse: ReverseSDE<Forward, Model>
+  public let reverse: ReverseSDE<Process, Model>
 
   /// The reverse drift, the noise and the reverse SDE's scratch memory.
   public struct Workspace {
-    @usableFromInline var reverse: ReverseSDE<Forward, Model>.Workspace
+    @usableFromInline var reverse: ReverseSDE<Process, Model>.Workspace
     @usableFromInline var drift: Matrix<Scalar>
     @usableFromInline var noise: Matrix<Scalar>
 
     @inlinable
-    init(reverse: ReverseSDE<Forward, Model>.Workspace, rows: Int, columns: Int) {
+    init(reverse: ReverseSDE<Process, Model>.Workspace, rows: Int, columns: Int) {
       self.reverse = reverse
       drift = Matrix(rows: rows, columns: columns)
       noise = Matrix(rows: rows, columns: columns)
     }
   }
 
-  /// Euler–Maruyama for the reverse of `forward` with the score `model`.
+  /// Euler–Maruyama for the reverse of `process` with the score `model`.
   @inlinable
-  public init(forward: Forward, score model: Model) {
-    reverse = ReverseSDE(forward: forward, score: model)
+  public init(process: Process, score model: Model) {
+    reverse = ReverseSDE(forward: process, score: model)
+  }
+
+  /// Euler–Maruyama for the reverse of `forward` with the score `model`.
+  @available(*, deprecated, renamed: "init(process:score:)")
+  @inlinable
+  public init(forward: Process, score model: Model) {
+    self.init(process: forward, score: model)
   }
 
   /// 1.
@@ -63,7 +70,9 @@ where Forward.Scalar == Model.Scalar {
     workspace.noise.ensureShape(of: x)
     reverse.drift(x, at: t0, into: &workspace.drift, workspace: &workspace.reverse)
     noise.fillNormal(&workspace.noise)
-    x.combine(1, h, workspace.drift, reverse.diffusion(at: t0) * (-h).squareRoot(), workspace.noise)
+    x.scale(
+      by: 1, adding: workspace.drift, scaledBy: h, workspace.noise,
+      scaledBy: reverse.diffusion(at: t0) * (-h).squareRoot())
   }
 }
 

@@ -24,16 +24,18 @@ public import LinearAlgebra
 /// a mode `‖s‖ → 0` and the step explodes, inflating the sampled variance several-fold.
 ///
 /// ```swift
-/// let corrector = LangevinCorrector(forward: VESDE<Double>(), score: model,
+/// let corrector = LangevinCorrector(process: VESDE<Double>(), score: model,
 ///                                   signalToNoiseRatio: 0.16, iterations: 1)
 /// ```
-public struct LangevinCorrector<Forward: GaussianSDE, Model: ScoreModel>: Corrector
-where Forward.Scalar == Model.Scalar {
+public struct LangevinCorrector<Process: GaussianSDE, Model: ScoreModel>: Corrector
+where Process.Scalar == Model.Scalar {
   /// The precision.
-  public typealias Scalar = Forward.Scalar
+  public typealias Scalar = Process.Scalar
+  /// The score, the noise and the model's scratch memory.
+  public typealias Workspace = ScoreStepWorkspace<Model>
 
   /// The forward process.
-  public let forward: Forward
+  public let process: Process
   /// The score model.
   public let model: Model
   /// The target signal-to-noise ratio `r` (Song et al. use 0.16 for VE on CIFAR-10, 0.01–0.17
@@ -44,41 +46,47 @@ where Forward.Scalar == Model.Scalar {
   /// How the step size is derived from `r`.
   public let stepSize: LangevinStepSize
 
-  /// The score, the noise and the model's scratch memory.
-  public struct Workspace {
-    @usableFromInline var model: Model.Workspace
-    @usableFromInline var score: Matrix<Scalar>
-    @usableFromInline var noise: Matrix<Scalar>
-
-    @inlinable
-    init(model: Model.Workspace, rows: Int, columns: Int) {
-      self.model = model
-      score = Matrix(rows: rows, columns: columns)
-      noise = Matrix(rows: rows, columns: columns)
-    }
-  }
-
   /// A Langevin corrector.
   /// - Parameters:
-  ///   - forward: the forward process (for `α`).
+  ///   - process: the forward process (for `α`).
   ///   - model: the score model.
   ///   - signalToNoiseRatio: `r > 0`.
   ///   - iterations: `M ≥ 1` moves per call.
   ///   - stepSize: `.noiseLevel` (default) or `.batchNorms`.
   @inlinable
   public init(
-    forward: Forward, score model: Model, signalToNoiseRatio: Scalar = 0.16, iterations: Int = 1,
+    process: Process, score model: Model, signalToNoiseRatio: Scalar = 0.16, iterations: Int = 1,
     stepSize: LangevinStepSize = .noiseLevel
   ) {
     precondition(
       signalToNoiseRatio > 0 && signalToNoiseRatio.isFinite,
       "LangevinCorrector needs a positive signal-to-noise ratio, got \(signalToNoiseRatio)")
     precondition(iterations >= 1, "LangevinCorrector needs at least one iteration, got \(iterations)")
-    self.forward = forward
+    self.process = process
     self.model = model
     self.signalToNoiseRatio = signalToNoiseRatio
     self.iterations = iterations
     self.stepSize = stepSize
+  }
+
+  /// A Langevin corrector for `forward`.
+  @available(*, deprecated, renamed: "init(process:score:signalToNoiseRatio:iterations:stepSize:)")
+  @inlinable
+  public init(
+    forward: Process, score model: Model, signalToNoiseRatio: Scalar = 0.16, iterations: Int = 1,
+    stepSize: LangevinStepSize = .noiseLevel
+  ) {
+    self.init(
+      process: forward, score: model, signalToNoiseRatio: signalToNoiseRatio, iterations: iterations,
+      stepSize: stepSize)
+  }
+
+  /// A corrector with the settings of `options`.
+  @inlinable
+  public init(process: Process, score model: Model, options: LangevinOptions<Scalar>) {
+    self.init(
+      process: process, score: model, signalToNoiseRatio: options.signalToNoiseRatio,
+      iterations: options.iterations, stepSize: options.stepSize)
   }
 
   /// `iterations`.
@@ -87,7 +95,7 @@ where Forward.Scalar == Model.Scalar {
   /// Scratch memory for batches of `rows × columns`.
   @inlinable
   public func makeWorkspace(rows: Int, columns: Int) -> Workspace {
-    Workspace(model: model.makeWorkspace(rows: rows), rows: rows, columns: columns)
+    Workspace(model: model, rows: rows, columns: columns)
   }
 
   /// `iterations` Langevin moves at time `t`.
@@ -96,22 +104,20 @@ where Forward.Scalar == Model.Scalar {
     _ x: inout Matrix<Scalar>, at t: Scalar, stepTo next: Scalar, noise: inout RowStreams,
     workspace: inout Workspace
   ) {
-    workspace.score.ensureShape(of: x)
-    workspace.noise.ensureShape(of: x)
     let transitionScale =
-      next < t ? forward.transition(from: next, to: t).scale : forward.transition(from: t, to: next).scale
+      next < t ? process.transition(from: next, to: t).scale : process.transition(from: t, to: next).scale
     let alpha = transitionScale * transitionScale
     let r2 = signalToNoiseRatio * signalToNoiseRatio
     let d = x.columns
     let n = x.rows
     if n == 0 || d == 0 { return }
     for _ in 0..<iterations {
-      model.score(x, at: t, into: &workspace.score, workspace: &workspace.model)
-      noise.fillNormal(&workspace.noise)
+      workspace.evaluate(model, at: x, time: t)
+      workspace.drawNoise(like: x, from: &noise)
       let epsilon: Scalar
       switch stepSize {
       case .noiseLevel:
-        let std = forward.marginal(at: t).standardDeviation
+        let std = process.marginal(at: t).standardDeviation
         epsilon = 2 * alpha * r2 * std * std
       case .batchNorms:
         let scoreNorm = Self.meanRowNorm(workspace.score)
@@ -120,7 +126,9 @@ where Forward.Scalar == Model.Scalar {
         let ratio = signalToNoiseRatio * noiseNorm / scoreNorm
         epsilon = 2 * alpha * ratio * ratio
       }
-      x.combine(1, epsilon, workspace.score, (2 * epsilon).squareRoot(), workspace.noise)
+      x.scale(
+        by: 1, adding: workspace.score, scaledBy: epsilon, workspace.noise,
+        scaledBy: (2 * epsilon).squareRoot())
     }
   }
 
@@ -140,12 +148,35 @@ where Forward.Scalar == Model.Scalar {
   }
 }
 
-extension LangevinCorrector.Workspace: Sendable where Model.Workspace: Sendable {}
-
 /// How ``LangevinCorrector`` turns its target signal-to-noise ratio `r` into a step size `ε`.
 public enum LangevinStepSize: Sendable, Hashable, CaseIterable {
   /// `ε = 2α·r²·std(t)²`: expected norms, the same for every sample (batch-independent).
   case noiseLevel
   /// `ε = 2α(r·mean‖z‖/mean‖s‖)²` over the batch (score_sde; depends on the batch).
   case batchNorms
+}
+
+/// The settings of a ``LangevinCorrector`` (the corrector of ``SamplerKind/predictorCorrector(steps:spacing:corrector:)``).
+///
+/// ```swift
+/// let kind = SamplerKind<Double>.predictorCorrector(
+///   steps: 500, corrector: LangevinOptions(signalToNoiseRatio: 0.1, iterations: 2))
+/// ```
+public struct LangevinOptions<Scalar: BLASScalar>: Sendable, Hashable {
+  /// The target signal-to-noise ratio `r > 0`.
+  public var signalToNoiseRatio: Scalar
+  /// Langevin moves per step, at least 1.
+  public var iterations: Int
+  /// How the step size follows from `r`.
+  public var stepSize: LangevinStepSize
+
+  /// Song et al.'s defaults: `r = 0.16`, one move per step, the noise-level step size.
+  @inlinable
+  public init(
+    signalToNoiseRatio: Scalar = 0.16, iterations: Int = 1, stepSize: LangevinStepSize = .noiseLevel
+  ) {
+    self.signalToNoiseRatio = signalToNoiseRatio
+    self.iterations = iterations
+    self.stepSize = stepSize
+  }
 }

@@ -7,17 +7,17 @@ public import LinearAlgebra
 /// the data up to the integration error.
 ///
 /// ```swift
-/// let map = LatentMap(forward: sde, score: model, integration: .rungeKutta4(steps: 200))
+/// let map = LatentMap(process: sde, score: model, integration: .rungeKutta4(steps: 200))
 /// let (z, _) = try map.encode(data)
 /// let (back, _) = try map.decode(z)      // ≈ data
 /// ```
-public struct LatentMap<Forward: GaussianSDE, Model: ScoreModel>: Sendable
-where Forward.Scalar == Model.Scalar {
+public struct LatentMap<Process: GaussianSDE, Model: ScoreModel>: Sendable
+where Process.Scalar == Model.Scalar {
   /// The precision.
-  public typealias Scalar = Forward.Scalar
+  public typealias Scalar = Process.Scalar
 
   /// The probability-flow ODE.
-  public let flow: ProbabilityFlowODE<Forward, Model>
+  public let flow: ProbabilityFlowODE<Process, Model>
   /// How the ODE is integrated.
   public var integration: ODEIntegration<Scalar>
   /// The data end of the map, `ε` (default ``SDE/smallTimeCutoff``).
@@ -26,12 +26,22 @@ where Forward.Scalar == Model.Scalar {
   /// A map between data at `startTime` and latents at `T`.
   @inlinable
   public init(
-    forward: Forward, score model: Model, integration: ODEIntegration<Scalar> = .standard,
+    process: Process, score model: Model, integration: ODEIntegration<Scalar> = .standard,
     startTime: Scalar? = nil
   ) {
-    self.flow = ProbabilityFlowODE(forward: forward, score: model)
+    self.flow = ProbabilityFlowODE(forward: process, score: model)
     self.integration = integration
-    self.startTime = startTime ?? forward.smallTimeCutoff
+    self.startTime = startTime ?? process.smallTimeCutoff
+  }
+
+  /// A map between data at `startTime` and latents at `T`.
+  @available(*, deprecated, renamed: "init(process:score:integration:startTime:)")
+  @inlinable
+  public init(
+    forward: Process, score model: Model, integration: ODEIntegration<Scalar> = .standard,
+    startTime: Scalar? = nil
+  ) {
+    self.init(process: forward, score: model, integration: integration, startTime: startTime)
   }
 
   /// The latents `x(T)` of the data `x(ε)` (forward integration).

@@ -1,5 +1,4 @@
 public import DiffusionProcesses
-import Dispatch
 public import LinearAlgebra
 
 extension ProbabilityFlowLikelihood {
@@ -34,21 +33,15 @@ extension ProbabilityFlowLikelihood {
   ) throws(SamplingError) -> LikelihoodResult<Scalar> {
     precondition(threads >= 1, "ProbabilityFlowLikelihood: threads must be at least 1, got \(threads)")
     let n = data.rows
-    let blocks = Swift.max(1, Swift.min(threads, n))
-    guard blocks > 1 else {
+    let ranges = RowBlockPartition.blocks(rows: n, count: threads)
+    guard ranges.count > 1 else {
       return try logLikelihood(of: data, firstRow: firstRow, terminalLogDensity: terminalLogDensity)
     }
     let clock = ContinuousClock()
     let started = clock.now
-    let ranges = (0..<blocks).map { b in (n * b / blocks)..<(n * (b + 1) / blocks) }
-    var outcomes = [Result<LikelihoodResult<Scalar>, SamplingError>?](repeating: nil, count: blocks)
-    outcomes.withUnsafeMutableBufferPointer { buffer in
-      nonisolated(unsafe) let slots = buffer
-      DispatchQueue.concurrentPerform(iterations: blocks) { b in
-        let rows = ranges[b]
-        slots[b] = Result { () throws(SamplingError) in
-          try logLikelihood(of: data.rows(rows), firstRow: firstRow + rows.lowerBound)
-        }
+    let outcomes = mapConcurrently(ranges, workers: ranges.count) { _, rows in
+      Result { () throws(SamplingError) in
+        try logLikelihood(of: data.rows(rows), firstRow: firstRow + rows.lowerBound)
       }
     }
     let d = data.columns
@@ -57,7 +50,7 @@ extension ProbabilityFlowLikelihood {
     integrals.reserveCapacity(n)
     var statistics = SamplingStatistics()
     for (b, outcome) in outcomes.enumerated() {
-      let block = try outcome!.get()
+      let block = try outcome.get()
       latents.copyRows(0..<block.latents.rows, of: block.latents, to: ranges[b].lowerBound)
       integrals += block.divergenceIntegrals
       statistics.merge(block.statistics)

@@ -13,18 +13,18 @@ public import LinearAlgebra
 /// (``ODEIntegration``).
 ///
 /// ```swift
-/// let likelihood = ProbabilityFlowLikelihood(forward: VPSDE<Double>(), score: oracle,
+/// let likelihood = ProbabilityFlowLikelihood(process: VPSDE<Double>(), score: oracle,
 ///     integration: .adaptive(PIController(relativeTolerance: 1e-8, absoluteTolerance: 1e-8)))
 /// let result = try likelihood.logLikelihood(of: data)
 /// print(result.negativeLogLikelihood, "nats per point")
 /// ```
-public struct ProbabilityFlowLikelihood<Forward: GaussianSDE, Model: DivergenceScoreModel>: Sendable
-where Forward.Scalar == Model.Scalar {
+public struct ProbabilityFlowLikelihood<Process: GaussianSDE, Model: DivergenceScoreModel>: Sendable
+where Process.Scalar == Model.Scalar {
   /// The precision.
-  public typealias Scalar = Forward.Scalar
+  public typealias Scalar = Process.Scalar
 
   /// The probability-flow ODE.
-  public let flow: ProbabilityFlowODE<Forward, Model>
+  public let flow: ProbabilityFlowODE<Process, Model>
   /// Exact divergence or Hutchinson's estimate.
   public var divergence: DivergenceMethod
   /// How the ODE is integrated from ``startTime`` to `T`.
@@ -34,23 +34,34 @@ where Forward.Scalar == Model.Scalar {
 
   /// A likelihood evaluator.
   /// - Parameters:
-  ///   - forward: the forward process.
+  ///   - process: the forward process.
   ///   - model: the score model, with divergences or vector-Jacobian products.
   ///   - divergence: `.exact` (default) or `.hutchinson(…)`.
   ///   - integration: adaptive (default, `rtol = atol = 1e-5`) or fixed RK4.
   ///   - startTime: `ε`, by default ``SDE/smallTimeCutoff``.
   @inlinable
   public init(
-    forward: Forward, score model: Model, divergence: DivergenceMethod = .exact,
+    process: Process, score model: Model, divergence: DivergenceMethod = .exact,
     integration: ODEIntegration<Scalar> = .standard, startTime: Scalar? = nil
   ) {
-    self.flow = ProbabilityFlowODE(forward: forward, score: model)
+    self.flow = ProbabilityFlowODE(forward: process, score: model)
     self.divergence = divergence
     self.integration = integration
-    self.startTime = startTime ?? forward.smallTimeCutoff
+    self.startTime = startTime ?? process.smallTimeCutoff
     precondition(
-      self.startTime >= 0 && self.startTime < forward.endTime,
-      "ProbabilityFlowLikelihood: start time \(self.startTime) outside [0, \(forward.endTime))")
+      self.startTime >= 0 && self.startTime < process.endTime,
+      "ProbabilityFlowLikelihood: start time \(self.startTime) outside [0, \(process.endTime))")
+  }
+
+  /// A likelihood evaluator.
+  @available(*, deprecated, renamed: "init(process:score:divergence:integration:startTime:)")
+  @inlinable
+  public init(
+    forward: Process, score model: Model, divergence: DivergenceMethod = .exact,
+    integration: ODEIntegration<Scalar> = .standard, startTime: Scalar? = nil
+  ) {
+    self.init(
+      process: forward, score: model, divergence: divergence, integration: integration, startTime: startTime)
   }
 
   /// `log p_ε(xᵢ)` for every row of `data`.
@@ -67,7 +78,7 @@ where Forward.Scalar == Model.Scalar {
   @inlinable
   public func logLikelihood(
     of data: Matrix<Scalar>, firstRow: Int = 0, terminalLogDensity: ((Matrix<Scalar>) -> [Scalar])? = nil,
-    observer: (Int, Scalar, Matrix<Scalar>) -> Void = { _, _, _ in }
+    observer: StepObserver<Scalar> = { _, _, _ in }
   ) throws(SamplingError) -> LikelihoodResult<Scalar> {
     let clock = ContinuousClock()
     let started = clock.now

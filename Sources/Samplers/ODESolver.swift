@@ -1,7 +1,8 @@
 public import LinearAlgebra
 
-/// A one-step (or multistep) solver for `dx/dt = v(x, t)` on a batch of states, built around a
-/// ``VectorField`` it owns. After diffrax (Kidger 2021): the state goes in and out explicitly,
+/// A one-step (or multistep) solver for `dx/dt = v(x, t)` on a batch of states: a Runge–Kutta
+/// method over a ``VectorField`` (``ExplicitRungeKutta``) or an exponential integrator that
+/// reads the score directly (``DPMSolver``). After diffrax (Kidger 2021): the state goes in and out explicitly,
 /// the solver's stages live in a ``Workspace`` made once, and every solver has the same calling
 /// shape, `step(&x, from: t0, to: t1, workspace: &workspace)`, for either direction of time.
 ///
@@ -14,18 +15,14 @@ public import LinearAlgebra
 ///
 /// Solvers here: ``Euler`` (order 1), ``Heun`` (2), ``RungeKutta4`` (4), ``DormandPrince5`` (5,
 /// with an embedded error estimate for adaptive steps,
-/// ``DormandPrince5/integrate(_:from:to:controller:workspace:observer:)``) and the exponential
-/// integrator ``DPMSolver`` for Gaussian SDEs.
+/// ``ExplicitRungeKutta/integrate(_:from:to:controller:workspace:observer:)``), all one
+/// ``ExplicitRungeKutta`` over their ``ButcherTableau``, and the exponential integrator
+/// ``DPMSolver`` for Gaussian SDEs.
 public protocol ODESolver<Scalar>: Sendable {
   /// The floating-point precision.
   associatedtype Scalar: BLASScalar
-  /// The right-hand side the solver integrates.
-  associatedtype Field: VectorField where Field.Scalar == Scalar
   /// Stages, history and the field's workspace, made once per batch shape.
   associatedtype Workspace
-
-  /// The right-hand side.
-  var field: Field { get }
 
   /// The classical order of accuracy `p`: the global error is `O(hᵖ)`.
   var order: Int { get }
@@ -61,7 +58,7 @@ extension ODESolver {
   @inlinable
   public func integrate(
     _ x: inout Matrix<Scalar>, over grid: TimeGrid<Scalar>, workspace: inout Workspace,
-    observer: (Int, Scalar, Matrix<Scalar>) -> Void = { _, _, _ in }
+    observer: StepObserver<Scalar> = { _, _, _ in }
   ) throws(SamplingError) -> Int {
     prepare(&workspace, for: grid)
     for i in 0..<grid.steps {

@@ -71,20 +71,20 @@ public struct Observation<Scalar: BLASScalar>: Sendable, Equatable {
 ///
 /// ```swift
 /// let inpaint = ObservationReplacement(
-///   base: EulerMaruyama(forward: sde, score: model), forward: sde, observation: observed)
+///   base: EulerMaruyama(process: sde, score: model), process: sde, observation: observed)
 /// inpaint.replaceObserved(&x, at: sde.endTime, noise: &noise, workspace: &workspace)
 /// try inpaint.integrate(&x, over: grid, noise: &noise, workspace: &workspace)
 /// observed.impose(on: &x, firstRow: 0)   // x[o] = y exactly
 /// ```
-public struct ObservationReplacement<Base: ReverseSDESolver, Forward: GaussianSDE>: ReverseSDESolver
-where Base.Scalar == Forward.Scalar {
+public struct ObservationReplacement<Base: ReverseSDESolver, Process: GaussianSDE>: ReverseSDESolver
+where Base.Scalar == Process.Scalar {
   /// The precision.
   public typealias Scalar = Base.Scalar
 
   /// The sampler whose steps move the unobserved coordinates.
   public let base: Base
   /// The forward process (for the perturbation kernel).
-  public let forward: Forward
+  public let process: Process
   /// The observed coordinates and values.
   public let observation: Observation<Scalar>
 
@@ -100,12 +100,19 @@ where Base.Scalar == Forward.Scalar {
     }
   }
 
-  /// Replacement around `base`.
+  /// Replacement around `base`, perturbing the observation with `process`.
   @inlinable
-  public init(base: Base, forward: Forward, observation: Observation<Scalar>) {
+  public init(base: Base, process: Process, observation: Observation<Scalar>) {
     self.base = base
-    self.forward = forward
+    self.process = process
     self.observation = observation
+  }
+
+  /// Replacement around `base`.
+  @available(*, deprecated, renamed: "init(base:process:observation:)")
+  @inlinable
+  public init(base: Base, forward: Process, observation: Observation<Scalar>) {
+    self.init(base: base, process: forward, observation: observation)
   }
 
   /// The base sampler's evaluations (replacement costs none).
@@ -144,8 +151,8 @@ where Base.Scalar == Forward.Scalar {
       "ObservationReplacement: samples \(noise.rows) but \(observation.values.rows) observation rows")
     workspace.noise.ensureShape(rows: x.rows, columns: k)
     noise.fillNormal(&workspace.noise)
-    let (a, s) = forward.marginal(at: t)
-    let b = forward.marginalShift(at: t)
+    let (a, s) = process.marginal(at: t)
+    let b = process.marginalShift(at: t)
     let first = noise.rows.lowerBound
     for i in 0..<x.rows {
       for (c, column) in observation.columns.enumerated() {

@@ -112,21 +112,6 @@ public struct PIController<Scalar: BLASScalar>: Sendable, Hashable {
   }
 }
 
-/// What an adaptive integration did: field evaluations, accepted and rejected steps.
-public struct AdaptiveStatistics: Sendable, Hashable {
-  /// Field (score) evaluations, the NFE: 6 per attempted step with first-same-as-last reuse, plus
-  /// 1 (or 2 when the initial step is chosen automatically) to start.
-  public var evaluations: Int
-  /// Steps whose error norm was at most 1.
-  public var acceptedSteps: Int
-  /// Steps that were retried with a smaller step size.
-  public var rejectedSteps: Int
-
-  /// Statistics with the given counts.
-  @inlinable
-  public init(evaluations: Int = 0, acceptedSteps: Int = 0, rejectedSteps: Int = 0) {
-    self.evaluations = evaluations
-    self.acceptedSteps = acceptedSteps
-    self.rejectedSteps = rejectedSteps
-  }
-}
+/// What an adaptive integration did: now the one statistics type, ``SamplingStatistics``.
+@available(*, deprecated, renamed: "SamplingStatistics")
+public typealias AdaptiveStatistics = SamplingStatistics

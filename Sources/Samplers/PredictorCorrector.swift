@@ -10,8 +10,8 @@ public import LinearAlgebra
 ///
 /// ```swift
 /// let pc = PredictorCorrector(
-///   predictor: ReverseDiffusionPredictor(forward: sde, score: model),
-///   corrector: LangevinCorrector(forward: sde, score: model, signalToNoiseRatio: 0.16))
+///   predictor: ReverseDiffusionPredictor(process: sde, score: model),
+///   corrector: LangevinCorrector(process: sde, score: model, signalToNoiseRatio: 0.16))
 /// try pc.integrate(&x, over: grid, noise: &noise, workspace: &workspace)
 /// ```
 public struct PredictorCorrector<Predictor: ReverseSDESolver, Correction: Corrector>: ReverseSDESolver

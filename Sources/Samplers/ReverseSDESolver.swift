@@ -9,7 +9,7 @@ public import LinearAlgebra
 /// so a seed gives the same samples whatever the batch size or thread count.
 ///
 /// ```swift
-/// let sampler = EulerMaruyama(forward: sde, score: model)
+/// let sampler = EulerMaruyama(process: sde, score: model)
 /// var noise = RowStreams(seed: 7, rows: 0..<n)
 /// var workspace = sampler.makeWorkspace(rows: n, columns: d)
 /// var x = samplePrior(of: sde, dimension: d, streams: &noise)
@@ -53,7 +53,7 @@ extension ReverseSDESolver {
   @inlinable
   public func integrate(
     _ x: inout Matrix<Scalar>, over grid: TimeGrid<Scalar>, noise: inout RowStreams,
-    workspace: inout Workspace, observer: (Int, Scalar, Matrix<Scalar>) -> Void = { _, _, _ in }
+    workspace: inout Workspace, observer: StepObserver<Scalar> = { _, _, _ in }
   ) throws(SamplingError) -> Int {
     precondition(
       noise.count == x.rows, "integrate: \(noise.count) noise streams for a batch of \(x.shapeDescription)")
@@ -71,7 +71,7 @@ extension ReverseSDESolver {
 /// time between predictor steps (Song et al. 2021, §4.2, "predictor–corrector samplers").
 ///
 /// ```swift
-/// let corrector = LangevinCorrector(forward: sde, score: model, signalToNoiseRatio: 0.16)
+/// let corrector = LangevinCorrector(process: sde, score: model, signalToNoiseRatio: 0.16)
 /// corrector.correct(&x, at: t0, stepTo: t1, noise: &noise, workspace: &workspace)
 /// ```
 public protocol Corrector<Scalar>: Sendable {

@@ -1,5 +1,4 @@
 public import DiffusionProcesses
-import Dispatch
 public import LinearAlgebra
 
 /// The single entry point from a score model to samples: draws the prior per sample, runs the
@@ -9,49 +8,74 @@ public import LinearAlgebra
 /// `i` of ``SamplingOptions/seed`` (``RowStreams``), and the model is evaluated in fixed tiles
 /// of rows aligned to the global index (``SamplingOptions/tileRows``), so the same seed gives
 /// bit-identical samples whatever ``SamplingOptions/batchSize`` and ``SamplingOptions/threads``
-/// are — except with `.adaptive`, whose step sizes are chosen per batch (results then agree to
-/// the tolerance).
+/// are — except with adaptive integration, whose step sizes are chosen per batch (results then
+/// agree to the tolerance).
 /// With several threads, batches run concurrently (set ``BLAS/threadCount`` to 1 to avoid
-/// oversubscribing the cores).
+/// oversubscribing the cores). The probability-flow kinds run through
+/// ``ODEIntegration/integrate(_:along:from:to:process:observer:)``, the same code as
+/// ``LatentMap`` and ``ProbabilityFlowLikelihood``.
 ///
 /// ```swift
 /// let sde = VPSDE<Double>()
 /// let oracle = try GaussianMixtureScore(weights: [0.3, 0.7], means: [[-2, 0], [2, 0]],
 ///                                       standardDeviations: [0.3, 0.3], process: sde)
-/// let sampler = Sampler(forward: sde, score: oracle, options: SamplingOptions(kind: .dpmSolver, steps: 10))
+/// let sampler = Sampler(process: sde, score: oracle, options: SamplingOptions(kind: .dpmSolver(steps: 10)))
 /// let result = try sampler.sample(count: 1000, dimension: 2)
 /// print(result.samples.columnMeans(), result.statistics.scoreEvaluations)   // NFE 10
 /// ```
-public struct Sampler<Forward: GaussianSDE, Model: ScoreModel>: Sendable
-where Forward.Scalar == Model.Scalar {
+public struct Sampler<Process: GaussianSDE, Model: ScoreModel>: Sendable
+where Process.Scalar == Model.Scalar {
   /// The precision.
-  public typealias Scalar = Forward.Scalar
+  public typealias Scalar = Process.Scalar
 
   /// The forward process.
-  public let forward: Forward
+  public let process: Process
   /// The score model.
   public let model: Model
   /// Which sampler and how.
   public var options: SamplingOptions<Scalar>
 
-  /// A sampler for `forward` with the score `model`.
+  /// A sampler for `process` with the score `model`.
   @inlinable
-  public init(forward: Forward, score model: Model, options: SamplingOptions<Scalar> = SamplingOptions()) {
-    self.forward = forward
+  public init(process: Process, score model: Model, options: SamplingOptions<Scalar> = SamplingOptions()) {
+    self.process = process
     self.model = model
     self.options = options
   }
 
-  /// The grid the fixed-step kinds use, from `T` to `ε`.
+  /// A sampler for `forward` with the score `model`.
+  @available(*, deprecated, renamed: "init(process:score:options:)")
   @inlinable
-  public var grid: TimeGrid<Scalar> {
-    let spacing = options.spacing ?? (options.kind == .dpmSolver ? .logSNR : .uniform)
-    return TimeGrid(spacing: spacing, steps: options.steps, process: forward, to: smallTime)
+  public init(forward: Process, score model: Model, options: SamplingOptions<Scalar> = SamplingOptions()) {
+    self.init(process: forward, score: model, options: options)
+  }
+
+  /// The forward process.
+  @available(*, deprecated, renamed: "process")
+  @inlinable public var forward: Process { process }
+
+  /// The grid the fixed-step kinds use, from `T` to `ε`; `nil` for adaptive integration.
+  @inlinable
+  public var grid: TimeGrid<Scalar>? {
+    switch options.kind {
+    case .eulerMaruyama(let steps, let spacing), .predictorCorrector(let steps, let spacing, _),
+      .ancestral(let steps, let spacing), .dpmSolver(let steps, _, let spacing),
+      .probabilityFlow(.euler(let steps, let spacing)), .probabilityFlow(.heun(let steps, let spacing)),
+      .probabilityFlow(.rungeKutta4(let steps, let spacing)):
+      return grid(steps: steps, spacing: spacing)
+    case .probabilityFlow(.adaptive): return nil
+    }
+  }
+
+  /// `steps` steps of `spacing` from `T` to `ε`.
+  @inlinable
+  func grid(steps: Int, spacing: TimeGrid<Scalar>.Spacing) -> TimeGrid<Scalar> {
+    TimeGrid(spacing: spacing, steps: steps, process: process, to: smallTime)
   }
 
   /// `ε`.
   @inlinable
-  var smallTime: Scalar { options.smallTime ?? forward.smallTimeCutoff }
+  var smallTime: Scalar { options.smallTime ?? process.smallTimeCutoff }
 
   /// Draws `count` samples of dimension `dimension`.
   ///
@@ -69,42 +93,26 @@ where Forward.Scalar == Model.Scalar {
     precondition(firstRow >= 0, "sample: firstRow must be non-negative, got \(firstRow)")
     precondition(
       options.observation == nil || options.kind.isStochastic,
-      "Observations need a stochastic sampler (em, pc, ancestral), got \(options.kind)")
+      "Observations need a stochastic sampler (em, pc, ancestral), got \(options.kind.name.rawValue)")
     precondition(options.threads >= 1, "SamplingOptions.threads must be at least 1, got \(options.threads)")
     precondition(
       options.tileRows.map { $0 >= 1 } ?? true,
       "SamplingOptions.tileRows must be at least 1, got \(options.tileRows!)")
     let clock = ContinuousClock()
     let started = clock.now
-    let size = Swift.max(1, options.batchSize ?? count)
-    let batches = stride(from: 0, to: count, by: size).map { $0..<Swift.min(count, $0 + size) }
-    var outcomes = [Result<BatchOutcome<Scalar>, SamplingError>?](repeating: nil, count: batches.count)
-    let workers = Swift.min(options.threads, batches.count)
-    if workers <= 1 {
-      for (b, rows) in batches.enumerated() {
-        outcomes[b] = Result { () throws(SamplingError) in
-          try sampleBatch(
-            rows: (firstRow + rows.lowerBound)..<(firstRow + rows.upperBound), dimension: dimension)
-        }
-      }
-    } else {
-      // Worker w takes batches w, w + workers, …; each writes only its own slots.
-      outcomes.withUnsafeMutableBufferPointer { buffer in
-        nonisolated(unsafe) let slots = buffer
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-          for b in Swift.stride(from: worker, to: batches.count, by: workers) {
-            let rows = (firstRow + batches[b].lowerBound)..<(firstRow + batches[b].upperBound)
-            slots[b] = Result { () throws(SamplingError) in try sampleBatch(rows: rows, dimension: dimension)
-            }
-          }
-        }
+    let batches = RowBlockPartition.blocks(rows: count, size: Swift.max(1, options.batchSize ?? count))
+    // Batch b always covers the same global rows; which thread runs it does not matter.
+    let outcomes = mapConcurrently(batches, workers: options.threads) { _, rows in
+      Result { () throws(SamplingError) in
+        try sampleBatch(
+          rows: (firstRow + rows.lowerBound)..<(firstRow + rows.upperBound), dimension: dimension)
       }
     }
     var samples = Matrix<Scalar>(rows: count, columns: dimension)
     var statistics = SamplingStatistics()
     var trajectory: [TrajectorySnapshot<Scalar>] = []
     for (b, outcome) in outcomes.enumerated() {
-      let batch = try outcome!.get()
+      let batch = try outcome.get()
       samples.copyRows(0..<batch.samples.rows, of: batch.samples, to: batches[b].lowerBound)
       statistics.merge(batch.statistics)
       trajectory += batch.trajectory
@@ -120,12 +128,12 @@ where Forward.Scalar == Model.Scalar {
       base: self.model, tileRows: options.tileRows ?? Swift.max(1, rows.count),
       firstRow: options.tileRows == nil ? 0 : rows.lowerBound)
     var noise = RowStreams(seed: options.seed, rows: rows)
-    var x = samplePrior(of: forward, dimension: dimension, streams: &noise)
+    var x = samplePrior(of: process, dimension: dimension, streams: &noise)
     var recorder = TrajectoryRecorder<Scalar>(stride: options.trajectoryStride, firstRow: rows.lowerBound)
-    recorder.record(step: 0, time: forward.endTime, states: x, force: true)
+    recorder.record(step: 0, time: process.endTime, states: x, force: true)
     var statistics = try run(model, &x, noise: &noise, recorder: &recorder)
     if options.denoise {
-      let denoiser = TweedieDenoiser(forward: forward, score: model)
+      let denoiser = TweedieDenoiser(process: process, score: model)
       var workspace = denoiser.makeWorkspace(rows: x.rows, columns: dimension)
       denoiser.denoise(&x, at: smallTime, workspace: &workspace)
       statistics.scoreEvaluations += 1
@@ -144,78 +152,64 @@ where Forward.Scalar == Model.Scalar {
     recorder: inout TrajectoryRecorder<Scalar>
   ) throws(SamplingError) -> SamplingStatistics {
     switch options.kind {
-    case .eulerMaruyama:
+    case .eulerMaruyama(let steps, let spacing):
       return try runReverse(
-        EulerMaruyama(forward: forward, score: model), &x, noise: &noise, recorder: &recorder)
-    case .ancestral:
+        EulerMaruyama(process: process, score: model), &x, over: grid(steps: steps, spacing: spacing),
+        noise: &noise, recorder: &recorder)
+    case .ancestral(let steps, let spacing):
       return try runReverse(
-        AncestralSampler(forward: forward, score: model), &x, noise: &noise, recorder: &recorder)
-    case .predictorCorrector:
+        AncestralSampler(process: process, score: model), &x, over: grid(steps: steps, spacing: spacing),
+        noise: &noise, recorder: &recorder)
+    case .predictorCorrector(let steps, let spacing, let corrector):
       let pc = PredictorCorrector(
-        predictor: ReverseDiffusionPredictor(forward: forward, score: model),
-        corrector: LangevinCorrector(
-          forward: forward, score: model, signalToNoiseRatio: options.signalToNoiseRatio,
-          iterations: options.correctorSteps, stepSize: options.correctorStepSize))
-      return try runReverse(pc, &x, noise: &noise, recorder: &recorder)
-    case .probabilityFlow:
-      return try runODE(
-        RungeKutta4(ProbabilityFlowODE(forward: forward, score: model)), &x, recorder: &recorder)
-    case .dpmSolver:
-      return try runODE(
-        DPMSolver(forward: forward, score: model, order: options.dpmOrder), &x, recorder: &recorder)
-    case .adaptive:
-      let solver = DormandPrince5(ProbabilityFlowODE(forward: forward, score: model))
-      var workspace = solver.makeWorkspace(rows: x.rows, columns: x.columns)
-      let controller = PIController(
-        relativeTolerance: options.relativeTolerance, absoluteTolerance: options.absoluteTolerance)
-      var index = 0
-      let stats = try solver.integrate(
-        &x, from: forward.endTime, to: smallTime, controller: controller, workspace: &workspace
-      ) { t, state in
-        index += 1
-        recorder.record(step: index, time: t, states: state)
+        predictor: ReverseDiffusionPredictor(process: process, score: model),
+        corrector: LangevinCorrector(process: process, score: model, options: corrector))
+      return try runReverse(
+        pc, &x, over: grid(steps: steps, spacing: spacing), noise: &noise, recorder: &recorder)
+    case .probabilityFlow(let integration):
+      return try integration.integrate(
+        &x, along: ProbabilityFlowODE(forward: process, score: model), from: process.endTime, to: smallTime,
+        process: process
+      ) { i, t, state in
+        recorder.record(step: i + 1, time: t, states: state)
       }
-      return SamplingStatistics(
-        scoreEvaluations: stats.evaluations, acceptedSteps: stats.acceptedSteps,
-        rejectedSteps: stats.rejectedSteps)
+    case .dpmSolver(let steps, let order, let spacing):
+      let solver = DPMSolver(process: process, score: model, order: order)
+      let grid = grid(steps: steps, spacing: spacing)
+      var workspace = solver.makeWorkspace(rows: x.rows, columns: x.columns)
+      let evaluations = try solver.integrate(&x, over: grid, workspace: &workspace) { i, t, state in
+        recorder.record(step: i + 1, time: t, states: state)
+      }
+      return SamplingStatistics(scoreEvaluations: evaluations, acceptedSteps: grid.steps)
     }
   }
 
+  /// Runs a reverse-SDE sampler over `grid`, wrapped in ``ObservationReplacement`` when there
+  /// is an observation.
   @inlinable
   func runReverse<Solver: ReverseSDESolver>(
-    _ solver: Solver, _ x: inout Matrix<Scalar>, noise: inout RowStreams,
+    _ solver: Solver, _ x: inout Matrix<Scalar>, over grid: TimeGrid<Scalar>, noise: inout RowStreams,
     recorder: inout TrajectoryRecorder<Scalar>
   ) throws(SamplingError) -> SamplingStatistics where Solver.Scalar == Scalar {
     if let observation = options.observation {
-      let wrapped = ObservationReplacement(base: solver, forward: forward, observation: observation)
+      let wrapped = ObservationReplacement(base: solver, process: process, observation: observation)
       var workspace = wrapped.makeWorkspace(rows: x.rows, columns: x.columns)
-      wrapped.replaceObserved(&x, at: forward.endTime, noise: &noise, workspace: &workspace)
-      return try integrateReverse(wrapped, &x, noise: &noise, workspace: &workspace, recorder: &recorder)
+      wrapped.replaceObserved(&x, at: process.endTime, noise: &noise, workspace: &workspace)
+      return try integrateReverse(
+        wrapped, &x, over: grid, noise: &noise, workspace: &workspace, recorder: &recorder)
     }
     var workspace = solver.makeWorkspace(rows: x.rows, columns: x.columns)
-    return try integrateReverse(solver, &x, noise: &noise, workspace: &workspace, recorder: &recorder)
+    return try integrateReverse(
+      solver, &x, over: grid, noise: &noise, workspace: &workspace, recorder: &recorder)
   }
 
   @inlinable
   func integrateReverse<Solver: ReverseSDESolver>(
-    _ solver: Solver, _ x: inout Matrix<Scalar>, noise: inout RowStreams, workspace: inout Solver.Workspace,
-    recorder: inout TrajectoryRecorder<Scalar>
+    _ solver: Solver, _ x: inout Matrix<Scalar>, over grid: TimeGrid<Scalar>, noise: inout RowStreams,
+    workspace: inout Solver.Workspace, recorder: inout TrajectoryRecorder<Scalar>
   ) throws(SamplingError) -> SamplingStatistics where Solver.Scalar == Scalar {
-    let grid = self.grid
     let evaluations = try solver.integrate(&x, over: grid, noise: &noise, workspace: &workspace) {
       i, t, state in
-      recorder.record(step: i + 1, time: t, states: state)
-    }
-    return SamplingStatistics(scoreEvaluations: evaluations, acceptedSteps: grid.steps)
-  }
-
-  @inlinable
-  func runODE<Solver: ODESolver>(
-    _ solver: Solver, _ x: inout Matrix<Scalar>, recorder: inout TrajectoryRecorder<Scalar>
-  ) throws(SamplingError) -> SamplingStatistics where Solver.Scalar == Scalar {
-    let grid = self.grid
-    var workspace = solver.makeWorkspace(rows: x.rows, columns: x.columns)
-    let evaluations = try solver.integrate(&x, over: grid, workspace: &workspace) { i, t, state in
       recorder.record(step: i + 1, time: t, states: state)
     }
     return SamplingStatistics(scoreEvaluations: evaluations, acceptedSteps: grid.steps)

@@ -1,70 +1,20 @@
 public import LinearAlgebra
 
-/// The samplers ``Sampler`` can run, with the short names a command line uses.
-public enum SamplerKind: String, Sendable, Hashable, CaseIterable {
-  /// ``EulerMaruyama`` on the reverse SDE (`em`).
-  case eulerMaruyama = "em"
-  /// ``PredictorCorrector``: ``ReverseDiffusionPredictor`` + ``LangevinCorrector`` (`pc`).
-  case predictorCorrector = "pc"
-  /// ``RungeKutta4`` on the probability-flow ODE (`ode`).
-  case probabilityFlow = "ode"
-  /// Adaptive ``DormandPrince5`` on the probability-flow ODE (`adaptive`).
-  case adaptive = "adaptive"
-  /// ``DPMSolver`` (DPM-Solver++ multistep) on the probability-flow ODE (`dpm`).
-  case dpmSolver = "dpm"
-  /// ``AncestralSampler`` (DDPM / SMLD posterior steps) (`ancestral`).
-  case ancestral = "ancestral"
-
-  /// Whether the sampler draws noise at every step (the reverse-SDE samplers).
-  public var isStochastic: Bool {
-    switch self {
-    case .eulerMaruyama, .predictorCorrector, .ancestral: return true
-    case .probabilityFlow, .adaptive, .dpmSolver: return false
-    }
-  }
-
-  /// The default number of steps: 1000 for the SDE samplers (Song et al. 2021), 100 RK4 steps,
-  /// 20 DPM-Solver steps (Lu et al. 2022); the adaptive solver chooses its own.
-  public var defaultSteps: Int {
-    switch self {
-    case .eulerMaruyama, .predictorCorrector, .ancestral: return 1000
-    case .probabilityFlow: return 100
-    case .dpmSolver: return 20
-    case .adaptive: return 0
-    }
-  }
-}
-
-/// Everything ``Sampler`` needs besides the SDE and the model: which sampler, how many steps on
-/// which grid, its parameters, batching, the seed and what to record.
+/// What ``Sampler`` needs besides the SDE and the model: the sampler kind with its own settings
+/// (``SamplerKind``), and what every kind shares — the final time, denoising, batching, tiles,
+/// threads, the seed, what to record and observations.
 ///
 /// ```swift
-/// var options = SamplingOptions<Double>(kind: .dpmSolver, steps: 10)
+/// var options = SamplingOptions<Double>(kind: .dpmSolver(steps: 10))
 /// options.seed = 42
 /// options.batchSize = 500
 /// ```
 public struct SamplingOptions<Scalar: BLASScalar>: Sendable, Equatable {
-  /// Which sampler.
-  public var kind: SamplerKind
-  /// Steps of a fixed-step sampler (ignored by `.adaptive`).
-  public var steps: Int
-  /// The grid's spacing; `nil` uses log-SNR for `.dpmSolver` and uniform otherwise.
-  public var spacing: TimeGrid<Scalar>.Spacing?
+  /// Which sampler, with its steps, grid and parameters.
+  public var kind: SamplerKind<Scalar>
   /// The final time `ε`; `nil` uses the SDE's ``SDE/smallTimeCutoff`` (`1e-5`). `1e-3` suits
   /// `.dpmSolver` with 20 steps or fewer (see ``DPMSolver``).
   public var smallTime: Scalar?
-  /// The Langevin corrector's target signal-to-noise ratio (`.predictorCorrector`).
-  public var signalToNoiseRatio: Scalar
-  /// Langevin moves per step (`.predictorCorrector`).
-  public var correctorSteps: Int
-  /// How the Langevin step follows from the signal-to-noise ratio (`.predictorCorrector`).
-  public var correctorStepSize: LangevinStepSize
-  /// The adaptive solver's relative tolerance.
-  public var relativeTolerance: Scalar
-  /// The adaptive solver's absolute tolerance.
-  public var absoluteTolerance: Scalar
-  /// DPM-Solver++'s order, 1–3.
-  public var dpmOrder: Int
   /// Apply Tweedie's denoising step at `ε` at the end (one more score evaluation).
   public var denoise: Bool
   /// Samples per batch (one batched model call per stage); `nil` puts all in one batch.
@@ -85,21 +35,12 @@ public struct SamplingOptions<Scalar: BLASScalar>: Sendable, Equatable {
   /// Observed coordinates for posterior sampling by replacement (stochastic kinds only).
   public var observation: Observation<Scalar>?
 
-  /// Options for `kind` with the literature's defaults: `steps` from ``SamplerKind/defaultSteps``,
-  /// `r = 0.16` and one corrector step with the noise-level step size, `rtol = atol = 1e-5`,
-  /// DPM-Solver++ order 2, no denoising, one batch on one thread in 256-row tiles, seed 0.
+  /// Options for `kind` (Euler–Maruyama with 1000 steps by default): no denoising, one batch on
+  /// one thread in 256-row tiles, seed `seed`.
   @inlinable
-  public init(kind: SamplerKind = .eulerMaruyama, steps: Int? = nil, seed: UInt64 = 0) {
+  public init(kind: SamplerKind<Scalar> = .eulerMaruyama(), seed: UInt64 = 0) {
     self.kind = kind
-    self.steps = steps ?? kind.defaultSteps
-    self.spacing = nil
     self.smallTime = nil
-    self.signalToNoiseRatio = 0.16
-    self.correctorSteps = 1
-    self.correctorStepSize = .noiseLevel
-    self.relativeTolerance = 1e-5
-    self.absoluteTolerance = 1e-5
-    self.dpmOrder = 2
     self.denoise = false
     self.batchSize = nil
     self.threads = 1
@@ -107,5 +48,21 @@ public struct SamplingOptions<Scalar: BLASScalar>: Sendable, Equatable {
     self.seed = seed
     self.trajectoryStride = nil
     self.observation = nil
+  }
+
+  /// The kind's fixed steps (0 for adaptive integration); setting it keeps the kind and its other
+  /// settings.
+  @available(*, deprecated, message: "the steps belong to the kind: options.kind = .dpmSolver(steps: n)")
+  @inlinable
+  public var steps: Int {
+    get { kind.steps ?? 0 }
+    set { kind = kind.withSteps(newValue) }
+  }
+
+  /// Options for the kind `name` with its defaults and `steps` fixed steps.
+  @available(*, deprecated, message: "use init(kind: SamplerKind(name, steps: steps), seed:)")
+  @inlinable
+  public init(kind name: SamplerName, steps: Int? = nil, seed: UInt64 = 0) {
+    self.init(kind: SamplerKind(name, steps: steps), seed: seed)
   }
 }

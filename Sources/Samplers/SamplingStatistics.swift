@@ -1,4 +1,9 @@
-/// What a sampling or likelihood run cost: score evaluations (NFE), steps and wall time.
+public import LinearAlgebra
+
+/// What a sampling, likelihood or ODE run cost: score (or field) evaluations (NFE), steps and
+/// wall time. The one statistics type of ``Sampler``, ``ODEIntegration``,
+/// ``ProbabilityFlowLikelihood``, ``LatentMap`` and the adaptive
+/// ``ExplicitRungeKutta/integrate(_:from:to:controller:workspace:observer:)``.
 ///
 /// For a run split into batches, the counts are those of the most expensive batch (the NFE every
 /// sample paid, which differs between batches only for adaptive solvers) and the wall time is
@@ -45,3 +50,21 @@ public struct SamplingStatistics: Sendable, Hashable {
     wallTime += other.wallTime
   }
 }
+
+extension SamplingStatistics {
+  /// The field evaluations of an adaptive solve (the old `AdaptiveStatistics.evaluations`).
+  @available(*, deprecated, renamed: "scoreEvaluations")
+  @inlinable public var evaluations: Int {
+    get { scoreEvaluations }
+    set { scoreEvaluations = newValue }
+  }
+}
+
+/// What every integration loop calls after each step: the step's index (from 0), its end time
+/// and the state. One signature for ``ODESolver``, ``ReverseSDESolver``, ``ODEIntegration``,
+/// the adaptive solver and ``ProbabilityFlowLikelihood``.
+///
+/// ```swift
+/// let observer: StepObserver<Double> = { step, t, x in print(step, t, x.columnMeans()) }
+/// ```
+public typealias StepObserver<Scalar: BLASScalar> = (Int, Scalar, Matrix<Scalar>) -> Void

@@ -74,24 +74,13 @@ public struct TimeGrid<Scalar: BLASScalar>: Sendable, Hashable {
   /// `steps` equal steps from `start` to `end`.
   @inlinable
   public static func uniform(steps: Int, from start: Scalar, to end: Scalar) -> TimeGrid {
-    checkEnds(steps, start, end)
-    let n = Scalar(steps)
-    return TimeGrid(
-      times: (0...steps).map { i in
-        i == steps ? end : start + Scalar(i) / n * (end - start)
-      })
+    interpolating(steps: steps, from: start, to: end) { u in start + u * (end - start) }
   }
 
   /// `tᵢ = end + (start − end)(1 − i/N)²`, `i = 0…N`: small steps near `end`.
   @inlinable
   public static func quadratic(steps: Int, from start: Scalar, to end: Scalar) -> TimeGrid {
-    checkEnds(steps, start, end)
-    let n = Scalar(steps)
-    return TimeGrid(
-      times: (0...steps).map { i in
-        let u = 1 - Scalar(i) / n
-        return i == steps ? end : end + (start - end) * u * u
-      })
+    interpolating(steps: steps, from: start, to: end) { u in end + (start - end) * (1 - u) * (1 - u) }
   }
 
   /// Equal steps in `λ(t) = log(scale²/std²)` of `process`, mapped back to times with
@@ -101,17 +90,12 @@ public struct TimeGrid<Scalar: BLASScalar>: Sendable, Hashable {
   public static func uniformLogSNR<Process: GaussianSDE>(
     steps: Int, from start: Scalar, to end: Scalar, process: Process
   ) -> TimeGrid where Process.Scalar == Scalar {
-    checkEnds(steps, start, end)
     precondition(start > 0 && end > 0, "A log-SNR grid needs positive times, got \(start) and \(end)")
     let l0 = process.logSignalToNoiseRatio(at: start)
     let l1 = process.logSignalToNoiseRatio(at: end)
-    let n = Scalar(steps)
-    return TimeGrid(
-      times: (0...steps).map { i in
-        if i == 0 { return start }
-        if i == steps { return end }
-        return process.time(atLogSignalToNoiseRatio: l0 + Scalar(i) / n * (l1 - l0))
-      })
+    return interpolating(steps: steps, from: start, to: end) { u in
+      process.time(atLogSignalToNoiseRatio: l0 + u * (l1 - l0))
+    }
   }
 
   /// Karras et al. (2022, eq. 5): `σᵢ = (σ₀^{1/ρ} + (i/N)(σ_N^{1/ρ} − σ₀^{1/ρ}))^ρ` between the noise
@@ -122,20 +106,25 @@ public struct TimeGrid<Scalar: BLASScalar>: Sendable, Hashable {
   public static func karras<Process: GaussianSDE>(
     steps: Int, from start: Scalar, to end: Scalar, process: Process, rho: Scalar = 7
   ) -> TimeGrid where Process.Scalar == Scalar {
-    checkEnds(steps, start, end)
     precondition(start > 0 && end > 0, "A Karras grid needs positive times, got \(start) and \(end)")
     precondition(rho > 0 && rho.isFinite, "A Karras grid needs ρ > 0, got \(rho)")
     // σ^{1/ρ} = exp(−λ/(2ρ)).
     let a = Scalar.exp(-process.logSignalToNoiseRatio(at: start) / (2 * rho))
     let b = Scalar.exp(-process.logSignalToNoiseRatio(at: end) / (2 * rho))
+    return interpolating(steps: steps, from: start, to: end) { u in
+      process.time(atLogSignalToNoiseRatio: -2 * rho * Scalar.log(a + u * (b - a)))
+    }
+  }
+
+  /// The grid `start, time(1/N), …, time((N−1)/N), end`: the ends exact, the interior times from
+  /// the spacing's map of the fraction `u = i/N`.
+  @inlinable
+  static func interpolating(
+    steps: Int, from start: Scalar, to end: Scalar, _ time: (Scalar) -> Scalar
+  ) -> TimeGrid {
+    checkEnds(steps, start, end)
     let n = Scalar(steps)
-    return TimeGrid(
-      times: (0...steps).map { i in
-        if i == 0 { return start }
-        if i == steps { return end }
-        let root = a + Scalar(i) / n * (b - a)
-        return process.time(atLogSignalToNoiseRatio: -2 * rho * Scalar.log(root))
-      })
+    return TimeGrid(times: (0...steps).map { i in i == 0 ? start : i == steps ? end : time(Scalar(i) / n) })
   }
 
   /// A grid with the given spacing between `start` (default `T`) and `end` (default `ε`) of

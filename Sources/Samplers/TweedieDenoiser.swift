@@ -10,58 +10,52 @@ public import LinearAlgebra
 /// One score evaluation.
 ///
 /// ```swift
-/// let denoiser = TweedieDenoiser(forward: sde, score: model)
+/// let denoiser = TweedieDenoiser(process: sde, score: model)
 /// var workspace = denoiser.makeWorkspace(rows: n, columns: d)
 /// denoiser.denoise(&x, at: sde.smallTimeCutoff, workspace: &workspace)
 /// ```
-public struct TweedieDenoiser<Forward: GaussianSDE, Model: ScoreModel>: Sendable
-where Forward.Scalar == Model.Scalar {
+public struct TweedieDenoiser<Process: GaussianSDE, Model: ScoreModel>: Sendable
+where Process.Scalar == Model.Scalar {
   /// The precision.
-  public typealias Scalar = Forward.Scalar
+  public typealias Scalar = Process.Scalar
+  /// The score and the model's scratch memory (the noise buffer stays empty).
+  public typealias Workspace = ScoreStepWorkspace<Model>
 
   /// The forward process.
-  public let forward: Forward
+  public let process: Process
   /// The score model.
   public let model: Model
 
-  /// The score and the model's scratch memory.
-  public struct Workspace {
-    @usableFromInline var model: Model.Workspace
-    @usableFromInline var score: Matrix<Scalar>
-
-    @inlinable
-    init(model: Model.Workspace, score: Matrix<Scalar>) {
-      self.model = model
-      self.score = score
-    }
+  /// A denoiser for `process` with the score `model`.
+  @inlinable
+  public init(process: Process, score model: Model) {
+    self.process = process
+    self.model = model
   }
 
   /// A denoiser for `forward` with the score `model`.
+  @available(*, deprecated, renamed: "init(process:score:)")
   @inlinable
-  public init(forward: Forward, score model: Model) {
-    self.forward = forward
-    self.model = model
+  public init(forward: Process, score model: Model) {
+    self.init(process: forward, score: model)
   }
 
   /// Scratch memory for batches of `rows × columns`.
   @inlinable
   public func makeWorkspace(rows: Int, columns: Int) -> Workspace {
-    Workspace(model: model.makeWorkspace(rows: rows), score: Matrix(rows: rows, columns: columns))
+    Workspace(model: model, rows: rows, columns: columns)
   }
 
   /// Replaces every row of `x` by its Tweedie estimate of `x₀` at time `t > 0`.
   @inlinable
   public func denoise(_ x: inout Matrix<Scalar>, at t: Scalar, workspace: inout Workspace) {
     precondition(t > 0, "TweedieDenoiser needs t > 0, got \(t)")
-    workspace.score.ensureShape(of: x)
-    model.score(x, at: t, into: &workspace.score, workspace: &workspace.model)
-    let (scale, std) = forward.marginal(at: t)
-    let shift = forward.marginalShift(at: t)
+    workspace.evaluate(model, at: x, time: t)
+    let (scale, std) = process.marginal(at: t)
+    let shift = process.marginalShift(at: t)
     x.add(workspace.score, scaledBy: std * std)
     let inverse = 1 / scale
     let offset = -shift * inverse
     x.apply { $0 * inverse + offset }
   }
 }
-
-extension TweedieDenoiser.Workspace: Sendable where Model.Workspace: Sendable {}

@@ -83,7 +83,7 @@ struct DemoCommand: ParsableCommand {
     // Quality against cost for three samplers.
     var curves: [(sampler: String, points: [(nfe: Int, distance: Double)])] = []
     for (kind, stepCounts) in [
-      (SamplerKind.eulerMaruyama, [25, 50, 100, 200, 500]), (.dpmSolver, [5, 10, 20, 40]),
+      (SamplerName.eulerMaruyama, [25, 50, 100, 200, 500]), (.dpmSolver, [5, 10, 20, 40]),
       (.probabilityFlow, [10, 25, 50, 100]),
     ] {
       var points: [(nfe: Int, distance: Double)] = []
@@ -128,14 +128,14 @@ struct DemoCommand: ParsableCommand {
   }
 
   /// `count` samples in the data's units, and the score evaluations each took.
-  func sample(_ trained: TrainedModel<MLP<Float>>, kind: SamplerKind, steps: Int, count: Int) throws -> (
+  func sample(_ trained: TrainedModel<MLP<Float>>, kind: SamplerName, steps: Int, count: Int) throws -> (
     Matrix<Float>, Int
   ) {
-    var options = SamplingOptions<Float>(kind: kind, steps: steps, seed: seed &+ 200)
+    var options = SamplingOptions<Float>(kind: SamplerKind(kind, steps: steps), seed: seed &+ 200)
     options.threads = Workers.count
     options.batchSize = Workers.samplingBatch
     options.smallTime = 1e-3
-    let run = try Sampler(forward: trained.sde, score: trained.scoreModel(), options: options)
+    let run = try Sampler(process: trained.sde, score: trained.scoreModel(), options: options)
       .sample(count: count, dimension: trained.dimension)
     var result = run.samples
     trained.toDataScale(&result)

@@ -7,7 +7,7 @@ import Samplers
 import ScoreMatching
 import ScoreNetworks
 
-extension SamplerKind: ExpressibleByArgument {}
+extension SamplerName: ExpressibleByArgument {}
 
 /// `score-sde sample`: draw new samples from a trained model.
 struct SampleCommand: ParsableCommand {
@@ -23,11 +23,20 @@ struct SampleCommand: ParsableCommand {
   @Option(help: "Where to write the samples (.npy or .csv), in the data's units.")
   var out: String
 
-  @Option(help: "em, pc, ode (RK4), adaptive (Dormand–Prince), dpm (DPM-Solver++) or ancestral.")
-  var sampler: SamplerKind = .eulerMaruyama
+  @Option(
+    help:
+      "em, pc, ancestral, ode (RK4), euler or heun (probability flow), adaptive (Dormand–Prince), dpm (DPM-Solver++)."
+  )
+  var sampler: SamplerName = .eulerMaruyama
 
-  @Option(help: "Number of steps (default: 1000 for em/pc/ancestral, 100 for ode, 20 for dpm).")
+  @Option(help: "Number of steps (default: 1000 for em/pc/ancestral, 100 for ode/euler/heun, 20 for dpm).")
   var steps: Int?
+
+  @Option(help: "DPM-Solver++ order, 1, 2 or 3 (--sampler dpm only; default 2).")
+  var order: Int?
+
+  @Option(help: "Langevin corrector signal-to-noise ratio r > 0 (--sampler pc only; default 0.16).")
+  var snr: Double?
 
   @Option(help: "Random seed: the same seed gives the same samples, whatever the batching.")
   var seed: UInt64 = 0
@@ -45,6 +54,16 @@ struct SampleCommand: ParsableCommand {
   func validate() throws {
     guard count >= 1 else { throw ValidationError("--count must be at least 1") }
     if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
+    if let order {
+      guard sampler == .dpmSolver else { throw ValidationError("--order applies to --sampler dpm only") }
+      guard (1...3).contains(order) else { throw ValidationError("--order must be 1, 2 or 3") }
+    }
+    if let snr {
+      guard sampler == .predictorCorrector else {
+        throw ValidationError("--snr applies to --sampler pc only")
+      }
+      guard snr.isFinite, snr > 0 else { throw ValidationError("--snr must be positive") }
+    }
     guard guidance.isFinite, guidance >= 0 else { throw ValidationError("--guidance must be ≥ 0") }
     if let plot, URL(fileURLWithPath: plot).pathExtension.lowercased() != "svg" {
       throw ValidationError("--plot must name an .svg file, got '\(plot)'")
@@ -56,7 +75,7 @@ struct SampleCommand: ParsableCommand {
     try checkWritableDirectory(of: URL(fileURLWithPath: out))
     if let plot { try checkWritableDirectory(of: URL(fileURLWithPath: plot)) }
     let url = try existingFile(model)
-    var options = SamplingOptions<Float>(kind: sampler, steps: steps, seed: seed)
+    var options = SamplingOptions<Float>(kind: kind, seed: seed)
     options.threads = Workers.count
     options.batchSize = Workers.samplingBatch
     let samples = try Drawing(command: self, options: options).run(modelAt: url)
@@ -64,6 +83,17 @@ struct SampleCommand: ParsableCommand {
     if let plot, samples.columns >= 2 {
       try Plots.scatter(samples: samples, title: "\(count) samples (\(sampler.rawValue))").write(
         to: URL(fileURLWithPath: plot))
+    }
+  }
+
+  /// The sampler kind `--sampler`, `--steps`, `--order` and `--snr` describe.
+  var kind: SamplerKind<Float> {
+    switch sampler {
+    case .dpmSolver: return .dpmSolver(steps: steps ?? 20, order: order ?? 2)
+    case .predictorCorrector:
+      return .predictorCorrector(
+        steps: steps ?? 1000, corrector: LangevinOptions(signalToNoiseRatio: Float(snr ?? 0.16)))
+    default: return SamplerKind(sampler, steps: steps)
     }
   }
 
@@ -96,11 +126,11 @@ struct SampleCommand: ParsableCommand {
       if let v = values, guidance > 0 {
         let guided = ClassifierFreeGuidance(
           model: trained.scoreModel(), condition: trained.networkCondition(v), weight: Float(guidance))
-        chunk = try Sampler(forward: trained.sde, score: guided, options: options).sample(
+        chunk = try Sampler(process: trained.sde, score: guided, options: options).sample(
           count: n, dimension: trained.dimension, firstRow: first)
       } else {
         let score = values.map { trained.scoreModel(conditionInDataUnits: $0) } ?? trained.scoreModel()
-        chunk = try Sampler(forward: trained.sde, score: score, options: options).sample(
+        chunk = try Sampler(process: trained.sde, score: score, options: options).sample(
           count: n, dimension: trained.dimension, firstRow: first)
       }
       nfe = chunk.statistics.scoreEvaluations
@@ -114,7 +144,7 @@ struct SampleCommand: ParsableCommand {
     print(
       String(
         format: "wrote %d samples to %@ (sampler %@, %d score evaluations per sample, %.2f s)", count, out,
-        options.kind.rawValue, nfe, seconds))
+        options.kind.name.rawValue, nfe, seconds))
     return Matrix(rows: result.rows, columns: result.columns, elements: result.elements.map { Double($0) })
   }
 }

@@ -30,16 +30,16 @@ import Testing
 
   /// Four tasks sampling at once with one shared `NetworkScoreModel` and different seeds give
   /// the bits that the same runs give one after another, for each sampler kind.
-  @Test(arguments: [SamplerKind.eulerMaruyama, .predictorCorrector, .probabilityFlow, .ancestral])
-  func concurrentSamplersOnOneModelMatchSequentialRuns(kind: SamplerKind) async throws {
+  @Test(arguments: [SamplerName.eulerMaruyama, .predictorCorrector, .probabilityFlow, .ancestral])
+  func concurrentSamplersOnOneModelMatchSequentialRuns(kind: SamplerName) async throws {
     let model = sharedModel.scoreModel()
     let forward = sharedModel.sde
     let seeds: [UInt64] = [1, 2, 3, 4]
     func run(_ seed: UInt64) throws -> Matrix<Double> {
-      var options = SamplingOptions<Double>(kind: kind, steps: 12, seed: seed)
+      var options = SamplingOptions<Double>(kind: SamplerKind(kind, steps: 12), seed: seed)
       options.threads = 2
       options.batchSize = 16
-      return try Sampler(forward: forward, score: model, options: options).sample(count: 48, dimension: 2)
+      return try Sampler(process: forward, score: model, options: options).sample(count: 48, dimension: 2)
         .samples
     }
     let sequential = try seeds.map(run)

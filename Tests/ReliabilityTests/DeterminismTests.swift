@@ -9,18 +9,18 @@ func tensors<P: ParameterGroup>(_ group: P) -> [Matrix<P.Scalar>] {
 }
 
 /// The sampler kinds with the steps each test run uses (few, to stay fast in debug builds).
-let samplerKinds: [SamplerKind] = [
+let samplerKinds: [SamplerName] = [
   .eulerMaruyama, .predictorCorrector, .probabilityFlow, .dpmSolver, .ancestral, .adaptive,
 ]
 
 /// The shared model's sampler for `kind`.
 func sampler(
-  _ kind: SamplerKind, seed: UInt64 = 11, threads: Int = 1, batchSize: Int? = nil
+  _ kind: SamplerName, seed: UInt64 = 11, threads: Int = 1, batchSize: Int? = nil
 ) -> Sampler<StandardSDE<Double>, MLPScoreModel<StandardSDE<Double>>> {
-  var options = SamplingOptions<Double>(kind: kind, steps: 12, seed: seed)
+  var options = SamplingOptions<Double>(kind: SamplerKind(kind, steps: 12), seed: seed)
   options.threads = threads
   options.batchSize = batchSize
-  return Sampler(forward: sharedModel.sde, score: sharedModel.scoreModel(), options: options)
+  return Sampler(process: sharedModel.sde, score: sharedModel.scoreModel(), options: options)
 }
 
 /// Training and sampling give bit-identical results for a seed, whatever the threads and batches.
@@ -41,7 +41,7 @@ func sampler(
   /// The samples are the same bits with 1 and 2 threads for each batch size (1, 7, 1000 rows),
   /// and a run in two pieces (`firstRow`) gives the same rows as one run.
   @Test(arguments: samplerKinds)
-  func samplingIsIndependentOfThreads(kind: SamplerKind) throws {
+  func samplingIsIndependentOfThreads(kind: SamplerName) throws {
     let count = 60
     let reference = try sampler(kind).sample(count: count, dimension: 2).samples
     #expect(reference.nonFiniteReport() == nil)
@@ -65,7 +65,7 @@ func sampler(
   /// each sample at its global row (``RowTiledScore``), so no `gemm` rounds a row differently
   /// because of the batch it is in.
   @Test(arguments: fixedStepKinds)
-  func samplingIsIndependentOfBatchSize(kind: SamplerKind) throws {
+  func samplingIsIndependentOfBatchSize(kind: SamplerName) throws {
     let count = 60
     let reference = try sampler(kind).sample(count: count, dimension: 2).samples
     for batch in [1, 7, 1000] {

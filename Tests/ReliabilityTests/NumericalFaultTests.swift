@@ -26,7 +26,7 @@ struct FaultyScore: ScoreModel {
 /// Samplers stop at the first non-finite state and say where; training and likelihoods either
 /// stay finite or say why.
 @Suite struct NumericalFaultTests {
-  static let kinds: [SamplerKind] = [
+  static let kinds: [SamplerName] = [
     .eulerMaruyama, .predictorCorrector, .probabilityFlow, .dpmSolver, .ancestral, .adaptive,
   ]
 
@@ -36,10 +36,10 @@ struct FaultyScore: ScoreModel {
   /// and for NaN, which spreads at once, within two steps after it (the log-SNR grid of DPM-Solver
   /// takes longer steps).
   @Test(arguments: kinds, [FaultyScore.Fault.nan, .huge])
-  func samplersReportTheStepAndTimeOfANonFiniteState(kind: SamplerKind, fault: FaultyScore.Fault) {
-    let options = SamplingOptions<Double>(kind: kind, steps: 20, seed: 3)
+  func samplersReportTheStepAndTimeOfANonFiniteState(kind: SamplerName, fault: FaultyScore.Fault) {
+    let options = SamplingOptions<Double>(kind: SamplerKind(kind, steps: 20), seed: 3)
     let sampler = Sampler(
-      forward: VPSDE<Double>(), score: FaultyScore(failBelow: 0.5, fault: fault), options: options)
+      process: VPSDE<Double>(), score: FaultyScore(failBelow: 0.5, fault: fault), options: options)
     do {
       let result = try sampler.sample(count: 16, dimension: 2)
       Issue.record(
@@ -59,9 +59,9 @@ struct FaultyScore: ScoreModel {
 
   /// Up to the fault the same sampler runs clean: the score is fine above t = 0.5.
   @Test func theFaultyScoreIsFineAboveItsThreshold() throws {
-    let options = SamplingOptions<Double>(kind: .eulerMaruyama, steps: 20, seed: 3)
+    let options = SamplingOptions<Double>(kind: .eulerMaruyama(steps: 20), seed: 3)
     let sampler = Sampler(
-      forward: VPSDE<Double>(), score: FaultyScore(failBelow: -1, fault: .nan), options: options)
+      process: VPSDE<Double>(), score: FaultyScore(failBelow: -1, fault: .nan), options: options)
     #expect(try sampler.sample(count: 16, dimension: 2).samples.nonFiniteReport() == nil)
   }
 
@@ -70,7 +70,7 @@ struct FaultyScore: ScoreModel {
   @Test(arguments: [1e-5, 1e-3])
   func likelihoodNearTimeZeroAndAtExtremeInputsIsFinite(startTime: Double) throws {
     let likelihood = ProbabilityFlowLikelihood(
-      forward: sharedModel.sde, score: sharedModel.scoreModel(), startTime: startTime)
+      process: sharedModel.sde, score: sharedModel.scoreModel(), startTime: startTime)
     let data = Matrix<Double>([[0, 0], [0.5, -0.5], [1e6, -1e6], [-1e6, 1e6], [1e6, 1e6]])
     do {
       let result = try likelihood.logLikelihood(of: data)

@@ -26,14 +26,13 @@ enum ThinMixture {
   let oracle = ThinMixture.oracle(sde)
   var rng = Xoshiro256(seed: 2022)
   let reference = oracle.sample(count: 10_000, using: &rng)
-  func distance(_ kind: SamplerKind, steps: Int) throws -> Double {
-    var options = SamplingOptions<Double>(kind: kind, steps: steps, seed: 17)
+  func distance(_ kind: SamplerName, steps: Int) throws -> Double {
+    var options = SamplingOptions<Double>(kind: SamplerKind(kind, steps: steps), seed: 17)
     if kind == .dpmSolver {
-      options.dpmOrder = 2
-      options.spacing = .logSNR
+      options.kind = .dpmSolver(steps: steps, order: 2, spacing: .logSNR)
       options.smallTime = 1e-3
     }
-    let result = try Sampler(forward: sde, score: oracle, options: options).sample(
+    let result = try Sampler(process: sde, score: oracle, options: options).sample(
       count: 10_000, dimension: 2)
     #expect(result.statistics.scoreEvaluations == steps)
     var directions = Xoshiro256(seed: 3)

@@ -77,13 +77,14 @@ struct ShiftedGaussianFamily<Forward: GaussianSDE>: ConditionalScoreModel where 
 }
 
 /// Sampling with a bound condition draws from `p(x | c) = N(c·u, σ²I)`.
-@Test(arguments: [SamplerKind.eulerMaruyama, .dpmSolver])
-func conditionedSamplingDrawsFromTheConditional(kind: SamplerKind) throws {
+@Test(arguments: [SamplerName.eulerMaruyama, .dpmSolver])
+func conditionedSamplingDrawsFromTheConditional(kind: SamplerName) throws {
   let sde = VPSDE<Double>()
   let c = 1.5
   let model = ConditionedScore(model: ShiftedGaussianFamily(process: sde), condition: [c])
-  let options = SamplingOptions<Double>(kind: kind, steps: kind == .dpmSolver ? 40 : 400, seed: 41)
-  let samples = try Sampler(forward: sde, score: model, options: options).sample(count: 3000, dimension: 2)
+  let options = SamplingOptions<Double>(
+    kind: SamplerKind(kind, steps: kind == .dpmSolver ? 40 : 400), seed: 41)
+  let samples = try Sampler(process: sde, score: model, options: options).sample(count: 3000, dimension: 2)
     .samples
   expectMoments(
     samples, mean: ShiftedGaussianFamily<VPSDE<Double>>.direction.map { c * $0 },
@@ -126,8 +127,8 @@ func conditionedSamplingDrawsFromTheConditional(kind: SamplerKind) throws {
   let b = flow(0)
   let a = flow(1) - b
   let guidance = ClassifierFreeGuidance(model: Family(process: sde), condition: [c], weight: w)
-  let options = SamplingOptions<Double>(kind: .probabilityFlow, steps: 100, seed: 42)
-  let samples = try Sampler(forward: sde, score: guidance, options: options).sample(count: 3000, dimension: 2)
+  let options = SamplingOptions<Double>(kind: .probabilityFlow(.rungeKutta4(steps: 100)), seed: 42)
+  let samples = try Sampler(process: sde, score: guidance, options: options).sample(count: 3000, dimension: 2)
     .samples
   // Rotate to (along u, across u).
   let u = Family.direction
@@ -154,9 +155,9 @@ enum InpaintingData {
   // Independent blocks: coordinate 0 alone, (1, 2) correlated among themselves.
   let covariance = Matrix<Double>([[1.0, 0, 0], [0, 1.0, 0.5], [0, 0.5, 0.6]])
   let oracle = try GaussianScore(mean: InpaintingData.mean, covariance: covariance, process: sde)
-  var options = SamplingOptions<Double>(kind: .eulerMaruyama, steps: 400, seed: 43)
+  var options = SamplingOptions<Double>(kind: .eulerMaruyama(steps: 400), seed: 43)
   options.observation = Observation(columns: [0], values: [1.2])
-  let samples = try Sampler(forward: sde, score: oracle, options: options).sample(count: 3000, dimension: 3)
+  let samples = try Sampler(process: sde, score: oracle, options: options).sample(count: 3000, dimension: 3)
     .samples
   #expect(samples.column(0).allSatisfy { $0 == 1.2 })
   let unobserved = Matrix<Double>((0..<3000).map { [samples[$0, 1], samples[$0, 2]] })
@@ -165,12 +166,12 @@ enum InpaintingData {
 
   // Per-sample observations, batch-size independent.
   let values = Matrix<Double>(rows: 50, columns: 2, elements: (0..<100).map { Double($0) / 50 - 1 })
-  var perSample = SamplingOptions<Double>(kind: .ancestral, steps: 30, seed: 44)
+  var perSample = SamplingOptions<Double>(kind: .ancestral(steps: 30), seed: 44)
   perSample.observation = Observation(columns: [2, 0], values: values)
-  let whole = try Sampler(forward: sde, score: oracle, options: perSample).sample(count: 50, dimension: 3)
+  let whole = try Sampler(process: sde, score: oracle, options: perSample).sample(count: 50, dimension: 3)
     .samples
   perSample.batchSize = 7
-  let split = try Sampler(forward: sde, score: oracle, options: perSample).sample(count: 50, dimension: 3)
+  let split = try Sampler(process: sde, score: oracle, options: perSample).sample(count: 50, dimension: 3)
     .samples
   #expect(whole == split)
   for i in 0..<50 {
@@ -189,10 +190,10 @@ enum InpaintingData {
     mean: InpaintingData.mean, covariance: InpaintingData.covariance, process: sde)
   let y = 1.2
   let exact = InpaintingData.mean[1] + 0.8 * (y - InpaintingData.mean[0])
-  func fraction(_ kind: SamplerKind) throws -> Double {
-    var options = SamplingOptions<Double>(kind: kind, steps: 400, seed: 45)
+  func fraction(_ kind: SamplerName) throws -> Double {
+    var options = SamplingOptions<Double>(kind: SamplerKind(kind, steps: 400), seed: 45)
     options.observation = Observation(columns: [0], values: [y])
-    let samples = try Sampler(forward: sde, score: oracle, options: options).sample(count: 2000, dimension: 3)
+    let samples = try Sampler(process: sde, score: oracle, options: options).sample(count: 2000, dimension: 3)
       .samples
     let m = samples.columnMeans()[1]
     return (m - InpaintingData.mean[1]) / (exact - InpaintingData.mean[1])

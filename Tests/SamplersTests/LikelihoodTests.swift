@@ -20,7 +20,7 @@ func likelihoodError<P: GaussianSDE, Model: DivergenceScoreModel>(
   integration: ODEIntegration<Double>
 ) throws -> (error: Double, result: LikelihoodResult<Double>)
 where P.Scalar == Double, Model.Scalar == Double {
-  let likelihood = ProbabilityFlowLikelihood(forward: sde, score: oracle, integration: integration)
+  let likelihood = ProbabilityFlowLikelihood(process: sde, score: oracle, integration: integration)
   let result = try likelihood.logLikelihood(of: data) { exact($0, sde.endTime) }
   let reference = exact(data, sde.smallTimeCutoff)
   return (zip(result.logLikelihoods, reference).map { abs($0 - $1) }.max()!, result)
@@ -73,7 +73,7 @@ func probabilityFlowLikelihoodIsExact(process: Process, mixture: Bool) throws {
   let sde = VPSDE<Double>()
   let oracle = GaussianData.oracle(sde)
   let data = likelihoodData(sde, mixture: false)
-  let result = try ProbabilityFlowLikelihood(forward: sde, score: oracle).logLikelihood(of: data)
+  let result = try ProbabilityFlowLikelihood(process: sde, score: oracle).logLikelihood(of: data)
   let exact = oracle.logDensity(data, at: sde.smallTimeCutoff)
   let meanError = zip(result.logLikelihoods, exact).map { $0 - $1 }.reduce(0, +) / 200
   #expect(abs(meanError) < 0.02, "mean error \(meanError)")
@@ -92,10 +92,10 @@ func hutchinsonLikelihoodIsUnbiased(probe: HutchinsonProbe, mixture: Bool) throw
     PIController(relativeTolerance: 1e-6, absoluteTolerance: 1e-6))
   func differences<Model: DivergenceScoreModel>(_ oracle: Model, _ data: Matrix<Double>) throws -> [Double]
   where Model.Scalar == Double {
-    let exact = try ProbabilityFlowLikelihood(forward: sde, score: oracle, integration: integration)
+    let exact = try ProbabilityFlowLikelihood(process: sde, score: oracle, integration: integration)
       .logLikelihood(of: data)
     let estimated = try ProbabilityFlowLikelihood(
-      forward: sde, score: oracle, divergence: .hutchinson(probe: probe, seed: 3), integration: integration
+      process: sde, score: oracle, divergence: .hutchinson(probe: probe, seed: 3), integration: integration
     ).logLikelihood(of: data)
     return zip(estimated.logLikelihoods, exact.logLikelihoods).map { $0 - $1 }
   }
@@ -124,7 +124,7 @@ func threadedLikelihoodEqualsOneBlock(threads: Int) throws {
   let data = likelihoodData(sde, mixture: true)
   for divergence in [DivergenceMethod.exact, .hutchinson(probe: .rademacher, seed: 5)] {
     let likelihood = ProbabilityFlowLikelihood(
-      forward: sde, score: oracle, divergence: divergence, integration: .rungeKutta4(steps: 20))
+      process: sde, score: oracle, divergence: divergence, integration: .rungeKutta4(steps: 20))
     let one = try likelihood.logLikelihood(of: data, firstRow: 10)
     var calls = 0
     let split = try likelihood.logLikelihood(
@@ -140,7 +140,7 @@ func threadedLikelihoodEqualsOneBlock(threads: Int) throws {
     #expect(split.statistics.scoreEvaluations == 80 && split.statistics.batches == threads)
   }
   let adaptive = ProbabilityFlowLikelihood(
-    forward: sde, score: oracle,
+    process: sde, score: oracle,
     integration: .adaptive(PIController(relativeTolerance: 1e-7, absoluteTolerance: 1e-7)))
   let one = try adaptive.logLikelihood(of: data)
   let split = try adaptive.logLikelihood(of: data, threads: threads)
@@ -170,7 +170,7 @@ func threadedLikelihoodEqualsOneBlock(threads: Int) throws {
   let data = likelihoodData(sde, mixture: false)
   let adaptive = ODEIntegration<Double>.adaptive(
     PIController(relativeTolerance: 1e-7, absoluteTolerance: 1e-7))
-  let map = LatentMap(forward: sde, score: gaussian, integration: adaptive)
+  let map = LatentMap(process: sde, score: gaussian, integration: adaptive)
   let (latents, statistics) = try map.encode(data)
   let exact = exactGaussianFlow(
     sde, mean: GaussianData.mean, covariance: GaussianData.covariance, data, from: 1e-5, to: 1)
@@ -181,7 +181,7 @@ func threadedLikelihoodEqualsOneBlock(threads: Int) throws {
   let mixture = MixtureData.oracle(sde)
   let mixtureData = likelihoodData(sde, mixture: true)
   for integration in [adaptive, .rungeKutta4(steps: 200)] {
-    let mixtureMap = LatentMap(forward: sde, score: mixture, integration: integration)
+    let mixtureMap = LatentMap(process: sde, score: mixture, integration: integration)
     let back = try mixtureMap.decode(try mixtureMap.encode(mixtureData).latents).data
     #expect(maxAbsDifference(back, mixtureData) < 1e-4, "\(integration)")
   }

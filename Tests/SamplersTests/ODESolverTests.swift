@@ -52,7 +52,7 @@ func dpmSolverConvergenceOrder(order: Int) throws {
   let steps = [20, 40, 80, 160]
   let errors = try steps.map {
     try flowError(
-      DPMSolver(forward: sde, score: oracle, order: order, lowerOrderFinal: false), steps: $0,
+      DPMSolver(process: sde, score: oracle, order: order, lowerOrderFinal: false), steps: $0,
       spacing: .logSNR,
       sde: sde)
   }
@@ -68,9 +68,9 @@ func dpmSolverAccuracyOnEveryProcess(process: Process) throws {
   func check<P: GaussianSDE>(_ sde: P) throws where P.Scalar == Double {
     let oracle = GaussianData.oracle(sde)
     let second = try flowError(
-      DPMSolver(forward: sde, score: oracle, order: 2), steps: 40, spacing: .logSNR, sde: sde)
+      DPMSolver(process: sde, score: oracle, order: 2), steps: 40, spacing: .logSNR, sde: sde)
     let third = try flowError(
-      DPMSolver(forward: sde, score: oracle, order: 3), steps: 40, spacing: .logSNR, sde: sde)
+      DPMSolver(process: sde, score: oracle, order: 3), steps: 40, spacing: .logSNR, sde: sde)
     #expect(second < 0.03 && third < 0.02, "\(process): order 2 error \(second), order 3 error \(third)")
     #expect(third < second, "\(process): order 3 error \(third) vs order 2 error \(second)")
   }
@@ -99,12 +99,12 @@ func adaptiveErrorFollowsTolerance(process: Process) throws {
         &x, from: 1, to: 1e-5,
         controller: PIController(relativeTolerance: tolerance, absoluteTolerance: tolerance),
         workspace: &workspace
-      ) { t, _ in last = t }
+      ) { _, t, _ in last = t }
       let error = maxAbsDifference(x, exact)
       #expect(error < 10 * tolerance, "\(process) tol \(tolerance): error \(error)")
       #expect(error < previous)
       #expect(last == 1e-5)
-      #expect(stats.evaluations == 2 + 6 * (stats.acceptedSteps + stats.rejectedSteps))
+      #expect(stats.scoreEvaluations == 2 + 6 * (stats.acceptedSteps + stats.rejectedSteps))
       previous = error
     }
   }

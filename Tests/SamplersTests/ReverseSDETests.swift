@@ -19,7 +19,7 @@ import Testing
   let sde = VPSDE<Double>()
   let (mu, variance) = (3.0, 0.1)
   let oracle = try GaussianScore(mean: [mu], covariance: Matrix([[variance]]), process: sde)
-  let em = EulerMaruyama(forward: sde, score: oracle)
+  let em = EulerMaruyama(process: sde, score: oracle)
   let n = 20_000
   let steps = [10, 20, 40, 80]
   var biases: [Double] = []
@@ -56,46 +56,50 @@ import Testing
 /// The same seed gives bit-identical samples whatever the batch split and thread count: batches
 /// of 1000, 7 and 1, batches of 7 on two threads, and a run continued with `firstRow`, for every
 /// fixed-step sampler on the mixture (a nonlinear score computed with BLAS products).
-@Test(arguments: [SamplerKind.eulerMaruyama, .predictorCorrector, .ancestral, .dpmSolver, .probabilityFlow])
-func samplesDoNotDependOnBatchSize(kind: SamplerKind) throws {
+@Test(arguments: [SamplerName.eulerMaruyama, .predictorCorrector, .ancestral, .dpmSolver, .probabilityFlow])
+func samplesDoNotDependOnBatchSize(kind: SamplerName) throws {
   let sde = VPSDE<Double>()
   let oracle = MixtureData.oracle(sde)
-  var options = SamplingOptions<Double>(kind: kind, steps: kind == .probabilityFlow ? 5 : 20, seed: 5)
+  var options = SamplingOptions<Double>(
+    kind: SamplerKind(kind, steps: kind == .probabilityFlow ? 5 : 20), seed: 5)
   options.batchSize = 1000
-  let reference = try Sampler(forward: sde, score: oracle, options: options).sample(count: 1000, dimension: 2)
+  let reference = try Sampler(process: sde, score: oracle, options: options).sample(count: 1000, dimension: 2)
   for batch in [7, 1] {
     options.batchSize = batch
-    let split = try Sampler(forward: sde, score: oracle, options: options).sample(count: 1000, dimension: 2)
+    let split = try Sampler(process: sde, score: oracle, options: options).sample(count: 1000, dimension: 2)
     #expect(split.samples == reference.samples, "\(kind): batches of \(batch)")
     #expect(split.statistics.batches == (1000 + batch - 1) / batch)
     #expect(split.statistics.scoreEvaluations == reference.statistics.scoreEvaluations)
   }
   options.batchSize = 7
   options.threads = 2
-  let threaded = try Sampler(forward: sde, score: oracle, options: options).sample(count: 1000, dimension: 2)
+  let threaded = try Sampler(process: sde, score: oracle, options: options).sample(count: 1000, dimension: 2)
   #expect(threaded.samples == reference.samples, "\(kind): two threads")
   options.threads = 1
   options.batchSize = nil
-  let sampler = Sampler(forward: sde, score: oracle, options: options)
+  let sampler = Sampler(process: sde, score: oracle, options: options)
   let tail = try sampler.sample(count: 400, dimension: 2, firstRow: 600)
   #expect(tail.samples == reference.samples.rows(600..<1000), "\(kind): continued run")
 }
 
-/// Samplers are generic over the precision: Float runs of EM and DPM-Solver++ reproduce the
-/// Gaussian moments too.
-@Test(arguments: [SamplerKind.eulerMaruyama, .dpmSolver])
-func samplersRunInFloat(kind: SamplerKind) throws {
-  let sde = VPSDE<Float>()
-  let oracle = try GaussianScore(
-    mean: GaussianData.mean.map(Float.init),
-    covariance: Matrix(
-      GaussianData.covariance.elements.map(Float.init)
-        .chunked(2)), process: sde)
-  let options = SamplingOptions<Float>(kind: kind, steps: kind == .dpmSolver ? 40 : 400, seed: 8)
-  let samples = try Sampler(forward: sde, score: oracle, options: options).sample(count: 3000, dimension: 2)
-    .samples
-  let asDouble = Matrix<Double>(rows: 3000, columns: 2, elements: samples.elements.map(Double.init))
-  expectMoments(asDouble, mean: GaussianData.mean, covariance: GaussianData.covariance, "\(kind) in Float")
+/// Samplers are generic over the precision: every kind, in Float and in Double, reproduces the
+/// Gaussian moments on VP at the step counts of the moment tests.
+@Test(arguments: SamplerName.allCases, [false, true])
+func samplersReproduceMomentsInBothPrecisions(kind: SamplerName, single: Bool) throws {
+  func check<Scalar: BLASScalar>(_: Scalar.Type) throws {
+    let sde = VPSDE<Scalar>()
+    let oracle = try GaussianScore(
+      mean: GaussianData.mean.map { Scalar($0) },
+      covariance: Matrix(rows: 2, columns: 2, elements: GaussianData.covariance.elements.map { Scalar($0) }),
+      process: sde)
+    let options = momentTestOptions(kind, as: Scalar.self)
+    let samples = try Sampler(process: sde, score: oracle, options: options).sample(count: 3000, dimension: 2)
+      .samples
+    let asDouble = Matrix<Double>(rows: 3000, columns: 2, elements: samples.elements.map { Double($0) })
+    expectMoments(
+      asDouble, mean: GaussianData.mean, covariance: GaussianData.covariance, "\(kind) in \(Scalar.self)")
+  }
+  if single { try check(Float.self) } else { try check(Double.self) }
 }
 
 extension Array {
@@ -117,13 +121,14 @@ struct FailingScore: ScoreModel {
 /// on the uniform 10-step grid the model fails below t = 0.45, so step 6 (from t₆ = 0.4 to t₇) is
 /// the first to produce NaN — step 5 for RK4, whose midpoint stage of step 5 is already at
 /// 0.45 − 5e-7. The adaptive solver reports it too, and gives up after `maximumSteps`.
-@Test(arguments: [SamplerKind.eulerMaruyama, .ancestral, .predictorCorrector, .probabilityFlow, .dpmSolver])
-func nonFiniteStatesAreTypedErrors(kind: SamplerKind) {
+@Test(arguments: [SamplerName.eulerMaruyama, .ancestral, .predictorCorrector, .probabilityFlow, .dpmSolver])
+func nonFiniteStatesAreTypedErrors(kind: SamplerName) {
   let sde = VPSDE<Double>()
-  var options = SamplingOptions<Double>(kind: kind, steps: 10)
-  options.spacing = .uniform
-  let sampler = Sampler(forward: sde, score: FailingScore(below: 0.45), options: options)
-  let grid = sampler.grid
+  let options = SamplingOptions<Double>(
+    kind: kind == .dpmSolver ? .dpmSolver(steps: 10, spacing: .uniform) : SamplerKind(kind, steps: 10))
+  let sampler = Sampler(process: sde, score: FailingScore(below: 0.45), options: options)
+  let grid = TimeGrid<Double>.uniform(steps: 10, from: 1, to: sde.smallTimeCutoff)
+  #expect(sampler.grid == grid)
   let step = kind == .probabilityFlow ? 5 : 6
   #expect(throws: SamplingError.nonFinite(step: step, time: grid.times[step + 1])) {
     _ = try sampler.sample(count: 5, dimension: 3)
@@ -132,16 +137,14 @@ func nonFiniteStatesAreTypedErrors(kind: SamplerKind) {
 
 @Test func adaptiveFailuresAreTypedErrors() {
   let sde = VPSDE<Double>()
-  var options = SamplingOptions<Double>(kind: .adaptive)
-  let failing = Sampler(forward: sde, score: FailingScore(below: 0.45), options: options)
+  let options = SamplingOptions<Double>(kind: .adaptive)
+  let failing = Sampler(process: sde, score: FailingScore(below: 0.45), options: options)
   #expect {
     _ = try failing.sample(count: 5, dimension: 3)
   } throws: { error in
     guard case .nonFinite(_, let time) = error as? SamplingError else { return false }
     return time >= 0.45
   }
-  options.relativeTolerance = 1e-12
-  options.absoluteTolerance = 1e-12
   let solver = DormandPrince5(ProbabilityFlowODE(forward: sde, score: GaussianData.oracle(sde)))
   var workspace = solver.makeWorkspace(rows: 4, columns: 2)
   var x = Matrix<Double>(rows: 4, columns: 2, repeating: 0.5)

@@ -7,17 +7,23 @@ import Testing
 
 /// The step counts of the moment tests: 400 for the reverse-SDE samplers (whose O(h) bias is then
 /// below 0.015 in any covariance entry, about one standard error, measured with 200 000 samples:
-/// ancestral −0.014, EM +0.004, PC +0.007), 50 RK4 steps, 40 DPM-Solver++ steps (bias < 0.01).
-func momentTestOptions(_ kind: SamplerKind) -> SamplingOptions<Double> {
+/// ancestral −0.014, EM +0.004, PC +0.007), 1000 probability-flow Euler steps (at 400 its O(h)
+/// bias on VE, 0.07 in a covariance entry, exceeds the bound), 100 Heun steps, 50 RK4 steps,
+/// 40 DPM-Solver++ steps (bias < 0.01).
+func momentTestOptions<Scalar: BLASScalar>(
+  _ kind: SamplerName, stepFraction: Int = 1, as _: Scalar.Type = Double.self
+) -> SamplingOptions<Scalar> {
   let steps: Int
   switch kind {
   case .eulerMaruyama, .ancestral, .predictorCorrector: steps = 400
+  case .euler: steps = 1000
+  case .heun: steps = 100
   case .probabilityFlow: steps = 50
   case .dpmSolver: steps = 40
   case .adaptive: steps = 0
   }
-  var options = SamplingOptions<Double>(kind: kind, steps: steps, seed: 2024)
-  options.dpmOrder = 3
+  var options = SamplingOptions<Scalar>(kind: SamplerKind(kind, steps: steps / stepFraction), seed: 2024)
+  if kind == .dpmSolver { options.kind = .dpmSolver(steps: steps / stepFraction, order: 3) }
   return options
 }
 
@@ -25,15 +31,16 @@ func momentTestOptions(_ kind: SamplerKind) -> SamplingOptions<Double> {
 /// and covariance of 3000 samples match `N(μ, Σ)` within 4.5 standard errors (mean: √(Σⱼⱼ/n) ≈
 /// 0.013; covariance: √((ΣᵢᵢΣⱼⱼ + Σᵢⱼ²)/n) ≈ 0.010–0.013), the discretisation biases being below
 /// one standard error at these step counts (see `momentTestOptions`).
-@Test(arguments: SamplerKind.allCases, Process.allCases)
-func samplerReproducesGaussianMoments(kind: SamplerKind, process: Process) throws {
+@Test(arguments: SamplerName.allCases, Process.allCases)
+func samplerReproducesGaussianMoments(kind: SamplerName, process: Process) throws {
   func check<P: GaussianSDE>(_ sde: P) throws where P.Scalar == Double {
-    let sampler = Sampler(forward: sde, score: GaussianData.oracle(sde), options: momentTestOptions(kind))
+    let sampler = Sampler(process: sde, score: GaussianData.oracle(sde), options: momentTestOptions(kind))
     let result = try sampler.sample(count: 3000, dimension: 2)
     expectMoments(
       result.samples, mean: GaussianData.mean, covariance: GaussianData.covariance, "\(kind) on \(process)")
+    let steps = sampler.options.kind.steps ?? 0
     let expectedNFE =
-      kind == .predictorCorrector ? 800 : (kind == .probabilityFlow ? 200 : sampler.options.steps)
+      [.predictorCorrector: 2 * steps, .heun: 2 * steps, .probabilityFlow: 4 * steps][kind] ?? steps
     if kind != .adaptive { #expect(result.statistics.scoreEvaluations == expectedNFE) }
   }
   try process.run { try check($0) }
@@ -46,11 +53,11 @@ func predictorAndBatchNormCorrectorReproduceMoments(process: Process) throws {
   func check<P: GaussianSDE>(_ sde: P) throws where P.Scalar == Double {
     let oracle = GaussianData.oracle(sde)
     let grid = TimeGrid(spacing: .uniform, steps: 400, process: sde)
-    let predictor = ReverseDiffusionPredictor(forward: sde, score: oracle)
+    let predictor = ReverseDiffusionPredictor(process: sde, score: oracle)
     let pc = PredictorCorrector(
       predictor: predictor,
       corrector: LangevinCorrector(
-        forward: sde, score: oracle, signalToNoiseRatio: 0.16, stepSize: .batchNorms))
+        process: sde, score: oracle, signalToNoiseRatio: 0.16, stepSize: .batchNorms))
     #expect(pc.evaluationsPerStep == 2)
     for (name, x) in [
       ("reverse diffusion", try sample(predictor, sde, grid)), ("PC, batch norms", try sample(pc, sde, grid)),
@@ -80,7 +87,7 @@ func sample<Solver: ReverseSDESolver, P: GaussianSDE>(_ solver: Solver, _ sde: P
   let sde = VPSDE<Double>()
   let oracle = GaussianData.oracle(sde)
   let t = 0.3
-  let corrector = LangevinCorrector(forward: sde, score: oracle, signalToNoiseRatio: 0.3, iterations: 200)
+  let corrector = LangevinCorrector(process: sde, score: oracle, signalToNoiseRatio: 0.3, iterations: 200)
   // Start from a wrong distribution (the prior) and let the corrector alone converge to p_t.
   var noise = RowStreams(seed: 3, count: 3000)
   var x = samplePrior(of: sde, dimension: 2, streams: &noise)
@@ -99,15 +106,14 @@ func sample<Solver: ReverseSDESolver, P: GaussianSDE>(_ solver: Solver, _ sde: P
 /// within 3 standard errors `√(w(1 − w)/n)` (n = 2000), classifying samples by their largest
 /// responsibility at t = 0. Mode weights are settled early in the reverse process, so half the
 /// steps of the moment tests suffice.
-@Test(arguments: SamplerKind.allCases, [Process.vp, .ve])
-func samplerRecoversMixtureWeights(kind: SamplerKind, process: Process) throws {
+@Test(arguments: SamplerName.allCases, [Process.vp, .ve])
+func samplerRecoversMixtureWeights(kind: SamplerName, process: Process) throws {
   func check<P: GaussianSDE>(_ sde: P) throws where P.Scalar == Double {
     let oracle = MixtureData.oracle(sde)
     let n = 2000
-    var options = momentTestOptions(kind)
-    options.steps /= 2
+    var options = momentTestOptions(kind, stepFraction: 2)
     options.seed = 99
-    let samples = try Sampler(forward: sde, score: oracle, options: options).sample(count: n, dimension: 2)
+    let samples = try Sampler(process: sde, score: oracle, options: options).sample(count: n, dimension: 2)
       .samples
     let responsibilities = oracle.responsibilities(samples, at: 0)
     var counts = [Double](repeating: 0, count: MixtureData.weights.count)

@@ -14,7 +14,7 @@ func tweedieDenoiserIsThePosteriorMean(process: Process) throws {
     var rng = Xoshiro256(seed: 60)
     let x = Matrix<Double>.randomNormal(rows: 20, columns: 2, using: &rng)
     var denoised = x
-    let denoiser = TweedieDenoiser(forward: sde, score: oracle)
+    let denoiser = TweedieDenoiser(process: sde, score: oracle)
     var workspace = denoiser.makeWorkspace(rows: 20, columns: 2)
     denoiser.denoise(&denoised, at: t, workspace: &workspace)
     let a = sde.marginal(at: t).scale
@@ -33,10 +33,10 @@ func tweedieDenoiserIsThePosteriorMean(process: Process) throws {
 @Test func denoisingAndTrajectory() throws {
   let sde = VPSDE<Double>()
   let oracle = GaussianData.oracle(sde)
-  var options = SamplingOptions<Double>(kind: .eulerMaruyama, steps: 30, seed: 61)
+  var options = SamplingOptions<Double>(kind: .eulerMaruyama(steps: 30), seed: 61)
   options.trajectoryStride = 10
   options.batchSize = 40
-  let plain = try Sampler(forward: sde, score: oracle, options: options).sample(count: 100, dimension: 2)
+  let plain = try Sampler(process: sde, score: oracle, options: options).sample(count: 100, dimension: 2)
   #expect(plain.statistics.scoreEvaluations == 30 && plain.statistics.acceptedSteps == 30)
   #expect(plain.statistics.batches == 3 && plain.statistics.wallTime > .zero)
   // 3 batches × snapshots after 0, 10, 20, 30 steps.
@@ -49,10 +49,10 @@ func tweedieDenoiserIsThePosteriorMean(process: Process) throws {
   #expect(plain.trajectory[11].states == plain.samples.rows(80..<100))
 
   options.denoise = true
-  let denoised = try Sampler(forward: sde, score: oracle, options: options).sample(count: 100, dimension: 2)
+  let denoised = try Sampler(process: sde, score: oracle, options: options).sample(count: 100, dimension: 2)
   #expect(denoised.statistics.scoreEvaluations == 31)
   var expected = plain.samples
-  let denoiser = TweedieDenoiser(forward: sde, score: oracle)
+  let denoiser = TweedieDenoiser(process: sde, score: oracle)
   var workspace = denoiser.makeWorkspace(rows: 100, columns: 2)
   denoiser.denoise(&expected, at: 1e-5, workspace: &workspace)
   #expect(maxAbsDifference(denoised.samples, expected) < 1e-12)
@@ -62,11 +62,11 @@ func tweedieDenoiserIsThePosteriorMean(process: Process) throws {
 /// Adaptive sampling reports accepted and rejected steps, and its NFE follows from them.
 @Test func adaptiveSamplingStatistics() throws {
   let sde = VESDE<Double>()
-  var options = SamplingOptions<Double>(kind: .adaptive, seed: 62)
-  options.relativeTolerance = 1e-6
-  options.absoluteTolerance = 1e-6
+  var options = SamplingOptions<Double>(
+    kind: .probabilityFlow(.adaptive(PIController(relativeTolerance: 1e-6, absoluteTolerance: 1e-6))),
+    seed: 62)
   options.trajectoryStride = 1
-  let result = try Sampler(forward: sde, score: MixtureData.oracle(sde), options: options).sample(
+  let result = try Sampler(process: sde, score: MixtureData.oracle(sde), options: options).sample(
     count: 200, dimension: 2)
   let s = result.statistics
   #expect(s.acceptedSteps > 10)

@@ -73,7 +73,7 @@ import Testing
     #expect(samples.rows == 5 && samples.columns == 2)
   }
 
-  @Test(arguments: ["em", "pc", "ode", "adaptive", "dpm", "ancestral"])
+  @Test(arguments: ["em", "pc", "ode", "euler", "heun", "adaptive", "dpm", "ancestral"])
   func sampleWritesTheRequestedRows(sampler: String) throws {
     let outcome = try CommandLineTool.run(
       [
@@ -85,6 +85,13 @@ import Testing
     #expect(table.values.rows == 7 && table.values.columns == 2)
     #expect(table.values.isFinite)
     #expect(try CommandLineTool.files(in: folder) == ["s.csv", "s.svg"])
+  }
+
+  @Test(arguments: [["--sampler", "dpm", "--order", "3"], ["--sampler", "pc", "--snr", "0.1"]])
+  func samplerSettingsMapOntoTheKind(settings: [String]) throws {
+    let outcome = try CommandLineTool.run(
+      ["sample", "--model", model, "--out", "s.csv", "--count", "4", "--steps", "6"] + settings, in: folder)
+    #expect(outcome.status == 0, "\(outcome.standardError)")
   }
 
   @Test func sameSeedSameSamples() throws {
@@ -168,6 +175,11 @@ import Testing
       ["train", "--data", "checkerboard", "--out", "m.safetensors", "--sde", "foo"], mentioning: "foo")
     try expectFailure(
       ["sample", "--model", model, "--out", "s.npy", "--sampler", "magic"], mentioning: "magic")
+    try expectFailure(
+      ["sample", "--model", model, "--out", "s.npy", "--sampler", "em", "--order", "3"], mentioning: "--order"
+    )
+    try expectFailure(
+      ["sample", "--model", model, "--out", "s.npy", "--sampler", "dpm", "--snr", "0.1"], mentioning: "--snr")
     try expectFailure(
       ["train", "--data", "spiral-galaxy", "--out", "m.safetensors"], mentioning: "spiral-galaxy")
     try expectFailure(["sample", "--model", model, "--out", "s.txt"], mentioning: ".npy or .csv")

@@ -27,8 +27,8 @@ import Testing
   // snippet: getting-started-sample
   let model = try trainer.trainedModel()  // network, SDE and standardiser in one value
   let sampler = Sampler(
-    forward: model.sde, score: model.scoreModel(),
-    options: SamplingOptions(kind: .dpmSolver, steps: 20, seed: 7))
+    process: model.sde, score: model.scoreModel(),
+    options: SamplingOptions(kind: .dpmSolver(steps: 20), seed: 7))
   let result = try sampler.sample(count: 2000, dimension: 2)
   var samples = result.samples
   model.toDataScale(&samples)  // undo the standardisation

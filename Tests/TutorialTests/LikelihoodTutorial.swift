@@ -18,7 +18,7 @@ import Testing
 
   // snippet: likelihood-solve
   let likelihood = ProbabilityFlowLikelihood(
-    forward: sde, score: oracle,
+    process: sde, score: oracle,
     integration: .adaptive(PIController(relativeTolerance: 1e-8, absoluteTolerance: 1e-8)))
   let result = try likelihood.logLikelihood(of: data)
   print(

@@ -21,7 +21,7 @@ import Testing
   // snippet: sampling-distance
   /// Sliced 1-Wasserstein distance of a sampler's output to the exact draws, and its NFE.
   func quality(_ options: SamplingOptions<Double>) throws -> (nfe: Int, distance: Double) {
-    let result = try Sampler(forward: sde, score: oracle, options: options).sample(count: 2000, dimension: 2)
+    let result = try Sampler(process: sde, score: oracle, options: options).sample(count: 2000, dimension: 2)
     var directions = Xoshiro256(seed: 3)
     let distance = slicedWassersteinDistance(
       result.samples, exact, projections: 64, order: 1, using: &directions)
@@ -31,22 +31,24 @@ import Testing
 
   // snippet: sampling-kinds
   func dpm(_ steps: Int) -> SamplingOptions<Double> {
-    var options = SamplingOptions<Double>(kind: .dpmSolver, steps: steps, seed: 17)
+    var options = SamplingOptions<Double>(kind: .dpmSolver(steps: steps), seed: 17)
     options.smallTime = 1e-3  // end few-step DPM-Solver at ε = 1e-3 (Lu et al. 2022)
     return options
   }
   let curves: [(sampler: String, points: [(nfe: Int, distance: Double)])] = [
     (
       "Euler–Maruyama",
-      try [50, 100, 200].map { try quality(SamplingOptions(kind: .eulerMaruyama, steps: $0, seed: 17)) }
+      try [50, 100, 200].map { try quality(SamplingOptions(kind: .eulerMaruyama(steps: $0), seed: 17)) }
     ),
     (
       "predictor–corrector",
-      try [25, 50, 100].map { try quality(SamplingOptions(kind: .predictorCorrector, steps: $0, seed: 17)) }
+      try [25, 50, 100].map { try quality(SamplingOptions(kind: .predictorCorrector(steps: $0), seed: 17)) }
     ),
     (
       "probability flow, RK4",
-      try [5, 10, 20].map { try quality(SamplingOptions(kind: .probabilityFlow, steps: $0, seed: 17)) }
+      try [5, 10, 20].map {
+        try quality(SamplingOptions(kind: .probabilityFlow(.rungeKutta4(steps: $0)), seed: 17))
+      }
     ),
     ("DPM-Solver++", try [5, 10, 20].map { try quality(dpm($0)) }),
   ]

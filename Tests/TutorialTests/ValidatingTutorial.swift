@@ -15,9 +15,9 @@ import Testing
   // end-snippet
 
   // snippet: validating-weights
-  var options = SamplingOptions<Double>(kind: .dpmSolver, steps: 20, seed: 6)
+  var options = SamplingOptions<Double>(kind: .dpmSolver(steps: 20), seed: 6)
   options.smallTime = 1e-3
-  let samples = try Sampler(forward: sde, score: oracle, options: options).sample(count: 2000, dimension: 2)
+  let samples = try Sampler(process: sde, score: oracle, options: options).sample(count: 2000, dimension: 2)
     .samples
   // Each sample's component: the one whose responsibility is largest at t = ε.
   let responsibilities = oracle.responsibilities(samples, at: 1e-3)

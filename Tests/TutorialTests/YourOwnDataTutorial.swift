@@ -46,7 +46,7 @@ func tutorialFolder(_ name: String) throws -> URL {
 
   // snippet: own-data-sample
   let sampler = Sampler(
-    forward: model.sde, score: model.scoreModel(), options: SamplingOptions(kind: .dpmSolver, steps: 20))
+    process: model.sde, score: model.scoreModel(), options: SamplingOptions(kind: .dpmSolver(steps: 20)))
   var samples = try sampler.sample(count: 1000, dimension: data.columns).samples
   model.toDataScale(&samples)
   try NumPyFile.write(samples, to: folder.appendingPathComponent("samples.npy"))  // np.load reads it

@@ -3,7 +3,7 @@ var series: [PlotSeries] = []
 for (k, radius) in [1.5, 2.25, 2.75].enumerated() {
   let model = trainer.scoreModel.conditioned(on: [Float(radius)])
   let sampler = Sampler(
-    forward: VPSDE<Float>(), score: model, options: SamplingOptions(kind: .dpmSolver, steps: 20, seed: 1))
+    process: VPSDE<Float>(), score: model, options: SamplingOptions(kind: .dpmSolver(steps: 20), seed: 1))
   let samples = try sampler.sample(count: 1000, dimension: 2).samples
   let meanRadius = samples.rowNorms().map(Double.init).reduce(0, +) / 1000
   print("θ = \(radius): mean radius of the samples \(meanRadius)")

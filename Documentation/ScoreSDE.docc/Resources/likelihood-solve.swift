@@ -1,5 +1,5 @@
 let likelihood = ProbabilityFlowLikelihood(
-  forward: sde, score: oracle,
+  process: sde, score: oracle,
   integration: .adaptive(PIController(relativeTolerance: 1e-8, absoluteTolerance: 1e-8)))
 let result = try likelihood.logLikelihood(of: data)
 print(

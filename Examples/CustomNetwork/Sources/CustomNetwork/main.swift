@@ -67,14 +67,14 @@ started = clock.now
 // through the probability-flow ODE.
 let model = trainer.scoreModel
 let samples = try Sampler(
-  forward: process, score: model, options: SamplingOptions(kind: .eulerMaruyama, steps: 200)
+  process: process, score: model, options: SamplingOptions(kind: .eulerMaruyama(steps: 200))
 )
 .sample(count: 2_000, dimension: 2).samples
 var dataRNG = Xoshiro256(seed: 9)
 let heldOut: Matrix<Double> = mixture.sample(count: 500, using: &dataRNG)
 let reference: Matrix<Double> = mixture.sample(count: 2_000, using: &dataRNG)
 let distance = slicedWassersteinDistance(samples, reference, using: &dataRNG)
-let logLikelihoods = try ProbabilityFlowLikelihood(forward: process, score: model).logLikelihood(of: heldOut)
+let logLikelihoods = try ProbabilityFlowLikelihood(process: process, score: model).logLikelihood(of: heldOut)
   .logLikelihoods
 print("sampled and evaluated in \(clock.now - started)")
 let modelNLL = -logLikelihoods.reduce(0, +) / Double(heldOut.rows)

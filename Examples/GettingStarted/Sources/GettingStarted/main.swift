@@ -16,7 +16,7 @@ try trainer.train(progressInterval: 200) { print("step \($0.step): loss \($0.smo
 
 let model = try trainer.trainedModel()
 let sampler = Sampler(
-  forward: model.sde, score: model.scoreModel(), options: SamplingOptions(kind: .dpmSolver, steps: 20))
+  process: model.sde, score: model.scoreModel(), options: SamplingOptions(kind: .dpmSolver(steps: 20)))
 var samples = try sampler.sample(count: 1000, dimension: 2).samples
 model.toDataScale(&samples)
 

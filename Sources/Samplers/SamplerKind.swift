@@ -1,0 +1,147 @@
+public import LinearAlgebra
+
+/// Which sampler ``Sampler`` runs, with that sampler's own settings: only the settings a kind
+/// uses can be written with it.
+///
+/// Every default follows the literature: 1000 uniform steps for the reverse-SDE samplers (Song
+/// et al. 2021), `r = 0.16` and one Langevin move for the corrector, 100 RK4 steps for the
+/// probability flow, 20 log-SNR steps of second-order DPM-Solver++ (Lu et al. 2022).
+///
+/// ```swift
+/// let em: SamplerKind<Double> = .eulerMaruyama(steps: 500)
+/// let pc: SamplerKind<Double> = .predictorCorrector(corrector: LangevinOptions(signalToNoiseRatio: 0.1))
+/// let heun: SamplerKind<Double> = .probabilityFlow(.heun(steps: 50))
+/// let adaptive: SamplerKind<Double> = .probabilityFlow(.standard)
+/// let dpm: SamplerKind<Double> = .dpmSolver(steps: 10, order: 3)
+/// ```
+public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
+  /// ``EulerMaruyama`` on the reverse SDE (`em`).
+  case eulerMaruyama(steps: Int = 1000, spacing: TimeGrid<Scalar>.Spacing = .uniform)
+  /// ``PredictorCorrector``: ``ReverseDiffusionPredictor`` + ``LangevinCorrector`` (`pc`).
+  case predictorCorrector(
+    steps: Int = 1000, spacing: TimeGrid<Scalar>.Spacing = .uniform,
+    corrector: LangevinOptions<Scalar> = LangevinOptions())
+  /// ``AncestralSampler`` (DDPM / SMLD posterior steps) (`ancestral`).
+  case ancestral(steps: Int = 1000, spacing: TimeGrid<Scalar>.Spacing = .uniform)
+  /// The probability-flow ODE integrated as `integration` says: ``Euler`` (`euler`), ``Heun``
+  /// (`heun`), ``RungeKutta4`` (`ode`) or adaptive ``DormandPrince5`` (`adaptive`), through
+  /// ``ODEIntegration/integrate(_:along:from:to:process:observer:)``.
+  case probabilityFlow(ODEIntegration<Scalar> = .rungeKutta4(steps: 100))
+  /// ``DPMSolver`` (DPM-Solver++ multistep of order 1–3) on the probability-flow ODE (`dpm`).
+  case dpmSolver(steps: Int = 20, order: Int = 2, spacing: TimeGrid<Scalar>.Spacing = .logSNR)
+
+  /// Adaptive Dormand–Prince on the probability flow with `rtol = atol = 1e-5`.
+  public static var adaptive: SamplerKind { .probabilityFlow(.standard) }
+
+  /// The kind `name` with its defaults, or with `steps` fixed steps when given (ignored by
+  /// `.adaptive`): what a command line's `--sampler` and `--steps` mean.
+  ///
+  /// ```swift
+  /// let kind = SamplerKind<Float>(.dpmSolver, steps: 10)   // .dpmSolver(steps: 10)
+  /// ```
+  @inlinable
+  public init(_ name: SamplerName, steps: Int? = nil) {
+    switch name {
+    case .eulerMaruyama: self = .eulerMaruyama(steps: steps ?? 1000)
+    case .predictorCorrector: self = .predictorCorrector(steps: steps ?? 1000)
+    case .ancestral: self = .ancestral(steps: steps ?? 1000)
+    case .euler: self = .probabilityFlow(.euler(steps: steps ?? 100))
+    case .heun: self = .probabilityFlow(.heun(steps: steps ?? 100))
+    case .probabilityFlow: self = .probabilityFlow(.rungeKutta4(steps: steps ?? 100))
+    case .adaptive: self = .adaptive
+    case .dpmSolver: self = .dpmSolver(steps: steps ?? 20)
+    }
+  }
+
+  /// The kind's short name.
+  @inlinable
+  public var name: SamplerName {
+    switch self {
+    case .eulerMaruyama: return .eulerMaruyama
+    case .predictorCorrector: return .predictorCorrector
+    case .ancestral: return .ancestral
+    case .probabilityFlow(.euler): return .euler
+    case .probabilityFlow(.heun): return .heun
+    case .probabilityFlow(.rungeKutta4): return .probabilityFlow
+    case .probabilityFlow(.adaptive): return .adaptive
+    case .dpmSolver: return .dpmSolver
+    }
+  }
+
+  /// Whether the sampler draws noise at every step (the reverse-SDE samplers).
+  @inlinable
+  public var isStochastic: Bool { name.isStochastic }
+
+  /// The fixed steps, or `nil` for adaptive integration.
+  @inlinable
+  public var steps: Int? {
+    switch self {
+    case .eulerMaruyama(let steps, _), .predictorCorrector(let steps, _, _), .ancestral(let steps, _),
+      .dpmSolver(let steps, _, _):
+      return steps
+    case .probabilityFlow(let integration): return integration.steps
+    }
+  }
+
+  /// The same kind and settings with `steps` fixed steps (adaptive integration is unchanged).
+  ///
+  /// ```swift
+  /// let fewer = SamplerKind<Double>.dpmSolver(steps: 20, order: 3).withSteps(10)   // order 3 kept
+  /// ```
+  @inlinable
+  public func withSteps(_ steps: Int) -> SamplerKind {
+    switch self {
+    case .eulerMaruyama(_, let spacing): return .eulerMaruyama(steps: steps, spacing: spacing)
+    case .predictorCorrector(_, let spacing, let corrector):
+      return .predictorCorrector(steps: steps, spacing: spacing, corrector: corrector)
+    case .ancestral(_, let spacing): return .ancestral(steps: steps, spacing: spacing)
+    case .probabilityFlow(.euler(_, let spacing)):
+      return .probabilityFlow(.euler(steps: steps, spacing: spacing))
+    case .probabilityFlow(.heun(_, let spacing)):
+      return .probabilityFlow(.heun(steps: steps, spacing: spacing))
+    case .probabilityFlow(.rungeKutta4(_, let spacing)):
+      return .probabilityFlow(.rungeKutta4(steps: steps, spacing: spacing))
+    case .probabilityFlow(.adaptive): return self
+    case .dpmSolver(_, let order, let spacing):
+      return .dpmSolver(steps: steps, order: order, spacing: spacing)
+    }
+  }
+}
+
+/// The short names of the sampler kinds, as a command line spells them (`--sampler em`).
+///
+/// ```swift
+/// let kind = SamplerKind<Double>(SamplerName(rawValue: "heun")!, steps: 50)
+/// ```
+public enum SamplerName: String, Sendable, Hashable, CaseIterable {
+  /// ``SamplerKind/eulerMaruyama(steps:spacing:)`` (`em`).
+  case eulerMaruyama = "em"
+  /// ``SamplerKind/predictorCorrector(steps:spacing:corrector:)`` (`pc`).
+  case predictorCorrector = "pc"
+  /// ``SamplerKind/ancestral(steps:spacing:)`` (`ancestral`).
+  case ancestral = "ancestral"
+  /// Probability flow with Euler steps (`euler`).
+  case euler = "euler"
+  /// Probability flow with Heun steps (`heun`).
+  case heun = "heun"
+  /// Probability flow with RK4 steps (`ode`).
+  case probabilityFlow = "ode"
+  /// Probability flow with adaptive Dormand–Prince steps (`adaptive`).
+  case adaptive = "adaptive"
+  /// ``SamplerKind/dpmSolver(steps:order:spacing:)`` (`dpm`).
+  case dpmSolver = "dpm"
+
+  /// Whether the sampler draws noise at every step (the reverse-SDE samplers).
+  @inlinable
+  public var isStochastic: Bool {
+    switch self {
+    case .eulerMaruyama, .predictorCorrector, .ancestral: return true
+    case .euler, .heun, .probabilityFlow, .adaptive, .dpmSolver: return false
+    }
+  }
+
+  /// The default number of steps: 1000 for the SDE samplers, 100 for the fixed-step
+  /// probability flow, 20 for DPM-Solver; 0 for the adaptive solver, which chooses its own.
+  @inlinable
+  public var defaultSteps: Int { SamplerKind<Double>(self).steps ?? 0 }
+}
