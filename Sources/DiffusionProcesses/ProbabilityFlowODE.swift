@@ -10,21 +10,28 @@ public import LinearAlgebra
 /// (appendix D.2). `s` is the **score** given by `model`.
 ///
 /// ```swift
-/// let flow = ProbabilityFlowODE(forward: VPSDE<Double>(), score: oracle)
+/// let flow = ProbabilityFlowODE(process: VPSDE<Double>(), score: oracle)
 /// var workspace = flow.makeWorkspace(rows: n, columns: d)
 /// flow.velocity(x, at: t, into: &v, workspace: &workspace)     // no allocation
 /// ```
-public struct ProbabilityFlowODE<Forward: SDE, Model: ScoreModel>: ScoreDrivenProcess
-where Forward.Scalar == Model.Scalar {
+public struct ProbabilityFlowODE<Process: SDE, Model: ScoreModel>: ScoreDrivenProcess
+where Process.Scalar == Model.Scalar {
   /// The forward (noising) process.
-  public var forward: Forward
+  public var process: Process
   /// The score model `s(x, t) ≈ ∇ₓ log p_t(x)`.
   public var model: Model
 
-  /// The probability flow of `forward` with the score `model`.
+  /// The probability flow of `process` with the score `model`.
   @inlinable
-  public init(forward: Forward, score model: Model) {
-    (self.forward, self.model) = (forward, model)
+  public init(process: Process, score model: Model) {
+    (self.process, self.model) = (process, model)
+  }
+
+  /// The probability flow of `forward` with the score `model`.
+  @available(*, deprecated, renamed: "init(process:score:)")
+  @inlinable
+  public init(forward: Process, score model: Model) {
+    self.init(process: forward, score: model)
   }
 
   /// `λ = ½`: the velocity is `f − ½g²·s`.
@@ -45,7 +52,7 @@ where Forward.Scalar == Model.Scalar {
   public func velocity(_ x: Matrix<Scalar>, at t: Scalar) -> Matrix<Scalar> { scoreCorrectedDrift(x, at: t) }
 }
 
-extension ProbabilityFlowODE where Forward: GaussianSDE, Model: DivergenceScoreModel {
+extension ProbabilityFlowODE where Process: GaussianSDE, Model: DivergenceScoreModel {
   /// The velocity and its exact divergence, for likelihoods (Song et al. 2021, eq. 39):
   /// with the affine drift `f = a(t)·x + b(t)` (``GaussianSDE/linearDrift(at:)``),
   ///
@@ -95,8 +102,8 @@ extension ProbabilityFlowODE where Forward: GaussianSDE, Model: DivergenceScoreM
   /// The velocity `v = c·s + a·x + b` as `(a(t), b(t), c(t) = −½g(t)²)`, from the affine drift.
   @inlinable
   func affineVelocity(at t: Scalar) -> (a: Scalar, b: Scalar, c: Scalar) {
-    let (a, b) = forward.linearDrift(at: t)
-    let g = forward.diffusion(at: t)
+    let (a, b) = process.linearDrift(at: t)
+    let g = process.diffusion(at: t)
     return (a, b, -g * g / 2)
   }
 }

@@ -10,22 +10,29 @@ public import LinearAlgebra
 /// ``diffusion(at:)``.
 ///
 /// ```swift
-/// let reverse = ReverseSDE(forward: VPSDE<Double>(), score: oracle)
+/// let reverse = ReverseSDE(process: VPSDE<Double>(), score: oracle)
 /// var workspace = reverse.makeWorkspace(rows: n, columns: d)
 /// reverse.drift(x, at: t, into: &velocity, workspace: &workspace)   // no allocation
 /// x += velocity * dt + g·√|dt|·z  (dt < 0)
 /// ```
-public struct ReverseSDE<Forward: SDE, Model: ScoreModel>: ScoreDrivenProcess
-where Forward.Scalar == Model.Scalar {
+public struct ReverseSDE<Process: SDE, Model: ScoreModel>: ScoreDrivenProcess
+where Process.Scalar == Model.Scalar {
   /// The forward (noising) process.
-  public var forward: Forward
+  public var process: Process
   /// The score model `s(x, t) ≈ ∇ₓ log p_t(x)`.
   public var model: Model
 
-  /// The reverse of `forward` with the score `model`.
+  /// The reverse of `process` with the score `model`.
   @inlinable
-  public init(forward: Forward, score model: Model) {
-    (self.forward, self.model) = (forward, model)
+  public init(process: Process, score model: Model) {
+    (self.process, self.model) = (process, model)
+  }
+
+  /// The reverse of `forward` with the score `model`.
+  @available(*, deprecated, renamed: "init(process:score:)")
+  @inlinable
+  public init(forward: Process, score model: Model) {
+    self.init(process: forward, score: model)
   }
 
   /// `λ = 1`: the drift is `f − g²·s`.
@@ -47,5 +54,5 @@ where Forward.Scalar == Model.Scalar {
 
   /// The diffusion coefficient `g(t)` of the forward process.
   @inlinable
-  public func diffusion(at t: Scalar) -> Scalar { forward.diffusion(at: t) }
+  public func diffusion(at t: Scalar) -> Scalar { process.diffusion(at: t) }
 }

@@ -24,32 +24,36 @@ extension ScoreDriftWorkspace: Sendable where Model.Workspace: Sendable {}
 /// (`λ = ½`). They share the workspace, the end time and the one drift assembly written here.
 ///
 /// ```swift
-/// let flow = ProbabilityFlowODE(forward: VPSDE<Double>(), score: oracle)
+/// let flow = ProbabilityFlowODE(process: VPSDE<Double>(), score: oracle)
 /// var workspace = flow.makeWorkspace(rows: n, columns: d)      // any ScoreDrivenProcess
 /// ```
-public protocol ScoreDrivenProcess<Forward, Model>: Sendable {
+public protocol ScoreDrivenProcess<Process, Model>: Sendable {
   /// The forward process.
-  associatedtype Forward: SDE
+  associatedtype Process: SDE
   /// The score model.
-  associatedtype Model: ScoreModel where Model.Scalar == Forward.Scalar
+  associatedtype Model: ScoreModel where Model.Scalar == Process.Scalar
 
   /// The forward (noising) process.
-  var forward: Forward { get }
+  var process: Process { get }
   /// The score model `s(x, t) ≈ ∇ₓ log p_t(x)` (score parameterisation).
   var model: Model { get }
   /// `λ` in `f − λ·g²·s`.
-  static var scoreWeight: Forward.Scalar { get }
+  static var scoreWeight: Process.Scalar { get }
 }
 
 extension ScoreDrivenProcess {
   /// The precision.
-  public typealias Scalar = Forward.Scalar
+  public typealias Scalar = Process.Scalar
   /// Scratch memory: the model's workspace and a buffer for the forward drift.
   public typealias Workspace = ScoreDriftWorkspace<Model>
 
+  /// The forward process (the name before `process:` was the one label for it).
+  @available(*, deprecated, renamed: "process")
+  public var forward: Process { process }
+
   /// The forward process's end time `T`, where reverse integration starts.
   @inlinable
-  public var endTime: Forward.Scalar { forward.endTime }
+  public var endTime: Process.Scalar { process.endTime }
 
   /// Scratch memory for batches of `rows × columns`: the model's workspace and a buffer for the
   /// forward drift.
@@ -61,19 +65,19 @@ extension ScoreDrivenProcess {
   /// Writes `f(xᵢ, t) − λ·g(t)²·s(xᵢ, t)` into row `i` of `out` (allocation-free).
   @inlinable
   func scoreCorrectedDrift(
-    _ x: Matrix<Forward.Scalar>, at t: Forward.Scalar, into out: inout Matrix<Forward.Scalar>,
+    _ x: Matrix<Process.Scalar>, at t: Process.Scalar, into out: inout Matrix<Process.Scalar>,
     workspace: inout ScoreDriftWorkspace<Model>
   ) {
-    forward.scoreCorrectedDrift(
+    process.scoreCorrectedDrift(
       x, at: t, score: model, weight: Self.scoreWeight, into: &out, workspace: &workspace,
       caller: "\(Self.self)")
   }
 
   /// ``scoreCorrectedDrift(_:at:into:workspace:)`` into a new matrix (allocates).
   @inlinable
-  func scoreCorrectedDrift(_ x: Matrix<Forward.Scalar>, at t: Forward.Scalar) -> Matrix<Forward.Scalar> {
+  func scoreCorrectedDrift(_ x: Matrix<Process.Scalar>, at t: Process.Scalar) -> Matrix<Process.Scalar> {
     var workspace = makeWorkspace(rows: x.rows, columns: x.columns)
-    var out = Matrix<Forward.Scalar>(rows: x.rows, columns: x.columns)
+    var out = Matrix<Process.Scalar>(rows: x.rows, columns: x.columns)
     scoreCorrectedDrift(x, at: t, into: &out, workspace: &workspace)
     return out
   }

@@ -23,7 +23,20 @@ public enum RowBlockPartition {
     precondition(rows >= 0, "RowBlockPartition: rows must be non-negative, got \(rows)")
     precondition(count >= 1, "RowBlockPartition: count must be at least 1, got \(count)")
     let k = Swift.min(count, rows)
-    return (0..<k).map { b in (rows * b / k)..<(rows * (b + 1) / k) }
+    return (0..<k).map { b in block(b, of: k, rows: rows) }
+  }
+
+  /// Block `b` of `count` over `rows` rows, `(rows·b/count)..<(rows·(b+1)/count)`, without
+  /// making the whole partition (for loops that must not allocate; `count ≤ rows`).
+  ///
+  /// - Parameters:
+  ///   - b: the block, `0..<count`.
+  ///   - count: the number of blocks, at least 1.
+  ///   - rows: the rows to cover.
+  /// - Returns: the block's rows.
+  @inlinable
+  public static func block(_ b: Int, of count: Int, rows: Int) -> Range<Int> {
+    (rows * b / count)..<(rows * (b + 1) / count)
   }
 
   /// Contiguous blocks of `size` rows (the last one shorter when `size` does not divide
@@ -61,11 +74,21 @@ public enum RowBlockPartition {
 ///   - blockCount: the blocks wanted, at least 1 (fewer when there are fewer rows), each on
 ///     its own thread.
 ///   - body: the work on one block, given its index and its rows.
+///
+/// Allocates nothing (the blocks are computed, not listed), so a training step can use it.
 public func forEachRowBlockConcurrently(
   rows: Int, blockCount: Int, _ body: @Sendable (Int, Range<Int>) -> Void
 ) {
-  let blocks = RowBlockPartition.blocks(rows: rows, count: blockCount)
-  forEachConcurrently(blocks, workers: blocks.count, body)
+  precondition(
+    blockCount >= 1, "forEachRowBlockConcurrently: blockCount must be at least 1, got \(blockCount)")
+  let count = Swift.min(blockCount, rows)
+  if count <= 1 {
+    if rows > 0 { body(0, 0..<rows) }
+    return
+  }
+  DispatchQueue.concurrentPerform(iterations: count) { b in
+    body(b, RowBlockPartition.block(b, of: count, rows: rows))
+  }
 }
 
 /// Calls `body(b, blocks[b])` for every block, on `workers` threads at once

@@ -39,7 +39,7 @@ where Process.Scalar == Model.Scalar {
   /// Euler–Maruyama for the reverse of `process` with the score `model`.
   @inlinable
   public init(process: Process, score model: Model) {
-    reverse = ReverseSDE(forward: process, score: model)
+    reverse = ReverseSDE(process: process, score: model)
   }
 
   /// Euler–Maruyama for the reverse of `forward` with the score `model`.

@@ -7,7 +7,7 @@ public import LinearAlgebra
 /// steps (``integrate(_:from:to:controller:workspace:observer:)``).
 ///
 /// ```swift
-/// let rk4 = RungeKutta4(ProbabilityFlowODE(forward: sde, score: model))
+/// let rk4 = RungeKutta4(ProbabilityFlowODE(process: sde, score: model))
 /// var workspace = rk4.makeWorkspace(rows: n, columns: d)
 /// let nfe = try rk4.integrate(&x, over: TimeGrid(spacing: .uniform, steps: 50, process: sde),
 ///                             workspace: &workspace)   // 200
@@ -127,14 +127,14 @@ extension ExplicitRungeKutta.Workspace: Sendable where Field.Workspace: Sendable
 /// The explicit Euler method (order 1, one field evaluation a step; ``EulerTableau``).
 ///
 /// ```swift
-/// let euler = Euler(ProbabilityFlowODE(forward: sde, score: model))
+/// let euler = Euler(ProbabilityFlowODE(process: sde, score: model))
 /// ```
 public typealias Euler<Field: VectorField> = ExplicitRungeKutta<Field, EulerTableau>
 
 /// Heun's method (order 2, two field evaluations a step; ``HeunTableau``).
 ///
 /// ```swift
-/// let heun = Heun(ProbabilityFlowODE(forward: sde, score: model))
+/// let heun = Heun(ProbabilityFlowODE(process: sde, score: model))
 /// ```
 public typealias Heun<Field: VectorField> = ExplicitRungeKutta<Field, HeunTableau>
 
@@ -143,7 +143,7 @@ public typealias Heun<Field: VectorField> = ExplicitRungeKutta<Field, HeunTablea
 /// on a grid.
 ///
 /// ```swift
-/// let rk4 = RungeKutta4(ProbabilityFlowODE(forward: sde, score: model))
+/// let rk4 = RungeKutta4(ProbabilityFlowODE(process: sde, score: model))
 /// ```
 public typealias RungeKutta4<Field: VectorField> = ExplicitRungeKutta<Field, RungeKutta4Tableau>
 
@@ -152,7 +152,7 @@ public typealias RungeKutta4<Field: VectorField> = ExplicitRungeKutta<Field, Run
 /// (``ExplicitRungeKutta/integrate(_:from:to:controller:workspace:observer:)``).
 ///
 /// ```swift
-/// let dopri = DormandPrince5(ProbabilityFlowODE(forward: sde, score: model))
+/// let dopri = DormandPrince5(ProbabilityFlowODE(process: sde, score: model))
 /// var workspace = dopri.makeWorkspace(rows: n, columns: d)
 /// let stats = try dopri.integrate(&x, from: 1, to: 1e-5,
 ///     controller: PIController(relativeTolerance: 1e-6, absoluteTolerance: 1e-6), workspace: &workspace)

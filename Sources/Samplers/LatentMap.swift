@@ -29,7 +29,7 @@ where Process.Scalar == Model.Scalar {
     process: Process, score model: Model, integration: ODEIntegration<Scalar> = .standard,
     startTime: Scalar? = nil
   ) {
-    self.flow = ProbabilityFlowODE(forward: process, score: model)
+    self.flow = ProbabilityFlowODE(process: process, score: model)
     self.integration = integration
     self.startTime = startTime ?? process.smallTimeCutoff
   }
@@ -50,7 +50,7 @@ where Process.Scalar == Model.Scalar {
   public func encode(_ data: Matrix<Scalar>) throws(SamplingError) -> (
     latents: Matrix<Scalar>, statistics: SamplingStatistics
   ) {
-    try run(data, from: startTime, to: flow.forward.endTime)
+    try run(data, from: startTime, to: flow.process.endTime)
   }
 
   /// The data `x(ε)` of the latents `x(T)` (backward integration; deterministic sampling).
@@ -59,7 +59,7 @@ where Process.Scalar == Model.Scalar {
   public func decode(_ latents: Matrix<Scalar>) throws(SamplingError) -> (
     data: Matrix<Scalar>, statistics: SamplingStatistics
   ) {
-    try run(latents, from: flow.forward.endTime, to: startTime)
+    try run(latents, from: flow.process.endTime, to: startTime)
   }
 
   @inlinable
@@ -69,7 +69,7 @@ where Process.Scalar == Model.Scalar {
     let clock = ContinuousClock()
     let started = clock.now
     var y = x
-    var statistics = try integration.integrate(&y, along: flow, from: t0, to: t1, process: flow.forward)
+    var statistics = try integration.integrate(&y, along: flow, from: t0, to: t1, process: flow.process)
     statistics.wallTime = clock.now - started
     return (y, statistics)
   }

@@ -55,7 +55,7 @@ extension ProbabilityFlowLikelihood {
       integrals += block.divergenceIntegrals
       statistics.merge(block.statistics)
     }
-    let prior = terminalLogDensity?(latents) ?? flow.forward.priorLogDensity(latents)
+    let prior = terminalLogDensity?(latents) ?? flow.process.priorLogDensity(latents)
     statistics.wallTime = clock.now - started
     return LikelihoodResult(
       logLikelihoods: zip(prior, integrals).map { $0 + $1 }, priorLogDensities: prior,

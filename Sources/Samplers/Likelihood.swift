@@ -44,7 +44,7 @@ where Process.Scalar == Model.Scalar {
     process: Process, score model: Model, divergence: DivergenceMethod = .exact,
     integration: ODEIntegration<Scalar> = .standard, startTime: Scalar? = nil
   ) {
-    self.flow = ProbabilityFlowODE(forward: process, score: model)
+    self.flow = ProbabilityFlowODE(process: process, score: model)
     self.divergence = divergence
     self.integration = integration
     self.startTime = startTime ?? process.smallTimeCutoff
@@ -100,7 +100,7 @@ where Process.Scalar == Model.Scalar {
     }
     let field = ProbabilityFlowWithDivergence(flow: flow, probes: probes)
     var statistics = try integration.integrate(
-      &state, along: field, from: startTime, to: flow.forward.endTime, process: flow.forward,
+      &state, along: field, from: startTime, to: flow.process.endTime, process: flow.process,
       observer: observer)
     var latents = Matrix<Scalar>(rows: n, columns: d)
     var integrals = [Scalar](repeating: 0, count: n)
@@ -112,7 +112,7 @@ where Process.Scalar == Model.Scalar {
         }
       }
     }
-    let prior = terminalLogDensity?(latents) ?? flow.forward.priorLogDensity(latents)
+    let prior = terminalLogDensity?(latents) ?? flow.process.priorLogDensity(latents)
     statistics.wallTime = clock.now - started
     return LikelihoodResult(
       logLikelihoods: zip(prior, integrals).map { $0 + $1 }, priorLogDensities: prior,

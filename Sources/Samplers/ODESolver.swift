@@ -7,7 +7,7 @@ public import LinearAlgebra
 /// shape, `step(&x, from: t0, to: t1, workspace: &workspace)`, for either direction of time.
 ///
 /// ```swift
-/// let solver = RungeKutta4(ProbabilityFlowODE(forward: sde, score: oracle))
+/// let solver = RungeKutta4(ProbabilityFlowODE(process: sde, score: oracle))
 /// var workspace = solver.makeWorkspace(rows: x.rows, columns: x.columns)
 /// let grid = TimeGrid(spacing: .uniform, steps: 100, process: sde)
 /// let evaluations = try solver.integrate(&x, over: grid, workspace: &workspace)

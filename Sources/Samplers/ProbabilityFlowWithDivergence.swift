@@ -47,7 +47,7 @@ public enum HutchinsonProbe: Sendable, Hashable, CaseIterable {
 /// (with its divergence or vector-Jacobian product) per velocity.
 ///
 /// ```swift
-/// let field = ProbabilityFlowWithDivergence(flow: ProbabilityFlowODE(forward: sde, score: oracle))
+/// let field = ProbabilityFlowWithDivergence(flow: ProbabilityFlowODE(process: sde, score: oracle))
 /// var state = Matrix<Double>(rows: n, columns: d + 1)   // data in the first d columns, ℓ = 0
 /// ```
 public struct ProbabilityFlowWithDivergence<Forward: GaussianSDE, Model: DivergenceScoreModel>: VectorField

@@ -168,7 +168,7 @@ where Process.Scalar == Model.Scalar {
         pc, &x, over: grid(steps: steps, spacing: spacing), noise: &noise, recorder: &recorder)
     case .probabilityFlow(let integration):
       return try integration.integrate(
-        &x, along: ProbabilityFlowODE(forward: process, score: model), from: process.endTime, to: smallTime,
+        &x, along: ProbabilityFlowODE(process: process, score: model), from: process.endTime, to: smallTime,
         process: process
       ) { i, t, state in
         recorder.record(step: i + 1, time: t, states: state)

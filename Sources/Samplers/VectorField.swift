@@ -10,7 +10,7 @@ public import LinearAlgebra
 /// ``velocity(_:at:into:workspace:)`` allocates nothing.
 ///
 /// ```swift
-/// let flow = ProbabilityFlowODE(forward: VPSDE<Double>(), score: oracle)
+/// let flow = ProbabilityFlowODE(process: VPSDE<Double>(), score: oracle)
 /// var workspace = flow.makeWorkspace(rows: x.rows, columns: x.columns)
 /// flow.velocity(x, at: 0.5, into: &v, workspace: &workspace)
 /// ```

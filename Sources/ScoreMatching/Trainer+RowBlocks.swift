@@ -1,5 +1,4 @@
 import DiffusionProcesses
-import Dispatch
 import LinearAlgebra
 import ScoreNetworks
 
@@ -50,26 +49,19 @@ struct RowBlocks<Network: ScoreNetwork>: Sendable {
     return Swift.min(threads, n / minimumRows)
   }
 
-  /// Block `b` of `count` over `n` rows: rows `⌊b·n/count⌋ ..< ⌊(b+1)·n/count⌋`.
-  @inlinable
-  static func rows(ofBlock b: Int, count: Int, total n: Int) -> Range<Int> {
-    (b * n / count)..<((b + 1) * n / count)
-  }
-
   /// Makes the blocks' buffers unless they already fit `count` blocks of `n` rows.
   @usableFromInline
   mutating func prepare(count: Int, rows n: Int, network: Network, conditionColumns: Int) {
     let fits =
       blocks.count == count
       && blocks.indices.allSatisfy {
-        blocks[$0].rows == Self.rows(ofBlock: $0, count: count, total: n)
+        blocks[$0].rows == RowBlockPartition.block($0, of: count, rows: n)
           && blocks[$0].conditions.columns == conditionColumns
       }
     guard !fits else { return }
-    blocks = (0..<count).map { b in
+    blocks = RowBlockPartition.blocks(rows: n, count: count).map { rows in
       RowBlock(
-        rows: Self.rows(ofBlock: b, count: count, total: n), network: network,
-        dimension: network.inputDimension, conditionColumns: conditionColumns)
+        rows: rows, network: network, dimension: network.inputDimension, conditionColumns: conditionColumns)
     }
   }
 
@@ -93,7 +85,7 @@ struct RowBlocks<Network: ScoreNetwork>: Sendable {
     blocks.withUnsafeMutableBufferPointer { buffer in
       // Worker b touches only block b; the shared inputs are only read.
       nonisolated(unsafe) let slots = buffer
-      DispatchQueue.concurrentPerform(iterations: count) { b in
+      forEachRowBlockConcurrently(rows: n, blockCount: count) { b, _ in
         slots[b].run(objective: objective, network: network, batch: batch, condition: condition)
       }
     }

@@ -31,7 +31,9 @@ func integratedBetaMatchesSimpson(process: Process) {
   for t in [0.05, 0.3, 0.7, 0.95, 1.0] {
     // ∫₀ᵗ β by composite Simpson, split at the cosine's kink.
     let knots: [Double] = [0] + process.breakpoints.filter { $0 < t } + [t]
-    let b = zip(knots, knots.dropFirst()).reduce(0.0) { $0 + simpson(beta, from: $1.0, to: $1.1) }
+    let b = zip(knots, knots.dropFirst()).reduce(0.0) {
+      $0 + simpson(from: $1.0, to: $1.1, intervals: 2000, beta)
+    }
     process.run { sde in
       let (a, s) = sde.marginal(at: t)
       let logScale: Double = -2 * Double.log(a)

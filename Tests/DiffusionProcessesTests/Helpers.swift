@@ -2,15 +2,6 @@ import DiffusionProcesses
 import LinearAlgebra
 import RealModule
 
-/// Composite Simpson's rule for `∫ₐᵇ f` with `intervals` (even) sub-intervals.
-func simpson(_ f: (Double) -> Double, from a: Double, to b: Double, intervals: Int = 2000) -> Double {
-  precondition(intervals % 2 == 0)
-  let h = (b - a) / Double(intervals)
-  var sum = f(a) + f(b)
-  for i in 1..<intervals { sum += (i % 2 == 1 ? 4 : 2) * f(a + Double(i) * h) }
-  return sum * h / 3
-}
-
 /// The affine drift `f(x, t) = a·x + b` of a 1-D linear SDE, read off `drift` at `x = 0` and `x = 1`.
 func affineDrift<S: SDE>(_ sde: S, at t: Double) -> (a: Double, b: Double) where S.Scalar == Double {
   let f = sde.drift(Matrix<Double>(rows: 2, columns: 1, elements: [0, 1]), at: t)

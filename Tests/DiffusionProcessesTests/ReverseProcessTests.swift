@@ -26,8 +26,8 @@ func handScore(_ sde: some GaussianSDE<Double>, _ x: (Double, Double), at t: Dou
 func reverseDriftAndVelocityAreAssembledFromTheParts(process: Process) throws {
   func check<F: GaussianSDE<Double>>(_ sde: F) throws {
     let oracle = try GaussianScore(mean: testMean, covariance: testCovariance, process: sde)
-    let reverse = ReverseSDE(forward: sde, score: oracle)
-    let flow = ProbabilityFlowODE(forward: sde, score: oracle)
+    let reverse = ReverseSDE(process: sde, score: oracle)
+    let flow = ProbabilityFlowODE(process: sde, score: oracle)
     let points = [(0.3, -1.2), (2.0, 0.5), (-1.0, 1.0)]
     let x = Matrix(points.map { [$0.0, $0.1] })
     let probe = Matrix<Double>([[1, 0.5], [-0.3, 2], [0.7, -0.7]])
@@ -100,7 +100,7 @@ func reverseDriftAndVelocityAreAssembledFromTheParts(process: Process) throws {
   // of the finite-difference Jacobian of `velocity`.
   let sde = OrnsteinUhlenbeckSDE<Double>(theta: 1.5, mean: 0.5, sigma: 1.2)
   let oracle = try mixture(sde)
-  let flow = ProbabilityFlowODE(forward: sde, score: oracle)
+  let flow = ProbabilityFlowODE(process: sde, score: oracle)
   let x = Matrix<Double>([[-1.5, 0.2], [0.8, 0.3], [2, -1]])
   let t = 0.2
   var workspace = flow.makeWorkspace(rows: 3, columns: 2)

@@ -26,7 +26,7 @@ struct InPlaceScore: ScoreModel {
   await #expect(processExitsWith: .exitCode(0)) {
     let sde = VPSDE<Double>()
     let model = InPlaceScore()
-    let flow = ProbabilityFlowODE(forward: sde, score: model)
+    let flow = ProbabilityFlowODE(process: sde, score: model)
     var rng = Xoshiro256(seed: 3)
     let x0 = Matrix<Double>.randomNormal(rows: 8, columns: 2, using: &rng)
     var x = x0

@@ -30,7 +30,7 @@ func flowError<Solver: ODESolver>(
 ])
 func probabilityFlowConvergenceOrder(solver name: String, order: Double, steps: [Int]) throws {
   let sde = VPSDE<Double>()
-  let flow = ProbabilityFlowODE(forward: sde, score: GaussianData.oracle(sde))
+  let flow = ProbabilityFlowODE(process: sde, score: GaussianData.oracle(sde))
   let errors = try steps.map { n -> Double in
     switch name {
     case "euler": return try flowError(Euler(flow), steps: n, sde: sde)
@@ -84,7 +84,7 @@ func dpmSolverAccuracyOnEveryProcess(process: Process) throws {
 @Test(arguments: Process.allCases)
 func adaptiveErrorFollowsTolerance(process: Process) throws {
   func check<P: GaussianSDE>(_ sde: P) throws where P.Scalar == Double {
-    let flow = ProbabilityFlowODE(forward: sde, score: GaussianData.oracle(sde))
+    let flow = ProbabilityFlowODE(process: sde, score: GaussianData.oracle(sde))
     var rng = Xoshiro256(seed: 12)
     let x0 = Matrix<Double>.randomNormal(rows: 64, columns: 2, using: &rng)
     let exact = exactGaussianFlow(

@@ -145,7 +145,7 @@ func nonFiniteStatesAreTypedErrors(kind: SamplerName) {
     guard case .nonFinite(_, let time) = error as? SamplingError else { return false }
     return time >= 0.45
   }
-  let solver = DormandPrince5(ProbabilityFlowODE(forward: sde, score: GaussianData.oracle(sde)))
+  let solver = DormandPrince5(ProbabilityFlowODE(process: sde, score: GaussianData.oracle(sde)))
   var workspace = solver.makeWorkspace(rows: 4, columns: 2)
   var x = Matrix<Double>(rows: 4, columns: 2, repeating: 0.5)
   #expect {

@@ -102,7 +102,7 @@ func probabilityFlowSamplersConvergeAtTheirOrders(kind: SamplerName, order: Doub
     var x = prior
     let direct = try integration.integrate(
       &x,
-      along: ProbabilityFlowODE(forward: sde, score: RowTiledScore(base: oracle, tileRows: 256, firstRow: 0)),
+      along: ProbabilityFlowODE(process: sde, score: RowTiledScore(base: oracle, tileRows: 256, firstRow: 0)),
       from: sde.endTime, to: sde.smallTimeCutoff, process: sde)
     #expect(result.samples == x, "\(kind), \(count) steps: the sampler is ODEIntegration")
     #expect(result.statistics.scoreEvaluations == direct.scoreEvaluations)
