@@ -39,14 +39,10 @@ public struct GaussianMixture: KnownDensity {
       standardDeviations.count == means.count && standardDeviations.allSatisfy { $0 > 0 },
       "GaussianMixture: \(means.count) components need \(means.count) positive standard deviations, "
         + "got \(standardDeviations)")
-    let w = weights ?? [Double](repeating: 1, count: means.count)
-    precondition(
-      w.count == means.count && w.allSatisfy { $0 > 0 },
-      "GaussianMixture: \(means.count) components need \(means.count) positive weights, got \(w)")
-    let total = w.reduce(0, +)
     self.means = means
     self.standardDeviations = standardDeviations
-    self.weights = w.map { $0 / total }
+    self.weights = normalizedMixtureWeights(
+      weights, count: means.count, of: "GaussianMixture", parts: "components")
     self.name = name
   }
 
@@ -132,4 +128,16 @@ func logSumExp(_ a: [Double]) -> Double {
   var s = 0.0
   for v in a { s += Double.exp(v - m) }
   return m + Double.log(s)
+}
+
+/// Mixture weights summing to 1: `weights` divided by their sum, or `count` equal weights when
+/// `nil`. Stops, naming `owner` and its `parts` ("components", "rings"), unless there are `count`
+/// weights, all positive.
+func normalizedMixtureWeights(_ weights: [Double]?, count: Int, of owner: String, parts: String) -> [Double] {
+  let w = weights ?? [Double](repeating: 1, count: count)
+  precondition(
+    w.count == count && w.allSatisfy { $0 > 0 },
+    "\(owner): \(count) \(parts) need \(count) positive weights, got \(w)")
+  let total = w.reduce(0, +)
+  return w.map { $0 / total }
 }

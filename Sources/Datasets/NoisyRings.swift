@@ -36,13 +36,8 @@ public struct NoisyRings: KnownDensity {
   public init(radii: [Double], weights: [Double]? = nil, noise: Double, name: String = "noisy rings") {
     precondition(!radii.isEmpty && radii.allSatisfy { $0 >= 0 }, "NoisyRings needs radii ≥ 0, got \(radii)")
     precondition(noise > 0, "NoisyRings needs noise > 0, got \(noise)")
-    let w = weights ?? [Double](repeating: 1, count: radii.count)
-    precondition(
-      w.count == radii.count && w.allSatisfy { $0 > 0 },
-      "NoisyRings: \(radii.count) rings need \(radii.count) positive weights, got \(w)")
-    let total = w.reduce(0, +)
     self.radii = radii
-    self.weights = w.map { $0 / total }
+    self.weights = normalizedMixtureWeights(weights, count: radii.count, of: "NoisyRings", parts: "rings")
     self.noise = noise
     self.name = name
   }

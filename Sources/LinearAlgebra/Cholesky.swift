@@ -42,18 +42,11 @@ public struct Cholesky<Scalar: BLASScalar>: Sendable {
 
   /// Solves `A X = B` (LAPACK `potrs`); `b` is `n × k`.
   public func solve(_ b: Matrix<Scalar>) -> Matrix<Scalar> {
-    precondition(b.rows == order, "Cholesky.solve: right-hand side \(b.shapeDescription) for order \(order)")
-    var x = b
-    if order == 0 || b.columns == 0 { return x }
-    let info = lower.withUnsafeBufferPointer { l in
-      x.withUnsafeMutableBufferPointer { px in
-        Scalar._potrs(
-          n: order, rightHandSides: b.columns, factor: l.baseAddress!, lda: order,
-          b: px.baseAddress!, ldb: b.columns)
-      }
+    solving(b, "Cholesky.solve") { l, x in
+      let info = Scalar._potrs(
+        n: order, rightHandSides: b.columns, factor: l, lda: order, b: x, ldb: b.columns)
+      precondition(info == 0, "LAPACK potrs rejected argument \(-info)")
     }
-    precondition(info == 0, "LAPACK potrs rejected argument \(-info)")
-    return x
   }
 
   /// Solves `L X = B` (forward substitution, LAPACK `trtrs`); `b` is `n × k`.
@@ -67,17 +60,26 @@ public struct Cholesky<Scalar: BLASScalar>: Sendable {
   }
 
   private func triangularSolve(_ b: Matrix<Scalar>, transposed: Bool) -> Matrix<Scalar> {
-    precondition(b.rows == order, "Cholesky: right-hand side \(b.shapeDescription) for order \(order)")
+    solving(b, "Cholesky") { l, x in
+      let info = Scalar._trtrs(
+        transpose: transposed, n: order, rightHandSides: b.columns, factor: l, lda: order, b: x,
+        ldb: b.columns)
+      precondition(info == 0, "LAPACK trtrs returned \(info) for a factor with a positive diagonal")
+    }
+  }
+
+  /// A copy of the right-hand side `b` (`n × k`, checked in the name of `caller`), overwritten in
+  /// place by `lapack` with the factor `L` and the copy; `b` itself when there is nothing to solve.
+  private func solving(
+    _ b: Matrix<Scalar>, _ caller: String,
+    _ lapack: (_ factor: UnsafePointer<Scalar>, _ x: UnsafeMutablePointer<Scalar>) -> Void
+  ) -> Matrix<Scalar> {
+    precondition(b.rows == order, "\(caller): right-hand side \(b.shapeDescription) for order \(order)")
     var x = b
     if order == 0 || b.columns == 0 { return x }
-    let info = lower.withUnsafeBufferPointer { l in
-      x.withUnsafeMutableBufferPointer { px in
-        Scalar._trtrs(
-          transpose: transposed, n: order, rightHandSides: b.columns, factor: l.baseAddress!,
-          lda: order, b: px.baseAddress!, ldb: b.columns)
-      }
+    lower.withUnsafeBufferPointer { l in
+      x.withUnsafeMutableBufferPointer { px in lapack(l.baseAddress!, px.baseAddress!) }
     }
-    precondition(info == 0, "LAPACK trtrs returned \(info) for a factor with a positive diagonal")
     return x
   }
 }

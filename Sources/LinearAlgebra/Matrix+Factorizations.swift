@@ -6,17 +6,8 @@ extension Matrix {
   /// read).
   /// - Throws: `.nonFinite` for NaN or infinite entries, `.noConvergence` if LAPACK fails.
   public func symmetricEigendecomposition() throws -> (values: [Scalar], vectors: Matrix) {
-    precondition(
-      rows == columns, "symmetricEigendecomposition needs a square matrix, got \(shapeDescription)")
-    guard isFinite else { throw LinearAlgebraError.nonFinite(operation: "symmetricEigendecomposition") }
-    let n = rows
-    var v = self
-    var w = [Scalar](repeating: 0, count: n)
-    if n == 0 { return (w, v) }
-    let info = v.withUnsafeMutableBufferPointer { a in
-      w.withUnsafeMutableBufferPointer { pw in
-        Scalar._syevd(n: n, a: a.baseAddress!, lda: n, w: pw.baseAddress!)
-      }
+    let (v, w, info) = try lapackFactorization("symmetricEigendecomposition", output: Scalar(0)) {
+      n, a, values in Scalar._syevd(n: n, a: a, lda: n, w: values)
     }
     if info > 0 { throw LinearAlgebraError.noConvergence(operation: "syevd", info: Int(info)) }
     precondition(info == 0, "LAPACK syevd rejected argument \(-info)")
@@ -25,20 +16,32 @@ extension Matrix {
 
   /// The LU factorisation with partial pivoting of a square matrix, in LAPACK's packed form.
   func luFactorization(_ operation: String) throws -> (lu: Matrix, pivots: [Int32]) {
+    let (lu, pivots, info) = try lapackFactorization(operation, output: Int32(0)) { n, a, p in
+      Scalar._getrf(n: n, a: a, lda: n, pivots: p)
+    }
+    if info > 0 { throw LinearAlgebraError.singular(order: rows, pivot: Int(info)) }
+    precondition(info == 0, "LAPACK getrf rejected argument \(-info)")
+    return (lu, pivots)
+  }
+
+  /// Runs the LAPACK factorisation `lapack` on a copy of this square, finite matrix (`n × n`)
+  /// with an `n`-entry output array that starts as `initial` (pivots, eigenvalues), and returns
+  /// both with LAPACK's `info`; nothing runs when `n` is 0. `operation` names the caller.
+  /// - Throws: `.nonFinite` for NaN or infinite entries.
+  private func lapackFactorization<Output>(
+    _ operation: String, output initial: Output,
+    _ lapack: (_ n: Int, _ a: UnsafeMutablePointer<Scalar>, _ output: UnsafeMutablePointer<Output>) -> Int32
+  ) throws -> (factor: Matrix, output: [Output], info: Int32) {
     precondition(rows == columns, "\(operation) needs a square matrix, got \(shapeDescription)")
     guard isFinite else { throw LinearAlgebraError.nonFinite(operation: operation) }
     let n = rows
-    var lu = self
-    var pivots = [Int32](repeating: 0, count: n)
-    if n == 0 { return (lu, pivots) }
-    let info = lu.withUnsafeMutableBufferPointer { a in
-      pivots.withUnsafeMutableBufferPointer { p in
-        Scalar._getrf(n: n, a: a.baseAddress!, lda: n, pivots: p.baseAddress!)
-      }
+    var factor = self
+    var output = [Output](repeating: initial, count: n)
+    if n == 0 { return (factor, output, 0) }
+    let info = factor.withUnsafeMutableBufferPointer { a in
+      output.withUnsafeMutableBufferPointer { o in lapack(n, a.baseAddress!, o.baseAddress!) }
     }
-    if info > 0 { throw LinearAlgebraError.singular(order: n, pivot: Int(info)) }
-    precondition(info == 0, "LAPACK getrf rejected argument \(-info)")
-    return (lu, pivots)
+    return (factor, output, info)
   }
 
   /// Solves `self · X = B` for a square, non-singular `self` (LU with partial pivoting,

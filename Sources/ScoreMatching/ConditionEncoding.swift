@@ -53,6 +53,15 @@ public struct ConditionEncoding: Sendable, Codable, Hashable {
   /// The number of condition columns the network takes: `k`, plus 1 with the mask column.
   public var networkColumns: Int { dimension + (hasMaskColumn ? 1 : 0) }
 
+  /// Stops, naming `owner` (the type being built), unless a network that takes
+  /// `networkConditionColumns` condition columns is one this encoding feeds.
+  func checkNetwork(conditionColumns networkConditionColumns: Int, owner: String) {
+    precondition(
+      networkConditionColumns == networkColumns,
+      "\(owner): the network takes \(networkConditionColumns) condition columns, "
+        + "the encoding gives \(networkColumns)")
+  }
+
   /// Whether the network has an unconditional branch (or is unconditional altogether).
   public var supportsUnconditional: Bool { dimension == 0 || hasMaskColumn }
 

@@ -71,10 +71,7 @@ where Network.Scalar == Process.Scalar {
     network: Network, process: Process, parameterization: Parameterization = .noise,
     conditionEncoding: ConditionEncoding = .unconditional, condition: ScoreCondition<Scalar> = .unconditional
   ) {
-    precondition(
-      network.conditionDimension == conditionEncoding.networkColumns,
-      "NetworkScoreModel: the network takes \(network.conditionDimension) condition columns, "
-        + "the encoding gives \(conditionEncoding.networkColumns)")
+    conditionEncoding.checkNetwork(conditionColumns: network.conditionDimension, owner: "NetworkScoreModel")
     self.network = network
     self.process = process
     self.parameterization = parameterization

@@ -98,10 +98,7 @@ public struct TrainedModel<Network: ScoreNetwork>: Sendable {
     conditionStandardizer: Standardizer? = nil, training: TrainingSummary
   ) {
     if let failure = process.validationFailure { preconditionFailure("TrainedModel: \(failure)") }
-    precondition(
-      network.conditionDimension == conditionEncoding.networkColumns,
-      "TrainedModel: the network takes \(network.conditionDimension) condition columns, "
-        + "the encoding gives \(conditionEncoding.networkColumns)")
+    conditionEncoding.checkNetwork(conditionColumns: network.conditionDimension, owner: "TrainedModel")
     precondition(
       standardizer.map { $0.dimension == network.inputDimension } ?? true,
       "TrainedModel: a standardizer of \(standardizer?.dimension ?? 0) columns for dimension "

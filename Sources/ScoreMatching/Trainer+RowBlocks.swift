@@ -3,19 +3,18 @@ import LinearAlgebra
 import ScoreNetworks
 
 extension Trainer {
-  /// The loss of the prepared batch and its gradient (into `buffers.gradients`), over
+  /// The loss of the prepared batch and its gradient (into `buffers.loss.gradients`), over
   /// ``threads`` row blocks when the batch is large enough (see ``RowBlocks``), else in one pass.
   @inlinable
   mutating func batchLossAndGradient(condition: Matrix<Scalar>?) -> Scalar {
-    let count = RowBlocks<Network>.blockCount(rows: buffers.batch.rows, threads: threads)
+    let count = RowBlocks<Network>.blockCount(rows: buffers.loss.batch.rows, threads: threads)
     guard count > 1 else {
-      return objective.lossAndGradient(
-        network: state.network, batch: buffers.batch, condition: condition, workspace: &buffers.loss,
-        gradients: &buffers.gradients)
+      return buffers.loss.lossAndGradient(
+        objective: objective, network: state.network, conditional: condition != nil)
     }
     return buffers.rowBlocks.lossAndGradient(
-      objective: objective, network: state.network, batch: buffers.batch, condition: condition,
-      blocks: count, into: &buffers.gradients)
+      objective: objective, network: state.network, batch: buffers.loss.batch, condition: condition,
+      blocks: count, into: &buffers.loss.gradients)
   }
 }
 
@@ -56,7 +55,7 @@ struct RowBlocks<Network: ScoreNetwork>: Sendable {
       blocks.count == count
       && blocks.indices.allSatisfy {
         blocks[$0].rows == RowBlockPartition.block($0, of: count, rows: n)
-          && blocks[$0].conditions.columns == conditionColumns
+          && blocks[$0].buffers.conditions.columns == conditionColumns
       }
     guard !fits else { return }
     blocks = RowBlockPartition.blocks(rows: n, count: count).map { rows in
@@ -93,7 +92,7 @@ struct RowBlocks<Network: ScoreNetwork>: Sendable {
     var total = 0.0
     for block in blocks {
       let m = block.rows.count
-      gradients.add(block.gradients, scaledBy: Scalar(m) / Scalar(n))
+      gradients.add(block.buffers.gradients, scaledBy: Scalar(m) / Scalar(n))
       total += Double(m) * Double(block.loss)
     }
     return Scalar(total / Double(n))
@@ -106,21 +105,16 @@ struct RowBlock<Network: ScoreNetwork>: Sendable {
   @usableFromInline typealias Scalar = Network.Scalar
   /// The rows of the full batch this block takes.
   @usableFromInline let rows: Range<Int>
-  @usableFromInline var batch: DenoisingBatch<Scalar>
-  /// The block's encoded conditions (`0` columns when unconditional).
-  @usableFromInline var conditions: Matrix<Scalar>
-  @usableFromInline var workspace: NetworkLossWorkspace<Network>
-  @usableFromInline var gradients: Network.Parameters
+  /// The block's copy of its rows and conditions, its network buffers and its gradient.
+  @usableFromInline var buffers: LossBuffers<Network>
   /// `L_b`, the mean loss over the block's rows.
   @usableFromInline var loss: Scalar = 0
 
   @usableFromInline
   init(rows: Range<Int>, network: Network, dimension: Int, conditionColumns: Int) {
     self.rows = rows
-    batch = DenoisingBatch(rows: rows.count, dimension: dimension)
-    conditions = Matrix(rows: rows.count, columns: conditionColumns)
-    workspace = NetworkLossWorkspace(network: network, rows: rows.count)
-    gradients = network.makeGradients()
+    buffers = LossBuffers(
+      network: network, rows: rows.count, dimension: dimension, conditionColumns: conditionColumns)
   }
 
   /// Copies the block's rows of `batch` (and `condition`) and computes their loss and gradient.
@@ -129,10 +123,42 @@ struct RowBlock<Network: ScoreNetwork>: Sendable {
     objective: DenoisingScoreMatching<Process>, network: Network, batch full: DenoisingBatch<Scalar>,
     condition: Matrix<Scalar>?
   ) where Process.Scalar == Scalar {
-    batch.assignRows(rows, of: full)
-    if let condition { conditions.copyRows(rows, of: condition, to: 0) }
-    loss = objective.lossAndGradient(
-      network: network, batch: batch, condition: condition == nil ? nil : conditions, workspace: &workspace,
+    buffers.batch.assignRows(rows, of: full)
+    if let condition { buffers.conditions.copyRows(rows, of: condition, to: 0) }
+    loss = buffers.lossAndGradient(objective: objective, network: network, conditional: condition != nil)
+  }
+}
+
+/// What one pass of the denoising loss over `n` rows needs, made once: the batch, its encoded
+/// conditions, the network's buffers and the gradient (the whole step's in ``TrainerBuffers``,
+/// a block's in ``RowBlock``).
+@usableFromInline
+struct LossBuffers<Network: ScoreNetwork>: Sendable {
+  @usableFromInline typealias Scalar = Network.Scalar
+  /// t, z, x_t, the targets and the weights, `n` rows.
+  @usableFromInline var batch: DenoisingBatch<Scalar>
+  /// The encoded conditions, `n × networkColumns` (`0` columns when unconditional).
+  @usableFromInline var conditions: Matrix<Scalar>
+  @usableFromInline var workspace: NetworkLossWorkspace<Network>
+  /// `∂L/∂θ` of the last pass.
+  @usableFromInline var gradients: Network.Parameters
+
+  @usableFromInline
+  init(network: Network, rows: Int, dimension: Int, conditionColumns: Int) {
+    batch = DenoisingBatch(rows: rows, dimension: dimension)
+    conditions = Matrix(rows: rows, columns: conditionColumns)
+    workspace = NetworkLossWorkspace(network: network, rows: rows)
+    gradients = network.makeGradients()
+  }
+
+  /// The loss of ``batch`` (with ``conditions`` when `conditional`) and its gradient, into
+  /// ``gradients``.
+  @inlinable
+  mutating func lossAndGradient<Process: GaussianSDE>(
+    objective: DenoisingScoreMatching<Process>, network: Network, conditional: Bool
+  ) -> Scalar where Process.Scalar == Scalar {
+    objective.lossAndGradient(
+      network: network, batch: batch, condition: conditional ? conditions : nil, workspace: &workspace,
       gradients: &gradients)
   }
 }

@@ -168,18 +168,18 @@ where Source.Scalar == Process.Scalar, Network.Scalar == Process.Scalar {
   /// The optimizer's update count.
   public var optimizerStep: Int { state.optimizerStep }
   /// The last step's batch (times, noise, perturbed points, targets, weights).
-  public var lastBatch: DenoisingBatch<Scalar> { buffers.batch }
+  public var lastBatch: DenoisingBatch<Scalar> { buffers.loss.batch }
   /// The last step's encoded network conditions (`n × networkColumns`; rows of zeros and mask 0
   /// were dropped), or `nil` for unconditional training.
   public var lastConditions: Matrix<Scalar>? {
-    conditionEncoding.networkColumns > 0 ? buffers.conditions : nil
+    conditionEncoding.networkColumns > 0 ? buffers.loss.conditions : nil
   }
   /// The last step's clean data `x₀` (standardised), `n × d`.
   public var lastData: Matrix<Scalar> { buffers.x0 }
   /// The last step's gradient `∂L/∂θ` of the batch loss with respect to the weights, after
   /// clipping when ``TrainingConfiguration/gradientClipNorm`` is set (zeros before the first step
   /// of this trainer value).
-  public var lastGradients: Network.Parameters { buffers.gradients }
+  public var lastGradients: Network.Parameters { buffers.loss.gradients }
 
   /// The score model of the EMA weights (in standardised units when a standardiser is used).
   public var scoreModel: NetworkScoreModel<Network, Process> {
@@ -204,19 +204,19 @@ where Source.Scalar == Process.Scalar, Network.Scalar == Process.Scalar {
     var rng = Xoshiro256(seed: seed, stream: UInt64(k))
     source.fill(&buffers.raw, step: k, seed: seed, using: &rng)
     buffers.split(encoding: conditionEncoding, dropout: configuration.conditionDropout, using: &rng)
-    objective.prepare(buffers.x0, into: &buffers.batch, using: &rng)
-    let condition: Matrix<Scalar>? = conditionEncoding.networkColumns > 0 ? buffers.conditions : nil
+    objective.prepare(buffers.x0, into: &buffers.loss.batch, using: &rng)
+    let condition: Matrix<Scalar>? = conditionEncoding.networkColumns > 0 ? buffers.loss.conditions : nil
     let loss = batchLossAndGradient(condition: condition)
     guard loss.isFinite else { throw .nonFiniteLoss(step: k + 1, value: Double(loss)) }
     let norm: Scalar
     if let clip = configuration.gradientClipNorm {
-      norm = buffers.gradients.clipGlobalNorm(to: Scalar(clip))
+      norm = buffers.loss.gradients.clipGlobalNorm(to: Scalar(clip))
     } else {
-      norm = buffers.gradients.squaredNorm().squareRoot()
+      norm = buffers.loss.gradients.squaredNorm().squareRoot()
     }
     guard norm.isFinite else { throw .nonFiniteGradient(step: k + 1, norm: Double(norm)) }
     let rate = state.schedule.learningRate(at: k)
-    state.update(along: buffers.gradients, learningRate: Scalar(rate))
+    state.update(along: buffers.loss.gradients, learningRate: Scalar(rate))
     if let bad = state.firstNonFiniteTensor() {
       throw .nonFiniteParameters(step: k + 1, tensor: bad)
     }
@@ -287,12 +287,14 @@ where Source.Scalar == Process.Scalar, Network.Scalar == Process.Scalar {
       conditionColumns: conditionEncoding.networkColumns, standardizer: standardizer)
     scratch.raw.assign(heldOut)
     scratch.split(encoding: conditionEncoding, dropout: 0, using: &rng)
-    objective.prepare(scratch.x0, into: &scratch.batch, using: &rng)
-    let condition: Matrix<Scalar>? = conditionEncoding.networkColumns > 0 ? scratch.conditions : nil
+    objective.prepare(scratch.x0, into: &scratch.loss.batch, using: &rng)
+    let condition: Matrix<Scalar>? = conditionEncoding.networkColumns > 0 ? scratch.loss.conditions : nil
     let current = objective.loss(
-      network: state.network, batch: scratch.batch, condition: condition, workspace: &scratch.loss)
+      network: state.network, batch: scratch.loss.batch, condition: condition,
+      workspace: &scratch.loss.workspace)
     let averaged = objective.loss(
-      network: averagedNetwork, batch: scratch.batch, condition: condition, workspace: &scratch.loss)
+      network: averagedNetwork, batch: scratch.loss.batch, condition: condition,
+      workspace: &scratch.loss.workspace)
     return EvaluationResult(step: state.step, loss: Double(current), averagedLoss: Double(averaged))
   }
 }

@@ -81,11 +81,9 @@ struct TrainerBuffers<Network: ScoreNetwork>: Sendable {
   @usableFromInline var raw: Matrix<Scalar>
   /// `x₀`, standardised, `n × d`.
   @usableFromInline var x0: Matrix<Scalar>
-  /// The encoded conditions, `n × networkColumns`.
-  @usableFromInline var conditions: Matrix<Scalar>
-  @usableFromInline var batch: DenoisingBatch<Scalar>
-  @usableFromInline var loss: NetworkLossWorkspace<Network>
-  @usableFromInline var gradients: Network.Parameters
+  /// The batch, its encoded conditions (`n × networkColumns`), the network's buffers and the
+  /// gradient.
+  @usableFromInline var loss: LossBuffers<Network>
   /// Each row block's copy of its rows and its buffers, when ``Trainer/threads`` splits the batch.
   @usableFromInline var rowBlocks = RowBlocks<Network>()
   /// The standardisation of every source column, or `nil`.
@@ -98,10 +96,8 @@ struct TrainerBuffers<Network: ScoreNetwork>: Sendable {
   ) {
     raw = Matrix(rows: rows, columns: columns)
     x0 = Matrix(rows: rows, columns: dataColumns)
-    conditions = Matrix(rows: rows, columns: conditionColumns)
-    batch = DenoisingBatch(rows: rows, dimension: dataColumns)
-    loss = NetworkLossWorkspace(network: network, rows: rows)
-    gradients = network.makeGradients()
+    loss = LossBuffers(
+      network: network, rows: rows, dimension: dataColumns, conditionColumns: conditionColumns)
     self.standardizer = standardizer
     self.dataColumns = dataColumns
   }
@@ -125,7 +121,7 @@ struct TrainerBuffers<Network: ScoreNetwork>: Sendable {
         }
       }
       guard width > 0 else { return }
-      conditions.withUnsafeMutableBufferPointer { e in
+      loss.conditions.withUnsafeMutableBufferPointer { e in
         for i in 0..<n {
           for j in 0..<k { e[i * width + j] = r[i * c + d + j] }
           if hasMask { e[i * width + k] = 1 }
@@ -134,7 +130,7 @@ struct TrainerBuffers<Network: ScoreNetwork>: Sendable {
     }
     guard dropout > 0 && width > 0 else { return }
     for i in 0..<n where 1 - Double.randomOpenUnit(using: &rng) < dropout {
-      encoding.dropCondition(row: i, in: &conditions)
+      encoding.dropCondition(row: i, in: &loss.conditions)
     }
   }
 }

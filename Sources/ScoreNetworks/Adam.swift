@@ -106,24 +106,14 @@ public struct Adam<Scalar: BLASScalar>: Optimizer {
     let (b1, b2, eps) = (beta1, beta2, epsilon)
     let l2 = weightDecay.coupledRate
     let shrink = 1 - learningRate * weightDecay.decoupledRate
-    for k in 0..<parameters.tensorCount {
-      let g = gradients.tensor(at: k)
-      parameters.withMutableTensor(at: k) { theta in
-        precondition(
-          theta.count == g.count && theta.count == m[k].count,
-          "Adam.update: tensor \(k) is \(theta.shapeDescription), its gradient \(g.shapeDescription)")
-        theta.withUnsafeMutableBufferPointer { p in
-          g.withUnsafeBufferPointer { pg in
-            m[k].withUnsafeMutableBufferPointer { pm in
-              v[k].withUnsafeMutableBufferPointer { pv in
-                guard !p.isEmpty else { return }
-                adamStep(
-                  p.baseAddress!, pg.baseAddress!, pm.baseAddress!, pv.baseAddress!, count: p.count, l2: l2,
-                  beta1: b1, beta2: b2, epsilon: eps, shrink: shrink, stepSize: stepSize,
-                  inverseRootCorrection2: inverseRootCorrection2)
-              }
-            }
-          }
+    updateEachTensor(&parameters, along: gradients, "Adam", stateCount: { m[$0].count }) { k, p, pg in
+      m[k].withUnsafeMutableBufferPointer { pm in
+        v[k].withUnsafeMutableBufferPointer { pv in
+          guard !p.isEmpty else { return }
+          adamStep(
+            p.baseAddress!, pg.baseAddress!, pm.baseAddress!, pv.baseAddress!, count: p.count, l2: l2,
+            beta1: b1, beta2: b2, epsilon: eps, shrink: shrink, stepSize: stepSize,
+            inverseRootCorrection2: inverseRootCorrection2)
         }
       }
     }

@@ -19,7 +19,7 @@ import RealModule
 /// let layer = Dense<Float>(inputDimension: 34, outputDimension: 128, activation: .silu, using: &rng)
 /// layer.tensorShape(at: 0)   // [128, 34]
 /// ```
-public struct Dense<Scalar: BLASScalar>: ParameterGroup {
+public struct Dense<Scalar: BLASScalar>: WeightAndBiasGroup {
   /// W, `outputDimension × inputDimension` (PyTorch layout).
   public var weight: Matrix<Scalar>
   /// b, `1 × outputDimension` (PyTorch shape `[out]`).
@@ -131,28 +131,6 @@ public struct Dense<Scalar: BLASScalar>: ParameterGroup {
     }
     weight.formProduct(outputGradient, input, transposingA: true, beta: accumulate ? 1 : 0)
   }
-
-  /// 2: the weight and the bias.
-  @inlinable public var tensorCount: Int { 2 }
-
-  /// The weight (0) or the bias (1).
-  @inlinable
-  public func tensor(at index: Int) -> Matrix<Scalar> {
-    precondition(index == 0 || index == 1, "Dense has tensors 0 (weight) and 1 (bias), not \(index)")
-    return index == 0 ? weight : bias
-  }
-
-  /// The weight (0) or the bias (1), in place.
-  @inlinable
-  public mutating func withMutableTensor<R>(
-    at index: Int, _ body: (inout Matrix<Scalar>) throws -> R
-  ) rethrows -> R {
-    precondition(index == 0 || index == 1, "Dense has tensors 0 (weight) and 1 (bias), not \(index)")
-    return index == 0 ? try body(&weight) : try body(&bias)
-  }
-
-  /// `"weight"` or `"bias"`.
-  public func tensorName(at index: Int) -> String { index == 0 ? "weight" : "bias" }
 
   /// `[out, in]` or `[out]`.
   public func tensorShape(at index: Int) -> [Int] {

@@ -45,14 +45,9 @@ public struct GaussianFourierEmbedding<Scalar: BLASScalar>: Sendable {
   /// Writes `γ(t)` to `features[0 ..< 2m]`.
   @inlinable
   public func writeFeatures(at t: Scalar, into features: UnsafeMutablePointer<Scalar>) {
-    let m = frequencies.columns
-    frequencies.withUnsafeBufferPointer { w in
-      for k in 0..<m {
-        let u = t * w[k]
-        let theta = (u + u) * Scalar.pi
-        features[k] = Scalar.sin(theta)
-        features[m + k] = Scalar.cos(theta)
-      }
+    writeSinesAndCosines(of: frequencies, into: features) { w in
+      let u = t * w
+      return (u + u) * Scalar.pi
     }
   }
 }

@@ -19,7 +19,7 @@ public import LinearAlgebra
 /// let norm = LayerNorm<Double>(dimension: 128)
 /// norm.tensorShape(at: 0)   // [128]
 /// ```
-public struct LayerNorm<Scalar: BLASScalar>: ParameterGroup {
+public struct LayerNorm<Scalar: BLASScalar>: WeightAndBiasGroup {
   /// γ, `1 × n` (PyTorch's `weight`).
   public var weight: Matrix<Scalar>
   /// β, `1 × n` (PyTorch's `bias`).
@@ -39,28 +39,6 @@ public struct LayerNorm<Scalar: BLASScalar>: ParameterGroup {
   @inlinable public var inputDimension: Int { weight.columns }
   /// n.
   @inlinable public var outputDimension: Int { weight.columns }
-
-  /// 2: γ (`weight`) and β (`bias`).
-  @inlinable public var tensorCount: Int { 2 }
-
-  /// γ (0) or β (1).
-  @inlinable
-  public func tensor(at index: Int) -> Matrix<Scalar> {
-    precondition(index == 0 || index == 1, "LayerNorm has tensors 0 (weight) and 1 (bias), not \(index)")
-    return index == 0 ? weight : bias
-  }
-
-  /// γ (0) or β (1), in place.
-  @inlinable
-  public mutating func withMutableTensor<R>(
-    at index: Int, _ body: (inout Matrix<Scalar>) throws -> R
-  ) rethrows -> R {
-    precondition(index == 0 || index == 1, "LayerNorm has tensors 0 (weight) and 1 (bias), not \(index)")
-    return index == 0 ? try body(&weight) : try body(&bias)
-  }
-
-  /// `"weight"` or `"bias"`.
-  public func tensorName(at index: Int) -> String { index == 0 ? "weight" : "bias" }
 
   /// `[n]`.
   public func tensorShape(at index: Int) -> [Int] { [inputDimension] }

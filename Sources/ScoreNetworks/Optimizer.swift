@@ -60,6 +60,27 @@ func prepareState<P: ParameterGroup>(
   }
 }
 
+/// Calls `body(k, θ_k, g_k)` for every tensor `k`, with `θ_k` in place, after checking that the
+/// gradient `g_k` and the optimizer's state tensor (`stateCount(k)` entries) have `θ_k`'s size
+/// (`optimizer` names the caller). Only the update of the entries is left to `body`.
+@inlinable
+func updateEachTensor<P: ParameterGroup>(
+  _ parameters: inout P, along gradients: P, _ optimizer: String, stateCount: (Int) -> Int,
+  _ body: (Int, UnsafeMutableBufferPointer<P.Scalar>, UnsafeBufferPointer<P.Scalar>) -> Void
+) {
+  for k in 0..<parameters.tensorCount {
+    let g = gradients.tensor(at: k)
+    parameters.withMutableTensor(at: k) { theta in
+      precondition(
+        theta.count == g.count && theta.count == stateCount(k),
+        "\(optimizer).update: tensor \(k) is \(theta.shapeDescription), its gradient \(g.shapeDescription)")
+      theta.withUnsafeMutableBufferPointer { p in
+        g.withUnsafeBufferPointer { pg in body(k, p, pg) }
+      }
+    }
+  }
+}
+
 /// Zero tensors shaped like `parameters`' tensors.
 @usableFromInline
 func zeroTensors<P: ParameterGroup>(like parameters: P) -> [Matrix<P.Scalar>] {

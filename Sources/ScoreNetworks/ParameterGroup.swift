@@ -145,3 +145,37 @@ extension ParameterGroup {
     }
   }
 }
+
+/// A parameter group of exactly two tensors, `weight` (0) and `bias` (1), such as ``Dense`` and
+/// ``LayerNorm``: the tensors, their names and in-place access come from this protocol; a
+/// conforming type gives only their PyTorch shapes (``ParameterGroup/tensorShape(at:)``).
+public protocol WeightAndBiasGroup<Scalar>: ParameterGroup {
+  /// Tensor 0, named `"weight"`.
+  var weight: Matrix<Scalar> { get set }
+  /// Tensor 1, named `"bias"`.
+  var bias: Matrix<Scalar> { get set }
+}
+
+extension WeightAndBiasGroup {
+  /// 2: the weight and the bias.
+  @inlinable public var tensorCount: Int { 2 }
+
+  /// The weight (0) or the bias (1).
+  @inlinable
+  public func tensor(at index: Int) -> Matrix<Scalar> {
+    precondition(index == 0 || index == 1, "\(Self.self) has tensors 0 (weight) and 1 (bias), not \(index)")
+    return index == 0 ? weight : bias
+  }
+
+  /// The weight (0) or the bias (1), in place.
+  @inlinable
+  public mutating func withMutableTensor<R>(
+    at index: Int, _ body: (inout Matrix<Scalar>) throws -> R
+  ) rethrows -> R {
+    precondition(index == 0 || index == 1, "\(Self.self) has tensors 0 (weight) and 1 (bias), not \(index)")
+    return index == 0 ? try body(&weight) : try body(&bias)
+  }
+
+  /// `"weight"` or `"bias"`.
+  public func tensorName(at index: Int) -> String { index == 0 ? "weight" : "bias" }
+}

@@ -47,24 +47,14 @@ public struct SGD<Scalar: BLASScalar>: Optimizer {
     step += 1
     let (eta, mu, lambda) = (learningRate, momentum, weightDecay)
     let lookAhead: Scalar = nesterov ? 1 : 0
-    for k in 0..<parameters.tensorCount {
-      let g = gradients.tensor(at: k)
-      parameters.withMutableTensor(at: k) { theta in
-        precondition(
-          theta.count == g.count && theta.count == buffers[k].count,
-          "SGD.update: tensor \(k) is \(theta.shapeDescription), its gradient \(g.shapeDescription)")
-        theta.withUnsafeMutableBufferPointer { p in
-          g.withUnsafeBufferPointer { pg in
-            buffers[k].withUnsafeMutableBufferPointer { b in
-              for i in 0..<p.count {
-                let gi = pg[i] + lambda * p[i]
-                let bi = mu * b[i] + gi
-                b[i] = bi
-                // Nesterov: g + μb; heavy ball: b = (1 − 1)·g + b.
-                p[i] -= eta * (lookAhead * (gi + mu * bi) + (1 - lookAhead) * bi)
-              }
-            }
-          }
+    updateEachTensor(&parameters, along: gradients, "SGD", stateCount: { buffers[$0].count }) { k, p, pg in
+      buffers[k].withUnsafeMutableBufferPointer { b in
+        for i in 0..<p.count {
+          let gi = pg[i] + lambda * p[i]
+          let bi = mu * b[i] + gi
+          b[i] = bi
+          // Nesterov: g + μb; heavy ball: b = (1 − 1)·g + b.
+          p[i] -= eta * (lookAhead * (gi + mu * bi) + (1 - lookAhead) * bi)
         }
       }
     }

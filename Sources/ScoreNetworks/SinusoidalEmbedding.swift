@@ -48,13 +48,6 @@ public struct SinusoidalEmbedding<Scalar: BLASScalar>: Sendable {
   /// Writes `γ(t)` to `features[0 ..< D]`.
   @inlinable
   public func writeFeatures(at t: Scalar, into features: UnsafeMutablePointer<Scalar>) {
-    let h = angularFrequencies.columns
-    angularFrequencies.withUnsafeBufferPointer { w in
-      for k in 0..<h {
-        let theta = t * w[k]
-        features[k] = Scalar.sin(theta)
-        features[h + k] = Scalar.cos(theta)
-      }
-    }
+    writeSinesAndCosines(of: angularFrequencies, into: features) { w in t * w }
   }
 }

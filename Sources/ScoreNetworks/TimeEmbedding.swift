@@ -1,4 +1,5 @@
 public import LinearAlgebra
+import RealModule
 
 /// Which time embedding an ``MLP`` uses, and its settings (part of ``MLPConfiguration``).
 public enum TimeEmbeddingKind: Sendable, Codable, Equatable {
@@ -50,6 +51,23 @@ public enum TimeEmbedding<Scalar: BLASScalar>: Sendable {
     switch self {
     case .gaussianFourier(let e): e.writeFeatures(at: t, into: features)
     case .sinusoidal(let e): e.writeFeatures(at: t, into: features)
+    }
+  }
+}
+
+/// Writes `[sin θ₁, …, sin θ_m, cos θ₁, …, cos θ_m]` to `features[0 ..< 2m]`, with
+/// `θ_k = angle(frequencies[k])` and `m = frequencies.columns`: the layout both time embeddings
+/// share.
+@inlinable
+func writeSinesAndCosines<Scalar: BLASScalar>(
+  of frequencies: Matrix<Scalar>, into features: UnsafeMutablePointer<Scalar>, angle: (Scalar) -> Scalar
+) {
+  let m = frequencies.columns
+  frequencies.withUnsafeBufferPointer { w in
+    for k in 0..<m {
+      let theta = angle(w[k])
+      features[k] = Scalar.sin(theta)
+      features[m + k] = Scalar.cos(theta)
     }
   }
 }
