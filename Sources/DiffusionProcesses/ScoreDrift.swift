@@ -21,7 +21,8 @@ extension ScoreDriftWorkspace: Sendable where Model.Workspace: Sendable {}
 
 /// A process assembled from a forward ``SDE`` and a ``ScoreModel`` whose drift is
 /// `f(x, t) − λ·g(t)²·s(x, t)`: the ``ReverseSDE`` (`λ = 1`) and the ``ProbabilityFlowODE``
-/// (`λ = ½`). They share the workspace, the end time and the one drift assembly written here.
+/// (`λ = ½`), both the ``ScoreCorrectedProcess`` of their `λ`. They share the workspace and the
+/// end time written here.
 ///
 /// ```swift
 /// let flow = ProbabilityFlowODE(process: VPSDE<Double>(), score: oracle)
@@ -60,26 +61,6 @@ extension ScoreDrivenProcess {
   @inlinable
   public func makeWorkspace(rows: Int, columns: Int) -> ScoreDriftWorkspace<Model> {
     ScoreDriftWorkspace(model: model, rows: rows, columns: columns)
-  }
-
-  /// Writes `f(xᵢ, t) − λ·g(t)²·s(xᵢ, t)` into row `i` of `out` (allocation-free).
-  @inlinable
-  func scoreCorrectedDrift(
-    _ x: Matrix<Process.Scalar>, at t: Process.Scalar, into out: inout Matrix<Process.Scalar>,
-    workspace: inout ScoreDriftWorkspace<Model>
-  ) {
-    process.scoreCorrectedDrift(
-      x, at: t, score: model, weight: Self.scoreWeight, into: &out, workspace: &workspace,
-      caller: "\(Self.self)")
-  }
-
-  /// ``scoreCorrectedDrift(_:at:into:workspace:)`` into a new matrix (allocates).
-  @inlinable
-  func scoreCorrectedDrift(_ x: Matrix<Process.Scalar>, at t: Process.Scalar) -> Matrix<Process.Scalar> {
-    var workspace = makeWorkspace(rows: x.rows, columns: x.columns)
-    var out = Matrix<Process.Scalar>(rows: x.rows, columns: x.columns)
-    scoreCorrectedDrift(x, at: t, into: &out, workspace: &workspace)
-    return out
   }
 }
 
