@@ -19,16 +19,14 @@ public struct ScoreDriftWorkspace<Model: ScoreModel> {
 
 extension ScoreDriftWorkspace: Sendable where Model.Workspace: Sendable {}
 
-/// A process assembled from a forward ``SDE`` and a ``ScoreModel`` whose drift is
-/// `f(x, t) − λ·g(t)²·s(x, t)`: the ``ReverseSDE`` (`λ = 1`) and the ``ProbabilityFlowODE``
-/// (`λ = ½`), both the ``ScoreCorrectedProcess`` of their `λ`. They share the workspace and the
-/// end time written here.
+/// A value composed of a forward ``SDE`` and a ``ScoreModel`` `s(x, t) ≈ ∇ₓ log p_t(x)`: the
+/// score-driven processes (``ScoreDrivenProcess``) and the samplers' score steps.
 ///
 /// ```swift
-/// let flow = ProbabilityFlowODE(process: VPSDE<Double>(), score: oracle)
-/// var workspace = flow.makeWorkspace(rows: n, columns: d)      // any ScoreDrivenProcess
+/// let reverse = ReverseSDE(process: VPSDE<Double>(), score: oracle)
+/// let (sde, model) = (reverse.process, reverse.model)   // any ScoreComposition
 /// ```
-public protocol ScoreDrivenProcess<Process, Model>: Sendable {
+public protocol ScoreComposition<Process, Model>: Sendable {
   /// The forward process.
   associatedtype Process: SDE
   /// The score model.
@@ -38,19 +36,34 @@ public protocol ScoreDrivenProcess<Process, Model>: Sendable {
   var process: Process { get }
   /// The score model `s(x, t) ≈ ∇ₓ log p_t(x)` (score parameterisation).
   var model: Model { get }
+}
+
+extension ScoreComposition {
+  /// The precision.
+  public typealias Scalar = Process.Scalar
+
+  /// The forward process (the name before `process:` was the one label for it).
+  @available(*, deprecated, renamed: "process")
+  public var forward: Process { process }
+}
+
+/// A process assembled from a forward ``SDE`` and a ``ScoreModel`` whose drift is
+/// `f(x, t) − λ·g(t)²·s(x, t)`: the ``ReverseSDE`` (`λ = 1`) and the ``ProbabilityFlowODE``
+/// (`λ = ½`), both the ``ScoreCorrectedProcess`` of their `λ`. They share the workspace and the
+/// end time written here.
+///
+/// ```swift
+/// let flow = ProbabilityFlowODE(process: VPSDE<Double>(), score: oracle)
+/// var workspace = flow.makeWorkspace(rows: n, columns: d)      // any ScoreDrivenProcess
+/// ```
+public protocol ScoreDrivenProcess<Process, Model>: ScoreComposition {
   /// `λ` in `f − λ·g²·s`.
   static var scoreWeight: Process.Scalar { get }
 }
 
 extension ScoreDrivenProcess {
-  /// The precision.
-  public typealias Scalar = Process.Scalar
   /// Scratch memory: the model's workspace and a buffer for the forward drift.
   public typealias Workspace = ScoreDriftWorkspace<Model>
-
-  /// The forward process (the name before `process:` was the one label for it).
-  @available(*, deprecated, renamed: "process")
-  public var forward: Process { process }
 
   /// The forward process's end time `T`, where reverse integration starts.
   @inlinable
