@@ -20,7 +20,7 @@ public struct ScoreDriftWorkspace<Model: ScoreModel> {
 extension ScoreDriftWorkspace: Sendable where Model.Workspace: Sendable {}
 
 /// A value composed of a forward ``SDE`` and a ``ScoreModel`` `s(x, t) ≈ ∇ₓ log p_t(x)`: the
-/// score-driven processes (``ScoreDrivenProcess``) and the samplers' score steps.
+/// score-driven processes (``ScoreDrivenProcess``) and the samplers built on a score.
 ///
 /// ```swift
 /// let reverse = ReverseSDE(process: VPSDE<Double>(), score: oracle)
@@ -44,6 +44,7 @@ extension ScoreComposition {
 
   /// The forward process (the name before `process:` was the one label for it).
   @available(*, deprecated, renamed: "process")
+  @inlinable
   public var forward: Process { process }
 }
 
