@@ -7,52 +7,36 @@ public import LinearAlgebra
 /// whose trajectories carry `p_0` to `p_T` with the same marginals as the SDE, so integrating
 /// it from the prior at `T` back to `ε` samples the data deterministically, and the
 /// instantaneous change of variables `d log p_t(x(t))/dt = −∇ₓ·v` gives exact likelihoods
-/// (appendix D.2). `s` is the **score** given by `model`.
+/// (appendix D.2). `s` is the **score** given by `model`; this is the ``ScoreCorrectedProcess``
+/// with `λ = ½`.
 ///
 /// ```swift
 /// let flow = ProbabilityFlowODE(process: VPSDE<Double>(), score: oracle)
 /// var workspace = flow.makeWorkspace(rows: n, columns: d)
 /// flow.velocity(x, at: t, into: &v, workspace: &workspace)     // no allocation
 /// ```
-public struct ProbabilityFlowODE<Process: SDE, Model: ScoreModel>: ScoreDrivenProcess
-where Process.Scalar == Model.Scalar {
-  /// The forward (noising) process.
-  public var process: Process
-  /// The score model `s(x, t) ≈ ∇ₓ log p_t(x)`.
-  public var model: Model
+public typealias ProbabilityFlowODE<Process: SDE, Model: ScoreModel> = ScoreCorrectedProcess<
+  Process, Model, ProbabilityFlowWeight
+>
+where Process.Scalar == Model.Scalar
 
-  /// The probability flow of `process` with the score `model`.
-  @inlinable
-  public init(process: Process, score model: Model) {
-    (self.process, self.model) = (process, model)
-  }
-
-  /// The probability flow of `forward` with the score `model`.
-  @available(*, deprecated, renamed: "init(process:score:)")
-  @inlinable
-  public init(forward: Process, score model: Model) {
-    self.init(process: forward, score: model)
-  }
-
-  /// `λ = ½`: the velocity is `f − ½g²·s`.
-  @inlinable
-  public static var scoreWeight: Scalar { 1 / 2 }
-
+extension ScoreCorrectedProcess where Weight == ProbabilityFlowWeight {
   /// Writes `v(xᵢ, t) = f(xᵢ, t) − ½g(t)²·s(xᵢ, t)` into row `i` of `out` (the shape of `x`).
   /// Allocates nothing once `workspace` has the batch's shape.
   @inlinable
   public func velocity(
     _ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>, workspace: inout Workspace
   ) {
-    scoreCorrectedDrift(x, at: t, into: &out, workspace: &workspace)
+    drift(x, at: t, into: &out, workspace: &workspace)
   }
 
   /// The velocity as a new matrix (convenient; allocates).
   @inlinable
-  public func velocity(_ x: Matrix<Scalar>, at t: Scalar) -> Matrix<Scalar> { scoreCorrectedDrift(x, at: t) }
+  public func velocity(_ x: Matrix<Scalar>, at t: Scalar) -> Matrix<Scalar> { drift(x, at: t) }
 }
 
-extension ProbabilityFlowODE where Process: GaussianSDE, Model: DivergenceScoreModel {
+extension ScoreCorrectedProcess
+where Weight == ProbabilityFlowWeight, Process: GaussianSDE, Model: DivergenceScoreModel {
   /// The velocity and its exact divergence, for likelihoods (Song et al. 2021, eq. 39):
   /// with the affine drift `f = a(t)·x + b(t)` (``GaussianSDE/linearDrift(at:)``),
   ///

@@ -19,15 +19,14 @@ public struct ScoreDriftWorkspace<Model: ScoreModel> {
 
 extension ScoreDriftWorkspace: Sendable where Model.Workspace: Sendable {}
 
-/// A process assembled from a forward ``SDE`` and a ``ScoreModel`` whose drift is
-/// `f(x, t) − λ·g(t)²·s(x, t)`: the ``ReverseSDE`` (`λ = 1`) and the ``ProbabilityFlowODE``
-/// (`λ = ½`). They share the workspace, the end time and the one drift assembly written here.
+/// A value composed of a forward ``SDE`` and a ``ScoreModel`` `s(x, t) ≈ ∇ₓ log p_t(x)`: the
+/// score-driven processes (``ScoreDrivenProcess``) and the samplers built on a score.
 ///
 /// ```swift
-/// let flow = ProbabilityFlowODE(process: VPSDE<Double>(), score: oracle)
-/// var workspace = flow.makeWorkspace(rows: n, columns: d)      // any ScoreDrivenProcess
+/// let reverse = ReverseSDE(process: VPSDE<Double>(), score: oracle)
+/// let (sde, model) = (reverse.process, reverse.model)   // any ScoreComposition
 /// ```
-public protocol ScoreDrivenProcess<Process, Model>: Sendable {
+public protocol ScoreComposition<Process, Model>: Sendable {
   /// The forward process.
   associatedtype Process: SDE
   /// The score model.
@@ -37,19 +36,35 @@ public protocol ScoreDrivenProcess<Process, Model>: Sendable {
   var process: Process { get }
   /// The score model `s(x, t) ≈ ∇ₓ log p_t(x)` (score parameterisation).
   var model: Model { get }
+}
+
+extension ScoreComposition {
+  /// The precision.
+  public typealias Scalar = Process.Scalar
+
+  /// The forward process (the name before `process:` was the one label for it).
+  @available(*, deprecated, renamed: "process")
+  @inlinable
+  public var forward: Process { process }
+}
+
+/// A process assembled from a forward ``SDE`` and a ``ScoreModel`` whose drift is
+/// `f(x, t) − λ·g(t)²·s(x, t)`: the ``ReverseSDE`` (`λ = 1`) and the ``ProbabilityFlowODE``
+/// (`λ = ½`), both the ``ScoreCorrectedProcess`` of their `λ`. They share the workspace and the
+/// end time written here.
+///
+/// ```swift
+/// let flow = ProbabilityFlowODE(process: VPSDE<Double>(), score: oracle)
+/// var workspace = flow.makeWorkspace(rows: n, columns: d)      // any ScoreDrivenProcess
+/// ```
+public protocol ScoreDrivenProcess<Process, Model>: ScoreComposition {
   /// `λ` in `f − λ·g²·s`.
   static var scoreWeight: Process.Scalar { get }
 }
 
 extension ScoreDrivenProcess {
-  /// The precision.
-  public typealias Scalar = Process.Scalar
   /// Scratch memory: the model's workspace and a buffer for the forward drift.
   public typealias Workspace = ScoreDriftWorkspace<Model>
-
-  /// The forward process (the name before `process:` was the one label for it).
-  @available(*, deprecated, renamed: "process")
-  public var forward: Process { process }
 
   /// The forward process's end time `T`, where reverse integration starts.
   @inlinable
@@ -60,26 +75,6 @@ extension ScoreDrivenProcess {
   @inlinable
   public func makeWorkspace(rows: Int, columns: Int) -> ScoreDriftWorkspace<Model> {
     ScoreDriftWorkspace(model: model, rows: rows, columns: columns)
-  }
-
-  /// Writes `f(xᵢ, t) − λ·g(t)²·s(xᵢ, t)` into row `i` of `out` (allocation-free).
-  @inlinable
-  func scoreCorrectedDrift(
-    _ x: Matrix<Process.Scalar>, at t: Process.Scalar, into out: inout Matrix<Process.Scalar>,
-    workspace: inout ScoreDriftWorkspace<Model>
-  ) {
-    process.scoreCorrectedDrift(
-      x, at: t, score: model, weight: Self.scoreWeight, into: &out, workspace: &workspace,
-      caller: "\(Self.self)")
-  }
-
-  /// ``scoreCorrectedDrift(_:at:into:workspace:)`` into a new matrix (allocates).
-  @inlinable
-  func scoreCorrectedDrift(_ x: Matrix<Process.Scalar>, at t: Process.Scalar) -> Matrix<Process.Scalar> {
-    var workspace = makeWorkspace(rows: x.rows, columns: x.columns)
-    var out = Matrix<Process.Scalar>(rows: x.rows, columns: x.columns)
-    scoreCorrectedDrift(x, at: t, into: &out, workspace: &workspace)
-    return out
   }
 }
 

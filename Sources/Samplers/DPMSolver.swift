@@ -36,11 +36,8 @@ public import RealModule
 /// let nfe = try dpm.integrate(&x, over: TimeGrid(spacing: .logSNR, steps: 10, process: sde),
 ///                             workspace: &workspace)   // 10
 /// ```
-public struct DPMSolver<Process: GaussianSDE, Model: ScoreModel>: ODESolver
+public struct DPMSolver<Process: GaussianSDE, Model: ScoreModel>: ODESolver, ScoreComposition
 where Process.Scalar == Model.Scalar {
-  /// The precision.
-  public typealias Scalar = Process.Scalar
-
   /// The forward process whose probability flow is solved.
   public let process: Process
   /// The score model (the solver reads its data predictions, never the flow's velocity).

@@ -104,13 +104,8 @@ public enum ReverseDiffusionRule: ReverseStepRule {
 ///                    noise: &noise, workspace: &workspace)
 /// ```
 public struct GaussianReverseStep<Process: GaussianSDE, Model: ScoreModel, Rule: ReverseStepRule>:
-  ReverseSDESolver
+  ReverseSDESolver, ScoreStepping
 where Process.Scalar == Model.Scalar {
-  /// The precision.
-  public typealias Scalar = Process.Scalar
-  /// The score, the noise and the model's scratch memory.
-  public typealias Workspace = ScoreStepWorkspace<Model>
-
   /// The forward process.
   public let process: Process
   /// The score model.
@@ -123,25 +118,8 @@ where Process.Scalar == Model.Scalar {
     self.model = model
   }
 
-  /// The step of `Rule` for `forward` with the score `model`.
-  @available(*, deprecated, renamed: "init(process:score:)")
-  @inlinable
-  public init(forward: Process, score model: Model) {
-    self.init(process: forward, score: model)
-  }
-
-  /// The forward process.
-  @available(*, deprecated, renamed: "process")
-  @inlinable public var forward: Process { process }
-
   /// 1.
   @inlinable public var evaluationsPerStep: Int { 1 }
-
-  /// Scratch memory for batches of `rows × columns`.
-  @inlinable
-  public func makeWorkspace(rows: Int, columns: Int) -> Workspace {
-    Workspace(model: model, rows: rows, columns: columns)
-  }
 
   /// `x ← a·x + b·s(x, t₀) + c·z + offset` with the rule's coefficients from `t0` to `t1 < t0`.
   @inlinable

@@ -27,13 +27,8 @@ public import LinearAlgebra
 /// let corrector = LangevinCorrector(process: VESDE<Double>(), score: model,
 ///                                   signalToNoiseRatio: 0.16, iterations: 1)
 /// ```
-public struct LangevinCorrector<Process: GaussianSDE, Model: ScoreModel>: Corrector
+public struct LangevinCorrector<Process: GaussianSDE, Model: ScoreModel>: Corrector, ScoreStepping
 where Process.Scalar == Model.Scalar {
-  /// The precision.
-  public typealias Scalar = Process.Scalar
-  /// The score, the noise and the model's scratch memory.
-  public typealias Workspace = ScoreStepWorkspace<Model>
-
   /// The forward process.
   public let process: Process
   /// The score model.
@@ -81,6 +76,13 @@ where Process.Scalar == Model.Scalar {
       stepSize: stepSize)
   }
 
+  /// A corrector with Song et al.'s defaults, `LangevinOptions()`: `r = 0.16`, one move per
+  /// step, the noise-level step size.
+  @inlinable
+  public init(process: Process, score model: Model) {
+    self.init(process: process, score: model, options: LangevinOptions())
+  }
+
   /// A corrector with the settings of `options`.
   @inlinable
   public init(process: Process, score model: Model, options: LangevinOptions<Scalar>) {
@@ -91,12 +93,6 @@ where Process.Scalar == Model.Scalar {
 
   /// `iterations`.
   @inlinable public var evaluationsPerCorrection: Int { iterations }
-
-  /// Scratch memory for batches of `rows × columns`.
-  @inlinable
-  public func makeWorkspace(rows: Int, columns: Int) -> Workspace {
-    Workspace(model: model, rows: rows, columns: columns)
-  }
 
   /// `iterations` Langevin moves at time `t`.
   @inlinable

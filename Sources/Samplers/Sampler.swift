@@ -23,11 +23,8 @@ public import LinearAlgebra
 /// let result = try sampler.sample(count: 1000, dimension: 2)
 /// print(result.samples.columnMeans(), result.statistics.scoreEvaluations)   // NFE 10
 /// ```
-public struct Sampler<Process: GaussianSDE, Model: ScoreModel>: Sendable
+public struct Sampler<Process: GaussianSDE, Model: ScoreModel>: ScoreComposition
 where Process.Scalar == Model.Scalar {
-  /// The precision.
-  public typealias Scalar = Process.Scalar
-
   /// The forward process.
   public let process: Process
   /// The score model.
@@ -49,10 +46,6 @@ where Process.Scalar == Model.Scalar {
   public init(forward: Process, score model: Model, options: SamplingOptions<Scalar> = SamplingOptions()) {
     self.init(process: forward, score: model, options: options)
   }
-
-  /// The forward process.
-  @available(*, deprecated, renamed: "process")
-  @inlinable public var forward: Process { process }
 
   /// The grid the fixed-step kinds use, from `T` to `ε`; `nil` for adaptive integration.
   @inlinable

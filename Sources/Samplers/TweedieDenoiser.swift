@@ -14,13 +14,8 @@ public import LinearAlgebra
 /// var workspace = denoiser.makeWorkspace(rows: n, columns: d)
 /// denoiser.denoise(&x, at: sde.smallTimeCutoff, workspace: &workspace)
 /// ```
-public struct TweedieDenoiser<Process: GaussianSDE, Model: ScoreModel>: Sendable
+public struct TweedieDenoiser<Process: GaussianSDE, Model: ScoreModel>: ScoreStepping
 where Process.Scalar == Model.Scalar {
-  /// The precision.
-  public typealias Scalar = Process.Scalar
-  /// The score and the model's scratch memory (the noise buffer stays empty).
-  public typealias Workspace = ScoreStepWorkspace<Model>
-
   /// The forward process.
   public let process: Process
   /// The score model.
@@ -31,19 +26,6 @@ where Process.Scalar == Model.Scalar {
   public init(process: Process, score model: Model) {
     self.process = process
     self.model = model
-  }
-
-  /// A denoiser for `forward` with the score `model`.
-  @available(*, deprecated, renamed: "init(process:score:)")
-  @inlinable
-  public init(forward: Process, score model: Model) {
-    self.init(process: forward, score: model)
-  }
-
-  /// Scratch memory for batches of `rows × columns`.
-  @inlinable
-  public func makeWorkspace(rows: Int, columns: Int) -> Workspace {
-    Workspace(model: model, rows: rows, columns: columns)
   }
 
   /// Replaces every row of `x` by its Tweedie estimate of `x₀` at time `t > 0`.

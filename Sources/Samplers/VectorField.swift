@@ -30,4 +30,4 @@ public protocol VectorField<Scalar>: Sendable {
 
 /// The probability-flow ODE `dx/dt = f(x, t) − ½g(t)²·s(x, t)` is a vector field: one score
 /// evaluation per velocity.
-extension ProbabilityFlowODE: VectorField {}
+extension ScoreCorrectedProcess: VectorField where Weight == ProbabilityFlowWeight {}
