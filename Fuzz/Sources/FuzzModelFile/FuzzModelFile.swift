@@ -14,10 +14,15 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   } catch {
     fatalError("cannot write the scratch file \(scratch.path): \(error)")
   }
-  if let model = try? TrainedModel<Double>.load(from: scratch) {
+  // Every architecture the library ships, as the file says and as the other one.
+  _ = try? ModelFile.architecture(of: scratch)
+  if let model = try? TrainedModel<MLP<Double>>.load(from: scratch) {
     _ = model.metadata
   }
-  _ = try? TrainedModel<Float>.load(from: scratch)
+  _ = try? TrainedModel<MLP<Float>>.load(from: scratch)
+  if let model = try? TrainedModel<ResidualMLP<Double>>.load(from: scratch) {
+    _ = model.metadata
+  }
   return 0
 }
 
