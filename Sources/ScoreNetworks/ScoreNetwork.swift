@@ -29,8 +29,9 @@ public import LinearAlgebra
 ///
 /// ```swift
 /// struct Tiny: ScoreNetwork { … }                      // parameters, forward, backward, …
-/// var trainer = try Trainer(process: VPSDE<Double>(), network: Tiny.self,
-///                           configuration: Tiny.Configuration(dimension: 2), source: source)
+/// var trainer = try Trainer(
+///   process: VPSDE<Double>(), network: Tiny.self, architecture: Tiny.Configuration(dimension: 2),
+///   source: source)
 /// ```
 ///
 /// Contracts: `forward` and `evaluate` give the same output; `backward` and `inputGradient`
