@@ -147,7 +147,7 @@ public enum ModelFile {
   /// - Throws: ``ModelFileError/file(path:_:)`` when the file cannot be read as safetensors.
   public static func architecture(of url: URL) throws(ModelFileError) -> String {
     do {
-      let metadata = try SafeTensors.read(from: url, as: Float.self).metadata
+      let metadata = try SafeTensors.metadata(from: url)
       return metadata[MLP<Float>.architectureMetadataKey] ?? MLP<Float>.architectureName
     } catch {
       throw .file(path: url.path, error)

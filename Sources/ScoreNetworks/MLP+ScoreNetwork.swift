@@ -19,7 +19,9 @@ extension MLP: ScoreNetwork {
     outputGradient: Matrix<Scalar>, workspace: inout MLPWorkspace<Scalar>,
     into inputGradient: inout Matrix<Scalar>
   ) {
+    // Taken out of the workspace while in use, so that writing to it copies nothing.
     var scratch = workspace.scratchGradients ?? makeGradients()
+    workspace.scratchGradients = nil
     backward(
       outputGradient: outputGradient, workspace: &workspace, into: &scratch, inputGradient: &inputGradient)
     workspace.scratchGradients = scratch

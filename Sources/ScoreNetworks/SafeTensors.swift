@@ -95,14 +95,24 @@ public enum SafeTensors {
     return try decode(data, as: type)
   }
 
-  /// Parses safetensors bytes, checking everything before touching tensor data: the header
-  /// length against the file size (nothing is allocated for an absurd length), the JSON, each
-  /// dtype, shape (no overflow of the element count) and byte range (inside the data, of the
-  /// right size, the ranges contiguous and covering the data). Tensors come in file order.
-  /// - Throws: a ``SafeTensorsError`` saying what is wrong and for which tensor.
-  public static func decode<S: BLASScalar>(
-    _ data: Data, as type: S.Type = S.self
-  ) throws(SafeTensorsError) -> (tensors: NamedTensors<S>, metadata: [String: String]) {
+  /// The `__metadata__` of the file at `url`, reading only its header (the tensors are neither
+  /// decoded nor checked).
+  /// - Throws: ``SafeTensorsError/unreadable(path:reason:)``, ``SafeTensorsError/truncated(byteCount:)``,
+  ///   ``SafeTensorsError/headerTooLarge(length:available:)`` or
+  ///   ``SafeTensorsError/malformedHeader(reason:)``.
+  public static func metadata(from url: URL) throws(SafeTensorsError) -> [String: String] {
+    let data: Data
+    do {
+      data = try Data(contentsOf: url, options: .mappedIfSafe)
+    } catch {
+      throw .unreadable(path: url.path, reason: "\(error)")
+    }
+    return try header(of: data).header.metadata
+  }
+
+  /// The parsed header of safetensors bytes and its length in bytes, the length checked against
+  /// the file size first (nothing is allocated for an absurd length).
+  static func header(of data: Data) throws(SafeTensorsError) -> (header: Header, length: Int) {
     guard data.count >= 8 else { throw .truncated(byteCount: data.count) }
     let start = data.startIndex
     var length: UInt64 = 0
@@ -111,8 +121,20 @@ public enum SafeTensors {
     guard length <= UInt64(min(available, maximumHeaderLength)) else {
       throw .headerTooLarge(length: length, available: available)
     }
-    let headerLength = Int(length)
-    let header = try parseHeader(data[(start + 8)..<(start + 8 + headerLength)])
+    return (try parseHeader(data[(start + 8)..<(start + 8 + Int(length))]), Int(length))
+  }
+
+  /// Parses safetensors bytes, checking everything before touching tensor data: the header
+  /// length against the file size (nothing is allocated for an absurd length), the JSON, each
+  /// dtype, shape (no overflow of the element count) and byte range (inside the data, of the
+  /// right size, the ranges contiguous and covering the data). Tensors come in file order.
+  /// - Throws: a ``SafeTensorsError`` saying what is wrong and for which tensor.
+  public static func decode<S: BLASScalar>(
+    _ data: Data, as type: S.Type = S.self
+  ) throws(SafeTensorsError) -> (tensors: NamedTensors<S>, metadata: [String: String]) {
+    let start = data.startIndex
+    let (header, headerLength) = try Self.header(of: data)
+    let available = data.count - 8
     let dataStart = start + 8 + headerLength
     let dataSize = available - headerLength
 
