@@ -22,6 +22,12 @@ public protocol ScoreModel<Scalar>: Sendable {
 
   /// ``score(_:at:into:)`` using preallocated scratch memory.
   func score(_ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>, workspace: inout Workspace)
+
+  /// This model for rows `range` of a batch: a model that holds something per row (one
+  /// condition per point, say) keeps only those rows, so that a batch cut into row blocks (the
+  /// likelihood's threads, the sampler's batches) pairs each block with its own rows. Models with
+  /// nothing per row return themselves (the default).
+  func restricted(toRows range: Range<Int>) -> Self
 }
 
 extension ScoreModel where Workspace == Void {
@@ -38,6 +44,10 @@ extension ScoreModel where Workspace == Void {
 }
 
 extension ScoreModel {
+  /// The model itself: nothing is held per row.
+  @inlinable
+  public func restricted(toRows range: Range<Int>) -> Self { self }
+
   /// The score of a batch as a new matrix (convenient, allocates).
   @inlinable
   public func score(_ x: Matrix<Scalar>, at t: Scalar) -> Matrix<Scalar> {

@@ -8,7 +8,9 @@ extension ProbabilityFlowLikelihood {
   /// Each point's ODE is independent of the others, so with fixed-step integration the blocks
   /// give the same values as one call over all rows, to rounding (a matrix product may round a
   /// row differently in a smaller product). With adaptive integration each block chooses its
-  /// own steps from its own error, so the values agree to the tolerance. Set
+  /// own steps from its own error, so the values agree to the tolerance. Each block is paired
+  /// with its own rows of the score model (``ScoreModel/restricted(toRows:)``: one condition per
+  /// point stays with its point). Set
   /// ``BLAS/threadCount`` to 1 first to keep the cores from being oversubscribed.
   ///
   /// ```swift
@@ -41,7 +43,10 @@ extension ProbabilityFlowLikelihood {
     let started = clock.now
     let outcomes = mapConcurrently(ranges, workers: ranges.count) { _, rows in
       Result { () throws(SamplingError) in
-        try logLikelihood(of: data.rows(rows), firstRow: firstRow + rows.lowerBound)
+        try ProbabilityFlowLikelihood(
+          process: flow.process, score: flow.model.restricted(toRows: rows), divergence: divergence,
+          integration: integration, startTime: startTime
+        ).logLikelihood(of: data.rows(rows), firstRow: firstRow + rows.lowerBound)
       }
     }
     let d = data.columns

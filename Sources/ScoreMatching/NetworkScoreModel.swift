@@ -98,6 +98,15 @@ where Network.Scalar == Process.Scalar {
     return copy
   }
 
+  /// This model for rows `range` of a batch: a per-row condition keeps only those rows (a fixed
+  /// or no condition is the same for every row).
+  public func restricted(toRows range: Range<Int>) -> NetworkScoreModel {
+    guard case .perRow(let c) = condition else { return self }
+    var copy = self
+    copy.condition = .perRow(c.rows(range))
+    return copy
+  }
+
   /// This model evaluating the unconditional branch ∅.
   public var unconditional: NetworkScoreModel {
     var copy = self

@@ -97,11 +97,9 @@ struct NLLCommand: ParsableCommand {
         if k > 0 { conditions.setRow(i, to: trained.networkCondition(Array(chunk.row(i)[d...]))) }
       }
       trained.toModelScale(&x)
-      // Per-row conditions belong to the whole chunk, so a conditional model is not split into
-      // row blocks (the likelihood's threads cut x, not the model's condition matrix).
       let score = trained.scoreModel(condition: k > 0 ? .perRow(conditions) : .unconditional)
       let result = try ProbabilityFlowLikelihood(process: trained.sde, score: score, integration: integration)
-        .logLikelihood(of: x, firstRow: first, threads: k > 0 ? 1 : Workers.count)
+        .logLikelihood(of: x, firstRow: first, threads: Workers.count)
       nll.append(contentsOf: result.logLikelihoods.map { -($0 + trained.logDensityCorrection) })
       bar.update(first + chunk.rows)
     }
