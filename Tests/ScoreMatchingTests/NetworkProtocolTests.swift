@@ -38,24 +38,8 @@ func residualScoreModelDivergenceMatchesFiniteDifferences(_ parameterization: Pa
   #expect(maxAbsDifference(score, model.score(x, at: t)) < 1e-12 * max(1, score.maxAbs()))
   var vjp = Matrix<Double>(rows: 4, columns: 3)
   model.scoreAndVectorJacobianProduct(x, at: t, probe: probe, into: &score, vjp: &vjp, workspace: &workspace)
-  let h = 1e-5
-  for i in 0..<4 {
-    var jacobian = Matrix<Double>(rows: 3, columns: 3)  // J[j, k] = ∂s_j/∂x_k
-    for k in 0..<3 {
-      var plus = x
-      var minus = x
-      plus[i, k] += h
-      minus[i, k] -= h
-      let (sp, sm) = (model.score(plus, at: t), model.score(minus, at: t))
-      for j in 0..<3 { jacobian[j, k] = (sp[i, j] - sm[i, j]) / (2 * h) }
-    }
-    let trace = jacobian[0, 0] + jacobian[1, 1] + jacobian[2, 2]
-    #expect(abs(divergence[i] - trace) < 1e-6 * max(1, abs(trace)), "row \(i)")
-    for k in 0..<3 {
-      let expected = (0..<3).reduce(0.0) { $0 + probe[i, $1] * jacobian[$1, k] }
-      #expect(abs(vjp[i, k] - expected) < 1e-6 * max(1, abs(expected)), "row \(i), column \(k)")
-    }
-  }
+  expectJacobianProductsMatchFiniteDifferences(
+    model, x: x, at: t, divergence: divergence, probe: probe, vjp: vjp)
 }
 
 /// A residual MLP trains through the same `Trainer`, resumes from a checkpoint bit for bit, and

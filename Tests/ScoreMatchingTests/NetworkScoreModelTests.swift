@@ -57,24 +57,8 @@ func divergenceAndVectorJacobianProductsMatchFiniteDifferences(
   var score2 = Matrix<Double>(rows: 4, columns: 3)
   model.scoreAndVectorJacobianProduct(x, at: t, probe: probe, into: &score2, vjp: &vjp, workspace: &workspace)
   #expect(score2 == score)
-  let h = 1e-5
-  for i in 0..<4 {
-    var jacobian = Matrix<Double>(rows: 3, columns: 3)  // J[j, k] = ∂s_j/∂x_k
-    for k in 0..<3 {
-      var plus = x
-      var minus = x
-      plus[i, k] += h
-      minus[i, k] -= h
-      let (sp, sm) = (model.score(plus, at: t), model.score(minus, at: t))
-      for j in 0..<3 { jacobian[j, k] = (sp[i, j] - sm[i, j]) / (2 * h) }
-    }
-    let trace = jacobian[0, 0] + jacobian[1, 1] + jacobian[2, 2]
-    #expect(abs(divergence[i] - trace) < 1e-6 * max(1, abs(trace)), "row \(i)")
-    for k in 0..<3 {
-      let expected = (0..<3).reduce(0.0) { $0 + probe[i, $1] * jacobian[$1, k] }
-      #expect(abs(vjp[i, k] - expected) < 1e-6 * max(1, abs(expected)), "row \(i), column \(k)")
-    }
-  }
+  expectJacobianProductsMatchFiniteDifferences(
+    model, x: x, at: t, divergence: divergence, probe: probe, vjp: vjp)
 }
 
 /// The network sees `[x ‖ γ(t) ‖ c ‖ 1]` with a condition and `[x ‖ γ(t) ‖ 0 ‖ 0]` without; a
