@@ -12,6 +12,15 @@ enum ArchitectureOption: String, ExpressibleByArgument, CaseIterable {
   /// shift depend on the time and the condition.
   case resmlp
 
+  /// The bytes a training run holds for `width` units and `depth` layers or blocks, roughly: the
+  /// hidden weight matrices (`H²` per hidden layer; a residual block has a `2H × H` scale/shift
+  /// layer and two `H × H` layers) times five copies (weights, gradient, Adam's two moments, the
+  /// average) in `Float`. The activations, which grow with the batch, come on top.
+  func trainingBytes(width: Int, depth: Int) -> Double {
+    let squares = Double(width) * Double(width) * Double(self == .mlp ? depth : 4 * depth)
+    return squares * 5 * Double(MemoryLayout<Float>.size)
+  }
+
   /// The architecture of the network in a model file, or a one-line error.
   static func of(_ url: URL) throws -> ArchitectureOption {
     let name = try ModelFile.architecture(of: url)

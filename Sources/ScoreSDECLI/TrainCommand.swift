@@ -54,6 +54,15 @@ struct TrainCommand: ParsableCommand {
 
   func validate() throws {
     guard width >= 1, depth >= 1 else { throw ValidationError("--width and --depth must be at least 1") }
+    let needed = architecture.trainingBytes(width: width, depth: depth)
+    let available = Double(ProcessInfo.processInfo.physicalMemory)
+    guard needed <= available else {
+      throw ValidationError(
+        String(
+          format:
+            "--width %d --depth %d needs about %.0f GB for the %@ weights alone; this machine has %.0f GB",
+          width, depth, needed / 1e9, architecture.rawValue, available / 1e9))
+    }
     guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
     guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
     guard learningRate > 0, learningRate.isFinite else {

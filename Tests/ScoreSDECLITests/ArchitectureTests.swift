@@ -53,6 +53,17 @@ import Testing
     #expect(option.standardError.contains("transformer"))
     #expect(try CommandLineTool.files(in: folder).isEmpty)
 
+    // A size within the configuration's limits that no memory holds: refused before any work.
+    let huge = try CommandLineTool.run(
+      [
+        "train", "--data", "moons", "--out", "m.safetensors", "--architecture", "resmlp", "--width",
+        "1048576",
+      ],
+      in: folder)
+    #expect(huge.status != 0)
+    #expect(huge.standardError.contains("needs about"), "\(huge.standardError)")
+    #expect(try CommandLineTool.files(in: folder).isEmpty)
+
     // A model file whose network this tool does not know (a user's own architecture).
     let url = folder.appendingPathComponent("own.safetensors")
     var tensors = NamedTensors<Float>()
