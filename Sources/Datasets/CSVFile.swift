@@ -218,21 +218,18 @@ public enum CSVFile {
     return "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
   }
 
-  /// Writes `matrix` as CSV, atomically (a temporary file renamed into place).
+  /// Writes `matrix` as CSV through an `OutputFile`: checked before anything is written and
+  /// replaced atomically (a temporary file renamed into place); a symbolic link is written
+  /// through and a replaced file keeps its permissions.
   ///
   /// - Parameters:
   ///   - matrix: the values.
   ///   - columnNames: an optional header.
   ///   - url: the destination; an existing file is replaced.
-  /// - Throws: ``FileFormatError`` of kind `unwritable`.
+  /// - Throws: ``FileFormatError`` of kind `unwritable`, saying why.
   public static func write<S: BLASScalar>(
     _ matrix: Matrix<S>, columnNames: [String]? = nil, to url: URL
   ) throws(FileFormatError) {
-    do {
-      try Data(encode(matrix, columnNames: columnNames).utf8).write(to: url, options: .atomic)
-    } catch {
-      throw FileFormatError(
-        file: url.relativePath, kind: .unwritable, detail: "cannot be written: \(error.localizedDescription)")
-    }
+    try FileFormatError.write(Array(encode(matrix, columnNames: columnNames).utf8), to: url)
   }
 }

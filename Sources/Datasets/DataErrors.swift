@@ -1,4 +1,5 @@
-import Foundation
+public import Foundation
+import LinearAlgebra
 
 /// A file that could not be read, parsed or written: which file, where in it, and what was wrong.
 ///
@@ -108,13 +109,23 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 extension FileFormatError {
-  /// The bytes of the file at `url`, or an ``FileFormatError/Kind/unreadable`` error naming it.
+  /// The bytes of the regular file at `url`, or an ``FileFormatError/Kind/unreadable`` error
+  /// naming it and saying what is wrong (a folder, a FIFO, a missing file, no permission).
   static func bytes(of url: URL) throws(FileFormatError) -> [UInt8] {
     do {
-      return [UInt8](try Data(contentsOf: url))
+      return try InputFile.bytes(at: url.path)
     } catch {
-      throw FileFormatError(
-        file: url.relativePath, kind: .unreadable, detail: "cannot be read: \(error.localizedDescription)")
+      throw FileFormatError(file: url.relativePath, kind: .unreadable, detail: error.reason)
+    }
+  }
+
+  /// Writes `bytes` to `url` through an ``OutputFile`` (checked first, replaced atomically), or
+  /// throws an ``FileFormatError/Kind/unwritable`` error naming it and saying what is wrong.
+  static func write(_ bytes: [UInt8], to url: URL) throws(FileFormatError) {
+    do {
+      try OutputFile.write(bytes, to: url.path)
+    } catch {
+      throw FileFormatError(file: url.relativePath, kind: .unwritable, detail: error.reason)
     }
   }
 }

@@ -147,15 +147,20 @@ public enum NumPyFile {
     }
   }
 
-  /// The bytes of a `.npy` file (format 1.0, little-endian, C order) holding `matrix`.
+  /// The header of a `.npy` file (format 1.0, little-endian, C order) for a `rows × columns`
+  /// array of `S`, padded so that the data start at a multiple of 64 bytes. The data follow as
+  /// `rows · columns` little-endian values, row by row: write the header, then the rows as they
+  /// come (``encodedRows(_:)``), to stream a file larger than memory.
   ///
-  /// - Parameter matrix: the data; `Float` gives dtype `'<f4'`, `Double` `'<f8'`.
-  /// - Returns: the file's contents.
-  public static func encode<S: BLASScalar>(_ matrix: Matrix<S>) -> [UInt8] {
+  /// - Parameters:
+  ///   - rows: the number of rows.
+  ///   - columns: the number of columns.
+  ///   - type: `Float` gives dtype `'<f4'`, `Double` `'<f8'`.
+  /// - Returns: the header's bytes.
+  public static func header<S: BLASScalar>(rows: Int, columns: Int, of type: S.Type = S.self) -> [UInt8] {
     let itemSize = MemoryLayout<S>.size
     precondition(itemSize == 4 || itemSize == 8, "NumPyFile writes 4- or 8-byte floats, not \(S.self)")
-    var dict =
-      "{'descr': '<f\(itemSize)', 'fortran_order': False, 'shape': (\(matrix.rows), \(matrix.columns)), }"
+    var dict = "{'descr': '<f\(itemSize)', 'fortran_order': False, 'shape': (\(rows), \(columns)), }"
     // Pad with spaces so that the data start at a multiple of 64 bytes, then end with a newline.
     let unpadded = 10 + dict.utf8.count + 1
     dict += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
@@ -164,29 +169,41 @@ public enum NumPyFile {
     bytes.append(UInt8(headerLength & 0xFF))
     bytes.append(UInt8(headerLength >> 8))
     bytes.append(contentsOf: dict.utf8)
-    let start = bytes.count
-    bytes.append(contentsOf: repeatElement(0, count: matrix.count * itemSize))
-    bytes.withUnsafeMutableBytes { raw in
-      let out = UnsafeMutableRawBufferPointer(rebasing: raw[start...])
+    return bytes
+  }
+
+  /// The data bytes of `matrix`'s rows in a `.npy` file: little-endian values, row by row.
+  ///
+  /// - Parameter matrix: the rows.
+  /// - Returns: `matrix.count · MemoryLayout<S>.size` bytes.
+  public static func encodedRows<S: BLASScalar>(_ matrix: Matrix<S>) -> [UInt8] {
+    let itemSize = MemoryLayout<S>.size
+    var bytes = [UInt8](repeating: 0, count: matrix.count * itemSize)
+    bytes.withUnsafeMutableBytes { out in
       matrix.withUnsafeBufferPointer { e in out.copyMemory(from: UnsafeRawBufferPointer(e)) }
       if 1.littleEndian != 1 { reverseEachItem(out, itemSize: itemSize) }
     }
     return bytes
   }
 
-  /// Writes `matrix` to a `.npy` file, atomically (a temporary file renamed into place), so that
-  /// an interrupted write never leaves a half-written file.
+  /// The bytes of a `.npy` file (format 1.0, little-endian, C order) holding `matrix`.
+  ///
+  /// - Parameter matrix: the data; `Float` gives dtype `'<f4'`, `Double` `'<f8'`.
+  /// - Returns: the file's contents.
+  public static func encode<S: BLASScalar>(_ matrix: Matrix<S>) -> [UInt8] {
+    header(rows: matrix.rows, columns: matrix.columns, of: S.self) + encodedRows(matrix)
+  }
+
+  /// Writes `matrix` to a `.npy` file through an `OutputFile`: the destination is checked
+  /// before anything is written and replaced atomically (a temporary file renamed into place),
+  /// so an interrupted write never leaves a half-written file; a symbolic link is written
+  /// through and a replaced file keeps its permissions.
   ///
   /// - Parameters:
   ///   - matrix: the data (`Float` → `'<f4'`, `Double` → `'<f8'`).
   ///   - url: the destination; an existing file is replaced.
-  /// - Throws: ``FileFormatError`` of kind `unwritable`.
+  /// - Throws: ``FileFormatError`` of kind `unwritable`, saying why.
   public static func write<S: BLASScalar>(_ matrix: Matrix<S>, to url: URL) throws(FileFormatError) {
-    do {
-      try Data(encode(matrix)).write(to: url, options: .atomic)
-    } catch {
-      throw FileFormatError(
-        file: url.relativePath, kind: .unwritable, detail: "cannot be written: \(error.localizedDescription)")
-    }
+    try FileFormatError.write(encode(matrix), to: url)
   }
 }

@@ -27,6 +27,9 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
   @inlinable
   public init(rows: Int, columns: Int, repeating value: Scalar = 0) {
     precondition(rows >= 0 && columns >= 0, "Matrix shape \(rows)×\(columns) must be non-negative")
+    precondition(
+      !rows.multipliedReportingOverflow(by: columns).overflow,
+      "Matrix shape \(rows)×\(columns): the element count overflows Int")
     self._rows = rows
     self._columns = columns
     self.storage = [Scalar](repeating: value, count: rows * columns)
@@ -36,6 +39,9 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
   @inlinable
   public init(rows: Int, columns: Int, elements: [Scalar]) {
     precondition(rows >= 0 && columns >= 0, "Matrix shape \(rows)×\(columns) must be non-negative")
+    precondition(
+      !rows.multipliedReportingOverflow(by: columns).overflow,
+      "Matrix shape \(rows)×\(columns): the element count overflows Int")
     precondition(
       elements.count == rows * columns,
       "Matrix \(rows)×\(columns) needs \(rows * columns) elements, got \(elements.count)")

@@ -41,6 +41,9 @@ extension TrainedModel {
     }
   }
 
+  /// The bytes ``save(to:)`` writes: the network's tensors and all the metadata.
+  public var fileContents: Data { network.fileContents(extraMetadata: metadata) }
+
   /// The model in a file written by ``save(to:)`` (converted to `Scalar` if the file has the
   /// other precision).
   ///

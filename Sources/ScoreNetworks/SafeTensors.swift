@@ -65,49 +65,63 @@ public enum SafeTensors {
     return data
   }
 
-  /// Writes `tensors` and `metadata` to `url` atomically (a temporary file renamed into place),
-  /// so that a crash never leaves a half-written file.
-  /// - Throws: ``SafeTensorsError/unwritable(path:reason:)``.
+  /// Writes `tensors` and `metadata` to `url` through an `OutputFile`: the destination is
+  /// checked before anything is written and replaced atomically (a temporary file renamed into
+  /// place), so that a crash never leaves a half-written file; a symbolic link is written
+  /// through and a replaced file keeps its permissions.
+  /// - Throws: ``SafeTensorsError/unwritable(path:reason:)`` saying why.
   public static func write<S: BLASScalar>(
     _ tensors: NamedTensors<S>, metadata: [String: String] = [:], to url: URL
   ) throws(SafeTensorsError) {
-    let data = encode(tensors, metadata: metadata)
     do {
-      try data.write(to: url, options: .atomic)
+      try OutputFile.write([UInt8](encode(tensors, metadata: metadata)), to: url.path)
     } catch {
-      throw .unwritable(path: url.path, reason: "\(error)")
+      throw .unwritable(path: url.path, reason: error.reason)
     }
   }
 
   /// Reads the tensors and metadata of the file at `url`, converted to `S` (a file of `F64`
   /// read as `Float` is rounded to nearest).
-  /// - Throws: ``SafeTensorsError/unreadable(path:reason:)`` and the format errors of
-  ///   ``decode(_:as:)``.
+  /// - Throws: ``SafeTensorsError/unreadable(path:reason:)`` (a folder, a FIFO, a missing file,
+  ///   no permission) and the format errors of ``decode(_:as:)``.
   public static func read<S: BLASScalar>(
     from url: URL, as type: S.Type = S.self
   ) throws(SafeTensorsError) -> (tensors: NamedTensors<S>, metadata: [String: String]) {
-    let data: Data
+    let bytes: [UInt8]
     do {
-      data = try Data(contentsOf: url, options: .mappedIfSafe)
+      bytes = try InputFile.bytes(at: url.path)
     } catch {
-      throw .unreadable(path: url.path, reason: "\(error)")
+      throw .unreadable(path: url.path, reason: error.reason)
     }
-    return try decode(data, as: type)
+    return try decode(Data(bytes), as: type)
   }
 
   /// The `__metadata__` of the file at `url`, reading only its header (the tensors are neither
-  /// decoded nor checked).
+  /// read nor checked).
   /// - Throws: ``SafeTensorsError/unreadable(path:reason:)``, ``SafeTensorsError/truncated(byteCount:)``,
   ///   ``SafeTensorsError/headerTooLarge(length:available:)`` or
   ///   ``SafeTensorsError/malformedHeader(reason:)``.
   public static func metadata(from url: URL) throws(SafeTensorsError) -> [String: String] {
-    let data: Data
+    var bytes: [UInt8]
     do {
-      data = try Data(contentsOf: url, options: .mappedIfSafe)
+      let file = try InputFile(path: url.path)
+      bytes = try file.read(upTo: 8)
+      guard bytes.count == 8 else { throw SafeTensorsError.truncated(byteCount: bytes.count) }
+      var length: UInt64 = 0
+      for k in 0..<8 { length |= UInt64(bytes[k]) << UInt64(8 * k) }
+      // Only the header is read, its length checked against the file's size first.
+      guard length <= UInt64(min(file.size - 8, maximumHeaderLength)) else {
+        throw SafeTensorsError.headerTooLarge(length: length, available: file.size - 8)
+      }
+      bytes += try file.read(upTo: Int(length))
+    } catch let error as FileAccessError {
+      throw .unreadable(path: url.path, reason: error.reason)
+    } catch let error as SafeTensorsError {
+      throw error
     } catch {
       throw .unreadable(path: url.path, reason: "\(error)")
     }
-    return try header(of: data).header.metadata
+    return try header(of: Data(bytes)).header.metadata
   }
 
   /// The parsed header of safetensors bytes and its length in bytes, the length checked against

@@ -248,6 +248,15 @@ extension ScoreNetwork {
       namedTensors(), metadata: metadata.merging(extraMetadata) { own, _ in own }, to: url)
   }
 
+  /// The bytes ``save(to:extraMetadata:)`` writes, for a caller that puts them in a file of its
+  /// own (one of several outputs committed together, say).
+  ///
+  /// - Parameter extraMetadata: more string entries for the header (the network's own win).
+  /// - Returns: the safetensors file's contents.
+  public func fileContents(extraMetadata: [String: String] = [:]) -> Data {
+    SafeTensors.encode(namedTensors(), metadata: metadata.merging(extraMetadata) { own, _ in own })
+  }
+
   /// The network stored in a safetensors file by ``save(to:extraMetadata:)``.
   ///
   /// - Parameter url: the file.

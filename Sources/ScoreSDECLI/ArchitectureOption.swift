@@ -12,13 +12,16 @@ enum ArchitectureOption: String, ExpressibleByArgument, CaseIterable {
   /// shift depend on the time and the condition.
   case resmlp
 
-  /// The bytes a training run holds for `width` units and `depth` layers or blocks, roughly: the
-  /// hidden weight matrices (`H²` per hidden layer; a residual block has a `2H × H` scale/shift
-  /// layer and two `H × H` layers) times five copies (weights, gradient, Adam's two moments, the
-  /// average) in `Float`. The activations, which grow with the batch, come on top.
-  func trainingBytes(width: Int, depth: Int) -> Double {
-    let squares = Double(width) * Double(width) * Double(self == .mlp ? depth : 4 * depth)
-    return squares * 5 * Double(MemoryLayout<Float>.size)
+  /// The bytes a training run holds for `width` units, `depth` layers or blocks and `batch`
+  /// rows, roughly: the hidden weight matrices (`H²` per hidden layer; a residual block has a
+  /// `2H × H` scale/shift layer and two `H × H` layers) times five copies (weights, gradient,
+  /// Adam's two moments, the average), plus the activations, their gradients and the
+  /// pre-activations of every layer for every row (three more per residual block), in `Float`.
+  func trainingBytes(width: Int, depth: Int, batch: Int) -> Double {
+    let h = Double(width)
+    let squares = h * h * Double(self == .mlp ? depth : 4 * depth)
+    let activations = Double(batch) * h * Double(depth + 2) * (self == .mlp ? 4 : 12)
+    return (squares * 5 + activations) * Double(MemoryLayout<Float>.size)
   }
 
   /// The architecture of the network in a model file, or a one-line error.

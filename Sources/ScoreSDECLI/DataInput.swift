@@ -21,9 +21,6 @@ struct DataInput {
     let data: Matrix<Double>
     if isFile {
       let url = URL(fileURLWithPath: argument)
-      guard FileManager.default.fileExists(atPath: url.path) else {
-        throw CLIError("\(argument): no such file")
-      }
       if url.pathExtension.lowercased() == "npy" {
         data = try NumPyFile.read(from: url, as: Double.self)
       } else {
@@ -50,37 +47,50 @@ struct CLIError: Error, CustomStringConvertible {
 enum OutputFormat {
   case numpy, csv
 
-  init(_ path: String) throws {
+  init(_ path: String, option: String = "--out") throws {
     switch URL(fileURLWithPath: path).pathExtension.lowercased() {
     case "npy": self = .numpy
     case "csv": self = .csv
-    default: throw CLIError("\(path): the output must end in .npy or .csv")
+    default: throw CLIError("\(option) \(path): the output must end in .npy or .csv")
     }
   }
 
-  /// Writes `matrix` atomically: the file appears whole or not at all.
-  func write(_ matrix: Matrix<Double>, to path: String, columnNames: [String]? = nil) throws {
-    let url = URL(fileURLWithPath: path)
-    try checkWritableDirectory(of: url)
-    switch self {
-    case .numpy: try NumPyFile.write(matrix, to: url)
-    case .csv: try CSVFile.write(matrix, columnNames: columnNames, to: url)
-    }
+  /// The bytes a file of `rows × columns` values takes, roughly (a CSV value takes up to 25).
+  func estimatedBytes(rows: Int, columns: Int) -> Double {
+    Double(rows) * Double(columns) * (self == .numpy ? 8 : 25)
   }
 }
 
-/// Throws a one-line error when `url`'s folder does not exist or is not writable, before any
-/// long computation starts.
-func checkWritableDirectory(of url: URL) throws {
-  let directory = url.deletingLastPathComponent().path
-  var isDirectory: ObjCBool = false
-  guard
-    FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory, isDirectory: &isDirectory),
-    isDirectory.boolValue
-  else {
-    throw CLIError("\(url.relativePath): the folder \(directory) does not exist")
+/// A `rows × columns` matrix written block by block into an ``OutputFile``, so that memory
+/// stays bounded however many rows there are.
+struct MatrixStream {
+  let format: OutputFormat
+  let file: OutputFile
+  let rows: Int
+  private(set) var written = 0
+
+  /// Writes the header: NumPy's for `rows × columns` float64 values, or the CSV column names.
+  init(_ format: OutputFormat, file: OutputFile, rows: Int, columns: Int, columnNames: [String]? = nil) throws
+  {
+    self.format = format
+    self.file = file
+    self.rows = rows
+    switch format {
+    case .numpy: try file.write(NumPyFile.header(rows: rows, columns: columns, of: Double.self))
+    case .csv:
+      if let columnNames {
+        try file.write(CSVFile.encode(Matrix<Double>(rows: 0, columns: columns), columnNames: columnNames))
+      }
+    }
   }
-  guard FileManager.default.isWritableFile(atPath: directory.isEmpty ? "." : directory) else {
-    throw CLIError("\(url.relativePath): the folder \(directory) is not writable")
+
+  /// Appends the rows of `block`.
+  mutating func append(_ block: Matrix<Double>) throws {
+    precondition(written + block.rows <= rows, "MatrixStream: more rows than the \(rows) announced")
+    switch format {
+    case .numpy: try file.write(NumPyFile.encodedRows(block))
+    case .csv: try file.write(CSVFile.encode(block))
+    }
+    written += block.rows
   }
 }

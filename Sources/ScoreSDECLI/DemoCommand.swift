@@ -36,9 +36,22 @@ struct DemoCommand: ParsableCommand {
     do {
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     } catch {
-      throw CLIError("\(out): cannot create the folder (\(error.localizedDescription))")
+      // Say why in words: the check of a file inside it names the folder at fault.
+      do {
+        try OutputFile.check(path: folder.appendingPathComponent("model.safetensors").path)
+      } catch {
+        throw CLIError("--out \(out): cannot create the folder: \(error.reason)")
+      }
+      throw CLIError("--out \(out): cannot create the folder")
     }
-    try checkWritableDirectory(of: folder.appendingPathComponent("model.safetensors"))
+    var outputs = CommandOutputs()
+    func output(_ name: String) throws -> OutputFile {
+      try outputs.add(folder.appendingPathComponent(name).path, option: "--out")
+    }
+    let (modelFile, samplesFile, samplesPlot, qualityPlot, lossPlot) = (
+      try output("model.safetensors"), try output("samples.npy"), try output("samples.svg"),
+      try output("quality.svg"), try output("loss.svg")
+    )
     let started = Date()
     let checkerboard = Checkerboard()
     print("Training a score model on the 2-D checkerboard (VP SDE, MLP 128×3, batch 512, \(steps) steps)")
@@ -51,7 +64,8 @@ struct DemoCommand: ParsableCommand {
       distribution: checkerboard, network: MLP<Float>.self, settings: settings, label: "train ",
       name: "checkerboard")
     let trained = outcome.model
-    try trained.save(to: folder.appendingPathComponent("model.safetensors"))
+    try modelFile.write([UInt8](trained.fileContents))
+    try modelFile.flush()
     print(
       String(
         format: "  %.1f s, %.0f steps/s, final loss %.4f", outcome.seconds, outcome.stepsPerSecond,
@@ -66,15 +80,16 @@ struct DemoCommand: ParsableCommand {
     let swModel = distance(generated, reference)
     var swData = 0.0
     for _ in 0..<3 { swData += distance(checkerboard.sample(count: n, using: &rng), reference) / 3 }
-    try NumPyFile.write(generated, to: folder.appendingPathComponent("samples.npy"))
-    try Plots.scatter(samples: generated, over: reference, title: "Checkerboard: samples over data")
-      .write(to: folder.appendingPathComponent("samples.svg"))
+    try samplesFile.write(NumPyFile.encode(generated))
+    try samplesPlot.write(
+      Plots.scatter(samples: generated, over: reference, title: "Checkerboard: samples over data").rendered)
 
     // Exact NLL of held-out points through the probability-flow ODE; the true density is
     // uniform on 8 squares of area 4, so the data's own NLL is log 32.
     let heldOut: Matrix<Double> = checkerboard.sample(count: min(1000, n), using: &rng)
+    // The model as written (read back before it is put in place), in Double.
     let trainedDouble = try TrainedModel<MLP<Double>>.load(
-      from: folder.appendingPathComponent("model.safetensors"))
+      from: URL(fileURLWithPath: modelFile.temporaryPath))
     let nll = try NLLCommand.negativeLogLikelihoods(
       of: heldOut, under: trainedDouble, integration: .rungeKutta4(steps: 50), source: "held-out checkerboard"
     )
@@ -93,11 +108,13 @@ struct DemoCommand: ParsableCommand {
       }
       curves.append((sampler: kind.rawValue, points: points))
     }
-    try Plots.qualityVersusNFE(curves).write(to: folder.appendingPathComponent("quality.svg"))
-    try Plots.lossCurve(
-      steps: outcome.losses.map(\.step), losses: outcome.losses.map(\.loss),
-      smoothed: outcome.losses.map(\.smoothed)
-    ).write(to: folder.appendingPathComponent("loss.svg"))
+    try qualityPlot.write(Plots.qualityVersusNFE(curves).rendered)
+    try lossPlot.write(
+      Plots.lossCurve(
+        steps: outcome.losses.map(\.step), losses: outcome.losses.map(\.loss),
+        smoothed: outcome.losses.map(\.smoothed)
+      ).rendered)
+    try outputs.commit()
 
     print("")
     print(String(format: "sliced Wasserstein distance, samples vs fresh data:   %.4f", swModel))

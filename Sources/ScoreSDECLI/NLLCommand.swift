@@ -45,18 +45,39 @@ struct NLLCommand: ParsableCommand {
   }
 
   func run() throws {
+    let input = DataInput(argument: data)
+    var outputs = CommandOutputs(inputs: [("--model", model)] + (input.isFile ? [("--data", data)] : []))
     let format = try out.map { try OutputFormat($0) }
-    if let out { try checkWritableDirectory(of: URL(fileURLWithPath: out)) }
-    let (points, _) = try DataInput(argument: data).load(count: count, seed: seed)
+    let outFile = try out.map { try outputs.add($0, option: "--out") }
+    let points: PointSource
+    if input.isFile {
+      points = .table(try input.load(count: 0, seed: 0).data)
+    } else {
+      points = .fresh(try DatasetRegistry.distribution(named: data), count: count, seed: seed)
+    }
+    if let out, let format {
+      try CommandOutputs.checkSpace(
+        format.estimatedBytes(rows: points.count, columns: 1), for: out, option: "--out")
+    }
     let integration: ODEIntegration<Double> = steps.map { .rungeKutta4(steps: $0) } ?? .standard
-    let (nll, dimension) = try Evaluation(points: points, integration: integration, source: data)
-      .run(modelAt: try existingFile(model))
-    let summary = NegativeLogLikelihood(logDensities: nll.map { -$0 })
+    var stream = try outFile.map {
+      try MatrixStream(format!, file: $0, rows: points.count, columns: 1, columnNames: ["nll"])
+    }
+    var summary = RunningMean()
+    let dimension = try Evaluation(points: points, integration: integration, source: data) { nll in
+      for v in nll { summary.add(v) }
+      try stream?.append(Matrix(rows: nll.count, columns: 1, elements: nll))
+    }.run(modelAt: URL(fileURLWithPath: model))
+    try outputs.commit()
     let d = Double(dimension)
-    print(
-      String(
-        format: "mean NLL %.4f ± %.4f nats per point (%d points)", summary.mean, summary.standardError,
-        nll.count))
+    if summary.count > 1 {
+      print(
+        String(
+          format: "mean NLL %.4f ± %.4f nats per point (%d points)", summary.mean, summary.standardError,
+          summary.count))
+    } else {
+      print(String(format: "NLL %.4f nats (1 point: no standard error)", summary.mean))
+    }
     if let binWidth {
       let bpd = (summary.mean - d * Double.log(binWidth)) / (d * Double.log(2.0))
       print(String(format: "%.4f bits/dim of the dequantised data (bin width %g)", bpd, binWidth))
@@ -66,18 +87,31 @@ struct NLLCommand: ParsableCommand {
           format: "%.4f bits/dim (continuous density; pass --bin-width for discrete data)",
           summary.mean / (d * Double.log(2.0))))
     }
-    if let out, let format {
-      try format.write(Matrix(rows: nll.count, columns: 1, elements: nll), to: out, columnNames: ["nll"])
-    }
+    if let out { print("wrote each point's NLL to \(out)") }
   }
 
-  /// Per-point NLL in nats, on the data's own scale (the standardisation's Jacobian included),
-  /// in chunks of 500 points with a progress bar. Condition columns (the last `k`) condition
-  /// each point's density.
+  /// Per-point NLL in nats of every row of `points` (see
+  /// ``negativeLogLikelihoods(of:under:integration:source:consume:)``), collected.
   static func negativeLogLikelihoods<Network: ScoreNetwork>(
     of points: Matrix<Double>, under trained: TrainedModel<Network>, integration: ODEIntegration<Double>,
     source: String
   ) throws -> [Double] where Network.Scalar == Double {
+    var nll: [Double] = []
+    nll.reserveCapacity(points.rows)
+    try negativeLogLikelihoods(
+      of: .table(points), under: trained, integration: integration, source: source
+    ) { nll.append(contentsOf: $0) }
+    return nll
+  }
+
+  /// Per-point NLL in nats, on the data's own scale (the standardisation's Jacobian included),
+  /// in chunks of 500 points with a progress bar; `consume` gets each chunk's values in order,
+  /// so that memory stays bounded however many points there are. Condition columns (the last
+  /// `k`) condition each point's density.
+  static func negativeLogLikelihoods<Network: ScoreNetwork>(
+    of points: PointSource, under trained: TrainedModel<Network>, integration: ODEIntegration<Double>,
+    source: String, consume: ([Double]) throws -> Void
+  ) throws where Network.Scalar == Double {
     let d = trained.dimension
     let k = trained.conditionEncoding.dimension
     guard points.columns == d + k else {
@@ -85,11 +119,10 @@ struct NLLCommand: ParsableCommand {
         "\(source): the model takes \(d + k) column(s) (\(d) data\(k > 0 ? " + \(k) condition" : "")), the data has \(points.columns)"
       )
     }
-    var bar = ProgressBar(label: "nll", total: points.rows)
-    var nll: [Double] = []
-    nll.reserveCapacity(points.rows)
-    for first in stride(from: 0, to: points.rows, by: 500) {
-      let chunk = points.rows(first..<min(points.rows, first + 500))
+    var bar = ProgressBar(label: "nll", total: points.count)
+    var chunks = points.chunks(of: 500)
+    var first = 0
+    while let chunk = chunks.next() {
       var x = Matrix<Double>(rows: chunk.rows, columns: d)
       var conditions = Matrix<Double>(rows: chunk.rows, columns: k)
       for i in 0..<chunk.rows {
@@ -100,26 +133,88 @@ struct NLLCommand: ParsableCommand {
       let score = trained.scoreModel(condition: k > 0 ? .perRow(conditions) : .unconditional)
       let result = try ProbabilityFlowLikelihood(process: trained.sde, score: score, integration: integration)
         .logLikelihood(of: x, firstRow: first, threads: Workers.count)
-      nll.append(contentsOf: result.logLikelihoods.map { -($0 + trained.logDensityCorrection) })
-      bar.update(first + chunk.rows)
+      try consume(result.logLikelihoods.map { -($0 + trained.logDensityCorrection) })
+      first += chunk.rows
+      bar.update(first)
     }
     bar.finish()
-    return nll
   }
 }
 
-/// `nll`'s work on a model of any network: the per-point NLL and the model's dimension.
+/// The points `nll` evaluates: a table read from a file, or fresh samples of a built-in density
+/// drawn chunk by chunk (so that `--count` may be anything).
+enum PointSource {
+  case table(Matrix<Double>)
+  case fresh(any DataDistribution, count: Int, seed: UInt64)
+
+  /// The number of points.
+  var count: Int {
+    switch self {
+    case .table(let m): return m.rows
+    case .fresh(_, let count, _): return count
+    }
+  }
+
+  /// The number of columns of each point.
+  var columns: Int {
+    switch self {
+    case .table(let m): return m.columns
+    case .fresh(let distribution, _, _): return distribution.dimension
+    }
+  }
+
+  /// The points in consecutive blocks of at most `size` rows.
+  func chunks(of size: Int) -> AnyIterator<Matrix<Double>> {
+    var first = 0
+    switch self {
+    case .table(let m):
+      return AnyIterator {
+        guard first < m.rows else { return nil }
+        defer { first += size }
+        return m.rows(first..<min(m.rows, first + size))
+      }
+    case .fresh(let distribution, let count, let seed):
+      var rng = Xoshiro256(seed: seed)
+      return AnyIterator {
+        guard first < count else { return nil }
+        let n = min(size, count - first)
+        first += n
+        return distribution.sample(count: n, as: Double.self, using: &rng)
+      }
+    }
+  }
+}
+
+/// The mean and its standard error, accumulated one value at a time (Welford).
+struct RunningMean {
+  private(set) var count = 0
+  private(set) var mean = 0.0
+  private var sumOfSquares = 0.0
+
+  mutating func add(_ value: Double) {
+    count += 1
+    let delta = value - mean
+    mean += delta / Double(count)
+    sumOfSquares += delta * (value - mean)
+  }
+
+  /// s/√n, with s the sample standard deviation (n ≥ 2).
+  var standardError: Double { (sumOfSquares / Double(count - 1) / Double(count)).squareRoot() }
+}
+
+/// `nll`'s work on a model of any network: the per-point NLL, handed to `consume` chunk by
+/// chunk; returns the model's dimension.
 struct Evaluation: TrainedModelTask {
   typealias Scalar = Double
-  let points: Matrix<Double>
+  let points: PointSource
   let integration: ODEIntegration<Double>
   let source: String
+  let consume: ([Double]) throws -> Void
 
-  func run<Network: ScoreNetwork>(_ model: TrainedModel<Network>) throws -> ([Double], Int)
+  func run<Network: ScoreNetwork>(_ model: TrainedModel<Network>) throws -> Int
   where Network.Scalar == Double {
-    (
-      try NLLCommand.negativeLogLikelihoods(
-        of: points, under: model, integration: integration, source: source), model.dimension
-    )
+    try NLLCommand.negativeLogLikelihoods(
+      of: points, under: model, integration: integration, source: source, consume: consume)
+    return model.dimension
   }
 }

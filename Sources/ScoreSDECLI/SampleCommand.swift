@@ -72,18 +72,21 @@ struct SampleCommand: ParsableCommand {
 
   func run() throws {
     let format = try OutputFormat(out)
-    try checkWritableDirectory(of: URL(fileURLWithPath: out))
-    if let plot { try checkWritableDirectory(of: URL(fileURLWithPath: plot)) }
-    let url = try existingFile(model)
+    var outputs = CommandOutputs(inputs: [("--model", model)])
+    let samples = try outputs.add(out, option: "--out")
+    let plotFile = try plot.map { try outputs.add($0, option: "--plot") }
     var options = SamplingOptions<Float>(kind: kind, seed: seed)
     options.threads = Workers.count
     options.batchSize = Workers.samplingBatch
-    let samples = try Drawing(command: self, options: options).run(modelAt: url)
-    try format.write(samples, to: out)
-    if let plot, samples.columns >= 2 {
-      try Plots.scatter(samples: samples, title: "\(count) samples (\(sampler.rawValue))").write(
-        to: URL(fileURLWithPath: plot))
-    }
+    let started = Date()
+    let nfe = try Drawing(command: self, options: options, format: format, samples: samples, plot: plotFile)
+      .run(modelAt: URL(fileURLWithPath: model))
+    try outputs.commit()
+    print(
+      String(
+        format: "wrote %d samples to %@%@ (sampler %@, %d score evaluations per sample, %.2f s)", count, out,
+        plot.map { " and a plot to \($0)" } ?? "", options.kind.name.rawValue, nfe,
+        Date().timeIntervalSince(started)))
   }
 
   /// The sampler kind `--sampler`, `--steps`, `--order` and `--snr` describe.
@@ -97,12 +100,17 @@ struct SampleCommand: ParsableCommand {
     }
   }
 
+  /// The rows of the samples kept for the plot: a scatter of more is a blot.
+  static let plottedRows = 20_000
+
   /// Samples in chunks of 1024 rows (identical to one batch: each row has its own noise
-  /// stream and its own place in the model's row tiles), with a progress bar, mapped back to
-  /// the data's units.
+  /// stream and its own place in the model's row tiles), each mapped back to the data's units in
+  /// `Double` and streamed into `samples`, so that memory stays bounded whatever `--count` is;
+  /// the first ``plottedRows`` rows go to the plot. Returns the score evaluations per sample.
   func draw<Network: ScoreNetwork>(
-    _ trained: TrainedModel<Network>, options: SamplingOptions<Float>
-  ) throws -> Matrix<Double> where Network.Scalar == Float {
+    _ trained: TrainedModel<Network>, options: SamplingOptions<Float>, format: OutputFormat,
+    samples: OutputFile, plot: OutputFile?
+  ) throws -> Int where Network.Scalar == Float {
     let k = trained.conditionEncoding.dimension
     let values = try condition.map { try parseValues($0, option: "--condition") }
     switch (k, values) {
@@ -116,9 +124,11 @@ struct SampleCommand: ParsableCommand {
     if guidance > 0 && !trained.conditionEncoding.hasMaskColumn {
       throw CLIError("--guidance needs a conditional model trained with --condition-dropout > 0")
     }
-    let started = Date()
+    let d = trained.dimension
+    try CommandOutputs.checkSpace(format.estimatedBytes(rows: count, columns: d), for: out, option: "--out")
+    var stream = try MatrixStream(format, file: samples, rows: count, columns: d)
+    var plotted = Matrix<Double>(rows: min(count, Self.plottedRows), columns: d)
     var bar = ProgressBar(label: "sample", total: count)
-    var result = Matrix<Float>(rows: count, columns: trained.dimension)
     var nfe = 0
     for first in stride(from: 0, to: count, by: 1024) {
       let n = min(1024, count - first)
@@ -127,25 +137,36 @@ struct SampleCommand: ParsableCommand {
         let guided = ClassifierFreeGuidance(
           model: trained.scoreModel(), condition: trained.networkCondition(v), weight: Float(guidance))
         chunk = try Sampler(process: trained.sde, score: guided, options: options).sample(
-          count: n, dimension: trained.dimension, firstRow: first)
+          count: n, dimension: d, firstRow: first)
       } else {
         let score = values.map { trained.scoreModel(conditionInDataUnits: $0) } ?? trained.scoreModel()
         chunk = try Sampler(process: trained.sde, score: score, options: options).sample(
-          count: n, dimension: trained.dimension, firstRow: first)
+          count: n, dimension: d, firstRow: first)
       }
       nfe = chunk.statistics.scoreEvaluations
-      result.copyRows(0..<n, of: chunk.samples, to: first)
+      // Back to data units in Double: a column of mean 1e9 would come out in steps of 64 in Float.
+      var x = Matrix<Double>(rows: n, columns: d, elements: chunk.samples.elements.map { Double($0) })
+      trained.standardizer?.inverseTransform(&x)
+      if let bad = x.nonFiniteReport() {
+        throw CLIError(
+          "sampling produced a non-finite value (\(bad.firstValue)) in sample \(first + bad.firstRow + 1); "
+            + "try more --steps")
+      }
+      try stream.append(x)
+      if first < plotted.rows { plotted.copyRows(0..<min(n, plotted.rows - first), of: x, to: first) }
       bar.update(first + n)
     }
     bar.finish()
-    trained.toDataScale(&result)
-    guard result.isFinite else { throw CLIError("sampling produced non-finite values; try more --steps") }
-    let seconds = Date().timeIntervalSince(started)
-    print(
-      String(
-        format: "wrote %d samples to %@ (sampler %@, %d score evaluations per sample, %.2f s)", count, out,
-        options.kind.name.rawValue, nfe, seconds))
-    return Matrix(rows: result.rows, columns: result.columns, elements: result.elements.map { Double($0) })
+    if let plot {
+      let shown = plotted.rows < count ? "first \(plotted.rows) of \(count)" : "\(count)"
+      let title = "\(shown) samples (\(sampler.rawValue))"
+      let svg =
+        d >= 2
+        ? Plots.scatter(samples: plotted, title: title, maximumPoints: plotted.rows)
+        : Plots.histogram(plotted.elements, title: title, xLabel: "x₁")
+      try plot.write(svg.rendered)
+    }
+    return nfe
   }
 }
 
@@ -154,15 +175,12 @@ struct Drawing: TrainedModelTask {
   typealias Scalar = Float
   let command: SampleCommand
   let options: SamplingOptions<Float>
+  let format: OutputFormat
+  let samples: OutputFile
+  let plot: OutputFile?
 
-  func run<Network: ScoreNetwork>(_ model: TrainedModel<Network>) throws -> Matrix<Double>
+  func run<Network: ScoreNetwork>(_ model: TrainedModel<Network>) throws -> Int
   where Network.Scalar == Float {
-    try command.draw(model, options: options)
+    try command.draw(model, options: options, format: format, samples: samples, plot: plot)
   }
-}
-
-/// The URL of a file that must exist, or a one-line error.
-func existingFile(_ path: String) throws -> URL {
-  guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such file") }
-  return URL(fileURLWithPath: path)
 }

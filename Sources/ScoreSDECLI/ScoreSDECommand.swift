@@ -1,4 +1,7 @@
 import ArgumentParser
+import Dispatch
+import Foundation
+import LinearAlgebra
 
 /// `score-sde`: learn a density from samples, draw new samples, evaluate likelihoods.
 @main
@@ -17,9 +20,10 @@ struct ScoreSDECommand: ParsableCommand {
       DemoCommand.self, TrainCommand.self, SampleCommand.self, NLLCommand.self, DatasetsCommand.self,
     ])
 
-  /// Sets up the threads (``Workers``), then runs the command line.
+  /// Sets up the threads (``Workers``) and the interrupt handling, then runs the command line.
   static func main() {
     Workers.configure()
+    Interruption.install()
     main(nil)
   }
 }

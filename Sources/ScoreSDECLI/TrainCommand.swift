@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import LinearAlgebra
 import ScoreMatching
 import ScoreNetworks
 
@@ -54,17 +55,15 @@ struct TrainCommand: ParsableCommand {
 
   func validate() throws {
     guard width >= 1, depth >= 1 else { throw ValidationError("--width and --depth must be at least 1") }
-    let needed = architecture.trainingBytes(width: width, depth: depth)
+    guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+    guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+    let needed = architecture.trainingBytes(width: width, depth: depth, batch: batch)
     let available = Double(ProcessInfo.processInfo.physicalMemory)
     guard needed <= available else {
       throw ValidationError(
-        String(
-          format:
-            "--width %d --depth %d needs about %.0f GB for the %@ weights alone; this machine has %.0f GB",
-          width, depth, needed / 1e9, architecture.rawValue, available / 1e9))
+        "--width \(width) --depth \(depth) --batch \(batch) needs about \(byteText(needed)) for the "
+          + "\(architecture.rawValue)'s weights and activations; this machine has \(byteText(available))")
     }
-    guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
-    guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
     guard learningRate > 0, learningRate.isFinite else {
       throw ValidationError("--learning-rate must be positive")
     }
@@ -74,8 +73,9 @@ struct TrainCommand: ParsableCommand {
   }
 
   func run() throws {
-    let outURL = URL(fileURLWithPath: out)
-    try checkWritableDirectory(of: outURL)
+    let input = DataInput(argument: data)
+    var outputs = CommandOutputs(inputs: input.isFile ? [("--data", data)] : [])
+    let modelFile = try outputs.add(out, option: "--out")
     let columns = try parseColumns(conditionColumns)
     let settings = TrainingSettings(
       process: sde.description, architecture: architecture, width: width, depth: depth,
@@ -84,21 +84,25 @@ struct TrainCommand: ParsableCommand {
         schedule: .warmupCosine(warmupSteps: min(500, steps / 10), minimum: learningRate / 20),
         conditionDropout: conditionDropout),
       conditionColumns: columns)
+    let summary: String
     switch architecture {
-    case .mlp: try train(MLP<Float>.self, settings: settings, to: outURL)
-    case .resmlp: try train(ResidualMLP<Float>.self, settings: settings, to: outURL)
+    case .mlp: summary = try train(MLP<Float>.self, settings: settings, to: modelFile)
+    case .resmlp: summary = try train(ResidualMLP<Float>.self, settings: settings, to: modelFile)
     }
+    try outputs.commit()
+    print(summary)
   }
 
-  /// Trains a `network`, writes the model file and prints a summary.
+  /// Trains a `network`, writes the model into `file` and returns a summary to print once the
+  /// file is in place.
   func train<Network: CommandLineNetwork>(
-    _ network: Network.Type, settings: TrainingSettings, to outURL: URL
-  ) throws where Network.Scalar == Float {
+    _ network: Network.Type, settings: TrainingSettings, to file: OutputFile
+  ) throws -> String where Network.Scalar == Float {
     let outcome = try ModelTraining.train(
       DataInput(argument: data), network: network, settings: settings, label: "train")
-    try outcome.model.save(to: outURL)
-    print(
-      String(
+    try file.write([UInt8](outcome.model.fileContents))
+    return
+      (String(
         format: "trained %d steps in %.1f s (%.0f steps/s), final loss %.4f → %@", steps, outcome.seconds,
         outcome.stepsPerSecond, outcome.losses.last?.smoothed ?? .nan, out))
   }

@@ -31,6 +31,11 @@ struct CommandLineTool {
     process.executableURL = executable
     process.arguments = arguments
     process.currentDirectoryURL = directory
+    return try capture(process)
+  }
+
+  /// Runs `process` to its end and captures what it prints.
+  static func capture(_ process: Process) throws -> Outcome {
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out
@@ -55,5 +60,30 @@ struct CommandLineTool {
   /// The names of the files in `folder`, sorted.
   static func files(in folder: URL) throws -> [String] {
     try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+  }
+
+  /// Starts `score-sde arguments…` in `directory` without waiting; its output goes to files.
+  static func start(_ arguments: [String], in directory: URL) throws -> Process {
+    guard let executable else { throw CocoaError(.fileNoSuchFile) }
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.currentDirectoryURL = directory
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+  }
+
+  /// Runs `script` with `/bin/sh -c` in `directory`, with `$SCORE_SDE` naming the tool (for
+  /// `ulimit` and other shell settings that must apply to the tool's process).
+  static func shell(_ script: String, in directory: URL) throws -> Outcome {
+    guard let executable else { throw CocoaError(.fileNoSuchFile) }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", script]
+    process.currentDirectoryURL = directory
+    process.environment = ProcessInfo.processInfo.environment.merging(["SCORE_SDE": executable.path]) { $1 }
+    return try capture(process)
   }
 }

@@ -46,9 +46,12 @@ public struct SVGDocument: Sendable {
       + "\n"
   }
 
-  /// Writes the document to `url` atomically (a temporary file renamed into place).
-  public func write(to url: URL) throws {
-    try Data(rendered.utf8).write(to: url, options: .atomic)
+  /// Writes the document to `url` atomically (a temporary file renamed into place), checked
+  /// first like every output.
+  ///
+  /// - Throws: ``FileFormatError`` of kind `unwritable`, saying why.
+  public func write(to url: URL) throws(FileFormatError) {
+    try FileFormatError.write(Array(rendered.utf8), to: url)
   }
 }
 
