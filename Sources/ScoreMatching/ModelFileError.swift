@@ -22,6 +22,9 @@ public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible 
   /// A network tensor holds NaN or ±∞ (`count` of its entries, the first at flat index `index`):
   /// such a model can only give non-finite scores, so it is refused on load.
   case nonFiniteParameters(path: String, tensor: String, index: Int, count: Int)
+  /// The environment variable `SOURCE_DATE_EPOCH` holds `value`, which is not a whole number of
+  /// seconds since 1970-01-01 00:00 UTC (see ``TrainingSummary/sourceDateEpoch(in:)``).
+  case invalidSourceDateEpoch(value: String)
 
   /// A sentence naming the file and the problem.
   public var description: String {
@@ -33,6 +36,10 @@ public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible 
     case .nonFiniteParameters(let path, let tensor, let index, let count):
       return
         "\(path): tensor \(tensor) holds \(count) non-finite values (NaN or infinite), the first at entry \(index)"
+    case .invalidSourceDateEpoch(let value):
+      return
+        "SOURCE_DATE_EPOCH is '\(value)', not a whole number of seconds since 1970-01-01 00:00 UTC "
+        + "(unset it, or set it to the output of `date +%s`)"
     case .unsupportedProcess(let process):
       return
         "The process \(process) cannot be stored in a model file (use VP, sub-VP, VE or Ornstein–Uhlenbeck)"
