@@ -16,7 +16,9 @@ enum ModelKey {
 }
 
 extension TrainedModel {
-  /// The metadata written with the network's tensors.
+  /// The metadata written with the network's tensors: JSON with sorted keys, so the same model
+  /// always gives the same text. Its numbers must be finite (JSON has no NaN or ∞), as
+  /// ``save(to:)`` checks before writing.
   public var metadata: [String: String] {
     var m: [String: String] = [:]
     m[ModelKey.format] = "1"
@@ -31,13 +33,29 @@ extension TrainedModel {
 
   /// Writes the model to one safetensors file, atomically, in the precision `Scalar`.
   ///
+  /// The file is a function of the model alone: the same model gives the same bytes (the JSON
+  /// keys are sorted, and no date is added beyond ``TrainingSummary/date``), and it records the
+  /// CRC-32 of its tensor data (``SafeTensors/checksumMetadataKey``), which ``load(from:)``
+  /// verifies.
+  ///
   /// - Parameter url: the file, such as `model.safetensors`.
-  /// - Throws: ``ModelFileError/file(path:_:)`` when it cannot be written.
+  /// - Throws: ``ModelFileError/nonFiniteParameters(path:tensor:index:count:)`` for a tensor
+  ///   holding NaN or ±∞ and ``ModelFileError/invalidMetadata(path:key:reason:)`` for an invalid
+  ///   process or training summary (nothing is written then: ``load(from:)`` would refuse the
+  ///   file); ``ModelFileError/file(path:_:)`` when it cannot be written.
   public func save(to url: URL) throws(ModelFileError) {
+    let path = url.path
+    try ModelFileCheck.checkFinite(network.namedTensors(), path: path)
+    if let failure = process.validationFailure {
+      throw .invalidMetadata(path: path, key: ModelKey.process, reason: failure)
+    }
+    if let failure = training.validationFailure {
+      throw .invalidMetadata(path: path, key: ModelKey.training, reason: failure)
+    }
     do {
       try network.save(to: url, extraMetadata: metadata)
     } catch {
-      throw .file(path: url.path, error)
+      throw .file(path: path, error)
     }
   }
 
@@ -47,34 +65,45 @@ extension TrainedModel {
   /// The model in a file written by ``save(to:)`` (converted to `Scalar` if the file has the
   /// other precision).
   ///
+  /// Nothing is built from the file before it is checked: the CRC-32 of its tensor data, every
+  /// tensor (not only the layers' weights) for NaN and ±∞ once read as `Scalar`, and every number
+  /// of the metadata for being finite in `Scalar` and making sense. A damaged file is refused
+  /// here, naming the file and the tensor or key, rather than giving NaN samples later.
+  ///
   /// - Parameter url: the file.
   /// - Returns: the model.
-  /// - Throws: ``ModelFileError/file(path:_:)`` for an unreadable or malformed file or tensors
-  ///   that do not fit the stored architecture (naming the tensor);
+  /// - Throws: ``ModelFileError/file(path:_:)`` for an unreadable or malformed file, a file whose
+  ///   tensor data do not match their recorded CRC-32
+  ///   (``SafeTensorsError/checksumMismatch(expected:found:)``; files without one, from other
+  ///   tools, are not checked), or tensors that do not fit the stored architecture (naming the
+  ///   tensor); ``ModelFileError/nonFiniteParameters(path:tensor:index:count:)`` for any tensor
+  ///   holding NaN or ±∞ in `Scalar` (weights, Fourier frequencies, LayerNorm parameters, …);
   ///   ``ModelFileError/missingMetadata(path:key:)`` and
   ///   ``ModelFileError/invalidMetadata(path:key:reason:)`` for metadata that is absent or
-  ///   makes no sense (naming the key); ``ModelFileError/nonFiniteParameters(path:tensor:index:count:)``
-  ///   for a network tensor holding NaN or ±∞.
+  ///   makes no sense (naming the key): a number that is not finite in `Scalar`, an invalid
+  ///   process, standard deviations that are not positive, an invalid training summary.
   public static func load(from url: URL) throws(ModelFileError) -> TrainedModel {
     let path = url.path
+    let tensors: NamedTensors<Scalar>
     let metadata: [String: String]
-    let network: Network
     do {
-      let (tensors, header) = try SafeTensors.read(from: url, as: Scalar.self)
-      metadata = header
-      network = try Network.network(tensors: tensors, metadata: header)
+      (tensors, metadata) = try SafeTensors.read(from: url, as: Scalar.self)
     } catch {
       throw .file(path: path, error)
     }
-    // Non-finite weights would only give NaN scores (and NaN samples) later, far from the cause.
-    let parameters = network.parameters
-    for k in 0..<parameters.tensorCount {
-      let tensor = parameters.tensor(at: k)
-      if let report = tensor.nonFiniteReport() {
-        throw .nonFiniteParameters(
-          path: path, tensor: parameters.tensorName(at: k),
-          index: report.firstRow * tensor.columns + report.firstColumn, count: report.count)
-      }
+    // Non-finite tensors would only give NaN scores (and NaN samples) later, far from the cause.
+    try ModelFileCheck.checkFinite(tensors, path: path)
+    try ModelFileCheck.checkNumbers(
+      in: metadata,
+      keys: [
+        ModelKey.process, ModelKey.conditionEncoding, ModelKey.standardizer, ModelKey.conditionStandardizer,
+        ModelKey.training, Network.configurationMetadataKey,
+      ], as: Scalar.self, path: path)
+    let network: Network
+    do {
+      network = try Network.network(tensors: tensors, metadata: metadata)
+    } catch {
+      throw .file(path: path, error)
     }
     func value(_ key: String) throws(ModelFileError) -> String {
       guard let v = metadata[key] else { throw .missingMetadata(path: path, key: key) }
@@ -94,7 +123,7 @@ extension TrainedModel {
         path: path, key: ModelKey.format, reason: "unknown format '\(format)' (this library reads 1)")
     }
     let process = try decode(SDEDescription.self, ModelKey.process)
-    if let failure = process.validationFailure {
+    if let failure = ModelFileCheck.processFailure(process, as: Scalar.self) {
       throw .invalidMetadata(path: path, key: ModelKey.process, reason: failure)
     }
     let name = try value(ModelKey.parameterization)
@@ -114,18 +143,18 @@ extension TrainedModel {
     func standardizer(_ key: String, columns: Int) throws(ModelFileError) -> Standardizer? {
       guard metadata[key] != nil else { return nil }
       let s = try decode(Standardizer.self, key)
-      guard s.dimension == columns,
-        s.means.allSatisfy(\.isFinite), s.standardDeviations.allSatisfy({ $0 > 0 && $0.isFinite }),
-        s.means.count == s.standardDeviations.count
-      else {
-        throw .invalidMetadata(
-          path: path, key: key, reason: "needs \(columns) finite means and positive standard deviations")
+      // The decoder does not go through Standardizer's checked initializer: check here.
+      if let failure = ModelFileCheck.standardizerFailure(s, columns: columns, as: Scalar.self) {
+        throw .invalidMetadata(path: path, key: key, reason: failure)
       }
       return s
     }
     let data = try standardizer(ModelKey.standardizer, columns: network.inputDimension)
     let conditions = try standardizer(ModelKey.conditionStandardizer, columns: encoding.dimension)
     let training = try decode(TrainingSummary.self, ModelKey.training)
+    if let failure = training.validationFailure {
+      throw .invalidMetadata(path: path, key: ModelKey.training, reason: failure)
+    }
     return TrainedModel(
       network: network, process: process, parameterization: parameterization, conditionEncoding: encoding,
       standardizer: data, conditionStandardizer: conditions, training: training)

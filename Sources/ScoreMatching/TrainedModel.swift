@@ -5,6 +5,11 @@ public import LinearAlgebra
 public import ScoreNetworks
 
 /// What a training run produced and how it was made, carried with a model file.
+///
+/// Nothing in it depends on when or where the run happened unless a date is given: two runs
+/// with the same seed, data and steps write the same summary, and so (their weights being
+/// bit-identical) byte-identical model files. A date is recorded only when the caller passes
+/// one or the environment sets `SOURCE_DATE_EPOCH` (see ``sourceDateEpoch(in:)``).
 public struct TrainingSummary: Sendable, Codable, Hashable {
   /// The number of optimizer steps.
   public var steps: Int
@@ -12,8 +17,10 @@ public struct TrainingSummary: Sendable, Codable, Hashable {
   public var seed: UInt64
   /// The smoothed training loss at the end, if known.
   public var finalLoss: Double?
-  /// When the model was written, ISO 8601.
-  public var date: String
+  /// When the model was made, ISO 8601 (such as `"2024-05-01T12:00:00Z"`), or `nil` (the
+  /// default, so that files are reproducible). Files written before the date became optional
+  /// always have one.
+  public var date: String?
   /// The run's configuration, if known.
   public var configuration: TrainingConfiguration?
   /// A free-form description of the data (a data set's name or a file).
@@ -25,11 +32,11 @@ public struct TrainingSummary: Sendable, Codable, Hashable {
   ///   - steps: optimizer steps.
   ///   - seed: the seed.
   ///   - finalLoss: the final (smoothed) loss.
-  ///   - date: ISO 8601 date.
+  ///   - date: an ISO 8601 date (see ``dateString(_:)``), or `nil` for none.
   ///   - configuration: the training configuration.
   ///   - data: a description of the data.
   public init(
-    steps: Int, seed: UInt64, finalLoss: Double? = nil, date: String,
+    steps: Int, seed: UInt64, finalLoss: Double? = nil, date: String? = nil,
     configuration: TrainingConfiguration? = nil,
     data: String? = nil
   ) {

@@ -132,6 +132,13 @@ extension Trainer {
     } catch {
       throw .checkpointFile(error)
     }
+    // saveCheckpoint never writes a NaN or ±∞: one here is damage, refused before it can
+    // poison the run.
+    do {
+      try ModelFileCheck.checkFinite(tensors, path: path)
+    } catch {
+      throw .incompatibleCheckpoint(path: path, reason: error.description)
+    }
     func value(_ key: String) throws(TrainingError) -> String {
       guard let v = metadata[key] else {
         throw .incompatibleCheckpoint(
@@ -170,6 +177,9 @@ extension Trainer {
         path: path, reason: "it holds \(precision) weights, this trainer is \(Scalar.precisionName)")
     }
     let configuration = try decode(TrainingConfiguration.self, CheckpointKey.configuration)
+    if let failure = configuration.validationFailure {
+      throw .incompatibleCheckpoint(path: path, reason: "metadata \(CheckpointKey.configuration): \(failure)")
+    }
     let storedArchitecture = metadata[Network.architectureMetadataKey] ?? MLP<Scalar>.architectureName
     guard storedArchitecture == Network.architectureName else {
       throw .incompatibleCheckpoint(
@@ -182,6 +192,11 @@ extension Trainer {
       ? nil : try decode(Standardizer.self, CheckpointKey.standardizer)
     let encoding = try decode(ConditionEncoding.self, CheckpointKey.conditionEncoding)
     let columns = try integer(CheckpointKey.dataColumns)
+    if let standardizer,
+      let failure = ModelFileCheck.standardizerFailure(standardizer, columns: columns, as: Scalar.self)
+    {
+      throw .incompatibleCheckpoint(path: path, reason: "metadata \(CheckpointKey.standardizer): \(failure)")
+    }
     guard columns == source.columns else {
       throw .incompatibleCheckpoint(
         path: path, reason: "the run's data had \(columns) columns, this source has \(source.columns)")
@@ -235,6 +250,22 @@ extension Trainer {
     state.lastLoss = try bits(CheckpointKey.lastLoss)
     state.lastGradientNorm = try bits(CheckpointKey.lastGradientNorm)
     state.lastLearningRate = try bits(CheckpointKey.lastLearningRate)
+    // The statistics are finite once a step has been recorded, and NaN (never ±∞) before.
+    guard state.lossAccumulator.isFinite else {
+      throw .incompatibleCheckpoint(
+        path: path,
+        reason: "metadata \(CheckpointKey.lossAccumulator) is \(state.lossAccumulator), not finite")
+    }
+    for (key, value) in [
+      (CheckpointKey.lastLoss, state.lastLoss), (CheckpointKey.lastGradientNorm, state.lastGradientNorm),
+      (CheckpointKey.lastLearningRate, state.lastLearningRate),
+    ] where !(value.isFinite || (value.isNaN && state.lossCount == 0)) {
+      throw .incompatibleCheckpoint(
+        path: path,
+        reason: "metadata \(key) is \(value), "
+          + (state.lossCount == 0
+            ? "neither finite nor NaN" : "not finite after \(state.lossCount) recorded steps"))
+    }
   }
 }
 

@@ -104,7 +104,9 @@ public struct TrainingConfiguration: Sendable, Codable, Hashable {
       return "learningRate must be finite and non-negative, got \(learningRate)"
     }
     if !(emaDecay >= 0 && emaDecay <= 1) { return "emaDecay must lie in [0, 1], got \(emaDecay)" }
-    if let c = gradientClipNorm, !(c > 0) { return "gradientClipNorm must be positive, got \(c)" }
+    if let c = gradientClipNorm, !(c > 0 && c.isFinite) {
+      return "gradientClipNorm must be positive and finite (nil for no clipping), got \(c)"
+    }
     if !(conditionDropout >= 0 && conditionDropout < 1) {
       return "conditionDropout must lie in [0, 1), got \(conditionDropout)"
     }

@@ -11,6 +11,13 @@ public import LinearAlgebra
 /// in the order given, back to back; the header is padded with spaces so that the data starts
 /// at a multiple of 8 bytes.
 ///
+/// **Checksum.** Every file this library writes records the CRC-32 (``CRC32``, zlib's) of its
+/// data section — every byte after the 8-byte length and the JSON header — as eight lowercase
+/// hexadecimal digits under the metadata key ``checksumMetadataKey`` (`score_sde.crc32`), and
+/// ``decode(_:as:)`` verifies it, so that a flipped bit in a weight is refused rather than
+/// sampled with. In Python, `zlib.crc32(data[8 + n:])` reproduces it. Files without the key
+/// (written by other tools) load unchecked; other tools ignore it.
+///
 /// Shapes are PyTorch's: a `Dense` weight is `[out, in]` exactly as `nn.Linear.weight`, so
 /// `safetensors.torch.load_file` gives a `state_dict` that loads into the matching PyTorch
 /// module without transposes.
@@ -28,7 +35,15 @@ public enum SafeTensors {
     MemoryLayout<S>.size == 4 ? "F32" : "F64"
   }
 
-  /// The file contents for `tensors` and `metadata` (in the precision of `S`).
+  /// The metadata key of the data section's CRC-32, written by ``encode(_:metadata:)`` and
+  /// checked by ``decode(_:as:)``: `score_sde.crc32`, eight lowercase hexadecimal digits.
+  public static let checksumMetadataKey = "score_sde.crc32"
+
+  /// The file contents for `tensors` and `metadata` (in the precision of `S`), with the CRC-32
+  /// of the data section under ``checksumMetadataKey`` (a value given for that key is replaced).
+  ///
+  /// The bytes are a function of the arguments alone: the header's keys are sorted, and nothing
+  /// else (no date, no host) is recorded, so equal tensors and metadata give identical files.
   public static func encode<S: BLASScalar>(_ tensors: NamedTensors<S>, metadata: [String: String] = [:])
     -> Data
   {
@@ -36,14 +51,18 @@ public enum SafeTensors {
     precondition(size == 4 || size == 8, "safetensors: \(S.self) is neither 4 nor 8 bytes")
     var header: [String: Any] = [:]
     var offset = 0
+    var crc = CRC32()
     for t in tensors.entries {
       let bytes = t.values.count * size
       header[t.name] = [
         "dtype": dtype(of: S.self), "shape": t.shape, "data_offsets": [offset, offset + bytes],
       ]
       offset += bytes
+      withLittleEndianBytes(of: t.values) { crc.update(with: $0) }
     }
-    if !metadata.isEmpty { header["__metadata__"] = metadata }
+    var fullMetadata = metadata
+    fullMetadata[checksumMetadataKey] = crc.hexDigits
+    header["__metadata__"] = fullMetadata
     // JSONSerialization cannot fail on a dictionary of strings, integers and arrays of them.
     var json = try! JSONSerialization.data(
       withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes])
@@ -52,17 +71,32 @@ public enum SafeTensors {
     withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
     data.append(json)
     for t in tensors.entries {
-      t.values.withUnsafeBufferPointer { values in
-        #if _endian(big)
-          for x in values {
-            withUnsafeBytes(of: x) { data.append(contentsOf: $0.reversed()) }
-          }
-        #else
-          data.append(UnsafeBufferPointer(start: values.baseAddress, count: values.count))
-        #endif
+      withLittleEndianBytes(of: t.values) { bytes in
+        if let base = bytes.baseAddress {
+          data.append(base.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        }
       }
     }
     return data
+  }
+
+  /// Calls `body` with the entries of `values` as little-endian bytes (the entries' own memory
+  /// on a little-endian machine, a byte-swapped copy otherwise).
+  static func withLittleEndianBytes<S: BLASScalar>(
+    of values: Matrix<S>, _ body: (UnsafeRawBufferPointer) -> Void
+  ) {
+    values.withUnsafeBufferPointer { values in
+      #if _endian(big)
+        var swapped: [UInt8] = []
+        swapped.reserveCapacity(values.count * MemoryLayout<S>.size)
+        for x in values {
+          withUnsafeBytes(of: x) { swapped.append(contentsOf: $0.reversed()) }
+        }
+        swapped.withUnsafeBytes(body)
+      #else
+        body(UnsafeRawBufferPointer(values))
+      #endif
+    }
   }
 
   /// Writes `tensors` and `metadata` to `url` through an `OutputFile`: the destination is
@@ -141,8 +175,12 @@ public enum SafeTensors {
   /// Parses safetensors bytes, checking everything before touching tensor data: the header
   /// length against the file size (nothing is allocated for an absurd length), the JSON, each
   /// dtype, shape (no overflow of the element count) and byte range (inside the data, of the
-  /// right size, the ranges contiguous and covering the data). Tensors come in file order.
-  /// - Throws: a ``SafeTensorsError`` saying what is wrong and for which tensor.
+  /// right size, the ranges contiguous and covering the data), then the data section's CRC-32
+  /// when the header records one (``checksumMetadataKey``). Tensors come in file order; the
+  /// metadata is returned without the checksum entry, so it equals what was encoded.
+  /// - Throws: a ``SafeTensorsError`` saying what is wrong and for which tensor;
+  ///   ``SafeTensorsError/checksumMismatch(expected:found:)`` for data that changed after they
+  ///   were written.
   public static func decode<S: BLASScalar>(
     _ data: Data, as type: S.Type = S.self
   ) throws(SafeTensorsError) -> (tensors: NamedTensors<S>, metadata: [String: String]) {
@@ -196,6 +234,16 @@ public enum SafeTensors {
         name: layout.last?.name ?? "(none)",
         reason: "the tensors end at byte \(position) of \(dataSize) data bytes; the rest is unused")
     }
+    if let hex = header.checksum {
+      let isHexDigit = { (c: UInt8) in
+        (0x30...0x39).contains(c) || (0x41...0x46).contains(c) || (0x61...0x66).contains(c)
+      }
+      guard hex.utf8.count == 8, hex.utf8.allSatisfy(isHexDigit), let stored = UInt32(hex, radix: 16) else {
+        throw .invalidMetadata(key: checksumMetadataKey, reason: "'\(hex)' is not 8 hexadecimal digits")
+      }
+      let found = CRC32.checksum(of: data[dataStart...])
+      guard found == stored else { throw .checksumMismatch(expected: stored, found: found) }
+    }
 
     var tensors = NamedTensors<S>()
     data.withUnsafeBytes { raw in
@@ -238,7 +286,10 @@ public enum SafeTensors {
 
   struct Header: Decodable {
     var tensors: [(String, HeaderEntry)] = []
+    /// The `__metadata__`, without the checksum entry.
     var metadata: [String: String] = [:]
+    /// The recorded CRC-32 of the data section, if any, as written (checked by `decode`).
+    var checksum: String?
 
     struct Key: CodingKey {
       var stringValue: String
@@ -252,6 +303,7 @@ public enum SafeTensors {
       for key in container.allKeys {
         if key.stringValue == "__metadata__" {
           metadata = try container.decode([String: String].self, forKey: key)
+          checksum = metadata.removeValue(forKey: SafeTensors.checksumMetadataKey)
         } else {
           tensors.append((key.stringValue, try container.decode(HeaderEntry.self, forKey: key)))
         }

@@ -2,7 +2,8 @@
 ///
 /// Every failure that depends on a file's contents is one of these, thrown, never a trap: a
 /// truncated file, an absurd header length, a malformed header, a shape whose element count
-/// overflows, data offsets outside the file, or tensors that do not match the architecture.
+/// overflows, data offsets outside the file, data whose checksum does not match, or tensors that
+/// do not match the architecture.
 public enum SafeTensorsError: Error, Equatable, Sendable, CustomStringConvertible {
   /// The file could not be read (the operating system's reason).
   case unreadable(path: String, reason: String)
@@ -33,6 +34,10 @@ public enum SafeTensorsError: Error, Equatable, Sendable, CustomStringConvertibl
   case shapeMismatch(name: String, expected: [Int], found: [Int])
   /// A metadata entry is missing or cannot be parsed.
   case invalidMetadata(key: String, reason: String)
+  /// The data section's CRC-32 is `found`, not the `expected` value its header records
+  /// (``SafeTensors/checksumMetadataKey``): the file was damaged after it was written (a flipped
+  /// bit on disk or in a copy, an edited byte).
+  case checksumMismatch(expected: UInt32, found: UInt32)
 
   /// A sentence saying what was wrong and where.
   public var description: String {
@@ -59,6 +64,10 @@ public enum SafeTensorsError: Error, Equatable, Sendable, CustomStringConvertibl
       return
         "Tensor \(name) has shape \(found) in the file, the model needs \(expected) (another architecture?)"
     case .invalidMetadata(let key, let reason): return "Metadata \(key): \(reason)"
+    case .checksumMismatch(let expected, let found):
+      return
+        "The file is corrupted: its tensor data have CRC-32 \(CRC32.hexDigits(found)), its header records "
+        + "\(CRC32.hexDigits(expected)) (damaged on disk or in a copy; use an intact copy)"
     }
   }
 }

@@ -177,3 +177,87 @@ extension Matrix {
   let trainer = try Trainer(process: BisectedVP(), architecture: smallNetwork(), source: source)
   #expect(throws: ModelFileError.self) { _ = try trainer.trainedModel() }
 }
+
+/// A run of `conditionalModel()`'s configuration, exported with `environment` for
+/// `SOURCE_DATE_EPOCH`.
+func conditionalModel(environment: [String: String]) throws -> TrainedModel<MLP<Double>> {
+  try conditionalModel().trainer.trainedModel(data: "rings", environment: environment)
+}
+
+/// Model files are reproducible bit for bit: two runs with the same seed, data and steps write
+/// identical bytes, with no date unless `SOURCE_DATE_EPOCH` (or the caller) gives one.
+@Test func identicalRunsWriteIdenticalModelFiles() throws {
+  for environment in [[:], [TrainingSummary.sourceDateEpochVariable: "1700000000"]] {
+    let urls = [temporaryURL("first.safetensors"), temporaryURL("second.safetensors")]
+    defer { for url in urls { try? FileManager.default.removeItem(at: url) } }
+    for url in urls { try conditionalModel(environment: environment).save(to: url) }
+    let (first, second) = (try Data(contentsOf: urls[0]), try Data(contentsOf: urls[1]))
+    #expect(first == second, "environment \(environment)")
+    let loaded = try TrainedModel<MLP<Double>>.load(from: urls[0])
+    #expect(loaded.training.date == (environment.isEmpty ? nil : "2023-11-14T22:13:20Z"))
+    let json = try #require(try SafeTensors.metadata(from: urls[0])["score_sde.model.training"])
+    #expect(json.contains("\"date\"") == !environment.isEmpty)
+  }
+}
+
+/// An explicit date wins over `SOURCE_DATE_EPOCH`; a malformed `SOURCE_DATE_EPOCH` is an error
+/// when it would be used, and ignored when a date is given.
+@Test func theDateComesFromTheCallerOrSourceDateEpoch() throws {
+  let trainer = try conditionalModel().trainer
+  let epoch = [TrainingSummary.sourceDateEpochVariable: "86400"]
+  #expect(try trainer.trainedModel(environment: epoch).training.date == "1970-01-02T00:00:00Z")
+  #expect(
+    try trainer.trainedModel(date: Date(timeIntervalSince1970: 0), environment: epoch).training.date
+      == "1970-01-01T00:00:00Z")
+  let malformed = [TrainingSummary.sourceDateEpochVariable: "yesterday"]
+  #expect(throws: ModelFileError.invalidSourceDateEpoch(value: "yesterday")) {
+    try trainer.trainedModel(environment: malformed)
+  }
+  #expect(throws: Never.self) { try trainer.trainedModel(date: Date(), environment: malformed) }
+  #expect("\(ModelFileError.invalidSourceDateEpoch(value: "yesterday"))".contains("SOURCE_DATE_EPOCH"))
+}
+
+/// `SOURCE_DATE_EPOCH` is what `date +%s` prints: whole seconds, ASCII digits, optionally
+/// negative; unset or empty means no date.
+@Test(
+  arguments: [
+    ("0", 0), ("86400", 86400), ("1700000000", 1_700_000_000), ("-86400", -86400),
+    ("253402300799", 253_402_300_799),
+  ] as [(String, Int64)])
+func sourceDateEpochAcceptsWholeSeconds(value: String, seconds: Int64) throws {
+  let date = try TrainingSummary.sourceDateEpoch(in: [TrainingSummary.sourceDateEpochVariable: value])
+  #expect(date == Date(timeIntervalSince1970: TimeInterval(seconds)))
+}
+
+@Test(arguments: [
+  "abc", "1.5", " 1", "1 ", "+1", "0x10", "1e9", "-", "--1", "١٢", "253402300800", "99999999999999",
+])
+func sourceDateEpochRefusesAnythingElse(value: String) {
+  #expect(throws: ModelFileError.invalidSourceDateEpoch(value: value)) {
+    try TrainingSummary.sourceDateEpoch(in: [TrainingSummary.sourceDateEpochVariable: value])
+  }
+}
+
+@Test func noSourceDateEpochMeansNoDate() throws {
+  #expect(try TrainingSummary.sourceDateEpoch(in: [:]) == nil)
+  #expect(try TrainingSummary.sourceDateEpoch(in: [TrainingSummary.sourceDateEpochVariable: ""]) == nil)
+  #expect(TrainingSummary.dateString(Date(timeIntervalSince1970: 1_700_000_000)) == "2023-11-14T22:13:20Z")
+}
+
+/// Summaries of older files, which always have a date, still decode; new ones may have none.
+@Test func summariesDecodeWithAndWithoutADate() throws {
+  let old = #"{"date":"2024-05-01T12:00:00Z","finalLoss":0.5,"seed":3,"steps":10}"#
+  let new = #"{"finalLoss":0.5,"seed":3,"steps":10}"#
+  let decoder = JSONDecoder()
+  #expect(
+    try decoder.decode(TrainingSummary.self, from: Data(old.utf8))
+      == TrainingSummary(steps: 10, seed: 3, finalLoss: 0.5, date: "2024-05-01T12:00:00Z"))
+  #expect(
+    try decoder.decode(TrainingSummary.self, from: Data(new.utf8))
+      == TrainingSummary(steps: 10, seed: 3, finalLoss: 0.5))
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.sortedKeys]
+  #expect(
+    String(decoding: try encoder.encode(TrainingSummary(steps: 10, seed: 3, finalLoss: 0.5)), as: UTF8.self)
+      == new)
+}

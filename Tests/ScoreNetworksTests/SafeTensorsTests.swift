@@ -59,7 +59,11 @@ func roundTrip<S: BLASScalar>(_: S.Type) throws {
   #expect(a?["shape"] as? [Int] == [2, 3])
   #expect(a?["data_offsets"] as? [Int] == [0, 24])
   #expect((header?["b"] as? [String: Any])?["data_offsets"] as? [Int] == [24, 28])
-  #expect(header?["__metadata__"] as? [String: String] == ["k": "v"])
+  // The metadata and, always, the data section's CRC-32 (1.0, 2.0, … -0.5 as little-endian F32).
+  let dataSection = data.subdata(in: (8 + headerLength)..<data.count)
+  #expect(
+    header?["__metadata__"] as? [String: String]
+      == ["k": "v", "score_sde.crc32": String(format: "%08x", CRC32.checksum(of: dataSection))])
   // Little-endian IEEE 754: 1.0f is 00 00 80 3F.
   #expect(Array(data[(8 + headerLength)..<(12 + headerLength)]) == [0, 0, 0x80, 0x3F])
   let (decoded, metadata) = try SafeTensors.decode(data, as: Float.self)
