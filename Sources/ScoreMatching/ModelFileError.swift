@@ -32,6 +32,8 @@ public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible 
   /// A sentence naming the file and the problem.
   public var description: String {
     switch self {
+    case .file(let path, .unreadable(_, let reason)), .file(let path, .unwritable(_, let reason)):
+      return "\(path): \(reason)"
     case .file(let path, let error): return "\(path): \(error)"
     case .missingMetadata(let path, let key):
       return "\(path): metadata \(key) is missing (not a ScoreSDE model file?)"

@@ -44,7 +44,7 @@ extension TrainedModel {
   ///   process or training summary (nothing is written then: ``load(from:)`` would refuse the
   ///   file); ``ModelFileError/file(path:_:)`` when it cannot be written.
   public func save(to url: URL) throws(ModelFileError) {
-    let path = url.path
+    let path = url.relativePath
     try ModelFileCheck.checkFinite(network.namedTensors(), path: path)
     if let failure = process.validationFailure {
       throw .invalidMetadata(path: path, key: ModelKey.process, reason: failure)
@@ -83,7 +83,7 @@ extension TrainedModel {
   ///   makes no sense (naming the key): a number that is not finite in `Scalar`, an invalid
   ///   process, standard deviations that are not positive, an invalid training summary.
   public static func load(from url: URL) throws(ModelFileError) -> TrainedModel {
-    let path = url.path
+    let path = url.relativePath
     let tensors: NamedTensors<Scalar>
     let metadata: [String: String]
     do {
@@ -182,7 +182,7 @@ public enum ModelFile {
       let metadata = try SafeTensors.metadata(from: url)
       return metadata[MLP<Float>.architectureMetadataKey] ?? MLP<Float>.architectureName
     } catch {
-      throw .file(path: url.path, error)
+      throw .file(path: url.relativePath, error)
     }
   }
 }

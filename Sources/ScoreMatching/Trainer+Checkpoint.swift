@@ -124,7 +124,7 @@ extension Trainer {
   public init(
     resumingFrom url: URL, network: Network.Type, process: Process, source: Source
   ) throws(TrainingError) {
-    let path = url.path
+    let path = url.relativePath
     let tensors: NamedTensors<Scalar>
     let metadata: [String: String]
     do {

@@ -110,7 +110,7 @@ public enum SafeTensors {
     do {
       try OutputFile.write([UInt8](encode(tensors, metadata: metadata)), to: url.path)
     } catch {
-      throw .unwritable(path: url.path, reason: error.reason)
+      throw .unwritable(path: url.relativePath, reason: error.reason)
     }
   }
 
@@ -125,7 +125,7 @@ public enum SafeTensors {
     do {
       bytes = try InputFile.bytes(at: url.path)
     } catch {
-      throw .unreadable(path: url.path, reason: error.reason)
+      throw .unreadable(path: url.relativePath, reason: error.reason)
     }
     return try decode(Data(bytes), as: type)
   }
@@ -149,11 +149,11 @@ public enum SafeTensors {
       }
       bytes += try file.read(upTo: Int(length))
     } catch let error as FileAccessError {
-      throw .unreadable(path: url.path, reason: error.reason)
+      throw .unreadable(path: url.relativePath, reason: error.reason)
     } catch let error as SafeTensorsError {
       throw error
     } catch {
-      throw .unreadable(path: url.path, reason: "\(error)")
+      throw .unreadable(path: url.relativePath, reason: "\(error)")
     }
     return try header(of: Data(bytes)).header.metadata
   }
