@@ -27,8 +27,10 @@ public struct CSVTable<S: BLASScalar>: Sendable, Equatable {
 ///
 /// Reading: fields are separated by commas; surrounding spaces are ignored; a field may be
 /// quoted with `"` (a doubled `""` inside is one quote); blank lines are skipped; `\r\n` line
-/// ends are accepted. Every record must have as many fields as the first. Numbers use Swift's
-/// `Double` syntax (`1`, `-2.5e-3`, `nan`, `inf`). A header is detected when no field of the
+/// ends are accepted; a leading UTF-8 byte-order mark is skipped (UTF-16 and UTF-32 files are
+/// refused). Every record must have as many fields as the first. Numbers use Swift's `Double`
+/// syntax (`1`, `-2.5e-3`, `nan`, `inf`); a finite number the precision cannot hold (`1e39` as
+/// `Float`) is an error, not an infinity. A header is detected when no field of the
 /// first non-blank line is a number (``HeaderOption/detect``), or forced either way. Errors name
 /// the file, line and column: `data.csv line 7, column 3: 'abc' is not a number`.
 ///
@@ -80,7 +82,7 @@ public enum CSVFile {
     var values = [S]()
     var columns = -1
     var lineNumber = 0
-    var lineStart = 0
+    var lineStart = try textStart(of: bytes, file: file)
     while lineStart < bytes.count {
       var lineEnd = lineStart
       while lineEnd < bytes.count && bytes[lineEnd] != 0x0A { lineEnd += 1 }
@@ -115,7 +117,12 @@ public enum CSVFile {
             field.text.isEmpty ? "the field is empty, not a number" : "'\(field.text)' is not a number"
           throw FileFormatError(file: file, kind: .notANumber, line: lineNumber, column: j + 1, detail: what)
         }
-        values.append(S(v))
+        let value = S(v)
+        if !value.isFinite && !v.isNaN && !isInfinityLiteral(field.text) {
+          throw FileFormatError.outOfRange(
+            field.text, as: S.self, file: file, line: lineNumber, column: j + 1)
+        }
+        values.append(value)
       }
     }
     let c = max(columns, 0)
@@ -180,6 +187,31 @@ public enum CSVFile {
       if i == end { return fields }
       i += 1  // the comma
     }
+  }
+
+  /// Where the text of a UTF-8 file starts: after a UTF-8 byte-order mark (`EF BB BF`, which
+  /// some spreadsheet programs write), else at 0.
+  ///
+  /// - Throws: ``FileFormatError/Kind/unsupportedEncoding`` for a UTF-16 or UTF-32 byte-order
+  ///   mark.
+  static func textStart(of bytes: [UInt8], file: String) throws(FileFormatError) -> Int {
+    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { return 3 }
+    let encoding: String? =
+      bytes.starts(with: [0xFF, 0xFE, 0x00, 0x00]) || bytes.starts(with: [0x00, 0x00, 0xFE, 0xFF])
+      ? "UTF-32"
+      : bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) ? "UTF-16" : nil
+    if let encoding {
+      throw FileFormatError(
+        file: file, kind: .unsupportedEncoding,
+        detail: "the file is \(encoding) (it starts with a \(encoding) byte-order mark); save it as UTF-8")
+    }
+    return 0
+  }
+
+  /// Whether `text` spells an infinity (`inf`, `-Infinity`, …) rather than a number too large
+  /// for the precision.
+  static func isInfinityLiteral(_ text: String) -> Bool {
+    text.drop(while: { $0 == "+" || $0 == "-" }).lowercased().hasPrefix("inf")
   }
 
   /// The value of a numeric field, or `nil`.

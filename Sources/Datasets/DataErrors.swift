@@ -42,6 +42,10 @@ public struct FileFormatError: Error, Sendable, Equatable, CustomStringConvertib
     case raggedRow
     /// A CSV file with an unterminated quoted field or another syntax error.
     case malformedRow
+    /// A finite value in the file that the requested precision cannot hold (1e39 as `Float`).
+    case outOfRange
+    /// A text file in an encoding other than UTF-8 (a UTF-16 byte-order mark).
+    case unsupportedEncoding
   }
 
   /// The file's name as given to the reader (its last path component for URLs).
@@ -90,6 +94,12 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
   case wrongColumnCount(source: String, expected: Int, actual: Int)
   /// No registered data set has this name; `known` lists those that do.
   case unknownDataset(name: String, known: [String])
+  /// Every row of column `column` (0-based) of the data from `source` is `value`: the column has
+  /// no spread to standardise, nothing for a density to learn, nothing to condition on.
+  case constantColumn(source: String, column: Int, value: Double)
+  /// The standard deviation of column `column` (0-based) of the data from `source` is not a
+  /// positive finite `Double`: it underflows to 0 (subnormal values) or overflows.
+  case spreadOutOfRange(source: String, column: Int)
 
   /// A sentence naming the source and the problem; rows and columns are counted from 1.
   public var description: String {
@@ -104,7 +114,35 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
       return "\(source): has \(actual) columns, expected \(expected)"
     case .unknownDataset(let name, let known):
       return "No data set is called '\(name)'; known data sets: \(known.joined(separator: ", "))"
+    case .constantColumn(let source, let column, let value):
+      return "\(source): column \(column + 1) is constant (every row is \(value)); it carries nothing to "
+        + "learn or to condition on — drop the column"
+    case .spreadOutOfRange(let source, let column):
+      return "\(source): the standard deviation of column \(column + 1) is outside Double's range "
+        + "(below 5e-324 or above 1.8e308); rescale the column"
     }
+  }
+}
+
+extension FileFormatError {
+  /// The error for a finite number in `file` that `S` cannot hold, such as
+  /// `data.csv line 4, column 2: 1e39 is out of Float range (|x| ≤ 3.4e38)`.
+  ///
+  /// - Parameters:
+  ///   - text: the number as the file writes it.
+  ///   - type: the precision it was read as.
+  ///   - file: the file's name.
+  ///   - line: the 1-based line, for a text file.
+  ///   - column: the 1-based column, for a text file.
+  /// - Returns: an ``Kind/outOfRange`` error.
+  static func outOfRange<S: BinaryFloatingPoint>(
+    _ text: String, as type: S.Type, file: String, line: Int? = nil, column: Int? = nil
+  ) -> FileFormatError {
+    let limit = String(format: "%.1e", Double(S.greatestFiniteMagnitude)).replacingOccurrences(
+      of: "e+", with: "e")
+    return FileFormatError(
+      file: file, kind: .outOfRange, line: line, column: column,
+      detail: "\(text) is out of \(S.self) range (|x| ≤ \(limit))")
   }
 }
 

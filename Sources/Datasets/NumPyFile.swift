@@ -6,6 +6,8 @@ public import LinearAlgebra
 /// Supported element types are IEEE floats of 4 or 8 bytes in any byte order: `'<f4'`,
 /// `'<f8'`, `'>f4'`, `'>f8'` (swapped on reading), and `'='`/`'|'` (native order). A 2-D array
 /// becomes a matrix (C or Fortran order); a 1-D array of length n becomes an n × 1 column.
+/// A finite 8-byte value that `Float` cannot hold (|x| > 3.4e38) is an error when reading as
+/// `Float`, not an infinity; NaN and infinities in the file are kept as they are.
 /// Anything else — integer, object or structured dtypes, 0-D or 3-D arrays, a truncated file,
 /// a shape whose size overflows or exceeds the file — is a ``FileFormatError`` naming the file;
 /// nothing is allocated for a claimed size before the file is known to hold it.
@@ -78,6 +80,7 @@ public enum NumPyFile {
     }
     var m = Matrix<S>(
       rows: header.fortranOrder ? columns : rows, columns: header.fortranOrder ? rows : columns)
+    var firstOutOfRange: (index: Int, value: Double)? = nil
     bytes.withUnsafeBytes { raw in
       let payload = UnsafeRawBufferPointer(rebasing: raw[header.dataOffset...])
       m.withUnsafeMutableBufferPointer { e in
@@ -94,10 +97,18 @@ public enum NumPyFile {
         } else {
           for k in 0..<count {
             let bits = payload.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self)
-            e[k] = S(Double(bitPattern: swapped ? bits.byteSwapped : bits))
+            let value = Double(bitPattern: swapped ? bits.byteSwapped : bits)
+            e[k] = S(value)
+            if value.isFinite && !e[k].isFinite && firstOutOfRange == nil { firstOutOfRange = (k, value) }
           }
         }
       }
+    }
+    if let (k, value) = firstOutOfRange {
+      // Fortran order stores the transpose in C order.
+      let (row, column) = header.fortranOrder ? (k % rows, k / rows) : (k / columns, k % columns)
+      throw FileFormatError.outOfRange(
+        "\(value) (row \(row + 1), column \(column + 1))", as: S.self, file: file)
     }
     // Fortran order stores the transpose in C order.
     return header.fortranOrder ? m.transposed() : m

@@ -5,13 +5,19 @@ import RealModule
 /// a model file can carry it.
 ///
 /// μ is the column mean and σ the population standard deviation (divisor n, as scikit-learn's
-/// `StandardScaler`); a column with σ = 0 gets σ = 1, so it is centred but not scaled.
+/// `StandardScaler`), both fitted in `Double` whatever the data's precision. A constant column
+/// has no σ to divide by and is refused (``DataError/constantColumn(source:column:value:)``).
 /// Densities transform with the Jacobian: log p_x(x) = log p_z(z) + ``logAbsDeterminant``.
 ///
+/// Every map computes in `Double` and rounds once to the matrix's scalar, so its precision is
+/// that of the result: standardising `Double` data of a large offset or a tiny scale and only
+/// then converting (``transformed(_:as:)``) keeps what a `Float` copy of the raw data would lose
+/// (1e9 + N(0, 1) in `Float` is 1e9 in steps of 64; 1e-50 is 0).
+///
 /// ```swift
-/// let scaler = try Standardizer(fitting: train)
-/// let z = scaler.transformed(train)            // columns with mean 0, standard deviation 1
-/// let x = scaler.inverseTransformed(samples)   // back to data units
+/// let scaler = try Standardizer(fitting: train, source: "train.npy")
+/// let z = scaler.transformed(train, as: Float.self)  // mean 0, standard deviation 1, in Float
+/// let x = scaler.inverseTransformed(samples)         // back to data units, in samples' precision
 /// let logpx = logpz.map { $0 + scaler.logAbsDeterminant }
 /// ```
 public struct Standardizer: Sendable, Codable, Equatable {
@@ -37,37 +43,73 @@ public struct Standardizer: Sendable, Codable, Equatable {
     self.standardDeviations = standardDeviations
   }
 
-  /// Fits μ and σ to the columns of `data` (two passes, in `Double`).
+  /// Fits μ and σ to the columns of `data`, in `Double`, exactly scaled so that no magnitude a
+  /// finite `Double` can hold overflows or underflows.
+  ///
+  /// Column j is first scaled by the power of two 2^−eⱼ that brings its largest magnitude into
+  /// [1, 2) (exact: only the exponent changes), so y = x·2^−eⱼ. Then, in `Double`:
+  ///
+  ///     m = Σᵢ yᵢ / n,   m ← m + Σᵢ (yᵢ − m) / n        (the corrected two-pass mean)
+  ///     s² = Σᵢ (yᵢ − m)² / n
+  ///     μⱼ = m·2^eⱼ,      σⱼ = s·2^eⱼ
+  ///
+  /// Every y lies in (−2, 2) and a non-constant column has some |yᵢ − m| of at least 2⁻⁵⁴, so no
+  /// sum or square overflows or underflows: data like 1e-200·N(0, 1) or 1e200 + 1e190·N(0, 1)
+  /// is fitted to rounding, and a column 1e9 + N(0, 1) keeps its unit σ.
+  ///
+  /// A column whose rows are all equal is refused rather than given an arbitrary σ: it carries
+  /// nothing to learn, and a constant condition column nothing to condition on. A column that is
+  /// not constant, however small its spread next to |μ| (two values an ulp apart), is kept: its
+  /// standardised values are computed in `Double` and stay distinct.
   ///
   /// - Parameters:
   ///   - data: the samples, one per row.
-  ///   - source: a name for the data in error messages.
+  ///   - source: a name for the data in error messages, such as the file name.
   /// - Throws: ``DataError/tooFewRows(source:needed:actual:)`` for fewer than 2 rows,
-  ///   ``DataError/nonFinite(source:row:column:value:count:)`` for NaN or infinite entries.
+  ///   ``DataError/nonFinite(source:row:column:value:count:)`` for NaN or infinite entries,
+  ///   ``DataError/constantColumn(source:column:value:)`` for the first column whose rows are
+  ///   all equal, ``DataError/spreadOutOfRange(source:column:)`` when σ underflows to 0 (the
+  ///   column's values are subnormal) or overflows.
   public init<S: BLASScalar>(fitting data: Matrix<S>, source: String = "data") throws(DataError) {
     guard data.rows >= 2 else { throw DataError.tooFewRows(source: source, needed: 2, actual: data.rows) }
     try checkFinite(data, source: source)
-    let n = data.rows
-    let c = data.columns
-    var mean = [Double](repeating: 0, count: c)
-    var variance = [Double](repeating: 0, count: c)
-    data.withUnsafeBufferPointer { e in
+    let (n, c) = (data.rows, data.columns)
+    var means = [Double](repeating: 0, count: c)
+    var deviations = [Double](repeating: 0, count: c)
+    let e = data.elements
+    for j in 0..<c {
+      var largest = 0.0
+      var constant = true
+      let first = Double(e[j])
       for i in 0..<n {
-        for j in 0..<c { mean[j] += Double(e[i * c + j]) }
+        let x = Double(e[i * c + j])
+        largest = Swift.max(largest, x.magnitude)
+        constant = constant && x == first
       }
-      for j in 0..<c { mean[j] /= Double(n) }
+      if constant { throw DataError.constantColumn(source: source, column: j, value: first) }
+      let exponent = Int(largest.exponent)
+      func scaled(_ i: Int) -> Double {
+        Double(sign: .plus, exponent: -exponent, significand: Double(e[i * c + j]))
+      }
+      var m = 0.0
+      for i in 0..<n { m += scaled(i) }
+      m /= Double(n)
+      var correction = 0.0
+      for i in 0..<n { correction += scaled(i) - m }
+      m += correction / Double(n)
+      var squares = 0.0
       for i in 0..<n {
-        for j in 0..<c {
-          let d = Double(e[i * c + j]) - mean[j]
-          variance[j] += d * d
-        }
+        let d = scaled(i) - m
+        squares += d * d
+      }
+      means[j] = Double(sign: .plus, exponent: exponent, significand: m)
+      deviations[j] = Double(sign: .plus, exponent: exponent, significand: (squares / Double(n)).squareRoot())
+      guard deviations[j] > 0 && deviations[j].isFinite && means[j].isFinite else {
+        throw DataError.spreadOutOfRange(source: source, column: j)
       }
     }
-    self.means = mean
-    self.standardDeviations = variance.map { v in
-      let s = (v / Double(n)).squareRoot()
-      return s > 0 && s.isFinite ? s : 1
-    }
+    self.means = means
+    self.standardDeviations = deviations
   }
 
   /// The number of columns.
@@ -76,37 +118,57 @@ public struct Standardizer: Sendable, Codable, Equatable {
   /// log |det ∂z/∂x| = −Σⱼ log σⱼ: add it to a log-density of z to get one of x.
   public var logAbsDeterminant: Double { -standardDeviations.reduce(0) { $0 + Double.log($1) } }
 
-  /// Replaces each row x of `data` by (x − μ) / σ.
+  /// Replaces each row x of `data` by (x − μ) / σ, computed in `Double` and rounded once to `S`.
+  ///
+  /// The result has `S`'s precision, and so has the input: `Float` data of a large offset has
+  /// already lost its spread (use ``transformed(_:as:)`` on the `Double` data instead).
   ///
   /// - Parameter data: `n × dimension`, transformed in place.
   @inlinable
   public func transform<S: BLASScalar>(_ data: inout Matrix<S>) {
-    mapEntries(&data) { x, mu, sigma in (x - mu) / sigma }
+    checkColumns(of: data)
+    data.withUnsafeMutableBufferPointer { e in
+      mapEntries(UnsafeBufferPointer(e), into: e) { x, mu, sigma in (x - mu) / sigma }
+    }
   }
 
-  /// Replaces each row z of `data` by μ + σ z, the inverse of ``transform(_:)``.
+  /// Replaces each row z of `data` by μ + σ z, the inverse of ``transform(_:)``, computed in
+  /// `Double` and rounded once to `S`.
+  ///
+  /// The precision of the result follows the matrix's scalar: in `Float`, data units of a large
+  /// offset come out in `Float`'s steps (1e9 + z in steps of 64). Map `Float` samples with
+  /// ``inverseTransformed(_:as:)`` to `Double` to keep their resolution.
   ///
   /// - Parameter data: `n × dimension`, transformed in place.
   @inlinable
   public func inverseTransform<S: BLASScalar>(_ data: inout Matrix<S>) {
-    mapEntries(&data) { z, mu, sigma in mu + sigma * z }
+    checkColumns(of: data)
+    data.withUnsafeMutableBufferPointer { e in
+      mapEntries(UnsafeBufferPointer(e), into: e) { z, mu, sigma in mu + sigma * z }
+    }
   }
 
-  /// Replaces every entry `x` of column `j` by `f(x, μⱼ, σⱼ)`.
+  /// Stops with a message unless `data` has ``dimension`` columns.
   @inlinable
-  func mapEntries<S: BLASScalar>(_ data: inout Matrix<S>, _ f: (S, S, S) -> S) {
+  func checkColumns<S: BLASScalar>(of data: Matrix<S>) {
     precondition(
       data.columns == dimension,
       "Standardizer of \(dimension) columns applied to a \(data.shapeDescription) matrix")
+  }
+
+  /// Writes `f(x, μⱼ, σⱼ)`, computed in `Double`, for every entry `x` of column `j` of `source`
+  /// into the same entry of `destination` (which may be `source`'s storage).
+  @inlinable
+  func mapEntries<S: BLASScalar, T: BLASScalar>(
+    _ source: UnsafeBufferPointer<S>, into destination: UnsafeMutableBufferPointer<T>,
+    _ f: (Double, Double, Double) -> Double
+  ) {
     let c = dimension
-    // Converted entry by entry rather than into arrays: no allocation (the trainer calls this
-    // every step).
+    // Entry by entry, from the stored arrays: no allocation (the trainer calls this every step).
     means.withUnsafeBufferPointer { mu in
       standardDeviations.withUnsafeBufferPointer { sigma in
-        data.withUnsafeMutableBufferPointer { e in
-          for i in 0..<(c == 0 ? 0 : e.count / c) {
-            for j in 0..<c { e[i * c + j] = f(e[i * c + j], S(mu[j]), S(sigma[j])) }
-          }
+        for i in 0..<(c == 0 ? 0 : source.count / c) {
+          for j in 0..<c { destination[i * c + j] = T(f(Double(source[i * c + j]), mu[j], sigma[j])) }
         }
       }
     }
@@ -123,14 +185,64 @@ public struct Standardizer: Sendable, Codable, Equatable {
     return out
   }
 
+  /// (x − μ) / σ for each row of `data`, computed in `Double` and rounded once to `T`: how data
+  /// of a large offset or a tiny scale reaches a lower precision without losing its spread.
+  ///
+  /// ```swift
+  /// let x: Matrix<Double> = try NumPyFile.read(from: url)   // 1e9 + N(0, 1)
+  /// let z = try Standardizer(fitting: x, source: "data.npy").transformed(x, as: Float.self)
+  /// // z has mean 0 and standard deviation 1 in Float; Matrix<Float>(x) would be all 1e9
+  /// ```
+  ///
+  /// - Parameters:
+  ///   - data: `n × dimension`, in any precision.
+  ///   - type: the precision of the result.
+  /// - Returns: the standardised data in `T`.
+  @inlinable
+  public func transformed<S: BLASScalar, T: BLASScalar>(_ data: Matrix<S>, as type: T.Type) -> Matrix<T> {
+    checkColumns(of: data)
+    var out = Matrix<T>(rows: data.rows, columns: data.columns)
+    data.withUnsafeBufferPointer { x in
+      out.withUnsafeMutableBufferPointer { z in
+        mapEntries(x, into: z) { x, mu, sigma in (x - mu) / sigma }
+      }
+    }
+    return out
+  }
+
   /// μ + σ z for each row, as a new matrix.
   ///
   /// - Parameter data: `n × dimension`.
-  /// - Returns: the data in original units.
+  /// - Returns: the data in original units, in `S`'s precision (see ``inverseTransform(_:)``).
   @inlinable
   public func inverseTransformed<S: BLASScalar>(_ data: Matrix<S>) -> Matrix<S> {
     var out = data
     inverseTransform(&out)
+    return out
+  }
+
+  /// μ + σ z for each row of `data`, computed in `Double` and rounded once to `T`: how `Float`
+  /// samples reach data units of a large offset at full resolution.
+  ///
+  /// ```swift
+  /// let x = scaler.inverseTransformed(floatSamples, as: Double.self)   // 1e9 + z, not steps of 64
+  /// ```
+  ///
+  /// - Parameters:
+  ///   - data: `n × dimension` standardised rows, in any precision.
+  ///   - type: the precision of the result.
+  /// - Returns: the rows in data units, in `T`.
+  @inlinable
+  public func inverseTransformed<S: BLASScalar, T: BLASScalar>(_ data: Matrix<S>, as type: T.Type)
+    -> Matrix<T>
+  {
+    checkColumns(of: data)
+    var out = Matrix<T>(rows: data.rows, columns: data.columns)
+    data.withUnsafeBufferPointer { z in
+      out.withUnsafeMutableBufferPointer { x in
+        mapEntries(z, into: x) { z, mu, sigma in mu + sigma * z }
+      }
+    }
     return out
   }
 }

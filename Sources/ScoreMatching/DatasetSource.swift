@@ -14,9 +14,15 @@ public import LinearAlgebra
 ///   epoch; a batch may straddle two epochs. The current permutation is cached and recomputed in
 ///   place, so no step allocates.
 ///
+/// Rows in data units are standardised by the ``Trainer`` batch by batch, in ``Scalar``. Data
+/// of a large offset or a tiny scale must not reach `Float` before standardisation (1e9 + N(0, 1)
+/// in `Float` is 1e9 in steps of 64, 1e-50 is 0): read it in `Double` and let the source
+/// standardise it in `Double` first, with ``init(standardizing:conditioningColumns:order:source:)``.
+///
 /// ```swift
-/// let data: Matrix<Float> = try NumPyFile.read(from: url)
-/// let source = try DatasetSource(data, conditioningColumns: 1, order: .epochShuffle)
+/// let data: Matrix<Double> = try NumPyFile.read(from: url)
+/// let source = try DatasetSource<Float>(standardizing: data, conditioningColumns: 1, source: "data.npy")
+/// // train with no `standardizer:`; the model records source.appliedStandardizer
 /// ```
 public struct DatasetSource<Scalar: BLASScalar>: TrainingDataSource {
   /// How rows are picked.
@@ -33,6 +39,11 @@ public struct DatasetSource<Scalar: BLASScalar>: TrainingDataSource {
   public let conditioningColumns: Int
   /// How rows are picked.
   public let order: RowOrder
+  /// The standardisation ``data`` already carries (see
+  /// ``init(standardizing:conditioningColumns:order:source:)``), or `nil` for rows in data units.
+  public let appliedStandardizer: Standardizer?
+  /// The data's name in error messages, such as its file name.
+  public let name: String
   @usableFromInline var permutation: [Int]
   @usableFromInline var permutationEpoch: Int
   @usableFromInline var permutationSeed: UInt64
@@ -56,9 +67,60 @@ public struct DatasetSource<Scalar: BLASScalar>: TrainingDataSource {
       throw .wrongColumnCount(source: source, expected: conditioningColumns + 1, actual: data.columns)
     }
     try checkFinite(data, source: source)
+    self.init(
+      checked: data, conditioningColumns: conditioningColumns, order: order, appliedStandardizer: nil,
+      name: source)
+  }
+
+  /// A source over the rows of `data` standardised column by column in `Double`, then rounded to
+  /// ``Scalar``: row x becomes z = (x − μ) / σ with μ and σ fitted on `data` in its own precision
+  /// (``Standardizer/init(fitting:source:)``), every operation in `Double` and one rounding at
+  /// the end. The rows then have mean 0 and standard deviation 1 in every column, whatever the
+  /// data's offset or scale, and ``appliedStandardizer`` records μ and σ for the trained model.
+  ///
+  /// Give the ``Trainer`` no `standardizer:` of its own for this source (it refuses both).
+  ///
+  /// ```swift
+  /// let x: Matrix<Double> = try NumPyFile.read(from: url)   // 1e9 + N(0, 1): all 1e9 as Float
+  /// let source = try DatasetSource<Float>(standardizing: x, source: "data.npy")
+  /// source.appliedStandardizer!.means                      // [1e9], σ ≈ [1]
+  /// ```
+  ///
+  /// - Parameters:
+  ///   - data: at least two rows in data units, in any precision (`Double` for data that `Float`
+  ///     cannot resolve); every entry finite, no column constant.
+  ///   - conditioningColumns: `k`, the trailing condition columns (0 by default); they are
+  ///     standardised too.
+  ///   - order: with replacement or epoch shuffles (the default).
+  ///   - source: a name for the data in error messages, such as the file name.
+  /// - Throws: `DataError.wrongColumnCount` when the data has no column besides the conditions,
+  ///   and the errors of ``Standardizer/init(fitting:source:)``: `DataError.tooFewRows` for fewer
+  ///   than two rows, `DataError.nonFinite` naming the first NaN or infinite entry,
+  ///   `DataError.constantColumn` naming a column whose rows are all equal.
+  public init<Raw: BLASScalar>(
+    standardizing data: Matrix<Raw>, conditioningColumns: Int = 0, order: RowOrder = .epochShuffle,
+    source: String = "training data"
+  ) throws(DataError) {
+    guard conditioningColumns >= 0 && data.columns > conditioningColumns else {
+      throw .wrongColumnCount(source: source, expected: conditioningColumns + 1, actual: data.columns)
+    }
+    let standardizer = try Standardizer(fitting: data, source: source)
+    self.init(
+      checked: standardizer.transformed(data, as: Scalar.self), conditioningColumns: conditioningColumns,
+      order: order, appliedStandardizer: standardizer, name: source)
+  }
+
+  /// A source over rows already checked.
+  init(
+    checked data: Matrix<Scalar>, conditioningColumns: Int, order: RowOrder,
+    appliedStandardizer: Standardizer?,
+    name: String
+  ) {
     self.data = data
     self.conditioningColumns = conditioningColumns
     self.order = order
+    self.appliedStandardizer = appliedStandardizer
+    self.name = name
     self.permutation = Array(0..<data.rows)
     self.permutationEpoch = -1
     self.permutationSeed = 0
@@ -112,11 +174,16 @@ public struct DatasetSource<Scalar: BLASScalar>: TrainingDataSource {
     permutationSeed = seed
   }
 
-  /// μ and σ of every column of the data (data and conditions).
+  /// μ and σ of every column of ``data`` (data and conditions), for a ``Trainer`` to standardise
+  /// each batch with, in ``Scalar``.
+  ///
+  /// For rows already standardised (``appliedStandardizer`` is not `nil`) this is close to the
+  /// identity and not wanted: the source carries its standardisation itself.
   ///
   /// - Returns: the standardiser.
-  /// - Throws: `DataError.tooFewRows` for fewer than two rows.
+  /// - Throws: `DataError.tooFewRows` for fewer than two rows, `DataError.constantColumn` for a
+  ///   column whose rows are all equal, each naming the source.
   public func fitStandardizer() throws(DataError) -> Standardizer {
-    try Standardizer(fitting: data)
+    try Standardizer(fitting: data, source: name)
   }
 }

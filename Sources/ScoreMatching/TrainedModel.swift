@@ -164,14 +164,21 @@ public struct TrainedModel<Network: ScoreNetwork>: Sendable {
     return condition.indices.map { Scalar((condition[$0] - s.means[$0]) / s.standardDeviations[$0]) }
   }
 
-  /// Samples in model units → data units, in place: `x ← μ + σ·x` per column.
+  /// Samples in model units → data units, in place: `x ← μ + σ·x` per column, computed in
+  /// `Double` and rounded to ``Scalar``.
+  ///
+  /// The precision of the result follows the matrix's scalar: in `Float`, data of a large offset
+  /// comes back in `Float`'s steps (1e9 + x in steps of 64). For full resolution map the samples
+  /// to `Double` instead: `standardizer?.inverseTransformed(samples, as: Double.self)`.
   ///
   /// - Parameter samples: `n × d`.
   public func toDataScale(_ samples: inout Matrix<Scalar>) {
     standardizer?.inverseTransform(&samples)
   }
 
-  /// Data → model units, in place: `x ← (x − μ)/σ` per column.
+  /// Data → model units, in place: `x ← (x − μ)/σ` per column, computed in `Double` and rounded
+  /// to ``Scalar``; data already in `Float` has only `Float`'s resolution (standardise `Double`
+  /// data with `standardizer?.transformed(data, as: Scalar.self)` instead).
   ///
   /// - Parameter data: `n × d`.
   public func toModelScale(_ data: inout Matrix<Scalar>) {

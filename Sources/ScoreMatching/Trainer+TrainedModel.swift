@@ -5,7 +5,8 @@ import LinearAlgebra
 
 extension Trainer {
   /// The model to sample with: the EMA weights, the process, the parameterisation, the
-  /// standardisation (split into data and condition columns) and a training summary.
+  /// standardisation (``effectiveStandardizer``, whether the trainer or the source applied it,
+  /// split into data and condition columns) and a training summary.
   ///
   /// The summary records a date only when `date` is given or `environment` sets
   /// `SOURCE_DATE_EPOCH` (see ``TrainingSummary/sourceDateEpoch(in:)``); otherwise it has none,
@@ -28,6 +29,7 @@ extension Trainer {
       throw .unsupportedProcess(String(describing: objective.process))
     }
     let d = source.dataColumns
+    let standardizer = effectiveStandardizer
     let dataStandardizer = standardizer.map {
       Standardizer(means: Array($0.means[..<d]), standardDeviations: Array($0.standardDeviations[..<d]))
     }

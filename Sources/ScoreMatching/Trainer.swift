@@ -15,7 +15,8 @@ public import ScoreNetworks
 /// checkpoint needs no generator state: resuming at step `k` rebuilds step `k`'s generator.
 ///
 /// A step is: rows → split into `x₀` (the first `d` columns) and conditions (the last `k`),
-/// both standardised when a ``Standardizer`` is given → conditions encoded (and dropped
+/// both standardised when a ``Standardizer`` is given (a source whose rows are standardised
+/// already, ``TrainingDataSource/appliedStandardizer``, needs none) → conditions encoded (and dropped
 /// with probability `p`) → ``DenoisingScoreMatching/prepare(_:into:using:)`` → forward,
 /// loss and `∂L/∂f`, backward (over row blocks on several threads when ``threads`` > 1) →
 /// checks that the loss and the gradient norm are finite (else a ``TrainingError`` naming the
@@ -52,8 +53,14 @@ where Source.Scalar == Process.Scalar, Network.Scalar == Process.Scalar {
   public let objective: DenoisingScoreMatching<Process>
   /// How conditions enter the network.
   public let conditionEncoding: ConditionEncoding
-  /// The standardisation of every source column (data then conditions), or `nil`.
+  /// The standardisation the trainer applies to every source column (data then conditions) of
+  /// each batch, in ``Scalar``, or `nil`.
   public let standardizer: Standardizer?
+  /// The standardisation of the rows the network learns from, which the trained model records:
+  /// ``standardizer`` when the trainer applies one, else the source's
+  /// ``TrainingDataSource/appliedStandardizer`` (applied in `Double` when the source was made),
+  /// else `nil`.
+  public var effectiveStandardizer: Standardizer? { standardizer ?? source.appliedStandardizer }
   /// The data.
   public var source: Source
 
@@ -97,7 +104,9 @@ where Source.Scalar == Process.Scalar, Network.Scalar == Process.Scalar {
   ///   - source: the training rows.
   ///   - configuration: the run's settings.
   ///   - standardizer: μ and σ of every source column (see ``DatasetSource/fitStandardizer()``),
-  ///     or `nil` to train on the data as it is.
+  ///     applied to each batch in ``Scalar``, or `nil` to train on the rows as the source gives
+  ///     them. Must be `nil` for a source whose rows are standardised already
+  ///     (``TrainingDataSource/appliedStandardizer``).
   /// - Throws: ``TrainingError/invalidConfiguration(_:)`` naming the first inconsistency.
   public init(
     process: Process, network: Network.Type, architecture: Network.Configuration, source: Source,
@@ -135,6 +144,17 @@ where Source.Scalar == Process.Scalar, Network.Scalar == Process.Scalar {
     if let standardizer, standardizer.dimension != source.columns {
       throw .invalidConfiguration(
         "the standardizer has \(standardizer.dimension) columns, the source \(source.columns)")
+    }
+    if let applied = source.appliedStandardizer {
+      guard standardizer == nil else {
+        throw .invalidConfiguration(
+          "the source's rows are standardised already (its appliedStandardizer); a second "
+            + "standardizer would standardise them twice — pass none")
+      }
+      guard applied.dimension == source.columns else {
+        throw .invalidConfiguration(
+          "the source's applied standardizer has \(applied.dimension) columns, the source \(source.columns)")
+      }
     }
     self.configuration = configuration
     self.objective = DenoisingScoreMatching(process: process, options: configuration.loss)
@@ -275,7 +295,9 @@ where Source.Scalar == Process.Scalar, Network.Scalar == Process.Scalar {
   /// batches fixed by the seed (`Xoshiro256(seed:, stream: 2⁶⁴ − 2)`), so that evaluations at
   /// different steps are comparable. No condition is dropped.
   ///
-  /// - Parameter heldOut: rows in the source's layout and units, `m × (d + k)`.
+  /// - Parameter heldOut: rows in the source's layout and units, `m × (d + k)`: standardised
+  ///   like the source's rows when it has an ``TrainingDataSource/appliedStandardizer`` (for
+  ///   `Double` rows, `source.appliedStandardizer!.transformed(rows, as: Scalar.self)`).
   /// - Returns: both losses (means over the rows).
   public func evaluate(on heldOut: Matrix<Scalar>) -> EvaluationResult {
     precondition(
@@ -309,7 +331,8 @@ extension Trainer {
   ///     `conditionDimension` the encoding's columns.
   ///   - source: the training rows.
   ///   - configuration: the run's settings.
-  ///   - standardizer: μ and σ of every source column, or `nil`.
+  ///   - standardizer: μ and σ of every source column, or `nil` (always `nil` for a source with
+  ///     an ``TrainingDataSource/appliedStandardizer``).
   /// - Throws: ``TrainingError/invalidConfiguration(_:)`` naming the first inconsistency.
   public init(
     process: Process, architecture: MLPConfiguration, source: Source,

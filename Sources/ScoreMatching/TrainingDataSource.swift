@@ -1,3 +1,4 @@
+public import Datasets
 public import LinearAlgebra
 
 /// Where a ``Trainer``'s batches come from: something that fills a preallocated `n × columns`
@@ -20,6 +21,14 @@ public protocol TrainingDataSource<Scalar>: Sendable {
   var columns: Int { get }
   /// `k`, the trailing condition columns of each row (0 for unconditional data).
   var conditioningColumns: Int { get }
+  /// The standardisation the rows already carry, or `nil` (the default) for rows in data units.
+  ///
+  /// A source that standardised its data itself — fitted in `Double` on the data's own precision,
+  /// then rounded to ``Scalar`` (``DatasetSource/init(standardizing:conditioningColumns:order:source:)``)
+  /// — returns that ``Standardizer`` of every column (data then conditions). A ``Trainer`` then
+  /// applies no standardisation of its own and records this one in the model it makes, so that
+  /// samples map back to data units.
+  var appliedStandardizer: Standardizer? { get }
 
   /// Overwrites every row of `batch` (`n × columns`) with the rows of training step `step`.
   ///
@@ -33,6 +42,9 @@ public protocol TrainingDataSource<Scalar>: Sendable {
 }
 
 extension TrainingDataSource {
+  /// `nil`: the rows are in data units.
+  public var appliedStandardizer: Standardizer? { nil }
+
   /// `d = columns − k`, the dimension of the data the network models.
   public var dataColumns: Int { columns - conditioningColumns }
 }

@@ -35,12 +35,18 @@ enum ModelTraining {
       let (raw, _) = try input.load(count: 0, seed: 0)
       let data = try conditionsMovedToEnd(
         raw, conditionColumns: settings.conditionColumns, source: input.argument)
-      let source = try DatasetSource<Float>(
-        Matrix(rows: data.rows, columns: data.columns, elements: data.elements.map { Float($0) }),
-        conditioningColumns: settings.conditionColumns.count, source: input.argument)
+      // Standardised in Double before the rows become Float: a Float copy of 1e9 + N(0, 1) is
+      // all 1e9. The source carries the standardisation; the trainer records it in the model.
+      let source: DatasetSource<Float>
+      do {
+        source = try DatasetSource<Float>(
+          standardizing: data, conditioningColumns: settings.conditionColumns.count, source: input.argument)
+      } catch {
+        throw error.inFileColumns(conditionColumns: settings.conditionColumns, of: raw.columns)
+      }
       return try run(
-        source: source, network: network, standardizer: source.fitStandardizer(), settings: settings,
-        label: label, name: input.argument)
+        source: source, network: network, standardizer: nil, settings: settings, label: label,
+        name: input.argument)
     }
     guard settings.conditionColumns.isEmpty else {
       throw CLIError(
@@ -61,8 +67,10 @@ enum ModelTraining {
       name: name)
   }
 
+  /// Trains on `source`, standardised batch by batch with `standardizer` when it is given (a
+  /// source that standardised its rows itself takes `nil`).
   static func run<Source: TrainingDataSource, Network: CommandLineNetwork>(
-    source: Source, network: Network.Type, standardizer: Standardizer, settings: TrainingSettings,
+    source: Source, network: Network.Type, standardizer: Standardizer?, settings: TrainingSettings,
     label: String,
     name: String
   ) throws -> TrainingOutcome<Network> where Source.Scalar == Float {
@@ -116,5 +124,24 @@ enum ModelTraining {
     var out = Matrix<Double>(rows: data.rows, columns: data.columns)
     for i in 0..<data.rows { for (j, c) in order.enumerated() { out[i, j] = data[i, c] } }
     return out
+  }
+}
+
+extension DataError {
+  /// The error with its column counted as in the file, before
+  /// ``ModelTraining/conditionsMovedToEnd(_:conditionColumns:source:)`` moved `conditionColumns`
+  /// (0-based, of a file of `columns` columns) to the end.
+  func inFileColumns(conditionColumns: [Int], of columns: Int) -> DataError {
+    let order = (0..<columns).filter { !conditionColumns.contains($0) } + conditionColumns
+    switch self {
+    case .constantColumn(let source, let column, let value):
+      return .constantColumn(source: source, column: order[column], value: value)
+    case .spreadOutOfRange(let source, let column):
+      return .spreadOutOfRange(source: source, column: order[column])
+    case .nonFinite(let source, let row, let column, let value, let count):
+      return .nonFinite(source: source, row: row, column: order[column], value: value, count: count)
+    default:
+      return self
+    }
   }
 }

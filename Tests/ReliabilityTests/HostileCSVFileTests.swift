@@ -49,14 +49,20 @@ import Testing
     #expect(table.columnNames?.count == 2 && table.values == Matrix([[1, 2]]))
   }
 
-  /// `nan`, `inf` and overflowing literals parse to non-finite values (as NumPy writes them); the
-  /// data sources refuse them with a typed error naming the first one.
+  /// `nan` and `inf` parse to non-finite values (as NumPy writes them); the data sources refuse
+  /// them with a typed error naming the first one. A finite literal beyond the precision (1e999
+  /// as Double, 1e300 as Float) is an out-of-range error naming its cell, not an infinity.
   @Test func nonFiniteValuesAreRefusedByTheDataSource() throws {
-    let table: CSVTable<Double> = try CSVFile.parse(Array("1,2\n3,nan\ninf,1e999\n".utf8), file: "n.csv")
+    let table: CSVTable<Double> = try CSVFile.parse(Array("1,2\n3,nan\ninf,-inf\n".utf8), file: "n.csv")
     #expect(table.values.nonFiniteReport()?.count == 3)
     expectNonFiniteRefusal(table.values, row: 1, column: 1, count: 3)
-    // 1e300 is finite as Double but overflows Float.
-    let float: CSVTable<Float> = try CSVFile.parse(Array("1,1e300\n".utf8), file: "f.csv")
-    expectNonFiniteRefusal(float.values, row: 0, column: 1, count: 1)
+    let double = #expect(throws: FileFormatError.self) {
+      let _: CSVTable<Double> = try CSVFile.parse(Array("1,2\ninf,1e999\n".utf8), file: "n.csv")
+    }
+    #expect(double?.description == "n.csv line 2, column 2: 1e999 is out of Double range (|x| ≤ 1.8e308)")
+    let float = #expect(throws: FileFormatError.self) {
+      let _: CSVTable<Float> = try CSVFile.parse(Array("1,1e300\n".utf8), file: "f.csv")
+    }
+    #expect(float?.kind == .outOfRange && float?.line == 1 && float?.column == 2)
   }
 }
