@@ -96,9 +96,14 @@ extension TrainedModel {
     try ModelFileCheck.checkNumbers(
       in: metadata,
       keys: [
-        ModelKey.process, ModelKey.conditionEncoding, ModelKey.standardizer, ModelKey.conditionStandardizer,
-        ModelKey.training, Network.configurationMetadataKey,
-      ], as: Scalar.self, path: path)
+        ModelKey.process, ModelKey.conditionEncoding, ModelKey.training, Network.configurationMetadataKey,
+      ],
+      as: Scalar.self, path: path)
+    // The standardisations are applied in Double whatever the model's precision (data at 1e39 or
+    // 1e-50 scales are fine in a Float model), so their numbers are checked in Double.
+    try ModelFileCheck.checkNumbers(
+      in: metadata, keys: [ModelKey.standardizer, ModelKey.conditionStandardizer], as: Double.self, path: path
+    )
     let network: Network
     do {
       network = try Network.network(tensors: tensors, metadata: metadata)
@@ -144,7 +149,7 @@ extension TrainedModel {
       guard metadata[key] != nil else { return nil }
       let s = try decode(Standardizer.self, key)
       // The decoder does not go through Standardizer's checked initializer: check here.
-      if let failure = ModelFileCheck.standardizerFailure(s, columns: columns, as: Scalar.self) {
+      if let failure = ModelFileCheck.standardizerFailure(s, columns: columns) {
         throw .invalidMetadata(path: path, key: key, reason: failure)
       }
       return s

@@ -13,7 +13,8 @@ import ScoreNetworks
 ///   file's 10³⁰⁰ read as `Float` is caught too;
 /// - every number in the JSON metadata this library reads (the process, the condition encoding,
 ///   the standardisers, the training summary, the network's configuration) is finite in the
-///   model's precision (JSON itself cannot hold NaN or ±∞: the decoder refuses them);
+///   model's precision (JSON itself cannot hold NaN or ±∞: the decoder refuses them), except
+///   the standardisations', which are applied in `Double` and checked there;
 /// - each entry makes sense: a process its ``SDEDescription/validationFailure`` accepts, also
 ///   with its parameters rounded to the model's precision; standard deviations positive with a
 ///   finite reciprocal; a training summary its ``TrainingSummary/validationFailure`` accepts.
@@ -75,19 +76,19 @@ enum ModelFileCheck {
     return search(object, "")
   }
 
-  /// Why `s` cannot standardise `columns` columns in precision `S`, or `nil`.
-  static func standardizerFailure<S: BLASScalar>(_ s: Standardizer, columns: Int, as _: S.Type) -> String? {
+  /// Why `s` cannot standardise `columns` columns, or `nil`. Standardisation is computed in
+  /// `Double` whatever the model's precision, so that is where its numbers must be usable.
+  static func standardizerFailure(_ s: Standardizer, columns: Int) -> String? {
     guard s.means.count == columns, s.standardDeviations.count == columns else {
       return "\(s.means.count) means and \(s.standardDeviations.count) standard deviations for "
         + "\(columns) columns (needs \(columns) finite means and positive standard deviations)"
     }
-    for (j, mean) in s.means.enumerated() where !S(mean).isFinite {
-      return "means[\(j)] = \(mean) is not finite in \(S.self)"
+    for (j, mean) in s.means.enumerated() where !mean.isFinite {
+      return "means[\(j)] = \(mean) is not finite"
     }
     for (j, sigma) in s.standardDeviations.enumerated() {
-      let rounded = S(sigma)
-      guard rounded > 0, rounded.isFinite, (1 / rounded).isFinite else {
-        return "standardDeviations[\(j)] = \(sigma) is not a positive \(S.self) with a finite reciprocal"
+      guard sigma > 0, sigma.isFinite, (1 / sigma).isFinite else {
+        return "standardDeviations[\(j)] = \(sigma) is not a positive number with a finite reciprocal"
       }
     }
     return nil

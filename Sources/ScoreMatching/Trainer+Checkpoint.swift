@@ -193,7 +193,7 @@ extension Trainer {
     let encoding = try decode(ConditionEncoding.self, CheckpointKey.conditionEncoding)
     let columns = try integer(CheckpointKey.dataColumns)
     if let standardizer,
-      let failure = ModelFileCheck.standardizerFailure(standardizer, columns: columns, as: Scalar.self)
+      let failure = ModelFileCheck.standardizerFailure(standardizer, columns: columns)
     {
       throw .incompatibleCheckpoint(path: path, reason: "metadata \(CheckpointKey.standardizer): \(failure)")
     }

@@ -75,6 +75,8 @@ enum ModelTraining {
     name: String
   ) throws -> TrainingOutcome<Network> where Source.Scalar == Float {
     if let failure = settings.process.validationFailure { throw CLIError("--sde: \(failure)") }
+    // A malformed SOURCE_DATE_EPOCH would otherwise fail only once training is over.
+    _ = try TrainingSummary.sourceDateEpoch()
     let encoding = ConditionEncoding.training(
       conditioningColumns: source.conditioningColumns,
       conditionDropout: settings.configuration.conditionDropout)

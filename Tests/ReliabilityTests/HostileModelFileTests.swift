@@ -269,8 +269,8 @@ import Testing
 
 /// Metadata entries that must not load, one per gap a validator closes.
 enum HostileMetadata: String, CaseIterable, Sendable, CustomTestStringConvertible {
-  case zeroStandardDeviation, negativeStandardDeviation, standardDeviationUnderflowingFloat
-  case meanOverflowingFloat, infiniteLiteral, processOverflowingFloat, processUnderflowingFloat
+  case zeroStandardDeviation, negativeStandardDeviation, standardDeviationWithInfiniteReciprocal
+  case infiniteLiteral, processOverflowingFloat, processUnderflowingFloat
   case negativeSteps, negativeLoss, invalidConfiguration, negativeConditionDimension
   case networkScaleOverflowingFloat
 
@@ -279,8 +279,7 @@ enum HostileMetadata: String, CaseIterable, Sendable, CustomTestStringConvertibl
   /// Whether the file is loaded as `Float` (the value is fine in `Double`).
   var inFloat: Bool {
     switch self {
-    case .standardDeviationUnderflowingFloat, .meanOverflowingFloat, .processOverflowingFloat,
-      .processUnderflowingFloat, .networkScaleOverflowingFloat:
+    case .processOverflowingFloat, .processUnderflowingFloat, .networkScaleOverflowingFloat:
       return true
     default: return false
     }
@@ -300,9 +299,10 @@ enum HostileMetadata: String, CaseIterable, Sendable, CustomTestStringConvertibl
       switch self {
       case .zeroStandardDeviation: return (standardizer, #"{"means":[0,0],"standardDeviations":[1,0]}"#)
       case .negativeStandardDeviation: return (standardizer, #"{"means":[0,0],"standardDeviations":[-1,1]}"#)
-      case .standardDeviationUnderflowingFloat:
-        return (standardizer, #"{"means":[0,0],"standardDeviations":[1,1e-50]}"#)
-      case .meanOverflowingFloat: return (standardizer, #"{"means":[1e300,0],"standardDeviations":[1,1]}"#)
+      case .standardDeviationWithInfiniteReciprocal:
+        // Standardisation runs in Double even for a Float model (σ = 1e-50 is fine), but 1/σ
+        // overflows Double for a subnormal σ.
+        return (standardizer, #"{"means":[0,0],"standardDeviations":[1,1e-320]}"#)
       case .infiniteLiteral: return (standardizer, #"{"means":[1e999,0],"standardDeviations":[1,1]}"#)
       case .processOverflowingFloat:
         return (process, #"{"endTime":1,"kind":{"ve":{"sigmaMax":1e300,"sigmaMin":0.01}}}"#)
@@ -329,8 +329,7 @@ enum HostileMetadata: String, CaseIterable, Sendable, CustomTestStringConvertibl
     switch self {
     case .zeroStandardDeviation: return "standardDeviations[1]"
     case .negativeStandardDeviation: return "standardDeviations[0]"
-    case .standardDeviationUnderflowingFloat: return "standardDeviations[1]"
-    case .meanOverflowingFloat: return "means[0]"
+    case .standardDeviationWithInfiniteReciprocal: return "standardDeviations[1]"
     case .infiniteLiteral: return "JSON"
     case .processOverflowingFloat: return "kind.ve.sigmaMax"
     case .processUnderflowingFloat: return "Float"

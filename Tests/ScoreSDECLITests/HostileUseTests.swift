@@ -190,4 +190,28 @@ import Testing
       #expect(!outcome.standardError.contains("Cocoa") && !outcome.standardError.contains("permission"))
     }
   }
+
+  @Test func modelFilesAreReproducibleAndCheckedOnLoad() throws {
+    let train = ["train", "--data", "checkerboard", "--steps", "10", "--width", "8", "--depth", "1"]
+    #expect(try run(train + ["--out", "a.safetensors"]).status == 0)
+    #expect(try run(train + ["--out", "b.safetensors"]).status == 0)
+    var bytes = try Data(contentsOf: file("a.safetensors"))
+    #expect(bytes == (try Data(contentsOf: file("b.safetensors"))))
+    // One flipped bit in the last weight.
+    bytes[bytes.count - 2] ^= 0x10
+    try bytes.write(to: file("a.safetensors"))
+    let corrupted = try run(["sample", "--model", "a.safetensors", "--count", "5", "--out", "s.npy"])
+    #expect(corrupted.status == 1)
+    #expect(corrupted.standardError.contains("a.safetensors"), "\(corrupted.standardError)")
+    #expect(corrupted.standardError.contains("is corrupted"), "\(corrupted.standardError)")
+    // A malformed SOURCE_DATE_EPOCH is refused before the training, not after it.
+    let started = Date()
+    let badDate = try CommandLineTool.shell(
+      "SOURCE_DATE_EPOCH=yesterday exec \"$SCORE_SDE\" train --data checkerboard --steps 100000 --out c.safetensors",
+      in: folder)
+    #expect(
+      badDate.status == 1 && badDate.standardError.contains("SOURCE_DATE_EPOCH"), "\(badDate.standardError)")
+    #expect(Date().timeIntervalSince(started) < 20)
+    #expect(try CommandLineTool.files(in: folder) == ["a.safetensors", "b.safetensors"])
+  }
 }
