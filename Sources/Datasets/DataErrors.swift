@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import LinearAlgebra
 
 /// A file that could not be read, parsed or written: which file, where in it, and what was wrong.

@@ -156,6 +156,20 @@ public struct Standardizer: Sendable, Codable, Equatable {
       "Standardizer of \(dimension) columns applied to a \(data.shapeDescription) matrix")
   }
 
+  /// A new `T` matrix holding `f(x, μⱼ, σⱼ)`, computed in `Double`, for every entry `x` of
+  /// column `j` of `data`.
+  @inlinable
+  func mapped<S: BLASScalar, T: BLASScalar>(
+    _ data: Matrix<S>, as _: T.Type, _ f: (Double, Double, Double) -> Double
+  ) -> Matrix<T> {
+    checkColumns(of: data)
+    var out = Matrix<T>(rows: data.rows, columns: data.columns)
+    data.withUnsafeBufferPointer { source in
+      out.withUnsafeMutableBufferPointer { destination in mapEntries(source, into: destination, f) }
+    }
+    return out
+  }
+
   /// Writes `f(x, μⱼ, σⱼ)`, computed in `Double`, for every entry `x` of column `j` of `source`
   /// into the same entry of `destination` (which may be `source`'s storage).
   @inlinable
@@ -200,14 +214,7 @@ public struct Standardizer: Sendable, Codable, Equatable {
   /// - Returns: the standardised data in `T`.
   @inlinable
   public func transformed<S: BLASScalar, T: BLASScalar>(_ data: Matrix<S>, as type: T.Type) -> Matrix<T> {
-    checkColumns(of: data)
-    var out = Matrix<T>(rows: data.rows, columns: data.columns)
-    data.withUnsafeBufferPointer { x in
-      out.withUnsafeMutableBufferPointer { z in
-        mapEntries(x, into: z) { x, mu, sigma in (x - mu) / sigma }
-      }
-    }
-    return out
+    mapped(data, as: type) { x, mu, sigma in (x - mu) / sigma }
   }
 
   /// μ + σ z for each row, as a new matrix.
@@ -236,13 +243,6 @@ public struct Standardizer: Sendable, Codable, Equatable {
   public func inverseTransformed<S: BLASScalar, T: BLASScalar>(_ data: Matrix<S>, as type: T.Type)
     -> Matrix<T>
   {
-    checkColumns(of: data)
-    var out = Matrix<T>(rows: data.rows, columns: data.columns)
-    data.withUnsafeBufferPointer { z in
-      out.withUnsafeMutableBufferPointer { x in
-        mapEntries(z, into: x) { z, mu, sigma in mu + sigma * z }
-      }
-    }
-    return out
+    mapped(data, as: type) { z, mu, sigma in mu + sigma * z }
   }
 }

@@ -74,7 +74,7 @@ extension GaussianSDE {
   @inlinable
   public func conditionalScore(noise: Matrix<Scalar>, at times: [Scalar], into out: inout Matrix<Scalar>) {
     precondition(
-      out.rows == noise.rows && out.columns == noise.columns,
+      out.hasShape(of: noise),
       "conditionalScore: noise \(noise.shapeDescription) but output \(out.shapeDescription)")
     precondition(times.count == noise.rows, "conditionalScore: \(times.count) times for \(noise.rows) rows")
     noise.withUnsafeBufferPointer { z in
@@ -95,7 +95,7 @@ extension GaussianSDE {
     _ xt: Matrix<Scalar>, given x0: Matrix<Scalar>, at times: [Scalar], into out: inout Matrix<Scalar>
   ) {
     precondition(
-      xt.rows == x0.rows && xt.columns == x0.columns && out.rows == x0.rows && out.columns == x0.columns,
+      xt.hasShape(of: x0) && out.hasShape(of: x0),
       "conditionalScore: x_t \(xt.shapeDescription), x₀ \(x0.shapeDescription), output \(out.shapeDescription)"
     )
     precondition(times.count == x0.rows, "conditionalScore: \(times.count) times for \(x0.rows) rows")
@@ -119,10 +119,10 @@ extension GaussianSDE {
     report: (Int, Scalar) -> Void
   ) {
     precondition(
-      noise.rows == x0.rows && noise.columns == x0.columns,
+      noise.hasShape(of: x0),
       "perturb: data \(x0.shapeDescription) but noise \(noise.shapeDescription)")
     precondition(
-      xt.rows == x0.rows && xt.columns == x0.columns,
+      xt.hasShape(of: x0),
       "perturb: data \(x0.shapeDescription) but output \(xt.shapeDescription)")
     precondition(times.count == x0.rows, "perturb: \(times.count) times for \(x0.rows) rows")
     x0.withUnsafeBufferPointer { p0 in

@@ -45,7 +45,7 @@ extension GaussianSDE {
     given x: Matrix<Scalar>, at t: Scalar
   ) -> (prediction: Scalar, offset: Scalar) {
     precondition(
-      prediction.rows == x.rows && prediction.columns == x.columns,
+      prediction.hasShape(of: x),
       "convert: prediction \(prediction.shapeDescription) but points \(x.shapeDescription)")
     let (a, s) = marginal(at: t)
     let (cm, cx) = Parameterization.coefficients(from: source, to: target, scale: a, standardDeviation: s)
@@ -69,7 +69,7 @@ extension GaussianSDE {
     given x: Matrix<Scalar>, at times: [Scalar]
   ) {
     precondition(
-      prediction.rows == x.rows && prediction.columns == x.columns,
+      prediction.hasShape(of: x),
       "convert: prediction \(prediction.shapeDescription) but points \(x.shapeDescription)")
     precondition(times.count == x.rows, "convert: \(times.count) times for \(x.rows) rows")
     x.withUnsafeBufferPointer { px in

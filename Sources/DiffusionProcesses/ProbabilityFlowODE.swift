@@ -51,7 +51,7 @@ where Weight == ProbabilityFlowWeight, Process: GaussianSDE, Model: DivergenceSc
     workspace: inout Workspace
   ) {
     precondition(
-      out.rows == x.rows && out.columns == x.columns,
+      out.hasShape(of: x),
       "ProbabilityFlowODE.velocityAndDivergence: input \(x.shapeDescription) but output \(out.shapeDescription)"
     )
     model.scoreAndDivergence(x, at: t, into: &out, divergence: &divergence, workspace: &workspace.model)
@@ -72,8 +72,8 @@ where Weight == ProbabilityFlowWeight, Process: GaussianSDE, Model: DivergenceSc
     vjp: inout Matrix<Scalar>, workspace: inout Workspace
   ) {
     precondition(
-      out.rows == x.rows && out.columns == x.columns && vjp.rows == x.rows && vjp.columns == x.columns
-        && probe.rows == x.rows && probe.columns == x.columns,
+      out.hasShape(of: x) && vjp.hasShape(of: x)
+        && probe.hasShape(of: x),
       "ProbabilityFlowODE.velocityAndVectorJacobianProduct: input \(x.shapeDescription), probe "
         + "\(probe.shapeDescription), output \(out.shapeDescription), vjp \(vjp.shapeDescription)")
     model.scoreAndVectorJacobianProduct(

@@ -89,7 +89,7 @@ extension SDE {
     workspace: inout ScoreDriftWorkspace<Model>, caller: @autoclosure () -> String
   ) where Model.Scalar == Scalar {
     precondition(
-      out.rows == x.rows && out.columns == x.columns,
+      out.hasShape(of: x),
       "\(caller()): input \(x.shapeDescription) but output \(out.shapeDescription)")
     if workspace.forwardDrift.rows != x.rows || workspace.forwardDrift.columns != x.columns {
       workspace.forwardDrift.resize(rows: x.rows, columns: x.columns)

@@ -15,7 +15,7 @@ extension ScoreOracleShapes {
   @inlinable
   func checkShapes(_ x: Matrix<Scalar>, _ other: Matrix<Scalar>, _ operation: @autoclosure () -> String) {
     precondition(
-      x.columns == dimension && other.rows == x.rows && other.columns == x.columns,
+      x.columns == dimension && other.hasShape(of: x),
       "\(operation()): points \(x.shapeDescription) and \(other.shapeDescription) for dimension \(dimension)")
   }
 

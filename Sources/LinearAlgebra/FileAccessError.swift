@@ -154,20 +154,11 @@ func fileKindName(mode: mode_t) -> String {
   }
 }
 
-/// `read(2)`, by a name that methods called `read` do not shadow.
-func posixRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
-  #if canImport(Glibc)
-    Glibc.read(fd, buffer, count)
-  #else
-    Darwin.read(fd, buffer, count)
-  #endif
-}
-
-/// `write(2)`, by a name that methods called `write` do not shadow.
-func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-  #if canImport(Glibc)
-    Glibc.write(fd, buffer, count)
-  #else
-    Darwin.write(fd, buffer, count)
-  #endif
-}
+#if canImport(Glibc)
+  /// `read(2)` and `write(2)`, by names that methods called `read` and `write` do not shadow.
+  let posixRead: @Sendable (Int32, UnsafeMutableRawPointer?, Int) -> Int = Glibc.read
+  let posixWrite: @Sendable (Int32, UnsafeRawPointer?, Int) -> Int = Glibc.write
+#else
+  let posixRead: @Sendable (Int32, UnsafeMutableRawPointer?, Int) -> Int = Darwin.read
+  let posixWrite: @Sendable (Int32, UnsafeRawPointer?, Int) -> Int = Darwin.write
+#endif

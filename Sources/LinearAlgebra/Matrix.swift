@@ -85,6 +85,12 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
   /// A text description of the shape, such as `"3×2"`, for error messages.
   @inlinable public var shapeDescription: String { "\(rows)×\(columns)" }
 
+  /// Whether `other` has this matrix's rows and columns.
+  @inlinable
+  public func hasShape<T: BLASScalar>(of other: Matrix<T>) -> Bool {
+    rows == other.rows && columns == other.columns
+  }
+
   /// The entry in row `row` and column `column`.
   @inlinable
   public subscript(row: Int, column: Int) -> Scalar {

@@ -99,7 +99,7 @@ where Forward.Scalar == Model.Scalar {
     _ state: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>, workspace w: inout Workspace
   ) {
     precondition(
-      out.rows == state.rows && out.columns == state.columns,
+      out.hasShape(of: state),
       "ProbabilityFlowWithDivergence: state \(state.shapeDescription) but output \(out.shapeDescription)")
     let n = state.rows
     let d = state.columns - 1

@@ -70,7 +70,7 @@ public struct RowTiledScore<Base: ScoreModel>: ScoreModel {
     _ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>, workspace: inout Workspace
   ) {
     precondition(
-      out.rows == x.rows && out.columns == x.columns,
+      out.hasShape(of: x),
       "RowTiledScore: output \(out.shapeDescription) for input \(x.shapeDescription)")
     if x.rows == tileRows && firstRow % tileRows == 0 {
       base.score(x, at: t, into: &out, workspace: &workspace.base)

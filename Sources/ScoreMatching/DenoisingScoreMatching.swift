@@ -92,7 +92,7 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
   ) {
     precondition(times.count == x0.rows, "DenoisingScoreMatching: \(times.count) times for \(x0.rows) rows")
     precondition(
-      noise.rows == x0.rows && noise.columns == x0.columns,
+      noise.hasShape(of: x0),
       "DenoisingScoreMatching: data \(x0.shapeDescription) but noise \(noise.shapeDescription)")
     batch.prepare(rows: x0.rows, dimension: x0.columns)
     batch.timeBuffer.withUnsafeMutableBufferPointer { t in
@@ -186,7 +186,7 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
   ) -> Scalar {
     checkShapes(output, batch)
     precondition(
-      gradient.rows == output.rows && gradient.columns == output.columns,
+      gradient.hasShape(of: output),
       "DenoisingScoreMatching.loss: output \(output.shapeDescription) but gradient \(gradient.shapeDescription)"
     )
     let (n, d) = (output.rows, output.columns)
@@ -267,7 +267,7 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
   @inlinable
   func checkShapes(_ output: Matrix<Scalar>, _ batch: DenoisingBatch<Scalar>) {
     precondition(
-      output.rows == batch.targets.rows && output.columns == batch.targets.columns,
+      output.hasShape(of: batch.targets),
       "DenoisingScoreMatching.loss: output \(output.shapeDescription) for a batch of "
         + "\(batch.targets.shapeDescription)")
   }

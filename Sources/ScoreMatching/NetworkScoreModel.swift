@@ -267,7 +267,7 @@ where Network.Scalar == Process.Scalar {
   @inlinable
   func checkShapes(_ x: Matrix<Scalar>, _ other: Matrix<Scalar>, _ operation: String) {
     precondition(
-      x.columns == dimension && other.rows == x.rows && other.columns == x.columns,
+      x.columns == dimension && other.hasShape(of: x),
       "NetworkScoreModel.\(operation): points \(x.shapeDescription) and \(other.shapeDescription) "
         + "for dimension \(dimension)")
   }

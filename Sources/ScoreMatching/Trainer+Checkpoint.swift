@@ -90,7 +90,7 @@ extension Trainer {
   ///
   /// - Parameter url: the file.
   /// - Throws: ``TrainingError/nonFiniteParameters(step:tensor:)`` (and writes nothing) when a
-  ///   weight is not finite; ``TrainingError/checkpointFile(_:)`` when the file cannot be written.
+  ///   weight is not finite; ``TrainingError/checkpointFile(path:_:)`` when the file cannot be written.
   public func saveCheckpoint(to url: URL) throws(TrainingError) {
     if let bad = state.firstNonFiniteTensor() {
       throw .nonFiniteParameters(step: state.step, tensor: bad)
@@ -98,7 +98,7 @@ extension Trainer {
     do {
       try SafeTensors.write(checkpointTensors, metadata: checkpointMetadata, to: url)
     } catch {
-      throw .checkpointFile(error)
+      throw .checkpointFile(path: url.relativePath, error)
     }
   }
 
@@ -118,7 +118,7 @@ extension Trainer {
   ///   - network: the network's type (it must be the architecture the file names).
   ///   - process: the forward SDE of the run.
   ///   - source: the run's data source.
-  /// - Throws: ``TrainingError/checkpointFile(_:)`` for an unreadable or malformed file or
+  /// - Throws: ``TrainingError/checkpointFile(path:_:)`` for an unreadable or malformed file or
   ///   misshapen tensors; ``TrainingError/incompatibleCheckpoint(path:reason:)`` for another
   ///   precision, process, data layout, or missing or invalid metadata.
   public init(
@@ -130,7 +130,7 @@ extension Trainer {
     do {
       (tensors, metadata) = try SafeTensors.read(from: url, as: Scalar.self)
     } catch {
-      throw .checkpointFile(error)
+      throw .checkpointFile(path: url.relativePath, error)
     }
     // saveCheckpoint never writes a NaN or ±∞: one here is damage, refused before it can
     // poison the run.
@@ -237,7 +237,7 @@ extension Trainer {
         state.optimizer.step = optimizerStep
       }
     } catch let error as SafeTensorsError {
-      throw .checkpointFile(error)
+      throw .checkpointFile(path: url.relativePath, error)
     } catch let error as TrainingError {
       throw error
     } catch {

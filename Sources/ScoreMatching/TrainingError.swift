@@ -21,8 +21,9 @@ public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
   case invalidData(DataError)
   /// The configuration is invalid (what is wrong).
   case invalidConfiguration(String)
-  /// A checkpoint could not be written or read (the safetensors error).
-  case checkpointFile(SafeTensorsError)
+  /// The checkpoint at `path` could not be written or read (the safetensors error: unreadable,
+  /// malformed, corrupted, misshapen tensors).
+  case checkpointFile(path: String, SafeTensorsError)
   /// The checkpoint at `path` does not fit this trainer (what differs).
   case incompatibleCheckpoint(path: String, reason: String)
 
@@ -39,7 +40,9 @@ public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
       return "Step \(step): parameter \(tensor) is no longer finite; training stopped (\(advice))."
     case .invalidData(let error): return "Training data: \(error)"
     case .invalidConfiguration(let reason): return "Training configuration: \(reason)"
-    case .checkpointFile(let error): return "Checkpoint: \(error)"
+    case .checkpointFile(let path, .unreadable(_, let reason)), .checkpointFile(let path, .unwritable(_, let reason)):
+      return "Checkpoint \(path): \(reason)"
+    case .checkpointFile(let path, let error): return "Checkpoint \(path): \(error)"
     case .incompatibleCheckpoint(let path, let reason): return "Checkpoint \(path) does not fit: \(reason)"
     }
   }

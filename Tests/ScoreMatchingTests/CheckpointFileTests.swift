@@ -44,7 +44,7 @@ func checkpointTrainer(steps: Int) throws -> Trainer<MLP<Double>, VPSDE<Double>,
   var data = try Data(contentsOf: url)
   data[data.count - 1] ^= 0x10
   try data.write(to: url)
-  guard case .checkpointFile(.checksumMismatch) = resumed() else {
+  guard case .checkpointFile(_, .checksumMismatch) = resumed() else {
     Issue.record("a flipped bit was accepted: \(String(describing: resumed()))")
     return
   }
