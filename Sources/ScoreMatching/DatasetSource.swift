@@ -14,7 +14,7 @@ public import LinearAlgebra
 ///   epoch; a batch may straddle two epochs. The current permutation is cached and recomputed in
 ///   place, so no step allocates.
 ///
-/// Rows in data units are standardised by the ``Trainer`` batch by batch, in ``Scalar``. Data
+/// Rows in data units are standardised by the ``Trainer`` batch by batch, in `Scalar`. Data
 /// of a large offset or a tiny scale must not reach `Float` before standardisation (1e9 + N(0, 1)
 /// in `Float` is 1e9 in steps of 64, 1e-50 is 0): read it in `Double` and let the source
 /// standardise it in `Double` first, with ``init(standardizing:conditioningColumns:order:source:)``.
@@ -73,7 +73,7 @@ public struct DatasetSource<Scalar: BLASScalar>: TrainingDataSource {
   }
 
   /// A source over the rows of `data` standardised column by column in `Double`, then rounded to
-  /// ``Scalar``: row x becomes z = (x − μ) / σ with μ and σ fitted on `data` in its own precision
+  /// `Scalar`: row x becomes z = (x − μ) / σ with μ and σ fitted on `data` in its own precision
   /// (``Standardizer/init(fitting:source:)``), every operation in `Double` and one rounding at
   /// the end. The rows then have mean 0 and standard deviation 1 in every column, whatever the
   /// data's offset or scale, and ``appliedStandardizer`` records μ and σ for the trained model.
@@ -175,7 +175,7 @@ public struct DatasetSource<Scalar: BLASScalar>: TrainingDataSource {
   }
 
   /// μ and σ of every column of ``data`` (data and conditions), for a ``Trainer`` to standardise
-  /// each batch with, in ``Scalar``.
+  /// each batch with, in `Scalar`.
   ///
   /// For rows already standardised (``appliedStandardizer`` is not `nil`) this is close to the
   /// identity and not wanted: the source carries its standardisation itself.
