@@ -28,7 +28,8 @@ import Synchronization
 ///   the temporary file is removed. The first `OutputFile` sets `SIGXFSZ` to be ignored, so that
 ///   exceeding the limit fails the write instead of killing the process.
 /// - **Several outputs commit together**: ``commit(_:)`` puts every file in place or none.
-/// - **Temporaries are recognisable**: they are named `.<name>.score-sde-partial-<pid>-<random>`.
+/// - **Temporaries are recognisable**: they are named
+///   `.<name>.score-sde-partial-<pid>-<random>@<host>`.
 ///   ``discardAllPending()`` removes those of this process (call it on `SIGINT`/`SIGTERM`);
 ///   a process killed with `SIGKILL` cannot clean up, and the next `OutputFile` created in the
 ///   same folder removes the partial files of processes that no longer run.
@@ -68,7 +69,7 @@ public final class OutputFile {
     if name.utf8.count > 160 { name = String(decoding: name.utf8.prefix(160), as: UTF8.self) }
     var random = SystemRandomNumberGenerator()
     let suffix = String(random.next() as UInt32, radix: 16)
-    let temporary = "\(folder)/.\(name)\(Self.partialMarker)\(getpid())-\(suffix)"
+    let temporary = "\(folder)/.\(name)\(Self.partialMarker)\(getpid())-\(suffix)@\(hostName)"
     let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
     guard fd >= 0 else {
       throw FileAccessError(path: path, problem: FileAccessError.from(errno: errno, path: temporary).problem)
@@ -264,7 +265,9 @@ public final class OutputFile {
   }
 
   /// Removes the partial files and backups in `folder` whose process no longer runs (left by a
-  /// `SIGKILL` or a power cut), and returns their names.
+  /// `SIGKILL` or a power cut), and returns their names. Only files made on this machine are
+  /// considered (the name ends in `@<host name>`): on a folder shared between machines, another
+  /// machine's process id says nothing about whether its writer still runs.
   @discardableResult
   public static func sweepAbandonedFiles(inFolder folder: String) -> [String] {
     guard let directory = opendir(folder) else { return [] }
@@ -278,7 +281,7 @@ public final class OutputFile {
         let marker = [partialMarker, backupMarker].first(where: { name.contains($0) }),
         let range = name.ranges(of: marker).last,
         let pid = Int32(name[range.upperBound...].prefix { $0 != "-" }),
-        pid != getpid(), kill(pid, 0) != 0, errno == ESRCH
+        name.hasSuffix("@\(hostName)"), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH
       else { continue }
       if unlink("\(folder)/\(name)") == 0 { removed.append(name) }
     }
@@ -359,6 +362,15 @@ public final class OutputFile {
 
 /// The temporary files and backups of this process not yet committed or discarded.
 private let pendingFiles = Mutex<Set<String>>([])
+
+/// This machine's host name, as temporary files record it.
+private let hostName: String = {
+  var buffer = [CChar](repeating: 0, count: 256)
+  guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+  let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  // A name to put in a file name: no slashes, nothing empty.
+  return name.isEmpty ? "localhost" : name.replacing("/", with: "_")
+}()
 
 /// Ignores `SIGXFSZ` once, so a write past `ulimit -f` fails with `EFBIG` instead of killing
 /// the process.

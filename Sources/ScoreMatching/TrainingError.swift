@@ -40,7 +40,8 @@ public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
       return "Step \(step): parameter \(tensor) is no longer finite; training stopped (\(advice))."
     case .invalidData(let error): return "Training data: \(error)"
     case .invalidConfiguration(let reason): return "Training configuration: \(reason)"
-    case .checkpointFile(let path, .unreadable(_, let reason)), .checkpointFile(let path, .unwritable(_, let reason)):
+    case .checkpointFile(let path, .unreadable(_, let reason)),
+      .checkpointFile(let path, .unwritable(_, let reason)):
       return "Checkpoint \(path): \(reason)"
     case .checkpointFile(let path, let error): return "Checkpoint \(path): \(error)"
     case .incompatibleCheckpoint(let path, let reason): return "Checkpoint \(path) does not fit: \(reason)"

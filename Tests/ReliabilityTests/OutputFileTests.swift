@@ -130,15 +130,21 @@ import Testing
     // take one that `kill(pid, 0)` reports as absent.
     var dead: Int32 = 4_000_000
     while kill(dead, 0) == 0 || errno != ESRCH { dead -= 1 }
-    let abandoned = ".s.npy\(OutputFile.partialMarker)\(dead)-1a2b"
-    let live = ".s.npy\(OutputFile.partialMarker)\(getppid())-3c4d"
-    for name in [abandoned, live] { try Data([0]).write(to: folder.appendingPathComponent(name)) }
+    // This machine's name as the temporary files record it.
+    let probe = try OutputFile(path: path("probe"))
+    let host = String(probe.temporaryPath.split(separator: "@").last!)
+    probe.discard()
+    let abandoned = ".s.npy\(OutputFile.partialMarker)\(dead)-1a2b@\(host)"
+    let live = ".s.npy\(OutputFile.partialMarker)\(getppid())-3c4d@\(host)"
+    // Another machine's writer on a shared folder: its pid means nothing here.
+    let elsewhere = ".s.npy\(OutputFile.partialMarker)\(dead)-5e6f@another-\(host)"
+    for name in [abandoned, live, elsewhere] { try Data([0]).write(to: folder.appendingPathComponent(name)) }
     #expect(OutputFile.sweepAbandonedFiles(inFolder: folder.path) == [abandoned])
-    #expect(try files() == [live])
+    #expect(try files() == [live, elsewhere].sorted())
     // Creating an output in the folder sweeps too.
     try Data([0]).write(to: folder.appendingPathComponent(abandoned))
     try OutputFile.write([1], to: path("s.npy"))
-    #expect(try files() == [live, "s.npy"])
+    #expect(try files() == [live, elsewhere, "s.npy"].sorted())
   }
 }
 
