@@ -13,6 +13,7 @@ enum CheckpointKey {
   static let processDescription = "score_sde.process.description"
   static let conditionEncoding = "score_sde.condition_encoding"
   static let standardizer = "score_sde.standardizer"
+  static let sourceStandardizer = "score_sde.source.standardizer"
   static let dataColumns = "score_sde.data.columns"
   static let step = "score_sde.step"
   static let optimizerStep = "score_sde.optimizer.step"
@@ -70,6 +71,9 @@ extension Trainer {
     }
     m[CheckpointKey.conditionEncoding] = metadataJSON(conditionEncoding)
     if let standardizer { m[CheckpointKey.standardizer] = metadataJSON(standardizer) }
+    if let applied = source.appliedStandardizer {
+      m[CheckpointKey.sourceStandardizer] = metadataJSON(applied)
+    }
     m[CheckpointKey.dataColumns] = "\(source.columns)"
     m[CheckpointKey.step] = "\(state.step)"
     m[CheckpointKey.optimizerStep] = "\(state.optimizerStep)"
@@ -200,6 +204,19 @@ extension Trainer {
     guard columns == source.columns else {
       throw .incompatibleCheckpoint(
         path: path, reason: "the run's data had \(columns) columns, this source has \(source.columns)")
+    }
+    // A pre-standardised source carries its standardisation; resuming on rows standardised
+    // otherwise would silently train on other data.
+    let sourceStandardizer: Standardizer? =
+      metadata[CheckpointKey.sourceStandardizer] == nil
+      ? nil : try decode(Standardizer.self, CheckpointKey.sourceStandardizer)
+    guard sourceStandardizer == source.appliedStandardizer else {
+      throw .incompatibleCheckpoint(
+        path: path,
+        reason: "the run's source was standardised with "
+          + "\(sourceStandardizer.map { "μ \($0.means), σ \($0.standardDeviations)" } ?? "nothing"), "
+          + "this source with "
+          + "\(source.appliedStandardizer.map { "μ \($0.means), σ \($0.standardDeviations)" } ?? "nothing")")
     }
     guard String(describing: process) == (try value(CheckpointKey.process)) else {
       throw .incompatibleCheckpoint(

@@ -71,6 +71,33 @@ func offsetData(rows n: Int, offsets: [Double], scales: [Double], seed: UInt64) 
     #expect(reason.contains("standardised already"))
   }
 
+  /// A checkpoint of a pre-standardised run resumes on the same rows, and refuses a source whose
+  /// rows were standardised otherwise (which would silently train on other data).
+  @Test func aCheckpointResumesOnlyOnTheSameStandardisation() throws {
+    let folder = try temporaryDirectory("standardized-checkpoint")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let url = folder.appendingPathComponent("run.safetensors")
+    let data = offsetData(rows: 200, offsets: [1e9, 3], scales: [1, 2], seed: 154)
+    let source = try DatasetSource<Float>(standardizing: data, source: "a.npy")
+    var trainer = try Trainer(
+      process: VPSDE<Float>(), architecture: smallNetwork(), source: source,
+      configuration: TrainingConfiguration(seed: 155, batchSize: 16, steps: 4))
+    try trainer.step()
+    try trainer.saveCheckpoint(to: url)
+    _ = try Trainer(resumingFrom: url, process: VPSDE<Float>(), source: source)
+
+    let shifted = offsetData(rows: 200, offsets: [2e9, 3], scales: [1, 2], seed: 154)
+    let other = try DatasetSource<Float>(standardizing: shifted, source: "b.npy")
+    let error = try #require(throws: TrainingError.self) {
+      try Trainer(resumingFrom: url, process: VPSDE<Float>(), source: other)
+    }
+    guard case .incompatibleCheckpoint(_, let reason) = error else {
+      Issue.record("expected incompatibleCheckpoint, got \(error)")
+      return
+    }
+    #expect(reason.contains("standardised with"), "\(reason)")
+  }
+
   /// Conditions are standardised with the data, split into the model's two standardisers; a
   /// constant condition column is refused like a constant data column, by 1-based number.
   @Test func conditionsAreStandardisedAndSplit() throws {
