@@ -28,6 +28,19 @@ public enum ODEIntegration<Scalar: BLASScalar>: Sendable, Hashable {
     .adaptive(PIController(relativeTolerance: 1e-5, absoluteTolerance: 1e-5))
   }
 
+  /// The same integration with an adaptive controller's error measured by `norm` (fixed steps are
+  /// unchanged): ``ProbabilityFlowLikelihood`` holds every row to the tolerance this way.
+  ///
+  /// ```swift
+  /// let perRow = ODEIntegration<Double>.standard.withErrorNorm(.worstRow)
+  /// ```
+  @inlinable
+  public func withErrorNorm(_ norm: PIController<Scalar>.ErrorNorm) -> ODEIntegration {
+    guard case .adaptive(var controller) = self else { return self }
+    controller.norm = norm
+    return .adaptive(controller)
+  }
+
   /// The number of fixed steps, or `nil` for adaptive integration.
   @inlinable
   public var steps: Int? {

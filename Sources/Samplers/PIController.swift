@@ -3,20 +3,30 @@ public import RealModule
 
 /// Step-size control for an embedded Runge–Kutta pair: the proportional–integral (PI)
 /// controller of Gustafsson (1991), as written in Hairer & Wanner's DOPRI5 code (Hairer, Nørsett
-/// & Wanner, "Solving ODEs I", §II.4; Söderlind 2002, "Automatic control and adaptive time-
-/// stepping").
+/// & Wanner, "Solving ODEs I", §II.4; Hairer & Wanner, "Solving ODEs II", §IV.2; Söderlind 2002,
+/// "Automatic control and adaptive time-stepping").
 ///
-/// A step is accepted when the scaled error norm
+/// A step is accepted when the scaled error norm of Hairer, Nørsett & Wanner (II.4.11), taken
+/// over the `n × d` entries of the whole batch as one system,
 ///
-///     err = maxᵢ ( (1/d) Σⱼ (eᵢⱼ / (atol + rtol·max(|x₀ᵢⱼ|, |x₁ᵢⱼ|)))² )^{1/2}
+///     err = ( (1/(n·d)) Σᵢⱼ (eᵢⱼ / (atol + rtol·max(|x₀ᵢⱼ|, |x₁ᵢⱼ|)))² )^{1/2},
 ///
-/// is at most 1 — the root-mean-square over the coordinates of each sample (row) and the
-/// **maximum over samples**, so every particle of the batch meets the tolerance, not just their
-/// average. The next step size is then
+/// is at most 1 (``ErrorNorm/rootMeanSquare``; score_sde's `solve_ivp` call on the flattened batch
+/// and k-diffusion's adaptive sampler use the same norm). Rows near a boundary between modes,
+/// where the flow separates neighbouring states, count for their share rather than setting every
+/// row's step, so the cost hardly grows with the batch (2-D mixture, `rtol = atol = 1e-5`: 86
+/// evaluations for 64 draws, 98 for 1000). ``ErrorNorm/worstRow`` takes the per-row root mean
+/// square and its maximum over rows instead, so that every row meets the tolerance, at a cost that
+/// grows with the batch (116 and 164 evaluations there). The next step size is then
 ///
 ///     h_new = h · clamp(safety · err^{−α} · err_prev^{β}, minimumFactor, maximumFactor),
 ///
-/// with `α = 0.17`, `β = 0.04` (`α = 1/5 − 0.75β` for a fifth-order pair); after a rejection,
+/// with `β = 0.08` and `α = 1/5 − 0.75β = 0.14`: Gustafsson's gains `α ≈ 0.7/k`, `β ≈ 0.4/k` for
+/// `k = 5` (Hairer & Wanner II, (IV.2.43)), which the DOPRI5 code's `α = 1/5 − 0.75β` also gives.
+/// The larger `β` (DOPRI5's default is 0.04) damps the step's growth where the error per unit
+/// step rises quickly — on the probability flow, from `T` towards the times where the modes
+/// separate — and so avoids the rejections that left the cost flat in the tolerance. The first
+/// step's predecessor counts as `err_prev = 10⁻⁴`, as in DOPRI5. After a rejection,
 /// `h_new = h · max(minimumFactor, safety · err^{−α})` and the next accepted step may not grow.
 ///
 /// ```swift
@@ -31,14 +41,17 @@ public struct PIController<Scalar: BLASScalar>: Sendable, Hashable {
   public var absoluteTolerance: Scalar
   /// The safety factor applied to every proposed step (0.9).
   public var safety: Scalar
-  /// The integral exponent `α` (0.17).
+  /// The exponent `α` of the current error (0.14).
   public var integralExponent: Scalar
-  /// The proportional exponent `β` (0.04; 0 gives the classical I controller `err^{−1/5}`).
+  /// The exponent `β` of the previous error (0.08; 0 with `α = 1/5` gives the elementary
+  /// controller `err^{−1/5}`).
   public var proportionalExponent: Scalar
   /// The smallest ratio `h_new/h` (0.2).
   public var minimumFactor: Scalar
   /// The largest ratio `h_new/h` (10).
   public var maximumFactor: Scalar
+  /// How the error is measured over the batch (``ErrorNorm/rootMeanSquare``).
+  public var norm: ErrorNorm
   /// The first step's size; `nil` picks it by Hairer's algorithm (one extra field evaluation).
   public var initialStepSize: Scalar?
   /// The most steps (accepted and rejected) before ``SamplingError/tooManySteps(maximumSteps:time:)``.
@@ -62,8 +75,9 @@ public struct PIController<Scalar: BLASScalar>: Sendable, Hashable {
     self.relativeTolerance = relativeTolerance
     self.absoluteTolerance = absoluteTolerance
     self.safety = 0.9
-    self.integralExponent = 0.17
-    self.proportionalExponent = 0.04
+    self.integralExponent = 0.14
+    self.proportionalExponent = 0.08
+    self.norm = .rootMeanSquare
     self.minimumFactor = 0.2
     self.maximumFactor = 10
     self.initialStepSize = initialStepSize
@@ -85,13 +99,15 @@ public struct PIController<Scalar: BLASScalar>: Sendable, Hashable {
     return Swift.min(1, Swift.max(minimumFactor, safety * Scalar.pow(error, -integralExponent)))
   }
 
-  /// The scaled error norm above: per-row RMS of `error / (atol + rtol·max(|x0|, |x1|))`,
+  /// The scaled error norm above, ``norm``-reduced over the batch: the root mean square of
+  /// `e/(atol + rtol·max(|x₀|, |x₁|))` over every entry, or its per-row root mean square
   /// maximised over rows. Not finite when any input is not.
   @inlinable
   public func errorNorm(_ error: Matrix<Scalar>, start x0: Matrix<Scalar>, end x1: Matrix<Scalar>) -> Scalar {
     let d = error.columns
     if d == 0 || error.rows == 0 { return 0 }
     var worst: Scalar = 0
+    var total: Scalar = 0
     error.withUnsafeBufferPointer { e in
       x0.withUnsafeBufferPointer { a in
         x1.withUnsafeBufferPointer { b in
@@ -102,13 +118,26 @@ public struct PIController<Scalar: BLASScalar>: Sendable, Hashable {
               let r = e[j] / scale
               sum += r * r
             }
+            total += sum
             let rms = (sum / Scalar(d)).squareRoot()
             if !(rms <= worst) { worst = rms }  // propagates NaN
           }
         }
       }
     }
-    return worst
+    switch norm {
+    case .rootMeanSquare: return (total / Scalar(error.rows * d)).squareRoot()
+    case .worstRow: return worst
+    }
+  }
+
+  /// How ``errorNorm(_:start:end:)`` reduces the scaled errors of a batch to one number.
+  public enum ErrorNorm: Sendable, Hashable {
+    /// The root mean square over every entry of the batch: the batch is one system of `n·d`
+    /// unknowns (Hairer, Nørsett & Wanner, (II.4.11)).
+    case rootMeanSquare
+    /// The largest per-row root mean square: every row meets the tolerance.
+    case worstRow
   }
 }
 

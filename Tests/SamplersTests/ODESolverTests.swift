@@ -111,18 +111,19 @@ func adaptiveErrorFollowsTolerance(process: Process) throws {
   try process.run { try check($0) }
 }
 
-/// The PI controller's formulas: `h_new/h = clamp(0.9·err^{−0.17}·prev^{0.04}, 0.2, 10)` after an
-/// accepted step, `max(0.2, 0.9·err^{−0.17})` (at most 1) after a rejection, and the error norm is
-/// the largest per-row RMS of `e/(atol + rtol·max(|x₀|, |x₁|))`.
+/// The PI controller's formulas: `h_new/h = clamp(0.9·err^{−0.14}·prev^{0.08}, 0.2, 10)` after an
+/// accepted step, `max(0.2, 0.9·err^{−0.14})` (at most 1) after a rejection, and the error norm is
+/// the root mean square of `e/(atol + rtol·max(|x₀|, |x₁|))` over the whole batch, or (worst
+/// row) the largest per-row root mean square.
 @Test func piControllerFormulas() {
-  let c = PIController<Double>(relativeTolerance: 1e-3, absoluteTolerance: 1e-6)
+  var c = PIController<Double>(relativeTolerance: 1e-3, absoluteTolerance: 1e-6)
   #expect(
     abs(
-      c.acceptedFactor(error: 0.5, previousError: 0.2) - 0.9 * Double.pow(0.5, -0.17) * Double.pow(0.2, 0.04))
+      c.acceptedFactor(error: 0.5, previousError: 0.2) - 0.9 * Double.pow(0.5, -0.14) * Double.pow(0.2, 0.08))
       < 1e-15)
   #expect(c.acceptedFactor(error: 1e-30, previousError: 1) == 10)
   #expect(c.acceptedFactor(error: 0, previousError: 1e-4) == 10)
-  #expect(abs(c.rejectedFactor(error: 3) - 0.9 * Double.pow(3, -0.17)) < 1e-15)
+  #expect(abs(c.rejectedFactor(error: 3) - 0.9 * Double.pow(3, -0.14)) < 1e-15)
   #expect(c.rejectedFactor(error: 1e12) == 0.2)
   #expect(c.rejectedFactor(error: .nan) == 0.2)
   let e = Matrix<Double>([[1e-3, 0], [3e-3, 4e-3]])
@@ -130,9 +131,19 @@ func adaptiveErrorFollowsTolerance(process: Process) throws {
   let x1 = Matrix<Double>([[2, 0], [1, -2]])
   // Row 0: (1e-3/(1e-6 + 2e-3))² and 0; row 1: (3e-3/(1e-6 + 2e-3))², (4e-3/(1e-6 + 2e-3))².
   let s = 1e-6 + 2e-3
-  let row0 = ((1e-3 / s) * (1e-3 / s) / 2).squareRoot()
-  let row1 = (((3e-3 / s) * (3e-3 / s) + (4e-3 / s) * (4e-3 / s)) / 2).squareRoot()
+  let squares = [(1e-3 / s) * (1e-3 / s), 0, (3e-3 / s) * (3e-3 / s), (4e-3 / s) * (4e-3 / s)]
+  let all = (squares.reduce(0, +) / 4).squareRoot()
+  let row0 = ((squares[0] + squares[1]) / 2).squareRoot()
+  let row1 = ((squares[2] + squares[3]) / 2).squareRoot()
+  #expect(c.norm == .rootMeanSquare)
+  #expect(abs(c.errorNorm(e, start: x0, end: x1) - all) < 1e-12)
+  c.norm = .worstRow
   #expect(abs(c.errorNorm(e, start: x0, end: x1) - max(row0, row1)) < 1e-12)
+  var bad = e
+  bad[1, 0] = .nan
+  #expect(c.errorNorm(bad, start: x0, end: x1).isNaN)
+  c.norm = .rootMeanSquare
+  #expect(c.errorNorm(bad, start: x0, end: x1).isNaN)
 }
 
 /// `dx/dt = λ·x` with a known solution, integrated forwards and backwards in time by every
