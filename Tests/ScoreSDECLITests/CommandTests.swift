@@ -121,6 +121,22 @@ import Testing
     #expect(outcome.status == 0, "\(outcome.standardError)")
   }
 
+  /// `sample` without --sampler runs 20 steps of DPM-Solver++ (20 evaluations, no denoising);
+  /// `--sampler em` ends with a Tweedie step (one evaluation more than its steps).
+  @Test func sampleDefaultsToDPMSolverAndDenoisesEulerMaruyama() throws {
+    let plain = try CommandLineTool.run(
+      ["sample", "--model", model, "--out", "a.npy", "--count", "4"], in: folder)
+    #expect(plain.status == 0, "\(plain.standardError)")
+    #expect(
+      plain.standardOutput.contains("sampler dpm, 20 score evaluations per sample"), "\(plain.standardOutput)"
+    )
+    let em = try CommandLineTool.run(
+      ["sample", "--model", model, "--out", "b.npy", "--count", "4", "--sampler", "em", "--steps", "30"],
+      in: folder)
+    #expect(em.status == 0, "\(em.standardError)")
+    #expect(em.standardOutput.contains("sampler em, 31 score evaluations per sample"), "\(em.standardOutput)")
+  }
+
   @Test func sameSeedSameSamples() throws {
     for name in ["a.npy", "b.npy"] {
       let outcome = try CommandLineTool.run(
