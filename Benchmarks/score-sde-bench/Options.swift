@@ -12,6 +12,12 @@ struct Options {
   var scalars: [String] = ["float", "double"]
   /// One JSON object per line instead of the table.
   var json = false
+  /// `quality` on this model file instead of the exact mixture.
+  var model: String?
+  /// The built-in density the `--model` was trained on.
+  var data = "checkerboard"
+  /// Samples per `quality` measurement (`nil`: the workload's default).
+  var samples: Int?
 }
 
 /// The precisions `--scalar` chooses.
@@ -43,6 +49,15 @@ struct BenchmarkCommand: ParsableCommand {
   @Flag(help: "One JSON object per line instead of the table.")
   var json = false
 
+  @Option(help: "quality: measure this model file (from `score-sde train`) instead of the exact mixture.")
+  var model: String?
+
+  @Option(help: "quality: the built-in density the --model was trained on (fresh data to compare with).")
+  var data = "checkerboard"
+
+  @Option(help: "quality: samples per measurement (default 20 000 for the mixture, 10 000 for a model).")
+  var samples: Int?
+
   func validate() throws {
     let names = only.split(separator: ",").map(String.init)
     if let bad = names.first(where: { !Self.workloads.contains($0) }) {
@@ -50,12 +65,14 @@ struct BenchmarkCommand: ParsableCommand {
     }
     guard threads >= 1 else { throw ValidationError("--threads \(threads): need N ≥ 1") }
     guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds \(seconds): need S > 0") }
+    if let samples, samples < 2 { throw ValidationError("--samples \(samples): need N ≥ 2") }
   }
 
   /// The parsed settings.
   var options: Options {
     Options(
       only: Set(only.split(separator: ",").map(String.init)), threads: threads, seconds: seconds,
-      scalars: scalar == .both ? ["float", "double"] : [scalar.rawValue], json: json)
+      scalars: scalar == .both ? ["float", "double"] : [scalar.rawValue], json: json, model: model,
+      data: data, samples: samples)
   }
 }

@@ -66,9 +66,9 @@ where Process.Scalar == Model.Scalar {
     TimeGrid(spacing: spacing, steps: steps, process: process, to: smallTime)
   }
 
-  /// `ε`.
+  /// `ε` (``SamplingOptions/resolvedSmallTime(for:)``).
   @inlinable
-  var smallTime: Scalar { options.smallTime ?? process.smallTimeCutoff }
+  var smallTime: Scalar { options.resolvedSmallTime(for: process) }
 
   /// Draws `count` samples of dimension `dimension`.
   ///
@@ -125,7 +125,7 @@ where Process.Scalar == Model.Scalar {
     var recorder = TrajectoryRecorder<Scalar>(stride: options.trajectoryStride, firstRow: rows.lowerBound)
     recorder.record(step: 0, time: process.endTime, states: x, force: true)
     var statistics = try run(model, &x, noise: &noise, recorder: &recorder)
-    if options.denoise {
+    if options.resolvedDenoise {
       let denoiser = TweedieDenoiser(process: process, score: model)
       var workspace = denoiser.makeWorkspace(rows: x.rows, columns: dimension)
       denoiser.denoise(&x, at: smallTime, workspace: &workspace)

@@ -1,3 +1,4 @@
+public import DiffusionProcesses
 public import LinearAlgebra
 
 /// What ``Sampler`` needs besides the SDE and the model: the sampler kind with its own settings
@@ -12,11 +13,13 @@ public import LinearAlgebra
 public struct SamplingOptions<Scalar: BLASScalar>: Sendable, Equatable {
   /// Which sampler, with its steps, grid and parameters.
   public var kind: SamplerKind<Scalar>
-  /// The final time `ε`; `nil` uses the SDE's ``SDE/smallTimeCutoff`` (`1e-5`). `1e-3` suits
-  /// `.dpmSolver` with 20 steps or fewer (see ``DPMSolver``).
+  /// The final time `ε`; `nil` uses ``SamplerKind/defaultSmallTime`` (`1e-3`, or the SDE's
+  /// ``SDE/smallTimeCutoff`` if that is larger).
   public var smallTime: Scalar?
-  /// Apply Tweedie's denoising step at `ε` at the end (one more score evaluation).
-  public var denoise: Bool
+  /// Whether to apply Tweedie's denoising step ``TweedieDenoiser`` at `ε` at the end (one more
+  /// score evaluation); `nil` does what ``SamplerKind/denoisesByDefault`` says (yes for the
+  /// reverse-SDE samplers).
+  public var denoise: Bool?
   /// Samples per batch (one batched model call per stage); `nil` puts all in one batch.
   public var batchSize: Int?
   /// Batches run concurrently on this many threads (1 by default); results do not depend on it.
@@ -35,13 +38,13 @@ public struct SamplingOptions<Scalar: BLASScalar>: Sendable, Equatable {
   /// Observed coordinates for posterior sampling by replacement (stochastic kinds only).
   public var observation: Observation<Scalar>?
 
-  /// Options for `kind` (Euler–Maruyama with 1000 steps by default): no denoising, one batch on
-  /// one thread in 256-row tiles, seed `seed`.
+  /// Options for `kind` (Euler–Maruyama with 1000 steps by default): the kind's own end time and
+  /// final denoising, one batch on one thread in 256-row tiles, seed `seed`.
   @inlinable
   public init(kind: SamplerKind<Scalar> = .eulerMaruyama(), seed: UInt64 = 0) {
     self.kind = kind
     self.smallTime = nil
-    self.denoise = false
+    self.denoise = nil
     self.batchSize = nil
     self.threads = 1
     self.tileRows = 256
@@ -49,6 +52,18 @@ public struct SamplingOptions<Scalar: BLASScalar>: Sendable, Equatable {
     self.trajectoryStride = nil
     self.observation = nil
   }
+
+  /// The end time `ε` sampling with `process` stops at: ``smallTime``, else the kind's
+  /// ``SamplerKind/defaultSmallTime`` but never below the process's ``SDE/smallTimeCutoff``.
+  @inlinable
+  public func resolvedSmallTime<Process: SDE>(for process: Process) -> Scalar where Process.Scalar == Scalar {
+    smallTime ?? Swift.max(kind.defaultSmallTime, process.smallTimeCutoff)
+  }
+
+  /// Whether sampling ends with Tweedie's denoising step: ``denoise``, else the kind's
+  /// ``SamplerKind/denoisesByDefault``.
+  @inlinable
+  public var resolvedDenoise: Bool { denoise ?? kind.denoisesByDefault }
 
   /// The kind's fixed steps (0 for adaptive integration); setting it keeps the kind and its other
   /// settings.

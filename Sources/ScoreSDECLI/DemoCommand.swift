@@ -76,7 +76,9 @@ struct DemoCommand: ParsableCommand {
     let n = samples
     var rng = Xoshiro256(seed: seed &+ 100)
     let reference: Matrix<Float> = checkerboard.sample(count: n, using: &rng)
-    let (generated, _) = try sample(trained, kind: .eulerMaruyama, steps: 500, count: n)
+    // `score-sde sample`'s default: 20 steps of third-order DPM-Solver++ to ε = 1e-3.
+    let (generated, _) = try sample(
+      trained, kind: .dpmSolver(steps: 20, order: SampleCommand.defaultOrder(guided: false)), count: n)
     let swModel = distance(generated, reference)
     var swData = 0.0
     for _ in 0..<3 { swData += distance(checkerboard.sample(count: n, using: &rng), reference) / 3 }
@@ -103,7 +105,7 @@ struct DemoCommand: ParsableCommand {
     ] {
       var points: [(nfe: Int, distance: Double)] = []
       for s in stepCounts {
-        let (x, nfe) = try sample(trained, kind: kind, steps: s, count: n)
+        let (x, nfe) = try sample(trained, kind: SamplerKind(kind, steps: s), count: n)
         points.append((nfe: nfe, distance: distance(x, reference)))
       }
       curves.append((sampler: kind.rawValue, points: points))
@@ -145,18 +147,20 @@ struct DemoCommand: ParsableCommand {
   }
 
   /// `count` samples in the data's units, and the score evaluations each took.
-  func sample(_ trained: TrainedModel<MLP<Float>>, kind: SamplerName, steps: Int, count: Int) throws -> (
+  func sample(_ trained: TrainedModel<MLP<Float>>, kind: SamplerKind<Float>, count: Int) throws -> (
     Matrix<Float>, Int
   ) {
-    var options = SamplingOptions<Float>(kind: SamplerKind(kind, steps: steps), seed: seed &+ 200)
+    // The kind's own end time and denoising (ε = 1e-3; a Tweedie step after em).
+    var options = SamplingOptions<Float>(kind: kind, seed: seed &+ 200)
     options.threads = Workers.count
     options.batchSize = Workers.samplingBatch
-    options.smallTime = 1e-3
     let run = try Sampler(process: trained.sde, score: trained.scoreModel(), options: options)
       .sample(count: count, dimension: trained.dimension)
     var result = run.samples
     trained.toDataScale(&result)
-    guard result.isFinite else { throw CLIError("sampling with \(kind.rawValue) produced non-finite values") }
+    guard result.isFinite else {
+      throw CLIError("sampling with \(kind.name.rawValue) produced non-finite values")
+    }
     return (result, run.statistics.scoreEvaluations)
   }
 }

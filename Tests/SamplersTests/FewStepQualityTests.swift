@@ -31,6 +31,10 @@ enum ThinMixture {
     if kind == .dpmSolver {
       options.kind = .dpmSolver(steps: steps, order: 2, spacing: .logSNR)
       options.smallTime = 1e-3
+    } else {
+      // Euler–Maruyama as measured above, not its defaults (ε = 1e-3 and a Tweedie step).
+      options.smallTime = 1e-5
+      options.denoise = false
     }
     let result = try Sampler(process: sde, score: oracle, options: options).sample(
       count: 10_000, dimension: 2)

@@ -119,15 +119,15 @@ struct FailingScore: ScoreModel {
 
 /// Non-finite states are thrown as `SamplingError.nonFinite` naming the step and its end time:
 /// on the uniform 10-step grid the model fails below t = 0.45, so step 6 (from t₆ = 0.4 to t₇) is
-/// the first to produce NaN — step 5 for RK4, whose midpoint stage of step 5 is already at
-/// 0.45 − 5e-7. The adaptive solver reports it too, and gives up after `maximumSteps`.
+/// the first to produce NaN — step 5 for RK4, whose last stage of step 5 is already at t₆. The adaptive solver reports it too, and gives up after `maximumSteps`.
 @Test(arguments: [SamplerName.eulerMaruyama, .ancestral, .predictorCorrector, .probabilityFlow, .dpmSolver])
 func nonFiniteStatesAreTypedErrors(kind: SamplerName) {
   let sde = VPSDE<Double>()
   let options = SamplingOptions<Double>(
     kind: kind == .dpmSolver ? .dpmSolver(steps: 10, spacing: .uniform) : SamplerKind(kind, steps: 10))
   let sampler = Sampler(process: sde, score: FailingScore(below: 0.45), options: options)
-  let grid = TimeGrid<Double>.uniform(steps: 10, from: 1, to: sde.smallTimeCutoff)
+  // Every kind stops at ε = 1e-3 by default.
+  let grid = TimeGrid<Double>.uniform(steps: 10, from: 1, to: 1e-3)
   #expect(sampler.grid == grid)
   let step = kind == .probabilityFlow ? 5 : 6
   #expect(throws: SamplingError.nonFinite(step: step, time: grid.times[step + 1])) {

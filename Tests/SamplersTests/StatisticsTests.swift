@@ -30,19 +30,22 @@ func tweedieDenoiserIsThePosteriorMean(process: Process) throws {
 
 /// `denoise` applies Tweedie at ε after the last step and costs one more evaluation; the
 /// trajectory holds the prior draw, every k-th step and the final samples, with their times.
+/// Euler–Maruyama's defaults are ε = 1e-3 and denoising.
 @Test func denoisingAndTrajectory() throws {
   let sde = VPSDE<Double>()
   let oracle = GaussianData.oracle(sde)
   var options = SamplingOptions<Double>(kind: .eulerMaruyama(steps: 30), seed: 61)
+  let byDefault = try Sampler(process: sde, score: oracle, options: options).sample(count: 100, dimension: 2)
   options.trajectoryStride = 10
   options.batchSize = 40
+  options.denoise = false
   let plain = try Sampler(process: sde, score: oracle, options: options).sample(count: 100, dimension: 2)
   #expect(plain.statistics.scoreEvaluations == 30 && plain.statistics.acceptedSteps == 30)
   #expect(plain.statistics.batches == 3 && plain.statistics.wallTime > .zero)
   // 3 batches × snapshots after 0, 10, 20, 30 steps.
   #expect(plain.trajectory.map(\.step) == [0, 10, 20, 30, 0, 10, 20, 30, 0, 10, 20, 30])
   #expect(plain.trajectory.map(\.firstRow) == [0, 0, 0, 0, 40, 40, 40, 40, 80, 80, 80, 80])
-  let grid = TimeGrid(spacing: .uniform, steps: 30, process: sde)
+  let grid = TimeGrid(spacing: .uniform, steps: 30, process: sde, to: 1e-3)
   #expect(
     plain.trajectory.prefix(4).map(\.time) == [grid.times[0], grid.times[10], grid.times[20], grid.times[30]])
   #expect(plain.trajectory[3].states == plain.samples.rows(0..<40))
@@ -54,9 +57,11 @@ func tweedieDenoiserIsThePosteriorMean(process: Process) throws {
   var expected = plain.samples
   let denoiser = TweedieDenoiser(process: sde, score: oracle)
   var workspace = denoiser.makeWorkspace(rows: 100, columns: 2)
-  denoiser.denoise(&expected, at: 1e-5, workspace: &workspace)
+  denoiser.denoise(&expected, at: 1e-3, workspace: &workspace)
   #expect(maxAbsDifference(denoised.samples, expected) < 1e-12)
   #expect(denoised.trajectory.last!.states == denoised.samples.rows(80..<100))
+  #expect(denoised.trajectory.last!.time == 1e-3)
+  #expect(byDefault.samples == denoised.samples && byDefault.statistics.scoreEvaluations == 31)
 }
 
 /// Adaptive sampling reports accepted and rejected steps, and its NFE follows from them.
@@ -72,5 +77,5 @@ func tweedieDenoiserIsThePosteriorMean(process: Process) throws {
   #expect(s.acceptedSteps > 10)
   #expect(s.scoreEvaluations == 2 + 6 * (s.acceptedSteps + s.rejectedSteps))
   #expect(result.trajectory.count == s.acceptedSteps + 1)
-  #expect(result.trajectory.last!.time == 1e-5)
+  #expect(result.trajectory.last!.time == 1e-3)
 }

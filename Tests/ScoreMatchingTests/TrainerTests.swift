@@ -393,3 +393,29 @@ struct PoisonedSource: TrainingDataSource {
     _exit(Int32(min(n, 100)))
   }
 }
+
+/// The weight average warms up by default: after optimizer step n the average is
+/// `δₙ θ̄ₙ₋₁ + (1 − δₙ) θₙ` with `δₙ = min(δ, (1 + n)/(10 + n))` — 2/11, 3/12, 4/13 here, not
+/// the configured 0.999 (which would leave the average at the initial weights to 0.1 %).
+@Test func weightAverageWarmsUpByDefault() throws {
+  let configuration = TrainingConfiguration(seed: 3, batchSize: 16, steps: 3)
+  #expect(configuration.emaWarmup && configuration.emaDecay == 0.999)
+  var trainer = try Trainer(
+    process: VPSDE<Double>(), architecture: smallNetwork(),
+    source: DistributionSource<Checkerboard, Double>(Checkerboard()), configuration: configuration)
+  var expected = tensors(trainer.network.parameters)
+  for n in 1...3 {
+    try trainer.train(until: n)
+    let decay = Double(1 + n) / Double(10 + n)
+    for (k, theta) in tensors(trainer.network.parameters).enumerated() {
+      expected[k] = Matrix(
+        rows: theta.rows, columns: theta.columns,
+        elements: zip(expected[k].elements, theta.elements).map { decay * $0 + (1 - decay) * $1 })
+    }
+    let average = tensors(trainer.averagedParameters)
+    for k in expected.indices {
+      #expect(maxAbsDifference(average[k], expected[k]) < 1e-14, "step \(n), tensor \(k)")
+    }
+  }
+  #expect(tensors(trainer.averagedParameters) != tensors(trainer.network.parameters))
+}

@@ -42,6 +42,33 @@ import Testing
     #expect(try CommandLineTool.files(in: folder) == ["m.safetensors"])
   }
 
+  /// A short training gives usable weights: after 200 steps on N(0, 1) data the samples'
+  /// standard deviation lies in [0.5, 1.5]. Without the EMA's warm-up (decay 0.999 from the
+  /// first step) the averaged weights would still be 0.999²⁰⁰ ≈ 82 % the random initial ones,
+  /// and the standard deviation ~100.
+  @Test func shortTrainingSamplesFromTheAveragedWeights() throws {
+    var rng = Xoshiro256(seed: 3)
+    try NumPyFile.write(
+      Matrix<Double>.randomNormal(rows: 2000, columns: 1, using: &rng),
+      to: folder.appendingPathComponent("n.npy"))
+    let trained = try CommandLineTool.run(
+      [
+        "train", "--data", "n.npy", "--out", "n.safetensors", "--steps", "200", "--width", "32", "--batch",
+        "128",
+      ],
+      in: folder)
+    #expect(trained.status == 0, "\(trained.standardError)")
+    let sampled = try CommandLineTool.run(
+      ["sample", "--model", "n.safetensors", "--out", "s.npy", "--count", "2000", "--sampler", "dpm"],
+      in: folder)
+    #expect(sampled.status == 0, "\(sampled.standardError)")
+    let x: Matrix<Double> = try NumPyFile.read(from: folder.appendingPathComponent("s.npy"))
+    let mean = x.elements.reduce(0, +) / Double(x.rows)
+    let deviation = (x.elements.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(x.rows - 1))
+      .squareRoot()
+    #expect(deviation > 0.5 && deviation < 1.5, "standard deviation \(deviation)")
+  }
+
   @Test func trainReadsNumPyAndCSVFilesWithConditionColumns() throws {
     var rng = Xoshiro256(seed: 1)
     let data = Matrix<Double>.randomNormal(rows: 200, columns: 3, using: &rng)
@@ -92,6 +119,22 @@ import Testing
     let outcome = try CommandLineTool.run(
       ["sample", "--model", model, "--out", "s.csv", "--count", "4", "--steps", "6"] + settings, in: folder)
     #expect(outcome.status == 0, "\(outcome.standardError)")
+  }
+
+  /// `sample` without --sampler runs 20 steps of DPM-Solver++ (20 evaluations, no denoising);
+  /// `--sampler em` ends with a Tweedie step (one evaluation more than its steps).
+  @Test func sampleDefaultsToDPMSolverAndDenoisesEulerMaruyama() throws {
+    let plain = try CommandLineTool.run(
+      ["sample", "--model", model, "--out", "a.npy", "--count", "4"], in: folder)
+    #expect(plain.status == 0, "\(plain.standardError)")
+    #expect(
+      plain.standardOutput.contains("sampler dpm, 20 score evaluations per sample"), "\(plain.standardOutput)"
+    )
+    let em = try CommandLineTool.run(
+      ["sample", "--model", model, "--out", "b.npy", "--count", "4", "--sampler", "em", "--steps", "30"],
+      in: folder)
+    #expect(em.status == 0, "\(em.standardError)")
+    #expect(em.standardOutput.contains("sampler em, 31 score evaluations per sample"), "\(em.standardOutput)")
   }
 
   @Test func sameSeedSameSamples() throws {

@@ -56,8 +56,9 @@ import Testing
     print(curve.sampler, curve.points.map { "NFE \($0.nfe): \($0.distance)" }.joined(separator: ", "))
   }
   // end-snippet
-  #expect(curves[0].points.map(\.nfe) == [50, 100, 200])
-  #expect(curves[1].points.map(\.nfe) == [50, 100, 200])  // a predictor and a corrector step each
+  // The reverse-SDE samplers end with Tweedie's denoising step at ε = 1e-3: one more evaluation.
+  #expect(curves[0].points.map(\.nfe) == [51, 101, 201])
+  #expect(curves[1].points.map(\.nfe) == [51, 101, 201])  // a predictor and a corrector step each
   #expect(curves[2].points.map(\.nfe) == [20, 40, 80])  // four evaluations per RK4 step
   #expect(curves[3].points.map(\.nfe) == [5, 10, 20])
   let em100 = curves[0].points[1].distance
