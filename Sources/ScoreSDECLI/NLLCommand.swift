@@ -120,7 +120,7 @@ struct NLLCommand: ParsableCommand {
       )
     }
     var bar = ProgressBar(label: "nll", total: points.count)
-    var chunks = points.chunks(of: 500)
+    let chunks = points.chunks(of: 500)
     var first = 0
     while let chunk = chunks.next() {
       var x = Matrix<Double>(rows: chunk.rows, columns: d)
