@@ -72,7 +72,12 @@ public final class OutputFile {
     let temporary = "\(folder)/.\(name)\(Self.partialMarker)\(getpid())-\(suffix)@\(hostName)"
     let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
     guard fd >= 0 else {
-      throw FileAccessError(path: path, problem: FileAccessError.from(errno: errno, path: temporary).problem)
+      let code = errno
+      // The check passed, so a refusal here is the folder's (a read-only mount, /sys, an ACL).
+      let problem: FileAccessError.Problem =
+        code == EACCES || code == EPERM || code == EROFS
+        ? .folderNotWritable(folder: folder) : FileAccessError.from(errno: code, path: temporary).problem
+      throw FileAccessError(path: path, problem: problem)
     }
     if let mode { _ = fchmod(fd, mode) }
     self.descriptor = fd

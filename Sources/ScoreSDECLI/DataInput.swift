@@ -15,6 +15,18 @@ struct DataInput {
     return ext == "npy" || ext == "csv"
   }
 
+  /// The built-in density the argument names, or a one-line error that says what `--data` takes
+  /// when it names a file of another kind (`model.safetensors`, `data.txt`).
+  func distribution() throws -> any DataDistribution {
+    let ext = URL(fileURLWithPath: argument).pathExtension
+    guard ext.isEmpty || DatasetRegistry.names.contains(argument) else {
+      throw CLIError(
+        "\(argument): --data takes a .npy or .csv file or a built-in density (see `score-sde datasets`), "
+          + "not a .\(ext) file")
+    }
+    return try DatasetRegistry.distribution(named: argument)
+  }
+
   /// Loads a file's rows, or draws `count` fresh rows from a built-in density, and rejects
   /// NaN or infinite values with a message that says where they are.
   func load(count: Int, seed: UInt64) throws -> (data: Matrix<Double>, source: String) {
@@ -28,7 +40,7 @@ struct DataInput {
       }
       guard data.rows > 0 else { throw CLIError("\(argument): the file holds no rows") }
     } else {
-      let distribution = try DatasetRegistry.distribution(named: argument)
+      let distribution = try self.distribution()
       var rng = Xoshiro256(seed: seed)
       data = distribution.sample(count: count, as: Double.self, using: &rng)
     }

@@ -53,7 +53,7 @@ enum ModelTraining {
         "--condition-columns applies to data files; built-in families carry their parameter column")
     }
     return try train(
-      distribution: DatasetRegistry.distribution(named: input.argument), network: network, settings: settings,
+      distribution: input.distribution(), network: network, settings: settings,
       label: label, name: input.argument)
   }
 

@@ -53,7 +53,7 @@ struct NLLCommand: ParsableCommand {
     if input.isFile {
       points = .table(try input.load(count: 0, seed: 0).data)
     } else {
-      points = .fresh(try DatasetRegistry.distribution(named: data), count: count, seed: seed)
+      points = .fresh(try input.distribution(), count: count, seed: seed)
     }
     if let out, let format {
       try CommandOutputs.checkSpace(

@@ -214,4 +214,15 @@ import Testing
     #expect(Date().timeIntervalSince(started) < 20)
     #expect(try CommandLineTool.files(in: folder) == ["a.safetensors", "b.safetensors"])
   }
+
+  @Test func dataOfAnotherKindIsNamedAsSuch() throws {
+    for arguments in [
+      ["nll", "--model", model, "--data", model],
+      ["train", "--data", "notes.txt", "--out", "m.safetensors"],
+    ] {
+      let outcome = try run(arguments)
+      #expect(outcome.status == 1)
+      #expect(outcome.standardError.contains("--data takes a .npy or .csv file"), "\(outcome.standardError)")
+    }
+  }
 }
