@@ -26,28 +26,26 @@ struct CommandOutputs {
   ///
   /// - Throws: ``CLIError`` saying what is wrong with the path.
   mutating func add(_ path: String, option: String) throws -> OutputFile {
-    let destination: String
+    let file: OutputFile
     do {
-      destination = try OutputFile.check(path: path).destination
+      file = try OutputFile(path: path)  // checks the path, then opens the temporary file
     } catch {
       throw CLIError("\(option) \(error.description)")
     }
-    let identity = FileIdentity(destination)
-    for input in inputs where FileIdentity(input.path).map({ $0 == identity }) ?? false {
+    let identity = FileIdentity(file.destination)
+    func isSame(_ other: String) -> Bool { identity != nil && FileIdentity(other) == identity }
+    if let input = inputs.first(where: { isSame($0.path) }) {
+      file.discard()
       throw CLIError(
         "\(option) \(path) is the same file as \(input.option) \(input.path); writing it would destroy the "
           + "input. Choose another output.")
     }
-    for other in files where FileIdentity(other.file.destination) == identity {
+    if let other = files.first(where: { isSame($0.file.destination) }) {
+      file.discard()
       throw CLIError("\(option) \(path) is the same file as \(other.option) \(other.file.path)")
     }
-    do {
-      let file = try OutputFile(path: path)
-      files.append((option, file))
-      return file
-    } catch {
-      throw CLIError("\(option) \(error.description)")
-    }
+    files.append((option, file))
+    return file
   }
 
   /// Puts every output in place, or none.
