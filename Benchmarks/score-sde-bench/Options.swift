@@ -18,6 +18,8 @@ struct Options {
   var data = "checkerboard"
   /// Samples per `quality` measurement (`nil`: the workload's default).
   var samples: Int?
+  /// The plan file of `oracle-samples` (written by `kdiffusion_compare.py`).
+  var plan: String?
 }
 
 /// The precisions `--scalar` chooses.
@@ -32,9 +34,10 @@ struct BenchmarkCommand: ParsableCommand {
     abstract: "Time ScoreSDE on the reference workloads of shared/bench (see Benchmarks/README.md).")
 
   /// Every workload the benchmark knows.
-  static let workloads = ["W1-small", "W1-medium", "W1-large", "W2", "W3", "gemm", "quality"]
+  static let workloads = ["W1-small", "W1-medium", "W1-large", "W2", "W3", "gemm", "quality", "oracle-samples"]
 
-  @Option(help: "Comma-separated workloads: W1-small, W1-medium, W1-large, W2, W3, gemm, quality.")
+  @Option(
+    help: "Comma-separated workloads: W1-small, W1-medium, W1-large, W2, W3, gemm, quality, oracle-samples.")
   var only = "W1-small,W1-medium,W1-large,W2,W3,gemm"
 
   @Option(help: "Threads for BLAS and for the batch split.")
@@ -58,6 +61,9 @@ struct BenchmarkCommand: ParsableCommand {
   @Option(help: "quality: samples per measurement (default 20 000 for the mixture, 10 000 for a model).")
   var samples: Int?
 
+  @Option(help: "oracle-samples: the JSON plan written by Benchmarks/kdiffusion_compare.py.")
+  var plan: String?
+
   func validate() throws {
     let names = only.split(separator: ",").map(String.init)
     if let bad = names.first(where: { !Self.workloads.contains($0) }) {
@@ -66,6 +72,9 @@ struct BenchmarkCommand: ParsableCommand {
     guard threads >= 1 else { throw ValidationError("--threads \(threads): need N ≥ 1") }
     guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds \(seconds): need S > 0") }
     if let samples, samples < 2 { throw ValidationError("--samples \(samples): need N ≥ 2") }
+    if names.contains("oracle-samples") && plan == nil {
+      throw ValidationError("oracle-samples needs --plan FILE (see Benchmarks/kdiffusion_compare.py)")
+    }
   }
 
   /// The parsed settings.
@@ -73,6 +82,6 @@ struct BenchmarkCommand: ParsableCommand {
     Options(
       only: Set(only.split(separator: ",").map(String.init)), threads: threads, seconds: seconds,
       scalars: scalar == .both ? ["float", "double"] : [scalar.rawValue], json: json, model: model,
-      data: data, samples: samples)
+      data: data, samples: samples, plan: plan)
   }
 }

@@ -6,7 +6,7 @@ import LinearAlgebra
 let options = BenchmarkCommand.parseOrExit().options
 BLAS.threadCount = options.threads
 let workloads = Workloads(options: options)
-let timesWorkloads = !options.only.subtracting(["quality"]).isEmpty
+let timesWorkloads = !options.only.subtracting(["quality", "oracle-samples"]).isEmpty
 if !options.json && timesWorkloads {
   print("ScoreSDE score-sde-bench — OpenBLAS \(BLAS.configuration), \(options.threads) threads")
   printTableHeader()
@@ -33,6 +33,9 @@ func runAll<S: BLASScalar>(_ type: S.Type) throws {
 do {
   for scalar in options.scalars {
     if scalar == "float" { try runAll(Float.self) } else { try runAll(Double.self) }
+  }
+  if options.only.contains("oracle-samples"), let plan = options.plan {
+    try OracleSamples(threads: options.threads, planPath: plan).run()
   }
   if options.only.contains("quality") {
     let (floor, rows) = try QualityBenchmark(
