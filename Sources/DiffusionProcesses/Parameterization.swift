@@ -14,6 +14,17 @@ public enum Parameterization: Sendable, Hashable, CaseIterable {
   /// The clean data `x₀` (x₀-prediction); `E[x₀ | x]` is Tweedie's formula
   /// `(x − shift + std²·score)/scale`.
   case data
+  /// Karras et al.'s (2022, EDM, Table 1 and §5) preconditioned output `F`, for data whose
+  /// coordinates have standard deviation `σ_data`: the denoiser is
+  /// `D = x̂₀ = c_skip·x̃ + c_out·F(c_in·x̃; c_noise)` in the scaled variable `x̃ = (x − shift)/a`
+  /// at noise level `σ̃ = σ/a` (see ``edmCoefficients(scale:standardDeviation:)``). The network
+  /// sees the conditioned input and time of ``networkInput(at:scale:standardDeviation:shift:)``.
+  /// `σ_data = 1` suits standardised data (what `score-sde train` feeds); Karras et al. use 0.5
+  /// for images in `[−1, 1]`.
+  case edm(dataStandardDeviation: Double = 1)
+
+  /// `.score`, `.noise`, `.data` and `.edm` with `σ_data = 1`.
+  public static var allCases: [Parameterization] { [.score, .noise, .data, .edm()] }
 }
 
 extension GaussianSDE {
@@ -98,6 +109,9 @@ extension Parameterization {
   ///     .noise             (−1/σ, 0)          (1, 0)          (−σ/a, 1/a)
   ///     .data              (a/σ², −1/σ²)      (−a/σ, 1/σ)     (1, 0)
   ///
+  /// `.edm` enters through `.data`: `x̂₀ = c_out·F + (c_skip/a)·(x − shift)`, composed with the
+  /// table (``edmCoefficients(scale:standardDeviation:)``).
+  ///
   /// Tweedie's formula is the `.score → .data` entry, `E[x₀ | x] = (x − shift + σ²·score)/a`;
   /// DPM-Solver's data prediction is the `.noise → .data` one. The `.score` column gives a score
   /// model's input Jacobian from the network's, `∂s/∂x = c_p·∂f/∂x + c_x·I`.
@@ -120,6 +134,8 @@ extension Parameterization {
     from source: Parameterization, to target: Parameterization, scale a: Scalar, standardDeviation s: Scalar
   ) -> (prediction: Scalar, offset: Scalar) {
     switch (source, target) {
+    case (.edm, _), (_, .edm):
+      return preconditionedCoefficients(from: source, to: target, scale: a, standardDeviation: s)
     case (.score, .score), (.noise, .noise), (.data, .data): return (1, 0)
     case (.score, .noise): return (-s, 0)
     case (.score, .data): return (s * s / a, 1 / a)
@@ -134,18 +150,22 @@ extension Parameterization {
   /// `x = a·x₀ + shift + σ·ε`: the coefficients `(c₀, c_ε)` of
   ///
   ///     prediction = c₀·x₀ + c_ε·ε,   .score: (0, −1/σ)   .noise: (0, 1)   .data: (1, 0),
+  ///     .edm: ((1 − c_skip)/c_out, −c_skip·σ̃/c_out),
   ///
-  /// the regression target of denoising score matching (Song et al. 2021, eq. 7; Ho et al. 2020).
+  /// the regression target of denoising score matching (Song et al. 2021, eq. 7; Ho et al. 2020;
+  /// Karras et al. 2022, eq. 8: `F = (x₀ − c_skip·x̃)/c_out` with `x̃ = x₀ + σ̃·ε`).
   ///
   /// ```swift
-  /// let (c0, cz) = options.parameterization.targetCoefficients(standardDeviation: s)
+  /// let (c0, cz) = options.parameterization.targetCoefficients(scale: a, standardDeviation: s)
   /// // target = c0·x₀ + cz·z
   /// ```
   ///
-  /// - Parameter s: `std(t)`, positive for `.score`.
+  /// - Parameters:
+  ///   - a: `scale(t)`, positive for `.edm`.
+  ///   - s: `std(t)`, positive for `.score` and `.edm`.
   /// - Returns: `(data: c₀, noise: c_ε)`.
   @inlinable
-  public func targetCoefficients<Scalar: BLASScalar>(standardDeviation s: Scalar) -> (
+  public func targetCoefficients<Scalar: BLASScalar>(scale a: Scalar, standardDeviation s: Scalar) -> (
     data: Scalar, noise: Scalar
   ) {
     switch self {
@@ -153,14 +173,34 @@ extension Parameterization {
       return (0, Self.coefficients(from: .noise, to: .score, scale: 1, standardDeviation: s).prediction)
     case .noise: return (0, 1)
     case .data: return (1, 0)
+    case .edm:
+      // 1 − c_skip = σ̃²/(σ̃² + σ_d²), written so that it does not cancel at small σ̃.
+      let c = edmCoefficients(scale: a, standardDeviation: s)
+      let sigma = s / a
+      let sd = Scalar(dataStandardDeviation ?? 1)
+      return (sigma * sigma / (sigma * sigma + sd * sd) / c.output, -c.skip * sigma / c.output)
     }
   }
+
+  /// ``targetCoefficients(scale:standardDeviation:)`` at scale 1, for the parameterisations
+  /// whose target does not depend on the scale (`.score`, `.noise`, `.data`).
+  @inlinable
+  public func targetCoefficients<Scalar: BLASScalar>(standardDeviation s: Scalar) -> (
+    data: Scalar, noise: Scalar
+  ) {
+    if case .edm = self {
+      preconditionFailure("targetCoefficients(standardDeviation:): .edm needs the scale too")
+    }
+    return targetCoefficients(scale: 1, standardDeviation: s)
+  }
+
 
   /// The `.score` column of ``coefficients(from:to:scale:standardDeviation:)``: the coefficients
   /// `(c_out, c_x)` of `score = c_out·f + c_x·(x − shift)` for a network output `f` in this
   /// parameterisation,
   ///
-  ///     .score: (1, 0)      .noise: (−1/σ, 0)      .data: (a/σ², −1/σ²).
+  ///     .score: (1, 0)      .noise: (−1/σ, 0)      .data: (a/σ², −1/σ²)
+  ///     .edm: (a·c_out/σ², (c_skip − 1)/σ²).
   ///
   /// They give the score's input Jacobian from the network's: `∂s/∂x = c_out·∂f/∂x + c_x·I`.
   ///

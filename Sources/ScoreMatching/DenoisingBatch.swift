@@ -10,20 +10,36 @@ public import LinearAlgebra
 ///
 ///     perturbedᵢ = aᵢ·x₀ᵢ + shiftᵢ + σᵢ·zᵢ,
 ///     targetᵢ    = zᵢ (ε-prediction),  −zᵢ/σᵢ (score),  x₀ᵢ (x₀-prediction),
+///                  ((1 − c_skip)·x₀ᵢ − c_skip·σ̃ᵢ·zᵢ)/c_out (EDM),
 ///     lossᵢ      = κᵢ·‖fᵢ − targetᵢ‖²   for the network output fᵢ.
+///
+/// The network is fed ``networkInput`` at ``networkTimes``: `(perturbed, times)` itself, or with
+/// EDM's preconditioning `(c_in·(x_t − shift)/a, c_noise)`
+/// (``Parameterization/networkInput(at:scale:standardDeviation:shift:)``).
 public struct DenoisingBatch<Scalar: BLASScalar>: Sendable {
   @usableFromInline var timeBuffer: [Scalar]
   @usableFromInline var noiseBuffer: Matrix<Scalar>
   @usableFromInline var perturbedBuffer: Matrix<Scalar>
   @usableFromInline var targetBuffer: Matrix<Scalar>
   @usableFromInline var weightBuffer: [Scalar]
+  /// The conditioned network input and times (EDM); empty when the network sees `(x_t, t)`.
+  @usableFromInline var conditionedInputBuffer = Matrix<Scalar>(rows: 0, columns: 0)
+  @usableFromInline var conditionedTimeBuffer: [Scalar] = []
 
   /// `tᵢ`, one per row.
   @inlinable public var times: [Scalar] { timeBuffer }
   /// `zᵢ ~ N(0, I)`, `n × d`.
   @inlinable public var noise: Matrix<Scalar> { noiseBuffer }
-  /// `x_tᵢ`, the network's input, `n × d`.
+  /// `x_tᵢ`, `n × d`.
   @inlinable public var perturbed: Matrix<Scalar> { perturbedBuffer }
+  /// What the network is fed: ``perturbed``, or EDM's conditioned input `c_in·(x_t − shift)/a`.
+  @inlinable public var networkInput: Matrix<Scalar> {
+    conditionedTimeBuffer.count == rows && rows > 0 ? conditionedInputBuffer : perturbedBuffer
+  }
+  /// The times the network's embedding sees: ``times``, or EDM's `c_noise = ¼·ln σ̃`.
+  @inlinable public var networkTimes: [Scalar] {
+    conditionedTimeBuffer.count == rows && rows > 0 ? conditionedTimeBuffer : timeBuffer
+  }
   /// The regression target of the network output, `n × d`.
   @inlinable public var targets: Matrix<Scalar> { targetBuffer }
   /// `κᵢ`, the weight of row `i`'s squared error (weighting × parameterisation × importance).
@@ -65,6 +81,17 @@ public struct DenoisingBatch<Scalar: BLASScalar>: Sendable {
       noiseBuffer.resize(rows: rows, columns: dimension)
       perturbedBuffer.resize(rows: rows, columns: dimension)
       targetBuffer.resize(rows: rows, columns: dimension)
+    }
+  }
+
+  /// Sizes the conditioned input and times to the batch (no allocation when they have its size).
+  @inlinable
+  mutating func prepareConditionedInput() {
+    if conditionedInputBuffer.rows != perturbedBuffer.rows || conditionedInputBuffer.columns != perturbedBuffer.columns {
+      conditionedInputBuffer.resize(rows: perturbedBuffer.rows, columns: perturbedBuffer.columns)
+    }
+    if conditionedTimeBuffer.count != perturbedBuffer.rows {
+      conditionedTimeBuffer = [Scalar](repeating: 0, count: perturbedBuffer.rows)
     }
   }
 }

@@ -42,10 +42,15 @@ public struct DenoisingOptions: Sendable, Codable, Hashable {
     self.smallTimeCutoff = smallTimeCutoff
   }
 
-  /// The proposal in use: ``proposal``, or importance sampling for the likelihood weighting and
-  /// uniform times otherwise.
+  /// The proposal in use: ``proposal``, or importance sampling for the likelihood weighting,
+  /// log-normal noise levels for the EDM weighting and uniform times otherwise.
   public var resolvedProposal: TimeProposal {
-    proposal ?? (weighting == .likelihood ? .importance : .uniform)
+    if let proposal { return proposal }
+    switch weighting {
+    case .likelihood: return .importance
+    case .edm: return .logNormal
+    case .noise, .uniform: return .uniform
+    }
   }
 
   enum CodingKeys: String, CodingKey {

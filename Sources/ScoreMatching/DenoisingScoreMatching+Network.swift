@@ -65,7 +65,7 @@ extension DenoisingScoreMatching {
   ) -> Scalar where Network.Scalar == Scalar {
     workspace.prepare(rows: batch.rows, columns: batch.perturbed.columns)
     network.forward(
-      batch.perturbed, times: .perRow(batch.times), condition: condition, into: &workspace.output,
+      batch.networkInput, times: .perRow(batch.networkTimes), condition: condition, into: &workspace.output,
       workspace: &workspace.network)
     let value = loss(output: workspace.output, batch: batch, gradient: &workspace.outputGradient)
     network.backward(
@@ -88,7 +88,7 @@ extension DenoisingScoreMatching {
   ) -> Scalar where Network.Scalar == Scalar {
     workspace.prepare(rows: batch.rows, columns: batch.perturbed.columns)
     network.evaluate(
-      batch.perturbed, times: .perRow(batch.times), condition: condition, into: &workspace.output,
+      batch.networkInput, times: .perRow(batch.networkTimes), condition: condition, into: &workspace.output,
       workspace: &workspace.network)
     return loss(output: workspace.output, batch: batch, gradient: &workspace.outputGradient)
   }

@@ -112,42 +112,71 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
   @inlinable
   func weight(at t: Scalar, scale a: Scalar, standardDeviation s: Scalar) -> Scalar {
     let variance = s * s
-    // m = λ/(σ²·q·(T − ε)), so that κ = m·(σ²·c_out²).
+    // m = λ/(σ²·q·(T − ε)), so that κ = m·(σ²·c_out²). The pairs whose factors cancel are
+    // written out, so that they cancel exactly.
     let m: Scalar
-    switch timeSampler.proposal {
-    case .uniform:
-      switch options.weighting {
-      case .noise: m = 1
-      case .likelihood:
-        let g = process.diffusion(at: t)
-        m = g * g / variance
-      case .uniform: m = 1 / variance
-      }
-    case .importance:
+    switch (timeSampler.proposal, options.weighting) {
+    case (.uniform, .noise): m = 1
+    case (.uniform, .likelihood):
+      let g = process.diffusion(at: t)
+      m = g * g / variance
+    case (.uniform, .uniform): m = 1 / variance
+    case (.importance, .likelihood):
       // q(t)(T − ε) = g²/(σ²·c) with c = Z/(T − ε).
-      let c = timeSampler.importanceNormalizer / timeSampler.length
-      switch options.weighting {
-      case .likelihood: m = c
-      case .noise:
-        let g = process.diffusion(at: t)
-        m = variance * c / (g * g)
-      case .uniform:
-        let g = process.diffusion(at: t)
-        m = c / (g * g)
-      }
+      m = timeSampler.importanceNormalizer / timeSampler.length
+    case (.logNormal, .edm): m = edmDataWeight(scale: a, standardDeviation: s) * variance / (a * a)
+    default:
+      m = lambda(at: t, scale: a, standardDeviation: s)
+        / (variance * timeSampler.density(at: t) * timeSampler.length)
     }
+    // κ = m·σ²·c², c the score's coefficient on the network output (the table's `.score` column),
+    // written out so that the ε-loss's κ = 1 is exact.
     switch options.parameterization {
     case .noise: return m
     case .score: return m * variance
     case .data: return m * (a * a / variance)
+    case .edm:
+      let cOut = options.parameterization.edmCoefficients(scale: a, standardDeviation: s).output
+      return m * (a * a * cOut * cOut / variance)
     }
   }
 
-  /// x_t, targets and weights from `x0` and the batch's times and noise.
+  /// `λ(t)`, the weighting on the score error (``LossWeighting``).
+  @inlinable
+  public func lambda(at t: Scalar, scale a: Scalar, standardDeviation s: Scalar) -> Scalar {
+    switch options.weighting {
+    case .noise: return s * s
+    case .likelihood:
+      let g = process.diffusion(at: t)
+      return g * g
+    case .uniform: return 1
+    case .edm:
+      let s2 = s * s
+      return timeSampler.logNormal.density(at: t) * timeSampler.length
+        * edmDataWeight(scale: a, standardDeviation: s) * s2 * s2 / (a * a)
+    }
+  }
+
+  /// EDM's `λ_D(σ̃) = (σ̃² + σ_d²)/(σ̃·σ_d)² = 1/c_out²`, the weight of `‖D − x₀‖²`.
+  @inlinable
+  func edmDataWeight(scale a: Scalar, standardDeviation s: Scalar) -> Scalar {
+    let sd = Scalar(options.parameterization.dataStandardDeviation ?? 1)
+    let sigma = s / a
+    return (sigma * sigma + sd * sd) / (sigma * sigma * sd * sd)
+  }
+
+  /// x_t, targets and weights from `x0` and the batch's times and noise, and the network's
+  /// conditioned input and times when the parameterisation asks for them (EDM).
   @inlinable
   func formBatch(_ x0: Matrix<Scalar>, into batch: inout DenoisingBatch<Scalar>) {
     let (n, d) = (x0.rows, x0.columns)
     let parameterization = options.parameterization
+    let conditions = parameterization.conditionsNetworkInput
+    if conditions {
+      batch.prepareConditionedInput()
+    } else if !batch.conditionedTimeBuffer.isEmpty {
+      batch.conditionedTimeBuffer.removeAll(keepingCapacity: true)
+    }
     x0.withUnsafeBufferPointer { p0 in
       batch.noise.withUnsafeBufferPointer { z in
         batch.times.withUnsafeBufferPointer { t in
@@ -160,8 +189,8 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
                   w[i] = weight(at: t[i], scale: a, standardDeviation: s)
                   let row = i * d
                   for j in row..<(row + d) { xt[j] = a * p0[j] + b + s * z[j] }
-                  // The target c₀·x₀ + c_z·z: z, −z/σ or x₀ (exactly).
-                  let (c0, cz) = parameterization.targetCoefficients(standardDeviation: s)
+                  // The target c₀·x₀ + c_z·z: z, −z/σ, x₀ or EDM's F (exactly).
+                  let (c0, cz) = parameterization.targetCoefficients(scale: a, standardDeviation: s)
                   for j in row..<(row + d) { y[j] = c0 * p0[j] + cz * z[j] }
                 }
               }
@@ -170,7 +199,24 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
         }
       }
     }
+    guard conditions else { return }
+    batch.perturbed.withUnsafeBufferPointer { xt in
+      batch.timeBuffer.withUnsafeBufferPointer { t in
+        batch.conditionedInputBuffer.withUnsafeMutableBufferPointer { u in
+          batch.conditionedTimeBuffer.withUnsafeMutableBufferPointer { tau in
+            for i in 0..<n {
+              let (a, s) = process.marginal(at: t[i])
+              let input = parameterization.networkInput(
+                at: t[i], scale: a, standardDeviation: s, shift: process.marginalShift(at: t[i]))
+              tau[i] = input.time
+              for j in (i * d)..<((i + 1) * d) { u[j] = input.scale * xt[j] + input.offset }
+            }
+          }
+        }
+      }
+    }
   }
+
 
   /// The loss `L = (1/n) Σᵢ κᵢ‖fᵢ − targetᵢ‖²` of the network output `f` on `batch`, and its
   /// gradient `∂L/∂f` (allocation-free; the sum is accumulated in `Double`).

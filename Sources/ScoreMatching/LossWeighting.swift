@@ -30,6 +30,14 @@ public enum LossWeighting: String, Sendable, Codable, CaseIterable {
   case likelihood
   /// `λ(t) = 1` on the score.
   case uniform
+  /// EDM's weighting (Karras et al. 2022, §5, eq. 8 and Table 1): their loss
+  /// `E_{ln σ̃ ~ N(P_mean, P_std²)} λ_D(σ̃)‖D − x₀‖²` with `λ_D = (σ̃² + σ_d²)/(σ̃·σ_d)²`, written as
+  /// a weighting of the score error under uniform times: `‖D − x₀‖ = (σ²/a)·‖s − s*‖`, so
+  /// `λ(t) = q_LN(t)·(T − ε)·λ_D(σ̃)·σ⁴/a²`, with `q_LN` the log-normal density of
+  /// ``LogNormalNoiseLevels`` and `σ_d` the `.edm` parameterisation's (1 otherwise). With the
+  /// `.logNormal` proposal and the `.edm` parameterisation every row's weight on `‖F − F*‖²` is 1,
+  /// as in Karras et al.
+  case edm
 }
 
 /// How the times of a batch are spread over `[ε, T]`, for variance reduction.
@@ -64,4 +72,7 @@ public enum TimeProposal: String, Sendable, Codable, CaseIterable {
   /// normaliser), so each sample's loss is the ε-loss times a constant: the estimator has the
   /// low variance of the ε-loss.
   case importance
+  /// EDM's log-normal noise levels, `ln(σ/a) ~ N(−1.2, 1.2²)` truncated to `[ε, T]`
+  /// (``LogNormalNoiseLevels``; Karras et al. 2022, Table 1). The default for the `.edm` weighting.
+  case logNormal
 }

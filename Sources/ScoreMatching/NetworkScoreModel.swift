@@ -171,13 +171,16 @@ where Network.Scalar == Process.Scalar {
     if workspace.exactJacobian == nil {
       workspace.exactJacobian = network.makeJacobianWorkspace(rows: x.rows, probesPerRow: dimension)
     }
+    let (inputScale, time) = conditionInput(x, at: t, workspace: &workspace)
     network.divergence(
-      x, times: .shared(t), condition: networkCondition(workspace), output: &out, into: &divergence,
+      parameterization.conditionsNetworkInput ? workspace.conditionedInput : x, times: .shared(time),
+      condition: networkCondition(workspace), output: &out, into: &divergence,
       workspace: &workspace.exactJacobian!)
     let (cOut, cX) = convertToScore(&out, given: x, at: t)
     let offset = Scalar(dimension) * cX
+    let factor = cOut * inputScale
     divergence.withUnsafeMutableBufferPointer { div in
-      for i in div.indices { div[i] = cOut * div[i] + offset }
+      for i in div.indices { div[i] = factor * div[i] + offset }
     }
   }
 
@@ -195,13 +198,16 @@ where Network.Scalar == Process.Scalar {
     if workspace.probeJacobian == nil {
       workspace.probeJacobian = network.makeJacobianWorkspace(rows: x.rows, probesPerRow: 1)
     }
+    let (inputScale, time) = conditionInput(x, at: t, workspace: &workspace)
     network.vectorJacobianProducts(
-      x, times: .shared(t), condition: networkCondition(workspace), probes: probe, into: &vjp, output: &out,
+      parameterization.conditionsNetworkInput ? workspace.conditionedInput : x, times: .shared(time),
+      condition: networkCondition(workspace), probes: probe, into: &vjp, output: &out,
       workspace: &workspace.probeJacobian!)
     let (cOut, cX) = convertToScore(&out, given: x, at: t)
+    let factor = cOut * inputScale
     vjp.withUnsafeMutableBufferPointer { v in
       probe.withUnsafeBufferPointer { p in
-        for i in v.indices { v[i] = cOut * v[i] + cX * p[i] }
+        for i in v.indices { v[i] = factor * v[i] + cX * p[i] }
       }
     }
   }
@@ -248,9 +254,29 @@ where Network.Scalar == Process.Scalar {
     _ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>, workspace: inout Workspace
   ) {
     checkShapes(x, out, "score")
+    let (inputScale, time) = conditionInput(x, at: t, workspace: &workspace)
     network.evaluate(
-      x, times: .shared(t), condition: networkCondition(workspace), into: &out, workspace: &workspace.network)
+      parameterization.conditionsNetworkInput ? workspace.conditionedInput : x, times: .shared(time),
+      condition: networkCondition(workspace), into: &out, workspace: &workspace.network)
     convertToScore(&out, given: x, at: t)
+  }
+
+  /// The network's input for `x` at `t` (``Parameterization/networkInput(at:scale:standardDeviation:shift:)``):
+  /// writes `c·x + offset` into the workspace when the parameterisation conditions the input (EDM)
+  /// and returns `c` (1 when `x` goes in as it is) and the network's time.
+  @inlinable
+  func conditionInput(_ x: Matrix<Scalar>, at t: Scalar, workspace: inout Workspace) -> (Scalar, Scalar) {
+    guard parameterization.conditionsNetworkInput else { return (1, t) }
+    let (a, s) = process.marginal(at: t)
+    let input = parameterization.networkInput(
+      at: t, scale: a, standardDeviation: s, shift: process.marginalShift(at: t))
+    workspace.conditionedInput.ensureShape(of: x)
+    x.withUnsafeBufferPointer { px in
+      workspace.conditionedInput.withUnsafeMutableBufferPointer { u in
+        for j in u.indices { u[j] = input.scale * px[j] + input.offset }
+      }
+    }
+    return (input.scale, input.time)
   }
 
   /// `out ← c_out·out + c_x·(x − shift)`, the process's conversion of the network's

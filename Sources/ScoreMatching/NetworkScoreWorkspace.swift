@@ -20,6 +20,9 @@ public struct NetworkScoreWorkspace<Network: ScoreNetwork>: Sendable {
   @usableFromInline var conditions: Matrix<Scalar>
   /// The rows the buffers were made for.
   @usableFromInline var rows: Int
+  /// The conditioned input `c·x + offset` of a preconditioned parameterisation (EDM); empty
+  /// otherwise.
+  @usableFromInline var conditionedInput = Matrix<Scalar>(rows: 0, columns: 0)
 
   @usableFromInline
   init(network: Network.Workspace, rows: Int, conditionColumns: Int) {

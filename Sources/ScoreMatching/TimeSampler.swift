@@ -23,6 +23,9 @@ public struct TimeSampler<Process: GaussianSDE>: Sendable {
   public let logSNRAtCutoff: Scalar
   /// `λ_SNR(T)`.
   public let logSNRAtEnd: Scalar
+  /// EDM's log-normal noise levels on the same `[ε, T]` (the `.logNormal` proposal, and the `.edm`
+  /// weighting under any proposal).
+  public let logNormal: LogNormalNoiseLevels<Process>
 
   /// The sampler of `proposal` on `[ε, T]`.
   ///
@@ -39,6 +42,7 @@ public struct TimeSampler<Process: GaussianSDE>: Sendable {
     self.smallTimeCutoff = smallTimeCutoff
     self.logSNRAtCutoff = process.logSignalToNoiseRatio(at: smallTimeCutoff)
     self.logSNRAtEnd = process.logSignalToNoiseRatio(at: process.endTime)
+    self.logNormal = LogNormalNoiseLevels(process: process, smallTimeCutoff: smallTimeCutoff)
     precondition(
       logSNRAtCutoff > logSNRAtEnd && logSNRAtCutoff.isFinite && logSNRAtEnd.isFinite,
       "TimeSampler: the log-SNR must decrease on [ε, T]; it is \(logSNRAtCutoff) at ε and \(logSNRAtEnd) at T"
@@ -63,6 +67,8 @@ public struct TimeSampler<Process: GaussianSDE>: Sendable {
       let target = logSNRAtCutoff - u * importanceNormalizer
       let t = process.time(atLogSignalToNoiseRatio: Swift.min(logSNRAtCutoff, Swift.max(logSNRAtEnd, target)))
       return Swift.min(hi, Swift.max(lo, t))
+    case .logNormal:
+      return logNormal.time(atQuantile: u)
     }
   }
 
@@ -72,6 +78,7 @@ public struct TimeSampler<Process: GaussianSDE>: Sendable {
     switch proposal {
     case .uniform: return (t - smallTimeCutoff) / length
     case .importance: return (logSNRAtCutoff - process.logSignalToNoiseRatio(at: t)) / importanceNormalizer
+    case .logNormal: return logNormal.cumulativeProbability(at: t)
     }
   }
 
@@ -84,6 +91,7 @@ public struct TimeSampler<Process: GaussianSDE>: Sendable {
       let g = process.diffusion(at: t)
       let s = process.marginal(at: t).standardDeviation
       return g * g / (s * s * importanceNormalizer)
+    case .logNormal: return logNormal.density(at: t)
     }
   }
 

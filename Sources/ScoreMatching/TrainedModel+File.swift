@@ -134,7 +134,7 @@ extension TrainedModel {
     let name = try value(ModelKey.parameterization)
     guard let parameterization = Parameterization(fileName: name) else {
       throw .invalidMetadata(
-        path: path, key: ModelKey.parameterization, reason: "'\(name)' is not score, noise or data")
+        path: path, key: ModelKey.parameterization, reason: "'\(name)' is not score, noise, data, edm or edm:σ_data")
     }
     let encoding = try decode(ConditionEncoding.self, ModelKey.conditionEncoding)
     guard encoding.dimension >= 0, encoding.networkColumns == network.conditionDimension,

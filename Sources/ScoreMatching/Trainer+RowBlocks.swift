@@ -181,6 +181,17 @@ extension DenoisingBatch {
     noiseBuffer.copyRows(range, of: source.noiseBuffer, to: 0)
     perturbedBuffer.copyRows(range, of: source.perturbedBuffer, to: 0)
     targetBuffer.copyRows(range, of: source.targetBuffer, to: 0)
+    if source.conditionedInputBuffer.rows == source.rows && source.rows > 0 {
+      prepareConditionedInput()
+      conditionedInputBuffer.copyRows(range, of: source.conditionedInputBuffer, to: 0)
+      conditionedTimeBuffer.withUnsafeMutableBufferPointer { t in
+        source.conditionedTimeBuffer.withUnsafeBufferPointer { s in
+          for i in t.indices { t[i] = s[range.lowerBound + i] }
+        }
+      }
+    } else {
+      conditionedTimeBuffer.removeAll(keepingCapacity: true)
+    }
   }
 }
 

@@ -25,6 +25,13 @@ struct TrainCommand: ParsableCommand {
         + "with a time- and condition-dependent scale and shift). Recorded in the model file."))
   var architecture: ArchitectureOption = .mlp
 
+  @Option(
+    help: ArgumentHelp(
+      "The loss: noise (ε-prediction, λ = σ², uniform times), edm (Karras et al. 2022: "
+        + "preconditioned output, EDM weighting, log-normal noise levels) or likelihood (λ = g², "
+        + "importance-sampled times). Recorded in the model file."))
+  var objective: ObjectiveOption = .noise
+
   @Option(help: "Hidden width of the network.")
   var width: Int = 128
 
@@ -82,7 +89,7 @@ struct TrainCommand: ParsableCommand {
       configuration: TrainingConfiguration(
         seed: seed, batchSize: batch, steps: steps, learningRate: learningRate,
         schedule: .warmupCosine(warmupSteps: min(500, steps / 10), minimum: learningRate / 20),
-        conditionDropout: conditionDropout),
+        loss: objective.loss, conditionDropout: conditionDropout),
       conditionColumns: columns)
     let summary: String
     switch architecture {

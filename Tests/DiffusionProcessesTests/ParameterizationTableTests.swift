@@ -16,7 +16,12 @@ func tableConvertsTheTruthIntoEveryParameterisation(single: Bool) {
       let (a, s, b) = (S(scale), S(std), S(shift))
       for (x0, eps) in [(S(0.7), S(-1.3)), (S(-2.1), S(0.4))] {
         let x = a * x0 + b + s * eps
-        let truth: [Parameterization: S] = [.score: -eps / s, .noise: eps, .data: x0]
+        // EDM's F = (x₀ − c_skip·x̃)/c_out, x̃ = (x − shift)/a (Karras et al. 2022, eq. 7 and Table 1).
+        let sigma = s / a
+        let (skip, cOut) = (1 / (sigma * sigma + 1), sigma / (sigma * sigma + 1).squareRoot())
+        // = ((1 − c_skip)·x₀ − c_skip·σ̃·ε)/c_out with 1 − c_skip = σ̃²/(σ̃² + 1), free of cancellation.
+        let f = (sigma * sigma / (sigma * sigma + 1) * x0 - skip * sigma * eps) / cOut
+        let truth: [Parameterization: S] = [.score: -eps / s, .noise: eps, .data: x0, .edm(): f]
         for source in Parameterization.allCases {
           for target in Parameterization.allCases {
             let (cp, cx) = Parameterization.coefficients(
@@ -36,8 +41,12 @@ func tableConvertsTheTruthIntoEveryParameterisation(single: Bool) {
         // The training targets are exactly ε, (−1/σ)·ε and x₀, as the loss wrote them before.
         let targets: [Parameterization: S] = [.score: (-1 / s) * eps, .noise: eps, .data: x0]
         for p in Parameterization.allCases {
-          let (c0, cz) = p.targetCoefficients(standardDeviation: s)
-          #expect(c0 * x0 + cz * eps == targets[p]!)
+          let (c0, cz) = p.targetCoefficients(scale: a, standardDeviation: s)
+          if let exact = targets[p] {
+            #expect(c0 * x0 + cz * eps == exact)
+          } else {
+            #expect(abs(c0 * x0 + cz * eps - f) < tolerance * max(abs(f), abs(c0 * x0), 1), "\(p) target")
+          }
         }
       }
     }

@@ -47,14 +47,43 @@ struct GaussianData {
 }
 
 /// λ(t) of a weighting, written from its definition (not from the library's κ).
-func lambda<P: GaussianSDE<Double>>(_ weighting: LossWeighting, _ process: P, at t: Double) -> Double {
+/// `cutoff` is the ε the `.edm` weighting's log-normal density is truncated at.
+func lambda<P: GaussianSDE<Double>>(
+  _ weighting: LossWeighting, _ process: P, at t: Double, cutoff: Double
+) -> Double {
   switch weighting {
   case .noise: return process.marginalVariance(at: t)
   case .likelihood:
     let g = process.diffusion(at: t)
     return g * g
   case .uniform: return 1
+  case .edm:
+    // q_LN(t)·(T − ε)·λ_D(σ̃)·σ⁴/a², with q_LN from the log-normal CDF by central differences.
+    let (a, s) = process.marginal(at: t)
+    let sigma = s / a
+    let lambdaD = (sigma * sigma + 1) / (sigma * sigma)
+    return logNormalDensity(process, at: t, smallTimeCutoff: cutoff) * (process.endTime - cutoff)
+      * lambdaD * s * s * s * s / (a * a)
   }
+}
+
+/// The density of EDM's `ln(σ/a) ~ N(−1.2, 1.2²)` truncated to `[ε, T]`, as a density of `t`,
+/// from the normal CDF (`erfc`) by a fourth-order central difference.
+func logNormalDensity<P: GaussianSDE<Double>>(_ process: P, at t: Double, smallTimeCutoff eps: Double) -> Double {
+  func cdf(_ t: Double) -> Double {
+    let (a, s) = process.marginal(at: t)
+    return 0.5 * Double.erfc(-(Double.log(s / a) + 1.2) / (1.2 * 2.0.squareRoot()))
+  }
+  // Fourth-order central difference (truncation ~h⁴, rounding ~1e-16/h).
+  let h = 1e-4 * t
+  let derivative = (8 * (cdf(t + h) - cdf(t - h)) - (cdf(t + 2 * h) - cdf(t - 2 * h))) / (12 * h)
+  return derivative / (cdf(process.endTime) - cdf(eps))
+}
+
+/// EDM's `(c_skip, c_out)` with `σ_data = 1`, from Karras et al. (2022), Table 1.
+func edmSkipAndOut(scale a: Double, standardDeviation s: Double) -> (skip: Double, out: Double) {
+  let sigma = s / a
+  return (1 / (sigma * sigma + 1), sigma / (sigma * sigma + 1).squareRoot())
 }
 
 /// The network output for the exact score at each row of a batch, in `parameterization`, with
@@ -77,6 +106,9 @@ func exactOutput<P: GaussianSDE<Double>>(
       case .score: out[i, j] = -epsilon / s
       case .noise: out[i, j] = epsilon
       case .data: out[i, j] = (x[i, j] - b - s * epsilon) / a
+      case .edm:
+        let (skip, cOut) = edmSkipAndOut(scale: a, standardDeviation: s)
+        out[i, j] = ((x[i, j] - b - s * epsilon) / a - skip * (x[i, j] - b) / a) / cOut
       }
     }
   }

@@ -53,15 +53,25 @@ func rowWeightsAreTheWeightingOverTheProposal(_ options: DenoisingOptions) {
   for t in [eps, 0.013, 0.1, 0.5, 0.97, 1] {
     let (a, s) = process.marginal(at: t)
     let g = process.diffusion(at: t)
-    let q = options.resolvedProposal == .uniform ? 1 / (1 - eps) : g * g / (s * s * normalizer)
+    let q: Double
+    switch options.resolvedProposal {
+    case .uniform: q = 1 / (1 - eps)
+    case .importance: q = g * g / (s * s * normalizer)
+    case .logNormal: q = logNormalDensity(process, at: t, smallTimeCutoff: eps)
+    }
     let outputFactor: Double
     switch options.parameterization {
     case .score: outputFactor = 1
     case .noise: outputFactor = 1 / (s * s)
     case .data: outputFactor = a * a / (s * s * s * s)
+    case .edm:
+      let cOut = edmSkipAndOut(scale: a, standardDeviation: s).out
+      outputFactor = a * a * cOut * cOut / (s * s * s * s)
     }
-    let expected = lambda(options.weighting, process, at: t) * outputFactor / (q * (1 - eps))
-    #expect(relativeError(dsm.weight(at: t), expected) < 1e-9, "t = \(t)")
+    let expected = lambda(options.weighting, process, at: t, cutoff: eps) * outputFactor / (q * (1 - eps))
+    // The log-normal density is checked by a central difference of its CDF (error ~1e-9).
+    let tolerance = options.weighting == .edm || options.resolvedProposal == .logNormal ? 1e-6 : 1e-9
+    #expect(relativeError(dsm.weight(at: t), expected) < tolerance, "t = \(t)")
   }
 }
 
@@ -92,7 +102,7 @@ func rowWeightsAreTheWeightingOverTheProposal(_ options: DenoisingOptions) {
 /// End to end in `Double`: the gradient of the loss with respect to every MLP parameter
 /// (forward at per-row times, `∂L/∂f`, backward) against central differences, for each
 /// weighting, for x₀- and score-parameterised outputs, and for a conditional network.
-@Test(arguments: LossWeighting.allCases, [Parameterization.noise, .data, .score])
+@Test(arguments: LossWeighting.allCases, [Parameterization.noise, .data, .score, .edm(dataStandardDeviation: 0.5)])
 func lossGradientWithRespectToParametersMatchesFiniteDifferences(
   _ weighting: LossWeighting, _ parameterization: Parameterization
 ) {

@@ -31,6 +31,12 @@ let minimumCases: [MinimumCase] = {
             proposal: weighting == .noise ? .uniform : .importance, smallTimeCutoff: 1e-3)))
     }
   }
+  // EDM as Karras et al. train it: preconditioned output, EDM weighting, log-normal σ.
+  cases.append(
+    MinimumCase(
+      process: vp,
+      options: DenoisingOptions(
+        parameterization: .edm(), weighting: .edm, proposal: .logNormal, smallTimeCutoff: 1e-3)))
   let others: [SDEDescription] = [
     SDEDescription(.vp(schedule: .cosine(offset: 0.008, maximumBeta: 20))),
     SDEDescription(.subVP(schedule: .linear(betaMin: 0.1, betaMax: 20))),
@@ -65,12 +71,12 @@ func lossAtTheExactScoreIsTheClosedFormMinimum(_ testCase: MinimumCase) {
   let minimum =
     logSimpson(from: eps, to: process.endTime) { t in
       let (a, s) = process.marginal(at: t)
-      return lambda(testCase.options.weighting, process, at: t)
+      return lambda(testCase.options.weighting, process, at: t, cutoff: eps)
         * data.minimumScoreError(scale: a, standardDeviation: s)
     } / span
   let increase =
     logSimpson(from: eps, to: process.endTime) { t in
-      lambda(testCase.options.weighting, process, at: t) * etaSquared / process.marginalVariance(at: t)
+      lambda(testCase.options.weighting, process, at: t, cutoff: eps) * etaSquared / process.marginalVariance(at: t)
     } / span
 
   var rng = Xoshiro256(seed: 11)

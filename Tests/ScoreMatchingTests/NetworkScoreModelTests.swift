@@ -29,7 +29,18 @@ func wrappedModel(
 func scoreIsTheConvertedNetworkOutput(_ parameterization: Parameterization) {
   let (model, x) = wrappedModel(parameterization)
   let t = 0.37
-  var converted = model.network(x, times: .shared(t))
+  // EDM feeds c_in·(x − shift)/a at c_noise = ¼·ln(σ/a) (Karras et al. 2022, Table 1).
+  var input = x
+  var time = t
+  if case .edm(let sd) = parameterization {
+    let (a, s) = model.process.marginal(at: t)
+    let b = model.process.marginalShift(at: t)
+    let sigma = s / a
+    let cIn = 1 / (sigma * sigma + sd * sd).squareRoot()
+    input = Matrix(rows: x.rows, columns: x.columns, elements: x.elements.map { cIn * ($0 - b) / a })
+    time = log(sigma) / 4
+  }
+  var converted = model.network(input, times: .shared(time))
   model.process.convert(&converted, from: parameterization, to: .score, given: x, at: t)
   let score = model.score(x, at: t)
   #expect(maxAbsDifference(score, converted) < 1e-12 * max(1, converted.maxAbs()))

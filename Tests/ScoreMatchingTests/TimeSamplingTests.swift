@@ -164,3 +164,38 @@ func stratifiedAndAntitheticTimesHaveTheirStructure(_ proposal: TimeProposal) {
     weighted.variance * 2 < plain.variance,
     "variance: importance \(weighted.variance), plain \(plain.variance)")
 }
+
+/// EDM's log-normal noise levels: the quantile map inverts the CDF, the density is the CDF's
+/// derivative, and sampled `ln(σ/a)` has the truncated normal's moments (VP and VE).
+@Test(arguments: [false, true])
+func logNormalNoiseLevelsAreTheTruncatedNormal(ve: Bool) {
+  func check<P: GaussianSDE<Double>>(_ process: P) {
+    let eps = 1e-3
+    let levels = LogNormalNoiseLevels(process: process, smallTimeCutoff: eps)
+    for u in [1e-6, 0.01, 0.3, 0.5, 0.77, 0.999] {
+      let t = levels.time(atQuantile: u)
+      #expect(abs(levels.cumulativeProbability(at: t) - u) < 1e-9, "u = \(u)")
+    }
+    #expect(abs(levels.time(atQuantile: 0) - eps) < 1e-9 && abs(levels.time(atQuantile: 1) - process.endTime) < 1e-9)
+    for t in [0.01, 0.2, 0.6] {
+      #expect(relativeError(levels.density(at: t), logNormalDensity(process, at: t, smallTimeCutoff: eps)) < 1e-6)
+    }
+    // ln σ̃ of stratified quantiles: the truncated normal's mean, from its closed form.
+    let n = 20_000
+    let logs = (0..<n).map { i -> Double in
+      let (a, s) = process.marginal(at: levels.time(atQuantile: (Double(i) + 0.5) / Double(n)))
+      return Double.log(s / a)
+    }
+    let mean = logs.reduce(0, +) / Double(n)
+    func standardize(_ t: Double) -> Double {
+      let (a, s) = process.marginal(at: t)
+      return (Double.log(s / a) + 1.2) / 1.2
+    }
+    let (alpha, beta) = (standardize(eps), standardize(process.endTime))
+    let phi = { (x: Double) in Double.exp(-x * x / 2) / (2 * Double.pi).squareRoot() }
+    let cdf = { (x: Double) in 0.5 * Double.erfc(-x / 2.0.squareRoot()) }
+    let expected = -1.2 + 1.2 * (phi(alpha) - phi(beta)) / (cdf(beta) - cdf(alpha))
+    #expect(abs(mean - expected) < 1e-3, "mean ln σ̃ \(mean), truncated normal \(expected)")
+  }
+  if ve { check(VESDE<Double>()) } else { check(VPSDE<Double>()) }
+}
