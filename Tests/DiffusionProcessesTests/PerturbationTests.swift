@@ -62,7 +62,13 @@ func parameterisationConversionsAgree(process: Process) {
       let (a, s) = sde.marginal(at: t)
       let b = sde.marginalShift(at: t)
       let x = x0 * a + eps * s + Matrix(rows: 4, columns: 2, repeating: b)
-      let truth: [Parameterization: Matrix<Double>] = [.data: x0, .noise: eps, .score: eps * (-1 / s)]
+      // EDM's F = ((1 − c_skip)·x₀ − c_skip·σ̃·ε)/c_out, σ̃ = σ/a, σ_data = 1 (Karras et al. 2022).
+      let sigma = s / a
+      let cOut = sigma / (sigma * sigma + 1).squareRoot()
+      let f = (x0 * (sigma * sigma / (sigma * sigma + 1)) - eps * (sigma / (sigma * sigma + 1))) * (1 / cOut)
+      let truth: [Parameterization: Matrix<Double>] = [
+        .data: x0, .noise: eps, .score: eps * (-1 / s), .edm(): f,
+      ]
       for source in Parameterization.allCases {
         for target in Parameterization.allCases {
           var m = truth[source]!
