@@ -38,10 +38,12 @@ public struct SamplingOptions<Scalar: BLASScalar>: Sendable, Equatable {
   /// Observed coordinates for posterior sampling by replacement (stochastic kinds only).
   public var observation: Observation<Scalar>?
 
-  /// Options for `kind` (Euler–Maruyama with 1000 steps by default): the kind's own end time and
-  /// final denoising, one batch on one thread in 256-row tiles, seed `seed`.
+  /// Options for `kind` (by default DPM-Solver++ of order 3 with 20 log-SNR steps, as
+  /// `score-sde sample`: the best quality per score evaluation measured in
+  /// <doc:ChoosingASampler>): the kind's own end time and final denoising, one batch on one
+  /// thread in 256-row tiles, seed `seed`.
   @inlinable
-  public init(kind: SamplerKind<Scalar> = .eulerMaruyama(), seed: UInt64 = 0) {
+  public init(kind: SamplerKind<Scalar> = .dpmSolver(steps: 20, order: 3), seed: UInt64 = 0) {
     self.kind = kind
     self.smallTime = nil
     self.denoise = nil

@@ -86,3 +86,8 @@ struct SlowStart: SDE {
   }
   func priorLogDensity(_ x: Matrix<Double>) -> [Double] { base.priorLogDensity(x) }
 }
+
+/// The library's default sampler is the command line's: DPM-Solver++ of order 3, 20 log-SNR steps.
+@Test func libraryDefaultSamplerIsTheCommandLines() {
+  #expect(SamplingOptions<Double>().kind == .dpmSolver(steps: 20, order: 3, spacing: .logSNR))
+}
