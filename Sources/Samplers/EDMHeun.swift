@@ -121,8 +121,9 @@ where Process.Scalar == Model.Scalar {
   ///   - steps: the number of steps `N` of the grid the sampler will run over, which spreads
   ///     `S_churn` (`γ = S_churn/N`); needed only with churn.
   @inlinable
-  public init(process: Process, score model: Model, churn: ChurnOptions<Scalar> = ChurnOptions(), steps: Int? = nil)
-  {
+  public init(
+    process: Process, score model: Model, churn: ChurnOptions<Scalar> = ChurnOptions(), steps: Int? = nil
+  ) {
     precondition(churn.churn == 0 || steps != nil, "EDMHeun: churn needs the grid's number of steps")
     precondition(steps.map { $0 >= 1 } ?? true, "EDMHeun: steps must be at least 1, got \(steps!)")
     self.process = process
@@ -148,7 +149,8 @@ where Process.Scalar == Model.Scalar {
     let level = s0 / a0
     guard gamma > 0, level >= churn.minimumLevel, level <= churn.maximumLevel else { return (t0, level) }
     // λ = log(α²/σ²) = −2 log σ̃.
-    let lambda = Swift.max(-2 * Scalar.log(level * (1 + gamma)), process.logSignalToNoiseRatio(at: process.endTime))
+    let lambda = Swift.max(
+      -2 * Scalar.log(level * (1 + gamma)), process.logSignalToNoiseRatio(at: process.endTime))
     let t = Swift.max(t0, Swift.min(process.time(atLogSignalToNoiseRatio: lambda), process.endTime))
     let (a, s) = process.marginal(at: t)
     return (t, s / a)
@@ -190,7 +192,8 @@ where Process.Scalar == Model.Scalar {
     w.point.add(w.first, scaledBy: -a1 * delta * sHat)
     model.score(w.point, at: t1, into: &w.second, workspace: &w.model)
     // Heun: x₁ = α₁·(x̂ − (Δ/2)(σ(t̂)·s₁ + σ₁·s₂)) + shift₁.
-    x.scale(by: a1, adding: w.first, scaledBy: -a1 * delta * sHat / 2, w.second, scaledBy: -a1 * delta * s1 / 2)
+    x.scale(
+      by: a1, adding: w.first, scaledBy: -a1 * delta * sHat / 2, w.second, scaledBy: -a1 * delta * s1 / 2)
     if shift1 != 0 { x.apply { $0 + shift1 } }
   }
 }

@@ -55,7 +55,8 @@ where Process.Scalar == Model.Scalar {
   /// k-diffusion's `get_ancestral_step(σ̃₀, σ̃₁, η)`: `(σ_down, σ_up)`.
   @inlinable
   public func ancestralLevels(from level0: Scalar, to level1: Scalar) -> (down: Scalar, up: Scalar) {
-    let up = Swift.min(level1, eta * (level1 * level1 * (level0 * level0 - level1 * level1) / (level0 * level0)).squareRoot())
+    let up = Swift.min(
+      level1, eta * (level1 * level1 * (level0 * level0 - level1 * level1) / (level0 * level0)).squareRoot())
     return ((level1 * level1 - up * up).squareRoot(), up)
   }
 

@@ -88,7 +88,8 @@ where Process.Scalar == Model.Scalar {
     precondition(firstRow >= 0, "sample: firstRow must be non-negative, got \(firstRow)")
     precondition(
       options.observation == nil || options.kind.isStochastic,
-      "Observations need a reverse-SDE sampler (em, pc, ancestral, edm-heun, euler-a, ddim, dpm-sde), got \(options.kind.name.rawValue)")
+      "Observations need a reverse-SDE sampler (em, pc, ancestral, edm-heun, euler-a, ddim, dpm-sde), got "
+        + options.kind.name.rawValue)
     precondition(options.threads >= 1, "SamplingOptions.threads must be at least 1, got \(options.threads)")
     precondition(
       options.tileRows.map { $0 >= 1 } ?? true,
@@ -182,7 +183,8 @@ where Process.Scalar == Model.Scalar {
         over: grid(steps: steps, spacing: spacing), noise: &noise, recorder: &recorder)
     case .eulerAncestral(let steps, let eta, let spacing):
       return try runReverse(
-        EulerAncestral(process: process, score: model, eta: eta), &x, over: grid(steps: steps, spacing: spacing),
+        EulerAncestral(process: process, score: model, eta: eta), &x,
+        over: grid(steps: steps, spacing: spacing),
         noise: &noise, recorder: &recorder)
     case .ddim(let steps, let eta, let spacing):
       return try runReverse(

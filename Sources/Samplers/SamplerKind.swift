@@ -152,7 +152,8 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
     case .dpmSolver(_, let order, let spacing):
       return .dpmSolver(steps: steps, order: order, spacing: spacing)
     case .edmHeun(_, let spacing, let churn): return .edmHeun(steps: steps, spacing: spacing, churn: churn)
-    case .eulerAncestral(_, let eta, let spacing): return .eulerAncestral(steps: steps, eta: eta, spacing: spacing)
+    case .eulerAncestral(_, let eta, let spacing):
+      return .eulerAncestral(steps: steps, eta: eta, spacing: spacing)
     case .ddim(_, let eta, let spacing): return .ddim(steps: steps, eta: eta, spacing: spacing)
     case .dpmSolverSDE(_, let order, let spacing):
       return .dpmSolverSDE(steps: steps, order: order, spacing: spacing)

@@ -30,7 +30,8 @@ enum EDMMomentSteps {
 /// step (churn, `η = 0.5`), the others with their defaults.
 func batchTestKind(_ name: SamplerName) -> SamplerKind<Double> {
   switch name {
-  case .edmHeun: return .edmHeun(steps: 20, churn: ChurnOptions(churn: 10, minimumLevel: 0.01, maximumLevel: 10))
+  case .edmHeun:
+    return .edmHeun(steps: 20, churn: ChurnOptions(churn: 10, minimumLevel: 0.01, maximumLevel: 10))
   case .ddim: return .ddim(steps: 20, eta: 0.5)
   case .dpmSolverSDE: return .dpmSolverSDE(steps: 20, order: 3)
   default: return SamplerKind(name, steps: name == .probabilityFlow ? 5 : 20)
@@ -69,7 +70,8 @@ func runSolver<Solver: ReverseSDESolver, P: GaussianSDE>(
 /// draws, the two agree to rounding (1e-12 relative), though one is written as
 /// `a·x + b·s` and the other through the data prediction.
 @Test(arguments: ShiftedProcess.allCases, [TimeGrid<Double>.Spacing.logSNR, .uniform])
-func ddimWithoutNoiseIsFirstOrderDPMSolver(process: ShiftedProcess, spacing: TimeGrid<Double>.Spacing) throws {
+func ddimWithoutNoiseIsFirstOrderDPMSolver(process: ShiftedProcess, spacing: TimeGrid<Double>.Spacing) throws
+{
   func check<P: GaussianSDE>(_ sde: P) throws where P.Scalar == Double {
     let oracle = MixtureData.oracle(sde)
     let grid = TimeGrid(spacing: spacing, steps: 20, process: sde, to: 1e-3)
@@ -122,7 +124,8 @@ func dpmSolverSDEMatchesKDiffusion(process: ShiftedProcess, order: Int) throws {
   func check<P: GaussianSDE>(_ sde: P) throws where P.Scalar == Double {
     let oracle = MixtureData.oracle(sde)
     let grid = TimeGrid(spacing: .karras(), steps: 12, process: sde, to: 1e-3)
-    let solved = try runSolver(DPMSolverSDE(process: sde, score: oracle, order: order), sde, over: grid, rows: 50)
+    let solved = try runSolver(
+      DPMSolverSDE(process: sde, score: oracle, order: order), sde, over: grid, rows: 50)
     // The transcription, on flat arrays.
     var noise = RowStreams(seed: 13, count: 50)
     let prior = samplePrior(of: sde, dimension: 2, streams: &noise)
@@ -280,7 +283,8 @@ func edmHeunConvergesAtSecondOrder(process: ShiftedProcess) throws {
     process: sde, score: GaussianData.oracle(sde),
     options: SamplingOptions(kind: .edmHeun(steps: 50, churn: churn), seed: 77))
   let result = try sampler.sample(count: 3000, dimension: 2)
-  expectMoments(result.samples, mean: GaussianData.mean, covariance: GaussianData.covariance, "EDM Heun, churn")
+  expectMoments(
+    result.samples, mean: GaussianData.mean, covariance: GaussianData.covariance, "EDM Heun, churn")
   #expect(result.statistics.scoreEvaluations == 101)
 }
 
@@ -333,15 +337,18 @@ func expectEmpiricalMoments(
 /// with its defaults otherwise (ε = 1e-3 and Tweedie's step), on the well-separated mixture with
 /// its exact score, on VP and VE: 4000 samples have the data's mean and covariance within 4.5
 /// standard errors.
-@Test(arguments: [
-  SamplerKind<Double>.eulerAncestral(steps: 200), .dpmSolverSDE(steps: 40, order: 2),
-  .dpmSolverSDE(steps: 40, order: 3),
-], [Process.vp, .ve])
+@Test(
+  arguments: [
+    SamplerKind<Double>.eulerAncestral(steps: 200), .dpmSolverSDE(steps: 40, order: 2),
+    .dpmSolverSDE(steps: 40, order: 3),
+  ], [Process.vp, .ve])
 func stochasticEDMSamplersReproduceMixtureMoments(kind: SamplerKind<Double>, process: Process) throws {
   let (mean, covariance) = mixtureMoments()
   func check<P: GaussianSDE>(_ sde: P) throws where P.Scalar == Double {
-    let result = try Sampler(process: sde, score: MixtureData.oracle(sde), options: SamplingOptions(kind: kind, seed: 5))
-      .sample(count: 4000, dimension: 2)
+    let result = try Sampler(
+      process: sde, score: MixtureData.oracle(sde), options: SamplingOptions(kind: kind, seed: 5)
+    )
+    .sample(count: 4000, dimension: 2)
     expectEmpiricalMoments(result.samples, mean: mean, covariance: covariance, "\(kind) on \(process)")
     #expect(result.statistics.scoreEvaluations == kind.steps! + 1)
   }
@@ -358,13 +365,16 @@ func stochasticEDMSamplersReproduceMixtureMoments(kind: SamplerKind<Double>, pro
   #expect(SamplerKind<Double>.ddim(eta: 0.3).withSteps(7) == .ddim(steps: 7, eta: 0.3, spacing: .logSNR))
   #expect(SamplerKind<Double>.eulerAncestral(eta: 0.5).withSteps(7) == .eulerAncestral(steps: 7, eta: 0.5))
   #expect(SamplerKind<Double>.dpmSolverSDE(order: 3).withSteps(7) == .dpmSolverSDE(steps: 7, order: 3))
-  #expect(SamplerKind<Double>(.edmHeun) == .edmHeun(steps: 18, spacing: .karras(rho: 7), churn: ChurnOptions()))
-  #expect(SamplerKind<Double>(.eulerAncestral) == .eulerAncestral(steps: 50, eta: 1, spacing: .karras(rho: 7)))
+  #expect(
+    SamplerKind<Double>(.edmHeun) == .edmHeun(steps: 18, spacing: .karras(rho: 7), churn: ChurnOptions()))
+  #expect(
+    SamplerKind<Double>(.eulerAncestral) == .eulerAncestral(steps: 50, eta: 1, spacing: .karras(rho: 7)))
   #expect(SamplerKind<Double>(.ddim) == .ddim(steps: 50, eta: 0, spacing: .logSNR))
   #expect(SamplerKind<Double>(.dpmSolverSDE) == .dpmSolverSDE(steps: 20, order: 2, spacing: .logSNR))
   for name in [SamplerName.edmHeun, .eulerAncestral, .ddim, .dpmSolverSDE] {
     #expect(name.isStochastic && SamplerKind<Double>(name).denoisesByDefault)
   }
-  #expect(SamplerName(rawValue: "edm-heun") == .edmHeun && SamplerName(rawValue: "euler-a") == .eulerAncestral)
+  #expect(
+    SamplerName(rawValue: "edm-heun") == .edmHeun && SamplerName(rawValue: "euler-a") == .eulerAncestral)
   #expect(SamplerName(rawValue: "ddim") == .ddim && SamplerName(rawValue: "dpm-sde") == .dpmSolverSDE)
 }

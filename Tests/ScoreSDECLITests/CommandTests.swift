@@ -101,7 +101,8 @@ import Testing
   }
 
   @Test(arguments: [
-    "em", "pc", "ode", "euler", "heun", "adaptive", "dpm", "ancestral", "edm-heun", "euler-a", "ddim", "dpm-sde",
+    "em", "pc", "ode", "euler", "heun", "adaptive", "dpm", "ancestral", "edm-heun", "euler-a", "ddim",
+    "dpm-sde",
   ])
   func sampleWritesTheRequestedRows(sampler: String) throws {
     let outcome = try CommandLineTool.run(
@@ -117,8 +118,10 @@ import Testing
   }
 
   @Test(arguments: [
-    ["--sampler", "dpm", "--order", "3"], ["--sampler", "pc", "--snr", "0.1"], ["--sampler", "dpm-sde", "--order", "3"],
-    ["--sampler", "euler-a", "--eta", "0.5"], ["--sampler", "ddim", "--eta", "1"], ["--sampler", "edm-heun", "--churn", "5"],
+    ["--sampler", "dpm", "--order", "3"], ["--sampler", "pc", "--snr", "0.1"],
+    ["--sampler", "dpm-sde", "--order", "3"],
+    ["--sampler", "euler-a", "--eta", "0.5"], ["--sampler", "ddim", "--eta", "1"],
+    ["--sampler", "edm-heun", "--churn", "5"],
   ])
   func samplerSettingsMapOntoTheKind(settings: [String]) throws {
     let outcome = try CommandLineTool.run(
@@ -233,7 +236,8 @@ import Testing
     try expectFailure(
       ["sample", "--model", model, "--out", "s.npy", "--sampler", "ddim", "--eta", "2"], mentioning: "--eta")
     try expectFailure(
-      ["sample", "--model", model, "--out", "s.npy", "--sampler", "em", "--churn", "1"], mentioning: "--churn")
+      ["sample", "--model", model, "--out", "s.npy", "--sampler", "em", "--churn", "1"], mentioning: "--churn"
+    )
     try expectFailure(
       ["train", "--data", "spiral-galaxy", "--out", "m.safetensors"], mentioning: "spiral-galaxy")
     try expectFailure(["sample", "--model", model, "--out", "s.txt"], mentioning: ".npy or .csv")
