@@ -2,11 +2,12 @@ public import DiffusionProcesses
 public import LinearAlgebra
 public import RealModule
 
-/// DPM-Solver++(2M) SDE and (3M) SDE (Lu et al. 2022, "DPM-Solver++: Fast Solver for Guided
-/// Sampling of Diffusion Probabilistic Models", §4 and appendix, the SDE solver of the data
-/// prediction model; as k-diffusion's `sample_dpmpp_2m_sde` with `η = 1` and the midpoint
-/// correction, and `sample_dpmpp_3m_sde`), an exponential integrator of the reverse-time SDE for
-/// any ``GaussianSDE``: one score evaluation per step, the earlier data predictions reused.
+/// DPM-Solver++(2M) SDE and (3M) SDE: the reverse-time-SDE counterpart of the multistep
+/// data-prediction solver of Lu et al. (2022, "DPM-Solver++: Fast Solver for Guided Sampling of
+/// Diffusion Probabilistic Models", Algorithm 2, DPM-Solver++(2M)), written as k-diffusion's
+/// `sample_dpmpp_2m_sde` with `η = 1` and the midpoint correction, and `sample_dpmpp_3m_sde`
+/// (Crowson 2023); an exponential integrator of the reverse-time SDE for any ``GaussianSDE``: one
+/// score evaluation per step, the earlier data predictions reused.
 ///
 /// In the scaled variable `x̃ = (x − shift)/α` at the level `σ̃ = σ/α` (`α = scale`, `σ = std`),
 /// with `λ = −log σ̃`, the data predictions `Dᵢ = x̂₀ = (xᵢ − shift + σᵢ²·s(xᵢ, tᵢ))/α` and, for a
