@@ -94,7 +94,8 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
     }
   }
 
-  /// Whether the sampler draws noise at every step (the reverse-SDE samplers).
+  /// Whether the sampler is a reverse-SDE sampler, drawing per-row noise at its steps
+  /// (``SamplerName/isStochastic``; for the EDM family also with settings that draw none).
   @inlinable
   public var isStochastic: Bool { name.isStochastic }
 
@@ -113,8 +114,8 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
   /// Whether the kind ends with Tweedie's denoising step unless ``SamplingOptions/denoise`` is
   /// set: `x̂₀ = (x_ε − shift(ε) + σ_ε² s(x_ε, ε))/α_ε` (``TweedieDenoiser``), one more score
   /// evaluation.
-  /// Yes for the reverse-SDE samplers (their state at `ε` carries fresh noise), no for the
-  /// probability-flow kinds.
+  /// Yes for the reverse-SDE samplers (their state at `ε` carries fresh noise; for the EDM family
+  /// the step is their own last step to `σ = 0`), no for the probability-flow kinds.
   @inlinable
   public var denoisesByDefault: Bool { isStochastic }
 
