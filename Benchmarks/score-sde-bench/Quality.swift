@@ -64,6 +64,15 @@ struct QualityBenchmark {
       Plan(label: "dpm1", kinds: [5, 10, 20, 50].map { .dpmSolver(steps: $0, order: 1) }),
       Plan(label: "dpm2", kinds: [5, 10, 20, 50].map { .dpmSolver(steps: $0, order: 2) }),
       Plan(label: "dpm3", kinds: [5, 10, 20, 50].map { .dpmSolver(steps: $0, order: 3) }),
+      Plan(label: "edm-heun", kinds: [5, 10, 25].map { .edmHeun(steps: $0) }),
+      Plan(
+        label: "edm-heun-churn",
+        kinds: [10, 25, 50].map { .edmHeun(steps: $0, churn: ChurnOptions(churn: 10)) }),
+      Plan(label: "euler-a", kinds: [10, 25, 50, 200].map { .eulerAncestral(steps: $0) }),
+      Plan(label: "ddim", kinds: [10, 25, 50, 200].map { .ddim(steps: $0) }),
+      Plan(label: "ddim-eta1", kinds: [10, 25, 50, 200].map { .ddim(steps: $0, eta: 1) }),
+      Plan(label: "dpm-sde2", kinds: [5, 10, 20, 50].map { .dpmSolverSDE(steps: $0, order: 2) }),
+      Plan(label: "dpm-sde3", kinds: [5, 10, 20, 50].map { .dpmSolverSDE(steps: $0, order: 3) }),
     ]
   }
 
@@ -149,6 +158,15 @@ extension SamplerKind where Scalar == Double {
     case .probabilityFlow(.rungeKutta4(let steps, _)): return .probabilityFlow(.rungeKutta4(steps: steps))
     case .probabilityFlow(.adaptive): return .adaptive
     case .dpmSolver(let steps, let order, _): return .dpmSolver(steps: steps, order: order)
+    case .edmHeun(let steps, _, let churn):
+      return .edmHeun(
+        steps: steps,
+        churn: ChurnOptions(
+          churn: S(churn.churn), minimumLevel: S(churn.minimumLevel), maximumLevel: S(churn.maximumLevel),
+          noiseScale: S(churn.noiseScale)))
+    case .eulerAncestral(let steps, let eta, _): return .eulerAncestral(steps: steps, eta: S(eta))
+    case .ddim(let steps, let eta, _): return .ddim(steps: steps, eta: S(eta))
+    case .dpmSolverSDE(let steps, let order, _): return .dpmSolverSDE(steps: steps, order: order)
     }
   }
 }

@@ -17,9 +17,10 @@ public import LinearAlgebra
 ///                       noise: &noise, workspace: &workspace)
 /// ```
 ///
-/// Samplers here: ``EulerMaruyama``, ``ReverseDiffusionPredictor``, ``AncestralSampler``, and
+/// Samplers here: ``EulerMaruyama``, ``ReverseDiffusionPredictor``, ``AncestralSampler``,
 /// ``PredictorCorrector`` (any of them followed by a ``Corrector`` such as
-/// ``LangevinCorrector``); ``ObservationReplacement`` wraps any of them for inpainting.
+/// ``LangevinCorrector``), and the EDM family ``EDMHeun``, ``EulerAncestral``, ``DDIM`` and
+/// ``DPMSolverSDE``; ``ObservationReplacement`` wraps any of them for inpainting.
 public protocol ReverseSDESolver<Scalar>: Sendable {
   /// The floating-point precision.
   associatedtype Scalar: BLASScalar

@@ -54,7 +54,9 @@ where Process.Scalar == Model.Scalar {
     case .eulerMaruyama(let steps, let spacing), .predictorCorrector(let steps, let spacing, _),
       .ancestral(let steps, let spacing), .dpmSolver(let steps, _, let spacing),
       .probabilityFlow(.euler(let steps, let spacing)), .probabilityFlow(.heun(let steps, let spacing)),
-      .probabilityFlow(.rungeKutta4(let steps, let spacing)):
+      .probabilityFlow(.rungeKutta4(let steps, let spacing)), .edmHeun(let steps, let spacing, _),
+      .eulerAncestral(let steps, _, let spacing), .ddim(let steps, _, let spacing),
+      .dpmSolverSDE(let steps, _, let spacing):
       return grid(steps: steps, spacing: spacing)
     case .probabilityFlow(.adaptive): return nil
     }
@@ -86,7 +88,8 @@ where Process.Scalar == Model.Scalar {
     precondition(firstRow >= 0, "sample: firstRow must be non-negative, got \(firstRow)")
     precondition(
       options.observation == nil || options.kind.isStochastic,
-      "Observations need a stochastic sampler (em, pc, ancestral), got \(options.kind.name.rawValue)")
+      "Observations need a reverse-SDE sampler (em, pc, ancestral, edm-heun, euler-a, ddim, dpm-sde), got "
+        + options.kind.name.rawValue)
     precondition(options.threads >= 1, "SamplingOptions.threads must be at least 1, got \(options.threads)")
     precondition(
       options.tileRows.map { $0 >= 1 } ?? true,
@@ -174,6 +177,23 @@ where Process.Scalar == Model.Scalar {
         recorder.record(step: i + 1, time: t, states: state)
       }
       return SamplingStatistics(scoreEvaluations: evaluations, acceptedSteps: grid.steps)
+    case .edmHeun(let steps, let spacing, let churn):
+      return try runReverse(
+        EDMHeun(process: process, score: model, churn: churn, steps: steps), &x,
+        over: grid(steps: steps, spacing: spacing), noise: &noise, recorder: &recorder)
+    case .eulerAncestral(let steps, let eta, let spacing):
+      return try runReverse(
+        EulerAncestral(process: process, score: model, eta: eta), &x,
+        over: grid(steps: steps, spacing: spacing),
+        noise: &noise, recorder: &recorder)
+    case .ddim(let steps, let eta, let spacing):
+      return try runReverse(
+        DDIM(process: process, score: model, eta: eta), &x, over: grid(steps: steps, spacing: spacing),
+        noise: &noise, recorder: &recorder)
+    case .dpmSolverSDE(let steps, let order, let spacing):
+      return try runReverse(
+        DPMSolverSDE(process: process, score: model, order: order), &x,
+        over: grid(steps: steps, spacing: spacing), noise: &noise, recorder: &recorder)
     }
   }
 

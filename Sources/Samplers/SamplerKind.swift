@@ -5,7 +5,9 @@ public import LinearAlgebra
 ///
 /// Every default follows the literature: 1000 uniform steps for the reverse-SDE samplers (Song
 /// et al. 2021), `r = 0.16` and one Langevin move for the corrector, 100 RK4 steps for the
-/// probability flow, 20 log-SNR steps of second-order DPM-Solver++ (Lu et al. 2022). Every kind
+/// probability flow, 20 log-SNR steps of second-order DPM-Solver++ (Lu et al. 2022) and of its
+/// 2M SDE variant, 18 Karras steps for EDM's Heun (Karras et al. 2022), 50 Karras steps of
+/// Euler-ancestral (`η = 1`) and 50 log-SNR steps of deterministic DDIM (`η = 0`). Every kind
 /// ends at `ε = 1e-3` (``defaultSmallTime``), and the reverse-SDE kinds then take Tweedie's
 /// denoising step (``denoisesByDefault``), as score_sde samples.
 ///
@@ -15,6 +17,8 @@ public import LinearAlgebra
 /// let heun: SamplerKind<Double> = .probabilityFlow(.heun(steps: 50))
 /// let adaptive: SamplerKind<Double> = .probabilityFlow(.standard)
 /// let dpm: SamplerKind<Double> = .dpmSolver(steps: 10, order: 3)
+/// let edm: SamplerKind<Double> = .edmHeun(steps: 32, churn: ChurnOptions(churn: 10))
+/// let ddim: SamplerKind<Double> = .ddim(steps: 50, eta: 0.5)
 /// ```
 public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
   /// ``EulerMaruyama`` on the reverse SDE (`em`).
@@ -31,6 +35,18 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
   case probabilityFlow(ODEIntegration<Scalar> = .rungeKutta4(steps: 100))
   /// ``DPMSolver`` (DPM-Solver++ multistep of order 1–3) on the probability-flow ODE (`dpm`).
   case dpmSolver(steps: Int = 20, order: Int = 2, spacing: TimeGrid<Scalar>.Spacing = .logSNR)
+  /// ``EDMHeun``, Karras et al.'s Heun sampler with churn (`edm-heun`); 18 steps of the Karras
+  /// `ρ = 7` grid by default, no churn.
+  case edmHeun(
+    steps: Int = 18, spacing: TimeGrid<Scalar>.Spacing = .karras(rho: 7),
+    churn: ChurnOptions<Scalar> = ChurnOptions())
+  /// ``EulerAncestral`` with stochasticity `eta` (`euler-a`); 50 Karras steps, `η = 1` by default.
+  case eulerAncestral(steps: Int = 50, eta: Scalar = 1, spacing: TimeGrid<Scalar>.Spacing = .karras(rho: 7))
+  /// ``DDIM`` with stochasticity `eta ∈ [0, 1]` (`ddim`); 50 log-SNR steps, `η = 0` by default.
+  case ddim(steps: Int = 50, eta: Scalar = 0, spacing: TimeGrid<Scalar>.Spacing = .logSNR)
+  /// ``DPMSolverSDE``, DPM-Solver++(2M) SDE or (3M) SDE (`dpm-sde`); 20 log-SNR steps of 2M by
+  /// default.
+  case dpmSolverSDE(steps: Int = 20, order: Int = 2, spacing: TimeGrid<Scalar>.Spacing = .logSNR)
 
   /// Adaptive Dormand–Prince on the probability flow with `rtol = atol = 1e-5`.
   public static var adaptive: SamplerKind { .probabilityFlow(.standard) }
@@ -52,6 +68,10 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
     case .probabilityFlow: self = .probabilityFlow(.rungeKutta4(steps: steps ?? 100))
     case .adaptive: self = .adaptive
     case .dpmSolver: self = .dpmSolver(steps: steps ?? 20)
+    case .edmHeun: self = .edmHeun(steps: steps ?? 18)
+    case .eulerAncestral: self = .eulerAncestral(steps: steps ?? 50)
+    case .ddim: self = .ddim(steps: steps ?? 50)
+    case .dpmSolverSDE: self = .dpmSolverSDE(steps: steps ?? 20)
     }
   }
 
@@ -67,10 +87,15 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
     case .probabilityFlow(.rungeKutta4): return .probabilityFlow
     case .probabilityFlow(.adaptive): return .adaptive
     case .dpmSolver: return .dpmSolver
+    case .edmHeun: return .edmHeun
+    case .eulerAncestral: return .eulerAncestral
+    case .ddim: return .ddim
+    case .dpmSolverSDE: return .dpmSolverSDE
     }
   }
 
-  /// Whether the sampler draws noise at every step (the reverse-SDE samplers).
+  /// Whether the sampler is a reverse-SDE sampler, drawing per-row noise at its steps
+  /// (``SamplerName/isStochastic``; for the EDM family also with settings that draw none).
   @inlinable
   public var isStochastic: Bool { name.isStochastic }
 
@@ -89,8 +114,8 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
   /// Whether the kind ends with Tweedie's denoising step unless ``SamplingOptions/denoise`` is
   /// set: `x̂₀ = (x_ε − shift(ε) + σ_ε² s(x_ε, ε))/α_ε` (``TweedieDenoiser``), one more score
   /// evaluation.
-  /// Yes for the reverse-SDE samplers (their state at `ε` carries fresh noise), no for the
-  /// probability-flow kinds.
+  /// Yes for the reverse-SDE samplers (their state at `ε` carries fresh noise; for the EDM family
+  /// the step is their own last step to `σ = 0`), no for the probability-flow kinds.
   @inlinable
   public var denoisesByDefault: Bool { isStochastic }
 
@@ -99,7 +124,8 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
   public var steps: Int? {
     switch self {
     case .eulerMaruyama(let steps, _), .predictorCorrector(let steps, _, _), .ancestral(let steps, _),
-      .dpmSolver(let steps, _, _):
+      .dpmSolver(let steps, _, _), .edmHeun(let steps, _, _), .eulerAncestral(let steps, _, _),
+      .ddim(let steps, _, _), .dpmSolverSDE(let steps, _, _):
       return steps
     case .probabilityFlow(let integration): return integration.steps
     }
@@ -126,6 +152,12 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
     case .probabilityFlow(.adaptive): return self
     case .dpmSolver(_, let order, let spacing):
       return .dpmSolver(steps: steps, order: order, spacing: spacing)
+    case .edmHeun(_, let spacing, let churn): return .edmHeun(steps: steps, spacing: spacing, churn: churn)
+    case .eulerAncestral(_, let eta, let spacing):
+      return .eulerAncestral(steps: steps, eta: eta, spacing: spacing)
+    case .ddim(_, let eta, let spacing): return .ddim(steps: steps, eta: eta, spacing: spacing)
+    case .dpmSolverSDE(_, let order, let spacing):
+      return .dpmSolverSDE(steps: steps, order: order, spacing: spacing)
     }
   }
 }
@@ -152,18 +184,35 @@ public enum SamplerName: String, Sendable, Hashable, CaseIterable {
   case adaptive = "adaptive"
   /// ``SamplerKind/dpmSolver(steps:order:spacing:)`` (`dpm`).
   case dpmSolver = "dpm"
+  /// ``SamplerKind/edmHeun(steps:spacing:churn:)`` (`edm-heun`).
+  case edmHeun = "edm-heun"
+  /// ``SamplerKind/eulerAncestral(steps:eta:spacing:)`` (`euler-a`).
+  case eulerAncestral = "euler-a"
+  /// ``SamplerKind/ddim(steps:eta:spacing:)`` (`ddim`).
+  case ddim = "ddim"
+  /// ``SamplerKind/dpmSolverSDE(steps:order:spacing:)`` (`dpm-sde`).
+  case dpmSolverSDE = "dpm-sde"
 
-  /// Whether the sampler draws noise at every step (the reverse-SDE samplers).
+  /// Whether the sampler is a reverse-SDE sampler (``ReverseSDESolver``): it draws per-row noise
+  /// at its steps and ends with Tweedie's denoising step by default.
+  ///
+  /// The EDM family (`edm-heun`, `euler-a`, `ddim`, `dpm-sde`) counts as stochastic even where
+  /// its settings draw no noise (no churn, `η = 0`): their updates are written for noise levels
+  /// down to `σ = 0`, and their last step to `σ = 0` is exactly Tweedie's step
+  /// `x̂₀ = (x − shift + σ²s)/α` (Karras et al.'s final Euler step, DDIM's step to `ᾱ = 1`), which
+  /// ``Sampler`` takes at `ε` instead.
   @inlinable
   public var isStochastic: Bool {
     switch self {
-    case .eulerMaruyama, .predictorCorrector, .ancestral: return true
+    case .eulerMaruyama, .predictorCorrector, .ancestral, .edmHeun, .eulerAncestral, .ddim, .dpmSolverSDE:
+      return true
     case .euler, .heun, .probabilityFlow, .adaptive, .dpmSolver: return false
     }
   }
 
   /// The default number of steps: 1000 for the SDE samplers, 100 for the fixed-step
-  /// probability flow, 20 for DPM-Solver; 0 for the adaptive solver, which chooses its own.
+  /// probability flow, 20 for DPM-Solver and its SDE variant, 18 for EDM's Heun, 50 for
+  /// Euler-ancestral and DDIM; 0 for the adaptive solver, which chooses its own.
   @inlinable
   public var defaultSteps: Int { SamplerKind<Double>(self).steps ?? 0 }
 }

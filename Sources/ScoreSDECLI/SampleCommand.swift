@@ -26,15 +26,29 @@ struct SampleCommand: ParsableCommand {
   @Option(
     help: ArgumentHelp(
       "dpm (DPM-Solver++, the default), em, pc, ancestral, ode (RK4), euler or heun (probability flow), "
-        + "adaptive (Dormand–Prince). Every sampler ends at t = 1e-3; em, pc and ancestral then take one "
-        + "Tweedie denoising step. See ChoosingASampler for the measured table."))
+        + "adaptive (Dormand–Prince), edm-heun (Karras et al.'s Heun with churn), euler-a (Euler-ancestral), "
+        + "ddim, dpm-sde (DPM-Solver++ 2M/3M SDE). Every sampler ends at t = 1e-3; em, pc, ancestral, "
+        + "edm-heun, euler-a, ddim and dpm-sde then take one Tweedie denoising step. See ChoosingASampler "
+        + "for the measured table."))
   var sampler: SamplerName = .dpmSolver
 
-  @Option(help: "Number of steps (default: 20 for dpm, 1000 for em/pc/ancestral, 100 for ode/euler/heun).")
+  @Option(
+    help: ArgumentHelp(
+      "Number of steps (default: 20 for dpm/dpm-sde, 1000 for em/pc/ancestral, 100 for ode/euler/heun, "
+        + "18 for edm-heun, 50 for euler-a/ddim)."))
   var steps: Int?
 
-  @Option(help: "DPM-Solver++ order, 1, 2 or 3 (--sampler dpm only; default 3, or 2 with --guidance).")
+  @Option(
+    help: ArgumentHelp(
+      "DPM-Solver++ order, 1, 2 or 3 (--sampler dpm: default 3, or 2 with --guidance; --sampler dpm-sde: "
+        + "default 2)."))
   var order: Int?
+
+  @Option(help: "Stochasticity η ≥ 0 (--sampler euler-a, default 1; --sampler ddim, 0 ≤ η ≤ 1, default 0).")
+  var eta: Double?
+
+  @Option(help: "EDM's S_churn ≥ 0, fresh noise spread over the steps (--sampler edm-heun only; default 0).")
+  var churn: Double?
 
   @Option(help: "Langevin corrector signal-to-noise ratio r > 0 (--sampler pc only; default 0.16).")
   var snr: Double?
@@ -56,7 +70,9 @@ struct SampleCommand: ParsableCommand {
     guard count >= 1 else { throw ValidationError("--count must be at least 1") }
     if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
     if let order {
-      guard sampler == .dpmSolver else { throw ValidationError("--order applies to --sampler dpm only") }
+      guard sampler == .dpmSolver || sampler == .dpmSolverSDE else {
+        throw ValidationError("--order applies to --sampler dpm and dpm-sde only")
+      }
       guard (1...3).contains(order) else { throw ValidationError("--order must be 1, 2 or 3") }
     }
     if let snr {
@@ -64,6 +80,18 @@ struct SampleCommand: ParsableCommand {
         throw ValidationError("--snr applies to --sampler pc only")
       }
       guard snr.isFinite, snr > 0 else { throw ValidationError("--snr must be positive") }
+    }
+    if let eta {
+      guard sampler == .eulerAncestral || sampler == .ddim else {
+        throw ValidationError("--eta applies to --sampler euler-a and ddim only")
+      }
+      guard eta.isFinite, eta >= 0, sampler != .ddim || eta <= 1 else {
+        throw ValidationError(sampler == .ddim ? "--eta must be in [0, 1] for ddim" : "--eta must be ≥ 0")
+      }
+    }
+    if let churn {
+      guard sampler == .edmHeun else { throw ValidationError("--churn applies to --sampler edm-heun only") }
+      guard churn.isFinite, churn >= 0 else { throw ValidationError("--churn must be ≥ 0") }
     }
     guard guidance.isFinite, guidance >= 0 else { throw ValidationError("--guidance must be ≥ 0") }
     if let plot, URL(fileURLWithPath: plot).pathExtension.lowercased() != "svg" {
@@ -90,7 +118,7 @@ struct SampleCommand: ParsableCommand {
         Date().timeIntervalSince(started)))
   }
 
-  /// The sampler kind `--sampler`, `--steps`, `--order` and `--snr` describe.
+  /// The sampler kind `--sampler`, `--steps`, `--order`, `--snr`, `--eta` and `--churn` describe.
   var kind: SamplerKind<Float> {
     switch sampler {
     case .dpmSolver:
@@ -98,6 +126,10 @@ struct SampleCommand: ParsableCommand {
     case .predictorCorrector:
       return .predictorCorrector(
         steps: steps ?? 1000, corrector: LangevinOptions(signalToNoiseRatio: Float(snr ?? 0.16)))
+    case .dpmSolverSDE: return .dpmSolverSDE(steps: steps ?? 20, order: order ?? 2)
+    case .eulerAncestral: return .eulerAncestral(steps: steps ?? 50, eta: Float(eta ?? 1))
+    case .ddim: return .ddim(steps: steps ?? 50, eta: Float(eta ?? 0))
+    case .edmHeun: return .edmHeun(steps: steps ?? 18, churn: ChurnOptions(churn: Float(churn ?? 0)))
     default: return SamplerKind(sampler, steps: steps)
     }
   }

@@ -18,7 +18,8 @@ struct InPlaceScore: ScoreModel {
 
 /// Once their workspaces have seen the batch, the steps of every explicit Runge–Kutta method
 /// (Euler, Heun, RK4, a fixed Dormand–Prince step), DPM-Solver++, both rules of the unified
-/// reverse step, Euler–Maruyama and predictor–corrector with Langevin allocate nothing (run in a
+/// reverse step, Euler–Maruyama, predictor–corrector with Langevin and the EDM family (Heun with
+/// churn, Euler-ancestral, DDIM with noise, DPM-Solver++(3M) SDE) allocate nothing (run in a
 /// child process; see AllocationCounter). The adaptive loop is left out: under the counting
 /// hook its child process crashes in the runtime's instrumented retain (SIGSEGV), before any
 /// count can be read.
@@ -50,6 +51,14 @@ struct InPlaceScore: ScoreModel {
     var wa = ancestral.makeWorkspace(rows: 8, columns: 2)
     var wm = em.makeWorkspace(rows: 8, columns: 2)
     var wc = pc.makeWorkspace(rows: 8, columns: 2)
+    let edm = EDMHeun(process: sde, score: model, churn: ChurnOptions(churn: 10), steps: 10)
+    let eulerA = EulerAncestral(process: sde, score: model)
+    let ddim = DDIM(process: sde, score: model, eta: 0.5)
+    let dpmSDE = DPMSolverSDE(process: sde, score: model, order: 3)
+    var wedm = edm.makeWorkspace(rows: 8, columns: 2)
+    var wea = eulerA.makeWorkspace(rows: 8, columns: 2)
+    var wdd = ddim.makeWorkspace(rows: 8, columns: 2)
+    var wds = dpmSDE.makeWorkspace(rows: 8, columns: 2)
     func steps() {
       x.assign(x0)
       euler.step(&x, from: 0.5, to: 0.45, workspace: &we)
@@ -62,6 +71,12 @@ struct InPlaceScore: ScoreModel {
       ancestral.step(&x, from: 0.5, to: 0.45, noise: &noise, workspace: &wa)
       em.step(&x, from: 0.5, to: 0.45, noise: &noise, workspace: &wm)
       pc.step(&x, from: 0.5, to: 0.45, noise: &noise, workspace: &wc)
+      edm.step(&x, from: 0.5, to: 0.45, noise: &noise, workspace: &wedm)
+      eulerA.step(&x, from: 0.5, to: 0.45, noise: &noise, workspace: &wea)
+      ddim.step(&x, from: 0.5, to: 0.45, noise: &noise, workspace: &wdd)
+      dpmSDE.step(&x, from: 0.5, to: 0.45, noise: &noise, workspace: &wds)
+      dpmSDE.step(&x, from: 0.45, to: 0.4, noise: &noise, workspace: &wds)
+      dpmSDE.step(&x, from: 0.4, to: 0.35, noise: &noise, workspace: &wds)
     }
     steps()
     let n = AllocationCounter.count {

@@ -55,13 +55,16 @@ import Testing
 
 /// The same seed gives bit-identical samples whatever the batch split and thread count: batches
 /// of 1000, 7 and 1, batches of 7 on two threads, and a run continued with `firstRow`, for every
-/// fixed-step sampler on the mixture (a nonlinear score computed with BLAS products).
-@Test(arguments: [SamplerName.eulerMaruyama, .predictorCorrector, .ancestral, .dpmSolver, .probabilityFlow])
+/// fixed-step sampler on the mixture (a nonlinear score computed with BLAS products); the EDM
+/// family with settings that draw noise (`batchTestKind`).
+@Test(arguments: [
+  SamplerName.eulerMaruyama, .predictorCorrector, .ancestral, .dpmSolver, .probabilityFlow, .edmHeun,
+  .eulerAncestral, .ddim, .dpmSolverSDE,
+])
 func samplesDoNotDependOnBatchSize(kind: SamplerName) throws {
   let sde = VPSDE<Double>()
   let oracle = MixtureData.oracle(sde)
-  var options = SamplingOptions<Double>(
-    kind: SamplerKind(kind, steps: kind == .probabilityFlow ? 5 : 20), seed: 5)
+  var options = SamplingOptions<Double>(kind: batchTestKind(kind), seed: 5)
   options.batchSize = 1000
   let reference = try Sampler(process: sde, score: oracle, options: options).sample(count: 1000, dimension: 2)
   for batch in [7, 1] {

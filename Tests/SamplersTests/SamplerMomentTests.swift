@@ -21,6 +21,10 @@ func momentTestOptions<Scalar: BLASScalar>(
   case .probabilityFlow: steps = 50
   case .dpmSolver: steps = 40
   case .adaptive: steps = 0
+  case .edmHeun: steps = EDMMomentSteps.edmHeun
+  case .eulerAncestral: steps = EDMMomentSteps.eulerAncestral
+  case .ddim: steps = EDMMomentSteps.ddim
+  case .dpmSolverSDE: steps = EDMMomentSteps.dpmSolverSDE
   }
   var options = SamplingOptions<Scalar>(kind: SamplerKind(kind, steps: steps / stepFraction), seed: 2024)
   if kind == .dpmSolver { options.kind = .dpmSolver(steps: steps / stepFraction, order: 3) }
@@ -40,9 +44,8 @@ func samplerReproducesGaussianMoments(kind: SamplerName, process: Process) throw
       result.samples, mean: GaussianData.mean, covariance: GaussianData.covariance, "\(kind) on \(process)")
     let steps = sampler.options.kind.steps ?? 0
     // The reverse-SDE kinds end with Tweedie's step by default: one more evaluation.
-    let expectedNFE =
-      ([.predictorCorrector: 2 * steps, .heun: 2 * steps, .probabilityFlow: 4 * steps][kind] ?? steps)
-      + (kind.isStochastic ? 1 : 0)
+    let perStep: [SamplerName: Int] = [.predictorCorrector: 2, .heun: 2, .edmHeun: 2, .probabilityFlow: 4]
+    let expectedNFE = (perStep[kind] ?? 1) * steps + (kind.isStochastic ? 1 : 0)
     if kind != .adaptive { #expect(result.statistics.scoreEvaluations == expectedNFE) }
   }
   try process.run { try check($0) }

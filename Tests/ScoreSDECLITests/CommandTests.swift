@@ -100,7 +100,10 @@ import Testing
     #expect(samples.rows == 5 && samples.columns == 2)
   }
 
-  @Test(arguments: ["em", "pc", "ode", "euler", "heun", "adaptive", "dpm", "ancestral"])
+  @Test(arguments: [
+    "em", "pc", "ode", "euler", "heun", "adaptive", "dpm", "ancestral", "edm-heun", "euler-a", "ddim",
+    "dpm-sde",
+  ])
   func sampleWritesTheRequestedRows(sampler: String) throws {
     let outcome = try CommandLineTool.run(
       [
@@ -114,7 +117,12 @@ import Testing
     #expect(try CommandLineTool.files(in: folder) == ["s.csv", "s.svg"])
   }
 
-  @Test(arguments: [["--sampler", "dpm", "--order", "3"], ["--sampler", "pc", "--snr", "0.1"]])
+  @Test(arguments: [
+    ["--sampler", "dpm", "--order", "3"], ["--sampler", "pc", "--snr", "0.1"],
+    ["--sampler", "dpm-sde", "--order", "3"],
+    ["--sampler", "euler-a", "--eta", "0.5"], ["--sampler", "ddim", "--eta", "1"],
+    ["--sampler", "edm-heun", "--churn", "5"],
+  ])
   func samplerSettingsMapOntoTheKind(settings: [String]) throws {
     let outcome = try CommandLineTool.run(
       ["sample", "--model", model, "--out", "s.csv", "--count", "4", "--steps", "6"] + settings, in: folder)
@@ -223,6 +231,13 @@ import Testing
     )
     try expectFailure(
       ["sample", "--model", model, "--out", "s.npy", "--sampler", "dpm", "--snr", "0.1"], mentioning: "--snr")
+    try expectFailure(
+      ["sample", "--model", model, "--out", "s.npy", "--sampler", "dpm", "--eta", "0.5"], mentioning: "--eta")
+    try expectFailure(
+      ["sample", "--model", model, "--out", "s.npy", "--sampler", "ddim", "--eta", "2"], mentioning: "--eta")
+    try expectFailure(
+      ["sample", "--model", model, "--out", "s.npy", "--sampler", "em", "--churn", "1"], mentioning: "--churn"
+    )
     try expectFailure(
       ["train", "--data", "spiral-galaxy", "--out", "m.safetensors"], mentioning: "spiral-galaxy")
     try expectFailure(["sample", "--model", model, "--out", "s.txt"], mentioning: ".npy or .csv")
