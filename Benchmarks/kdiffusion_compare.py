@@ -130,6 +130,11 @@ SCORESDE = [
     {"name": "adaptive"},
     {"name": "em"},
     {"name": "ancestral"},
+    {"name": "edm-heun"},
+    {"name": "euler-a"},
+    {"name": "ddim"},
+    {"name": "dpm-sde", "order": 2},
+    {"name": "dpm-sde", "order": 3},
 ]
 
 

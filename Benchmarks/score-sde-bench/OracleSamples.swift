@@ -16,7 +16,7 @@ import Samplers
 ///      "budgets": [5, 10, 20], "samplers": [{"name": "dpm", "order": 3}, {"name": "heun"}],
 ///      "out": "/tmp/folder"}
 ///
-/// A sampler's `name` is a `score-sde sample --sampler` name; `order` applies to `dpm`. One JSON
+/// A sampler's `name` is a `score-sde sample --sampler` name; `order` applies to `dpm` and `dpm-sde`. One JSON
 /// line per run goes to standard output: label, budget, steps, NFE (counted by ``Sampler``,
 /// final denoising included), seconds and the file.
 struct OracleSamples {
@@ -88,7 +88,12 @@ struct OracleSamples {
     var steps = budget
     while steps >= 1 {
       var kind = SamplerKind<Double>(name, steps: steps)
-      if case .dpmSolver(let s, _, let spacing) = kind, let order { kind = .dpmSolver(steps: s, order: order, spacing: spacing) }
+      if let order {
+        if case .dpmSolver(let s, _, let spacing) = kind { kind = .dpmSolver(steps: s, order: order, spacing: spacing) }
+        if case .dpmSolverSDE(let s, _, let spacing) = kind {
+          kind = .dpmSolverSDE(steps: s, order: order, spacing: spacing)
+        }
+      }
       let probe = try Sampler(process: process, score: oracle, options: SamplingOptions(kind: kind, seed: 0))
         .sample(count: 1, dimension: oracle.dimension)
       if probe.statistics.scoreEvaluations <= budget { return kind }
