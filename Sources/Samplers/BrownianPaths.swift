@@ -64,13 +64,14 @@ public struct BrownianPaths: Sendable {
 
   /// The cached descent: `node[k]` is the heap index of the level-`k` node on the path to the
   /// last point computed, and `start`, `startIntegral`, `increment`, `area` hold, for every row
-  /// and column, `W(l)`, `Z(l) = ∫_lower^l W`, `ΔW` and `H` of that node.
+  /// and column, `W(l)`, `Z(l) = ∫_lower^l W`, `ΔW` and `H` of that node (level `k` at offset
+  /// `k·count·d`, row-major).
   @usableFromInline var node: [UInt64]
   @usableFromInline var depth: Int
-  @usableFromInline var start: [[Double]]
-  @usableFromInline var startIntegral: [[Double]]
-  @usableFromInline var increment: [[Double]]
-  @usableFromInline var area: [[Double]]
+  @usableFromInline var start: [Double]
+  @usableFromInline var startIntegral: [Double]
+  @usableFromInline var increment: [Double]
+  @usableFromInline var area: [Double]
   /// The last two points computed: time, `W(t)`, `Z(t)` (least recent first).
   @usableFromInline var cache: [(time: Double, w: [Double], z: [Double])] = []
 
@@ -100,7 +101,8 @@ public struct BrownianPaths: Sendable {
   /// Paths with the given per-row keys.
   public init(keys: [UInt64], dimension: Int, over interval: ClosedRange<Double>, maximumDepth: Int = 20) {
     precondition(dimension >= 1, "BrownianPaths needs a positive dimension, got \(dimension)")
-    precondition(interval.lowerBound < interval.upperBound, "BrownianPaths needs an interval, got \(interval)")
+    precondition(
+      interval.lowerBound < interval.upperBound, "BrownianPaths needs an interval, got \(interval)")
     precondition((1...60).contains(maximumDepth), "BrownianPaths: maximumDepth \(maximumDepth) not in 1...60")
     self.lower = interval.lowerBound
     self.upper = interval.upperBound
@@ -111,7 +113,7 @@ public struct BrownianPaths: Sendable {
     let levels = maximumDepth + 1
     node = [UInt64](repeating: 1, count: levels)
     depth = 0
-    start = Array(repeating: [Double](repeating: 0, count: size), count: levels)
+    start = [Double](repeating: 0, count: size * levels)
     startIntegral = start
     increment = start
     area = start
@@ -121,8 +123,8 @@ public struct BrownianPaths: Sendable {
       var g = Xoshiro256(seed: keys[i], stream: 0)
       for j in 0..<dimension {
         let (z1, z2) = Double.randomNormalPair(using: &g)
-        increment[0][i * dimension + j] = w.squareRoot() * z1
-        area[0][i * dimension + j] = (w / 12).squareRoot() * z2
+        increment[i * dimension + j] = w.squareRoot() * z1
+        area[i * dimension + j] = (w / 12).squareRoot() * z2
       }
     }
   }
@@ -158,7 +160,8 @@ public struct BrownianPaths: Sendable {
   mutating func compute(at t: Double) -> (w: [Double], z: [Double]) {
     let tolerance = resolution / 4
     precondition(
-      t >= lower - tolerance && t <= upper + tolerance, "BrownianPaths on [\(lower), \(upper)] queried at \(t)")
+      t >= lower - tolerance && t <= upper + tolerance,
+      "BrownianPaths on [\(lower), \(upper)] queried at \(t)")
     while depth > 0 {
       let (l, r) = bounds(level: depth, node: node[depth])
       if t >= l - tolerance && t <= r + tolerance { break }
@@ -182,27 +185,35 @@ public struct BrownianPaths: Sendable {
     let half = (r - l) / 2
     let (noiseD, noiseE) = ((half / 2).squareRoot(), (half / 6).squareRoot())
     let d = dimension
-    for i in keys.indices {
-      var g = Xoshiro256(seed: keys[i], stream: parent)
-      for j in 0..<d {
-        let e = i * d + j
-        let (z1, z2) = Double.randomNormalPair(using: &g)
-        let (dW, h) = (increment[k][e], area[k][e])
-        let bigD = 3 * h + noiseD * z1
-        let s = 2 * h - bigD / 2
-        let bigE = noiseE * z2
-        let left = (dW + bigD) / 2
-        let leftArea = (s + bigE) / 2
-        if toRight {
-          start[k + 1][e] = start[k][e] + left
-          startIntegral[k + 1][e] = startIntegral[k][e] + half * start[k][e] + half * (left / 2 + leftArea)
-          increment[k + 1][e] = (dW - bigD) / 2
-          area[k + 1][e] = (s - bigE) / 2
-        } else {
-          start[k + 1][e] = start[k][e]
-          startIntegral[k + 1][e] = startIntegral[k][e]
-          increment[k + 1][e] = left
-          area[k + 1][e] = leftArea
+    let size = keys.count * d
+    let (here, below) = (k * size, (k + 1) * size)
+    let keys = self.keys
+    start.withUnsafeMutableBufferPointer { w in
+      startIntegral.withUnsafeMutableBufferPointer { z in
+        increment.withUnsafeMutableBufferPointer { dW in
+          area.withUnsafeMutableBufferPointer { a in
+            for i in keys.indices {
+              var g = Xoshiro256(seed: keys[i], stream: parent)
+              for j in 0..<d {
+                let (z1, z2) = Double.randomNormalPair(using: &g)
+                let (p, c) = (here + i * d + j, below + i * d + j)
+                // D = 3H + √(w'/2)·z₁, S = 2H − D/2, E = √(w'/6)·z₂.
+                let bigD = 3 * a[p] + noiseD * z1
+                let s = 2 * a[p] - bigD / 2
+                let bigE = noiseE * z2
+                let left = (dW[p] + bigD) / 2
+                let leftArea = (s + bigE) / 2
+                if toRight {
+                  w[c] = w[p] + left
+                  z[c] = z[p] + half * w[p] + half * (left / 2 + leftArea)
+                  dW[c] = (dW[p] - bigD) / 2
+                  a[c] = (s - bigE) / 2
+                } else {
+                  (w[c], z[c], dW[c], a[c]) = (w[p], z[p], left, leftArea)
+                }
+              }
+            }
+          }
         }
       }
     }
@@ -218,11 +229,13 @@ public struct BrownianPaths: Sendable {
     let (l, r) = bounds(level: k, node: node[k])
     let width = r - l
     let u = rho * width
-    var w = start[k]
-    var z = startIntegral[k]
+    let size = keys.count * dimension
+    let level = (k * size)..<((k + 1) * size)
+    var w = Array(start[level])
+    var z = Array(startIntegral[level])
     if rho == 0 { return (w, z) }
     for e in w.indices {
-      let (dW, h) = (increment[k][e], area[k][e])
+      let (dW, h) = (increment[level.lowerBound + e], area[level.lowerBound + e])
       z[e] += u * w[e] + dW * u * rho / 2 + 6 * h * (u * rho / 2 - u * rho * rho / 3)
       w[e] += rho * dW + 6 * rho * (1 - rho) * h
     }
@@ -264,7 +277,9 @@ public struct BrownianPaths: Sendable {
   }
 
   /// The Brownian increments `ΔB = W(t) − W(s)` of every row (no time integral).
-  public mutating func increment<Scalar: BLASScalar>(from s: Double, to t: Double, into brownian: inout Matrix<Scalar>) {
+  public mutating func increment<Scalar: BLASScalar>(
+    from s: Double, to t: Double, into brownian: inout Matrix<Scalar>
+  ) {
     brownian.ensureShape(rows: count, columns: dimension)
     let a = values(at: s)
     let b = values(at: t)

@@ -17,9 +17,11 @@ public import LinearAlgebra
 ///                       noise: &noise, workspace: &workspace)
 /// ```
 ///
-/// Samplers here: ``EulerMaruyama``, ``ReverseDiffusionPredictor``, ``AncestralSampler``, and
-/// ``PredictorCorrector`` (any of them followed by a ``Corrector`` such as
-/// ``LangevinCorrector``); ``ObservationReplacement`` wraps any of them for inpainting.
+/// Samplers here: ``EulerMaruyama``, ``RosslerSRA1`` (strong order 1.5 for additive noise),
+/// ``ReverseDiffusionPredictor``, ``AncestralSampler``, and ``PredictorCorrector`` (any of them
+/// followed by a ``Corrector`` such as ``LangevinCorrector``); ``ObservationReplacement`` wraps any of them for inpainting. Solvers
+/// that also take given Brownian increments conform to ``PathwiseReverseSDESolver``; the
+/// adaptive-step ``AdaptiveReverseSDESolver`` chooses its own grid.
 public protocol ReverseSDESolver<Scalar>: Sendable {
   /// The floating-point precision.
   associatedtype Scalar: BLASScalar

@@ -54,9 +54,9 @@ where Process.Scalar == Model.Scalar {
     case .eulerMaruyama(let steps, let spacing), .predictorCorrector(let steps, let spacing, _),
       .ancestral(let steps, let spacing), .dpmSolver(let steps, _, let spacing),
       .probabilityFlow(.euler(let steps, let spacing)), .probabilityFlow(.heun(let steps, let spacing)),
-      .probabilityFlow(.rungeKutta4(let steps, let spacing)):
+      .probabilityFlow(.rungeKutta4(let steps, let spacing)), .sra(let steps, let spacing):
       return grid(steps: steps, spacing: spacing)
-    case .probabilityFlow(.adaptive): return nil
+    case .probabilityFlow(.adaptive), .adaptiveSDE: return nil
     }
   }
 
@@ -86,7 +86,8 @@ where Process.Scalar == Model.Scalar {
     precondition(firstRow >= 0, "sample: firstRow must be non-negative, got \(firstRow)")
     precondition(
       options.observation == nil || options.kind.isStochastic,
-      "Observations need a stochastic sampler (em, pc, ancestral), got \(options.kind.name.rawValue)")
+      "Observations need a fixed-step stochastic sampler (em, pc, ancestral, sra), got \(options.kind.name.rawValue)"
+    )
     precondition(options.threads >= 1, "SamplingOptions.threads must be at least 1, got \(options.threads)")
     precondition(
       options.tileRows.map { $0 >= 1 } ?? true,
@@ -174,6 +175,32 @@ where Process.Scalar == Model.Scalar {
         recorder.record(step: i + 1, time: t, states: state)
       }
       return SamplingStatistics(scoreEvaluations: evaluations, acceptedSteps: grid.steps)
+    case .sra(let steps, let spacing):
+      return try runReverse(
+        RosslerSRA1(process: process, score: model), &x, over: grid(steps: steps, spacing: spacing),
+        noise: &noise, recorder: &recorder)
+    case .adaptiveSDE(let adaptive):
+      precondition(
+        options.observation == nil, "adaptive-sde does not take observations; use em, pc, ancestral or sra")
+      return try runAdaptiveSDE(adaptive, model, &x, noise: &noise, recorder: &recorder)
+    }
+  }
+
+  /// Runs ``AdaptiveReverseSDESolver`` from `T` to `ε` on one batch, each row driven by a
+  /// ``BrownianPaths`` keyed by one draw from its stream.
+  @inlinable
+  func runAdaptiveSDE(
+    _ adaptive: AdaptiveSDEOptions<Scalar>, _ model: RowTiledScore<Model>, _ x: inout Matrix<Scalar>,
+    noise: inout RowStreams, recorder: inout TrajectoryRecorder<Scalar>
+  ) throws(SamplingError) -> SamplingStatistics {
+    let solver = AdaptiveReverseSDESolver(process: process, score: model, options: adaptive)
+    var paths = BrownianPaths(
+      streams: &noise, dimension: x.columns, over: Double(smallTime)...Double(process.endTime))
+    var workspace = solver.makeWorkspace(rows: x.rows, columns: x.columns)
+    return try solver.integrate(
+      &x, from: process.endTime, to: smallTime, along: &paths, workspace: &workspace
+    ) { i, t, state in
+      recorder.record(step: i + 1, time: t, states: state)
     }
   }
 

@@ -31,12 +31,18 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
   case probabilityFlow(ODEIntegration<Scalar> = .rungeKutta4(steps: 100))
   /// ``DPMSolver`` (DPM-Solver++ multistep of order 1–3) on the probability-flow ODE (`dpm`).
   case dpmSolver(steps: Int = 20, order: Int = 2, spacing: TimeGrid<Scalar>.Spacing = .logSNR)
+  /// ``RosslerSRA1``, the stochastic Runge–Kutta method of strong order 1.5 for additive noise, on
+  /// the reverse SDE (`sra`); two score evaluations per step.
+  case sra(steps: Int = 100, spacing: TimeGrid<Scalar>.Spacing = .uniform)
+  /// ``AdaptiveReverseSDESolver`` (Jolicoeur-Martineau et al. 2021, Algorithm 1) on the reverse
+  /// SDE, driven by per-row ``BrownianPaths`` (`adaptive-sde`); one step size per batch.
+  case adaptiveSDE(AdaptiveSDEOptions<Scalar> = AdaptiveSDEOptions())
 
   /// Adaptive Dormand–Prince on the probability flow with `rtol = atol = 1e-5`.
   public static var adaptive: SamplerKind { .probabilityFlow(.standard) }
 
   /// The kind `name` with its defaults, or with `steps` fixed steps when given (ignored by
-  /// `.adaptive`): what a command line's `--sampler` and `--steps` mean.
+  /// `.adaptive` and `.adaptiveSDE`): what a command line's `--sampler` and `--steps` mean.
   ///
   /// ```swift
   /// let kind = SamplerKind<Float>(.dpmSolver, steps: 10)   // .dpmSolver(steps: 10)
@@ -52,6 +58,8 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
     case .probabilityFlow: self = .probabilityFlow(.rungeKutta4(steps: steps ?? 100))
     case .adaptive: self = .adaptive
     case .dpmSolver: self = .dpmSolver(steps: steps ?? 20)
+    case .sra: self = .sra(steps: steps ?? 100)
+    case .adaptiveSDE: self = .adaptiveSDE()
     }
   }
 
@@ -67,6 +75,8 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
     case .probabilityFlow(.rungeKutta4): return .probabilityFlow
     case .probabilityFlow(.adaptive): return .adaptive
     case .dpmSolver: return .dpmSolver
+    case .sra: return .sra
+    case .adaptiveSDE: return .adaptiveSDE
     }
   }
 
@@ -99,9 +109,10 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
   public var steps: Int? {
     switch self {
     case .eulerMaruyama(let steps, _), .predictorCorrector(let steps, _, _), .ancestral(let steps, _),
-      .dpmSolver(let steps, _, _):
+      .dpmSolver(let steps, _, _), .sra(let steps, _):
       return steps
     case .probabilityFlow(let integration): return integration.steps
+    case .adaptiveSDE: return nil
     }
   }
 
@@ -126,6 +137,8 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
     case .probabilityFlow(.adaptive): return self
     case .dpmSolver(_, let order, let spacing):
       return .dpmSolver(steps: steps, order: order, spacing: spacing)
+    case .sra(_, let spacing): return .sra(steps: steps, spacing: spacing)
+    case .adaptiveSDE: return self
     }
   }
 }
@@ -152,18 +165,23 @@ public enum SamplerName: String, Sendable, Hashable, CaseIterable {
   case adaptive = "adaptive"
   /// ``SamplerKind/dpmSolver(steps:order:spacing:)`` (`dpm`).
   case dpmSolver = "dpm"
+  /// ``SamplerKind/sra(steps:spacing:)`` (`sra`).
+  case sra = "sra"
+  /// ``SamplerKind/adaptiveSDE(_:)`` (`adaptive-sde`).
+  case adaptiveSDE = "adaptive-sde"
 
   /// Whether the sampler draws noise at every step (the reverse-SDE samplers).
   @inlinable
   public var isStochastic: Bool {
     switch self {
-    case .eulerMaruyama, .predictorCorrector, .ancestral: return true
+    case .eulerMaruyama, .predictorCorrector, .ancestral, .sra, .adaptiveSDE: return true
     case .euler, .heun, .probabilityFlow, .adaptive, .dpmSolver: return false
     }
   }
 
-  /// The default number of steps: 1000 for the SDE samplers, 100 for the fixed-step
-  /// probability flow, 20 for DPM-Solver; 0 for the adaptive solver, which chooses its own.
+  /// The default number of steps: 1000 for the first-order SDE samplers, 100 for SRA and the
+  /// fixed-step probability flow, 20 for DPM-Solver; 0 for the adaptive solvers, which choose
+  /// their own.
   @inlinable
   public var defaultSteps: Int { SamplerKind<Double>(self).steps ?? 0 }
 }

@@ -25,12 +25,14 @@ struct SampleCommand: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "dpm (DPM-Solver++, the default), em, pc, ancestral, ode (RK4), euler or heun (probability flow), "
-        + "adaptive (Dormand–Prince). Every sampler ends at t = 1e-3; em, pc and ancestral then take one "
-        + "Tweedie denoising step. See ChoosingASampler for the measured table."))
+      "dpm (DPM-Solver++, the default), em, pc, ancestral, sra (Rößler's SRA1 stochastic Runge–Kutta), "
+        + "adaptive-sde (adaptive reverse SDE), ode (RK4), euler or heun (probability flow), adaptive "
+        + "(Dormand–Prince). Every sampler ends at t = 1e-3; em, pc, ancestral, sra and adaptive-sde then "
+        + "take one Tweedie denoising step. See ChoosingASampler for the measured table."))
   var sampler: SamplerName = .dpmSolver
 
-  @Option(help: "Number of steps (default: 20 for dpm, 1000 for em/pc/ancestral, 100 for ode/euler/heun).")
+  @Option(
+    help: "Number of steps (default: 20 for dpm, 1000 for em/pc/ancestral, 100 for sra/ode/euler/heun).")
   var steps: Int?
 
   @Option(help: "DPM-Solver++ order, 1, 2 or 3 (--sampler dpm only; default 3, or 2 with --guidance).")

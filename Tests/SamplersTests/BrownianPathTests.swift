@@ -32,17 +32,23 @@ func brownianIncrementsHaveTheExactJointLaw(s: Double, t: Double) {
   let count = Double(n)
   #expect(abs(mw.mean) < 4.5 * (vw / count).squareRoot(), "[\(s), \(t)]: E ΔW = \(mw.mean)")
   #expect(abs(mz.mean) < 4.5 * (vz / count).squareRoot(), "[\(s), \(t)]: E ΔZ = \(mz.mean)")
-  #expect(abs(mw.variance - vw) < 4.5 * vw * (2 / count).squareRoot(), "[\(s), \(t)]: Var ΔW = \(mw.variance), h = \(h)")
-  #expect(abs(mz.variance - vz) < 4.5 * vz * (2 / count).squareRoot(), "[\(s), \(t)]: Var ΔZ = \(mz.variance) vs \(vz)")
+  #expect(
+    abs(mw.variance - vw) < 4.5 * vw * (2 / count).squareRoot(),
+    "[\(s), \(t)]: Var ΔW = \(mw.variance), h = \(h)")
+  #expect(
+    abs(mz.variance - vz) < 4.5 * vz * (2 / count).squareRoot(),
+    "[\(s), \(t)]: Var ΔZ = \(mz.variance) vs \(vz)")
   #expect(
     abs(covariance - cwz) < 4.5 * ((vw * vz + cwz * cwz) / count).squareRoot(),
     "[\(s), \(t)]: Cov = \(covariance) vs \(cwz)")
   // The next step along, [t, t ± h/2], is independent of this one.
-  let next = brownianIncrements(&paths, from: t, to: t + (t > s ? 1 : -1) * Swift.min(h / 2, t > s ? 1 - t : t))
+  let next = brownianIncrements(
+    &paths, from: t, to: t + (t > s ? 1 : -1) * Swift.min(h / 2, t > s ? 1 - t : t))
   let mn = SampleMoments(next.w)
   let cross = zip(w, next.w).map { ($0 - mw.mean) * ($1 - mn.mean) }.reduce(0, +) / Double(n - 1)
   #expect(
-    abs(cross) < 4.5 * (vw * mn.variance / count).squareRoot(), "[\(s), \(t)]: disjoint steps correlate: \(cross)")
+    abs(cross) < 4.5 * (vw * mn.variance / count).squareRoot(),
+    "[\(s), \(t)]: disjoint steps correlate: \(cross)")
 }
 
 /// Consistency under refinement: on the same paths (3-D, 40 rows), the increments over `[a, c]`
@@ -103,7 +109,9 @@ func brownianIncrementsHaveTheExactJointLaw(s: Double, t: Double) {
   var streamsPart = RowStreams(seed: 8, rows: 5..<12)
   var keyedWhole = BrownianPaths(streams: &streamsWhole, dimension: 2, over: 0...1)
   var keyedPart = BrownianPaths(streams: &streamsPart, dimension: 2, over: 0...1)
-  #expect(Array(brownianIncrements(&keyedWhole, from: 1, to: 0.5).w[10...]) == brownianIncrements(&keyedPart, from: 1, to: 0.5).w)
+  #expect(
+    Array(brownianIncrements(&keyedWhole, from: 1, to: 0.5).w[10...])
+      == brownianIncrements(&keyedPart, from: 1, to: 0.5).w)
   var other = BrownianPaths(seed: 9, rows: 0..<12, dimension: 2, over: 0...1)
   #expect(brownianIncrements(&other, from: 0.7, to: 0.2).w != a.w)
 }

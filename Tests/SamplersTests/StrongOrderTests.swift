@@ -20,7 +20,8 @@ struct SineDriftProcess: SDE {
   var endTime: Double { 1 }
   func drift(_ x: Matrix<Double>, at t: Double, into out: inout Matrix<Double>) { out.fill(with: 0) }
   func diffusion(at t: Double) -> Double { 1 + t / 2 }
-  func samplePrior<G: RandomNumberGenerator>(count: Int, dimension: Int, using rng: inout G) -> Matrix<Double> {
+  func samplePrior<G: RandomNumberGenerator>(count: Int, dimension: Int, using rng: inout G) -> Matrix<Double>
+  {
     Matrix.randomNormal(rows: count, columns: dimension, using: &rng)
   }
   func priorLogDensity(_ x: Matrix<Double>) -> [Double] {
@@ -74,7 +75,8 @@ where P.Scalar == Double, M.Scalar == Double {
   func errors<S: PathwiseReverseSDESolver>(_ solver: S, _ steps: [Int]) throws -> [Double]
   where S.Scalar == Double {
     try steps.map {
-      rootMeanSquareDistance(try pathwiseSolution(solver, steps: $0, start: start, keys: keys, end: end), reference)
+      rootMeanSquareDistance(
+        try pathwiseSolution(solver, steps: $0, start: start, keys: keys, end: end), reference)
     }
   }
   let (sraErrors, emErrors) = (try errors(sra, sraSteps), try errors(em, emSteps))
@@ -94,7 +96,8 @@ where P.Scalar == Double, M.Scalar == Double {
   let (sra, em) = try measureStrongOrders(
     SineDriftProcess(), SineScore(), dimension: 1, rows: 400, end: 0, sraSteps: [16, 32, 64, 128],
     emSteps: [16, 32, 64, 128], referenceSteps: 4096)
-  print("sine drift: SRA1 errors \(sra.errors), order \(sra.order); EM errors \(em.errors), order \(em.order)")
+  print(
+    "sine drift: SRA1 errors \(sra.errors), order \(sra.order); EM errors \(em.errors), order \(em.order)")
   #expect(abs(sra.order - 1.5) < 0.25, "SRA1: errors \(sra.errors), fitted order \(sra.order)")
   #expect(abs(em.order - 1) < 0.25, "Euler–Maruyama: errors \(em.errors), fitted order \(em.order)")
 }
@@ -115,7 +118,8 @@ func strongOrdersOnTheReverseVPSDEOfAMixture() throws {
   let (sra, em) = try measureStrongOrders(
     sde, oracle, dimension: 2, rows: 200, end: 0.01, sraSteps: [32, 64, 128, 256, 512],
     emSteps: [32, 64, 128, 256], referenceSteps: 8192)
-  print("VP mixture: SRA1 errors \(sra.errors), order \(sra.order); EM errors \(em.errors), order \(em.order)")
+  print(
+    "VP mixture: SRA1 errors \(sra.errors), order \(sra.order); EM errors \(em.errors), order \(em.order)")
   #expect(sra.order > 1.25, "SRA1: errors \(sra.errors), fitted order \(sra.order)")
   #expect(abs(em.order - 1) < 0.25, "Euler–Maruyama: errors \(em.errors), fitted order \(em.order)")
 }
