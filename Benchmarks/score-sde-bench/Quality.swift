@@ -167,6 +167,7 @@ extension SamplerKind where Scalar == Double {
         maximumSteps: o.maximumSteps)
       (options.safety, options.exponent) = (S(o.safety), S(o.exponent))
       (options.initialStepSize, options.maximumFactor) = (S(o.initialStepSize), S(o.maximumFactor))
+      options.minimumFactor = S(o.minimumFactor)
       options.norm = o.norm == .worstRow ? .worstRow : .rootMeanSquare
       return .adaptiveSDE(options)
     }

@@ -24,6 +24,9 @@ public struct AdaptiveSDEOptions<Scalar: BLASScalar>: Sendable, Hashable {
   /// The largest ratio `h_new/h` (10; the paper leaves it unbounded, which a zero error estimate
   /// would turn into an infinite step).
   public var maximumFactor: Scalar
+  /// The smallest ratio `h_new/h` (0.2, as in ``PIController``; the paper leaves it unbounded, so
+  /// one absurd error estimate — a score that blows up — would shrink the step to nothing).
+  public var minimumFactor: Scalar
   /// How the per-row errors of a batch are reduced to one (``PIController/ErrorNorm/rootMeanSquare``).
   public var norm: PIController<Scalar>.ErrorNorm
   /// The most steps (accepted and rejected) before ``SamplingError/tooManySteps(maximumSteps:time:)``.
@@ -45,6 +48,7 @@ public struct AdaptiveSDEOptions<Scalar: BLASScalar>: Sendable, Hashable {
     self.exponent = 0.9
     self.initialStepSize = 0.01
     self.maximumFactor = 10
+    self.minimumFactor = 0.2
     self.norm = .rootMeanSquare
     self.maximumSteps = maximumSteps
   }
@@ -66,7 +70,8 @@ public struct AdaptiveSDEOptions<Scalar: BLASScalar>: Sendable, Hashable {
 ///     E₂  = ‖(x' − x'')/δ‖₂/√d                            (per row, reduced over the batch)
 ///
 /// The step is accepted when `E₂ ≤ 1` (`x ← x''`, `t ← t'`, `x'_prev ← x'`), and either way the
-/// next step length is `min(t − ε, θ·|h|·E₂^{−r})`, the last step landing on `ε`.
+/// next step length is `min(t − ε, θ·|h|·E₂^{−r})`, the last step landing on `ε` (the ratio
+/// `θ·E₂^{−r}` clamped to `[0.2, 10]`, which the paper leaves unbounded).
 ///
 /// **Noise.** The increments come from a ``BrownianPaths`` on `[ε, T]`: a rejected step's retry
 /// reads the Brownian bridge of the same path over the shorter interval rather than fresh noise,
@@ -150,7 +155,7 @@ where Process.Scalar == Model.Scalar {
   ///   - observer: called after every accepted step with its index, its end time and the state.
   /// - Returns: score evaluations (NFE), accepted and rejected steps, one batch.
   /// - Throws: ``SamplingError/nonFinite(step:time:)`` when the drift at an accepted state is not
-  ///   finite, ``SamplingError/stepSizeUnderflow(time:stepSize:)``,
+  ///   finite or no step size gives a finite candidate, ``SamplingError/stepSizeUnderflow(time:stepSize:)``,
   ///   ``SamplingError/tooManySteps(maximumSteps:time:)``.
   @inlinable
   public func integrate(
@@ -174,11 +179,16 @@ where Process.Scalar == Model.Scalar {
     var t = Double(t0)
     var h = Swift.min(Double(options.initialStepSize), t - end)
     var driftIsCurrent = false
+    var nonFiniteLast = false
     while t > end {
       if stats.acceptedSteps + stats.rejectedSteps >= options.maximumSteps {
         throw .tooManySteps(maximumSteps: options.maximumSteps, time: t)
       }
-      if h <= 16 * t.ulp { throw .stepSizeUnderflow(time: t, stepSize: -h) }
+      if h <= 16 * t.ulp {
+        // Retries that kept giving non-finite candidates are a failing score, not a stiff one.
+        if nonFiniteLast { throw .nonFinite(step: stats.acceptedSteps, time: t) }
+        throw .stepSizeUnderflow(time: t, stepSize: -h)
+      }
       let next = endOfStep(from: t, length: h, end: end, paths: paths)
       let (start, stop) = (Scalar(t), Scalar(next))
       let step = stop - start
@@ -200,7 +210,8 @@ where Process.Scalar == Model.Scalar {
         by: 1 / 2, adding: w.brownian, scaledBy: reverse.diffusion(at: stop) / 2, x, scaledBy: 1 / 2)
       let error = errorNorm(proposal: w.proposal, candidate: w.candidate, previous: w.previousProposal)
       let taken = t - next
-      if error.isFinite && error <= 1 && w.candidate.isFinite {
+      nonFiniteLast = !(error.isFinite && w.candidate.isFinite)
+      if !nonFiniteLast && error <= 1 {
         stats.acceptedSteps += 1
         x.assign(w.candidate)
         swap(&w.previousProposal, &w.proposal)
@@ -210,11 +221,13 @@ where Process.Scalar == Model.Scalar {
       } else {
         stats.rejectedSteps += 1
       }
+      let proposed = options.safety * Scalar.pow(error, -options.exponent)
       let factor =
         error.isFinite
-        ? Swift.min(options.maximumFactor, options.safety * Scalar.pow(error, -options.exponent))
-        : Scalar(1) / 5
-      h = Swift.min(t - end, taken * Double(factor.isFinite ? factor : options.maximumFactor))
+        ? Swift.min(
+          options.maximumFactor, Swift.max(options.minimumFactor, proposed.isFinite ? proposed : .infinity))
+        : options.minimumFactor
+      h = Swift.min(t - end, taken * Double(factor))
     }
     return stats
   }
