@@ -104,11 +104,11 @@ where P.Scalar == Double, M.Scalar == Double {
 
 /// The same measurement on the reverse VP-SDE (β ∈ [0.1, 20]) with the exact score of a unimodal
 /// but non-Gaussian 2-D mixture, from `T = 1` to `ε = 0.01` (200 rows, reference 2¹³ steps).
-/// Euler–Maruyama shows order 1.01 (N = 32…256). SRA1 shows 1.8 (N = 32…512): the drift, scaled
+/// Euler–Maruyama shows order 1.03 (N = 32…256). SRA1 shows 1.83 (N = 32…512): the drift, scaled
 /// by β up to 20, makes the deterministic `O(h²)` error of its Ralston drift stages the larger
 /// one at these steps, so 1.5 is a lower bound here; the test asks for at least 1.25. A
 /// multimodal mixture is a poor strong-order problem: a coarse step moves a few paths near a
-/// boundary to the other mode, an `O(1)` error that swamps the mean square. Heavy (~10 s in a
+/// boundary to the other mode, an `O(1)` error that swamps the mean square. Heavy (~18 s in a
 /// debug build): runs with `STRONG_ORDER=1`.
 @Test(.enabled(if: ProcessInfo.processInfo.environment["STRONG_ORDER"] != nil))
 func strongOrdersOnTheReverseVPSDEOfAMixture() throws {
