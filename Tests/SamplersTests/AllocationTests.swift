@@ -18,7 +18,7 @@ struct InPlaceScore: ScoreModel {
 
 /// Once their workspaces have seen the batch, the steps of every explicit Runge–Kutta method
 /// (Euler, Heun, RK4, a fixed Dormand–Prince step), DPM-Solver++, both rules of the unified
-/// reverse step, Euler–Maruyama and predictor–corrector with Langevin allocate nothing (run in a
+/// reverse step, Euler–Maruyama, SRA1 and predictor–corrector with Langevin allocate nothing (run in a
 /// child process; see AllocationCounter). The adaptive loop is left out: under the counting
 /// hook its child process crashes in the runtime's instrumented retain (SIGSEGV), before any
 /// count can be read.
@@ -39,6 +39,7 @@ struct InPlaceScore: ScoreModel {
     let dpm = DPMSolver(process: sde, score: model, order: 3)
     let ancestral = AncestralSampler(process: sde, score: model)
     let em = EulerMaruyama(process: sde, score: model)
+    let sra = RosslerSRA1(process: sde, score: model)
     let pc = PredictorCorrector(
       predictor: ReverseDiffusionPredictor(process: sde, score: model),
       corrector: LangevinCorrector(process: sde, score: model))
@@ -49,6 +50,7 @@ struct InPlaceScore: ScoreModel {
     var wp = dpm.makeWorkspace(rows: 8, columns: 2)
     var wa = ancestral.makeWorkspace(rows: 8, columns: 2)
     var wm = em.makeWorkspace(rows: 8, columns: 2)
+    var ws = sra.makeWorkspace(rows: 8, columns: 2)
     var wc = pc.makeWorkspace(rows: 8, columns: 2)
     func steps() {
       x.assign(x0)
@@ -61,6 +63,7 @@ struct InPlaceScore: ScoreModel {
       dpm.step(&x, from: 0.4, to: 0.35, workspace: &wp)
       ancestral.step(&x, from: 0.5, to: 0.45, noise: &noise, workspace: &wa)
       em.step(&x, from: 0.5, to: 0.45, noise: &noise, workspace: &wm)
+      sra.step(&x, from: 0.5, to: 0.45, noise: &noise, workspace: &ws)
       pc.step(&x, from: 0.5, to: 0.45, noise: &noise, workspace: &wc)
     }
     steps()
