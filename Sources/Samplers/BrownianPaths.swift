@@ -17,7 +17,7 @@ public import LinearAlgebra
 /// that joint law exactly: each node of the dyadic bisection of `[lower, upper]` holds its
 /// increment `ΔW` and its space–time Lévy area `H = ΔZ/w − ΔW/2` (width `w`; `H ~ N(0, w/12)`,
 /// independent of `ΔW`; Foster, Lyons & Oberhauser 2020, "An optimal polynomial approximation of
-/// Brownian motion", Thm 2.2). A node is split at its midpoint by drawing its left half from the
+/// Brownian motion", SIAM J. Numer. Anal. 58(3)). A node is split at its midpoint by drawing its left half from the
 /// exact conditional law given the parent (derived by Gaussian conditioning; the same formula as
 /// torchsde's `BrownianInterval` with space–time Lévy area): with two standard normals `z₁, z₂`
 /// and children of width `w' = w/2`,
@@ -39,7 +39,7 @@ public import LinearAlgebra
 /// quarter of the finest spacing count as that node, so grids computed in `Float` hit their
 /// nodes). Other times are read inside a leaf of width `(upper − lower)/2^maximumDepth` from the
 /// conditional mean of the path given the leaf, `W(l + u) = W(l) + ρΔW + 6ρ(1 − ρ)H`, `ρ = u/w`
-/// (Foster et al. 2020, Thm 2.4), an error of order `√(leaf width)` (≈ 10⁻³ of a unit interval at
+/// (the Gaussian conditional mean; Foster et al. 2020), an error of order `√(leaf width)` (≈ 10⁻³ of a unit interval at
 /// the default depth 20). The descent is cached: consecutive queries share their common ancestors,
 /// so a sweep along a dyadic grid costs O(1) node splits per query, and the last two points
 /// queried are remembered. All tree arithmetic is in `Double`, whatever the solver's precision.

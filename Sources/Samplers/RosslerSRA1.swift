@@ -4,7 +4,8 @@ public import LinearAlgebra
 /// Rößler's SRA1: the two-stage stochastic Runge–Kutta method of **strong order 1.5** (and weak
 /// order 2) for SDEs with additive noise (Rößler 2010, "Runge–Kutta methods for the strong
 /// approximation of solutions of stochastic differential equations", SIAM J. Numer. Anal. 48(3),
-/// §6 "SRA" methods, Table 6.1 — the tableau of SRA1), applied to the reverse-time SDE
+/// 922–952: the SRA scheme for additive noise with the SRA1 coefficients, as StochasticDiffEq.jl
+/// tabulates them), applied to the reverse-time SDE
 ///
 ///     dx = [f(x, t) − g(t)²·s(x, t)] dt + g(t) dW̄,
 ///
@@ -12,7 +13,8 @@ public import LinearAlgebra
 /// time-only diffusion), so it is additive and the SRA order conditions apply.
 ///
 /// With `F(x, t) = f − g²s` the reverse drift, `h = t₁ − t₀ < 0`, `|h|` the step length, and the
-/// step's Brownian increment `ΔB` and time integral `I = I₍₁,₀₎ = ∫₀^{|h|} B(u) du` (read in the
+/// step's Brownian increment `ΔB` and time integral `I = I₍₁,₀₎ = ∫₀^{|h|} B(u) du` (Kloeden &
+/// Platen's multiple Itô integral `∫∫ dW ds`, the inner integral over `W`; read in the
 /// direction of integration; `Var ΔB = |h|`, `Cov(ΔB, I) = |h|²/2`, `Var I = |h|³/3`), SRA1 with
 /// `c⁽⁰⁾ = (0, ¾)`, `c⁽¹⁾ = (1, 0)`, `A⁽⁰⁾₂₁ = ¾`, `B⁽⁰⁾₂₁ = 3/2`, `α = (⅓, ⅔)`, `β⁽¹⁾ = (1, 0)`,
 /// `β⁽²⁾ = (−1, 1)` reads
