@@ -39,8 +39,8 @@ public import LinearAlgebra
 /// quarter of the finest spacing count as that node, so grids computed in `Float` hit their
 /// nodes). Other times are read inside a leaf of width `(upper − lower)/2^maximumDepth` from the
 /// conditional mean of the path given the leaf, `W(l + u) = W(l) + ρΔW + 6ρ(1 − ρ)H`, `ρ = u/w`
-/// (the Gaussian conditional mean; Foster et al. 2020), an error of order `√(leaf width)` (≈ 10⁻³ of a unit interval at
-/// the default depth 20). The descent is cached: consecutive queries share their common ancestors,
+/// (the Gaussian conditional mean; Foster et al. 2020), an error of order `√(leaf width)` (≈ 10⁻³
+/// of a unit interval at the default depth 20). The descent is cached: consecutive queries share their common ancestors,
 /// so a sweep along a dyadic grid costs O(1) node splits per query, and the last two points
 /// queried are remembered. All tree arithmetic is in `Double`, whatever the solver's precision.
 ///
