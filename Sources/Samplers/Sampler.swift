@@ -85,7 +85,7 @@ where Process.Scalar == Model.Scalar {
     precondition(count >= 0 && dimension >= 1, "sample(count: \(count), dimension: \(dimension))")
     precondition(firstRow >= 0, "sample: firstRow must be non-negative, got \(firstRow)")
     precondition(
-      options.observation == nil || options.kind.isStochastic,
+      options.observation == nil || (options.kind.isStochastic && options.kind.name != .adaptiveSDE),
       "Observations need a fixed-step stochastic sampler (em, pc, ancestral, sra), got \(options.kind.name.rawValue)"
     )
     precondition(options.threads >= 1, "SamplingOptions.threads must be at least 1, got \(options.threads)")
@@ -180,8 +180,6 @@ where Process.Scalar == Model.Scalar {
         RosslerSRA1(process: process, score: model), &x, over: grid(steps: steps, spacing: spacing),
         noise: &noise, recorder: &recorder)
     case .adaptiveSDE(let adaptive):
-      precondition(
-        options.observation == nil, "adaptive-sde does not take observations; use em, pc, ancestral or sra")
       return try runAdaptiveSDE(adaptive, model, &x, noise: &noise, recorder: &recorder)
     }
   }
