@@ -61,6 +61,17 @@ struct QualityBenchmark {
       Plan(label: "heun", kinds: [10, 25, 100].map { .probabilityFlow(.heun(steps: $0)) }),
       Plan(label: "ode", kinds: [10, 25, 100].map { .probabilityFlow(.rungeKutta4(steps: $0)) }),
       Plan(label: "adaptive", kinds: [.adaptive]),
+      Plan(label: "sra", kinds: (trained ? [25, 50, 250] : [10, 25, 100]).map { .sra(steps: $0) }),
+      // One plan per tolerance, named by it: adaptive kinds have no step count to tell them apart.
+      Plan(
+        label: "adaptive-sde-0.1",
+        kinds: [.adaptiveSDE(AdaptiveSDEOptions(relativeTolerance: 0.1, absoluteTolerance: 0.05))]),
+      Plan(
+        label: "adaptive-sde-0.05",
+        kinds: [.adaptiveSDE(AdaptiveSDEOptions(relativeTolerance: 0.05, absoluteTolerance: 0.0078))]),
+      Plan(
+        label: "adaptive-sde-0.01",
+        kinds: [.adaptiveSDE(AdaptiveSDEOptions(relativeTolerance: 0.01, absoluteTolerance: 0.002))]),
       Plan(label: "dpm1", kinds: [5, 10, 20, 50].map { .dpmSolver(steps: $0, order: 1) }),
       Plan(label: "dpm2", kinds: [5, 10, 20, 50].map { .dpmSolver(steps: $0, order: 2) }),
       Plan(label: "dpm3", kinds: [5, 10, 20, 50].map { .dpmSolver(steps: $0, order: 3) }),
@@ -167,6 +178,16 @@ extension SamplerKind where Scalar == Double {
     case .eulerAncestral(let steps, let eta, _): return .eulerAncestral(steps: steps, eta: S(eta))
     case .ddim(let steps, let eta, _): return .ddim(steps: steps, eta: S(eta))
     case .dpmSolverSDE(let steps, let order, _): return .dpmSolverSDE(steps: steps, order: order)
+    case .sra(let steps, _): return .sra(steps: steps)
+    case .adaptiveSDE(let o):
+      var options = AdaptiveSDEOptions<S>(
+        relativeTolerance: S(o.relativeTolerance), absoluteTolerance: S(o.absoluteTolerance),
+        maximumSteps: o.maximumSteps)
+      (options.safety, options.exponent) = (S(o.safety), S(o.exponent))
+      (options.initialStepSize, options.maximumFactor) = (S(o.initialStepSize), S(o.maximumFactor))
+      options.minimumFactor = S(o.minimumFactor)
+      options.norm = o.norm == .worstRow ? .worstRow : .rootMeanSquare
+      return .adaptiveSDE(options)
     }
   }
 }

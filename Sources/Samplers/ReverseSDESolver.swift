@@ -17,10 +17,12 @@ public import LinearAlgebra
 ///                       noise: &noise, workspace: &workspace)
 /// ```
 ///
-/// Samplers here: ``EulerMaruyama``, ``ReverseDiffusionPredictor``, ``AncestralSampler``,
-/// ``PredictorCorrector`` (any of them followed by a ``Corrector`` such as
-/// ``LangevinCorrector``), and the EDM family ``EDMHeun``, ``EulerAncestral``, ``DDIM`` and
-/// ``DPMSolverSDE``; ``ObservationReplacement`` wraps any of them for inpainting.
+/// Samplers here: ``EulerMaruyama``, ``RosslerSRA1`` (strong order 1.5 for additive noise),
+/// ``ReverseDiffusionPredictor``, ``AncestralSampler``, ``PredictorCorrector`` (any of them
+/// followed by a ``Corrector`` such as ``LangevinCorrector``), and the EDM family ``EDMHeun``,
+/// ``EulerAncestral``, ``DDIM`` and ``DPMSolverSDE``; ``ObservationReplacement`` wraps any of
+/// them for inpainting. Solvers that also take given Brownian increments conform to
+/// ``PathwiseReverseSDESolver``; the adaptive-step ``AdaptiveReverseSDESolver`` chooses its own grid.
 public protocol ReverseSDESolver<Scalar>: Sendable {
   /// The floating-point precision.
   associatedtype Scalar: BLASScalar

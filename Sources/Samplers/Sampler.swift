@@ -56,9 +56,9 @@ where Process.Scalar == Model.Scalar {
       .probabilityFlow(.euler(let steps, let spacing)), .probabilityFlow(.heun(let steps, let spacing)),
       .probabilityFlow(.rungeKutta4(let steps, let spacing)), .edmHeun(let steps, let spacing, _),
       .eulerAncestral(let steps, _, let spacing), .ddim(let steps, _, let spacing),
-      .dpmSolverSDE(let steps, _, let spacing):
+      .dpmSolverSDE(let steps, _, let spacing), .sra(let steps, let spacing):
       return grid(steps: steps, spacing: spacing)
-    case .probabilityFlow(.adaptive): return nil
+    case .probabilityFlow(.adaptive), .adaptiveSDE: return nil
     }
   }
 
@@ -87,9 +87,9 @@ where Process.Scalar == Model.Scalar {
     precondition(count >= 0 && dimension >= 1, "sample(count: \(count), dimension: \(dimension))")
     precondition(firstRow >= 0, "sample: firstRow must be non-negative, got \(firstRow)")
     precondition(
-      options.observation == nil || options.kind.isStochastic,
-      "Observations need a reverse-SDE sampler (em, pc, ancestral, edm-heun, euler-a, ddim, dpm-sde), got "
-        + options.kind.name.rawValue)
+      options.observation == nil || (options.kind.isStochastic && options.kind.name != .adaptiveSDE),
+      "Observations need a fixed-step reverse-SDE sampler (em, pc, ancestral, sra, edm-heun, euler-a, "
+        + "ddim, dpm-sde), got \(options.kind.name.rawValue)")
     precondition(options.threads >= 1, "SamplingOptions.threads must be at least 1, got \(options.threads)")
     precondition(
       options.tileRows.map { $0 >= 1 } ?? true,
@@ -194,6 +194,30 @@ where Process.Scalar == Model.Scalar {
       return try runReverse(
         DPMSolverSDE(process: process, score: model, order: order), &x,
         over: grid(steps: steps, spacing: spacing), noise: &noise, recorder: &recorder)
+    case .sra(let steps, let spacing):
+      return try runReverse(
+        RosslerSRA1(process: process, score: model), &x, over: grid(steps: steps, spacing: spacing),
+        noise: &noise, recorder: &recorder)
+    case .adaptiveSDE(let adaptive):
+      return try runAdaptiveSDE(adaptive, model, &x, noise: &noise, recorder: &recorder)
+    }
+  }
+
+  /// Runs ``AdaptiveReverseSDESolver`` from `T` to `ε` on one batch, each row driven by a
+  /// ``BrownianPaths`` keyed by one draw from its stream.
+  @inlinable
+  func runAdaptiveSDE(
+    _ adaptive: AdaptiveSDEOptions<Scalar>, _ model: RowTiledScore<Model>, _ x: inout Matrix<Scalar>,
+    noise: inout RowStreams, recorder: inout TrajectoryRecorder<Scalar>
+  ) throws(SamplingError) -> SamplingStatistics {
+    let solver = AdaptiveReverseSDESolver(process: process, score: model, options: adaptive)
+    var paths = BrownianPaths(
+      streams: &noise, dimension: x.columns, over: Double(smallTime)...Double(process.endTime))
+    var workspace = solver.makeWorkspace(rows: x.rows, columns: x.columns)
+    return try solver.integrate(
+      &x, from: process.endTime, to: smallTime, along: &paths, workspace: &workspace
+    ) { i, t, state in
+      recorder.record(step: i + 1, time: t, states: state)
     }
   }
 

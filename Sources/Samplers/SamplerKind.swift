@@ -47,12 +47,18 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
   /// ``DPMSolverSDE``, DPM-Solver++(2M) SDE or (3M) SDE (`dpm-sde`); 20 log-SNR steps of 2M by
   /// default.
   case dpmSolverSDE(steps: Int = 20, order: Int = 2, spacing: TimeGrid<Scalar>.Spacing = .logSNR)
+  /// ``RosslerSRA1``, the stochastic Runge–Kutta method of strong order 1.5 for additive noise, on
+  /// the reverse SDE (`sra`); two score evaluations per step.
+  case sra(steps: Int = 100, spacing: TimeGrid<Scalar>.Spacing = .uniform)
+  /// ``AdaptiveReverseSDESolver`` (Jolicoeur-Martineau et al. 2021, Algorithm 1) on the reverse
+  /// SDE, driven by per-row ``BrownianPaths`` (`adaptive-sde`); one step size per batch.
+  case adaptiveSDE(AdaptiveSDEOptions<Scalar> = AdaptiveSDEOptions())
 
   /// Adaptive Dormand–Prince on the probability flow with `rtol = atol = 1e-5`.
   public static var adaptive: SamplerKind { .probabilityFlow(.standard) }
 
   /// The kind `name` with its defaults, or with `steps` fixed steps when given (ignored by
-  /// `.adaptive`): what a command line's `--sampler` and `--steps` mean.
+  /// `.adaptive` and `.adaptiveSDE`): what a command line's `--sampler` and `--steps` mean.
   ///
   /// ```swift
   /// let kind = SamplerKind<Float>(.dpmSolver, steps: 10)   // .dpmSolver(steps: 10)
@@ -72,6 +78,8 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
     case .eulerAncestral: self = .eulerAncestral(steps: steps ?? 50)
     case .ddim: self = .ddim(steps: steps ?? 50)
     case .dpmSolverSDE: self = .dpmSolverSDE(steps: steps ?? 20)
+    case .sra: self = .sra(steps: steps ?? 100)
+    case .adaptiveSDE: self = .adaptiveSDE()
     }
   }
 
@@ -91,6 +99,8 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
     case .eulerAncestral: return .eulerAncestral
     case .ddim: return .ddim
     case .dpmSolverSDE: return .dpmSolverSDE
+    case .sra: return .sra
+    case .adaptiveSDE: return .adaptiveSDE
     }
   }
 
@@ -125,9 +135,10 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
     switch self {
     case .eulerMaruyama(let steps, _), .predictorCorrector(let steps, _, _), .ancestral(let steps, _),
       .dpmSolver(let steps, _, _), .edmHeun(let steps, _, _), .eulerAncestral(let steps, _, _),
-      .ddim(let steps, _, _), .dpmSolverSDE(let steps, _, _):
+      .ddim(let steps, _, _), .dpmSolverSDE(let steps, _, _), .sra(let steps, _):
       return steps
     case .probabilityFlow(let integration): return integration.steps
+    case .adaptiveSDE: return nil
     }
   }
 
@@ -158,6 +169,8 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
     case .ddim(_, let eta, let spacing): return .ddim(steps: steps, eta: eta, spacing: spacing)
     case .dpmSolverSDE(_, let order, let spacing):
       return .dpmSolverSDE(steps: steps, order: order, spacing: spacing)
+    case .sra(_, let spacing): return .sra(steps: steps, spacing: spacing)
+    case .adaptiveSDE: return self
     }
   }
 }
@@ -192,6 +205,10 @@ public enum SamplerName: String, Sendable, Hashable, CaseIterable {
   case ddim = "ddim"
   /// ``SamplerKind/dpmSolverSDE(steps:order:spacing:)`` (`dpm-sde`).
   case dpmSolverSDE = "dpm-sde"
+  /// ``SamplerKind/sra(steps:spacing:)`` (`sra`).
+  case sra = "sra"
+  /// ``SamplerKind/adaptiveSDE(_:)`` (`adaptive-sde`).
+  case adaptiveSDE = "adaptive-sde"
 
   /// Whether the sampler is a reverse-SDE sampler (``ReverseSDESolver``): it draws per-row noise
   /// at its steps and ends with Tweedie's denoising step by default.
@@ -204,15 +221,16 @@ public enum SamplerName: String, Sendable, Hashable, CaseIterable {
   @inlinable
   public var isStochastic: Bool {
     switch self {
-    case .eulerMaruyama, .predictorCorrector, .ancestral, .edmHeun, .eulerAncestral, .ddim, .dpmSolverSDE:
+    case .eulerMaruyama, .predictorCorrector, .ancestral, .edmHeun, .eulerAncestral, .ddim, .dpmSolverSDE,
+      .sra, .adaptiveSDE:
       return true
     case .euler, .heun, .probabilityFlow, .adaptive, .dpmSolver: return false
     }
   }
 
-  /// The default number of steps: 1000 for the SDE samplers, 100 for the fixed-step
-  /// probability flow, 20 for DPM-Solver and its SDE variant, 18 for EDM's Heun, 50 for
-  /// Euler-ancestral and DDIM; 0 for the adaptive solver, which chooses its own.
+  /// The default number of steps: 1000 for the first-order SDE samplers, 100 for SRA and the
+  /// fixed-step probability flow, 20 for DPM-Solver and its SDE variant, 18 for EDM's Heun, 50 for
+  /// Euler-ancestral and DDIM; 0 for the adaptive solvers, which choose their own.
   @inlinable
   public var defaultSteps: Int { SamplerKind<Double>(self).steps ?? 0 }
 }

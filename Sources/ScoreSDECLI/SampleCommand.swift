@@ -25,16 +25,17 @@ struct SampleCommand: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "dpm (DPM-Solver++, the default), em, pc, ancestral, ode (RK4), euler or heun (probability flow), "
-        + "adaptive (Dormand–Prince), edm-heun (Karras et al.'s Heun with churn), euler-a (Euler-ancestral), "
-        + "ddim, dpm-sde (DPM-Solver++ 2M/3M SDE). Every sampler ends at t = 1e-3; em, pc, ancestral, "
-        + "edm-heun, euler-a, ddim and dpm-sde then take one Tweedie denoising step. See ChoosingASampler "
-        + "for the measured table."))
+      "dpm (DPM-Solver++, the default), em, pc, ancestral, sra (Rößler's SRA1 stochastic Runge–Kutta), "
+        + "adaptive-sde (adaptive reverse SDE), ode (RK4), euler or heun (probability flow), adaptive "
+        + "(Dormand–Prince), edm-heun (Karras et al.'s Heun with churn), euler-a (Euler-ancestral), ddim, "
+        + "dpm-sde (DPM-Solver++ 2M/3M SDE). Every sampler ends at t = 1e-3; the reverse-SDE samplers "
+        + "(em, pc, ancestral, sra, adaptive-sde, edm-heun, euler-a, ddim, dpm-sde) then take one Tweedie "
+        + "denoising step. See ChoosingASampler for the measured table."))
   var sampler: SamplerName = .dpmSolver
 
   @Option(
     help: ArgumentHelp(
-      "Number of steps (default: 20 for dpm/dpm-sde, 1000 for em/pc/ancestral, 100 for ode/euler/heun, "
+      "Number of steps (default: 20 for dpm/dpm-sde, 1000 for em/pc/ancestral, 100 for sra/ode/euler/heun, "
         + "18 for edm-heun, 50 for euler-a/ddim)."))
   var steps: Int?
 

@@ -10,7 +10,8 @@ func tensors<P: ParameterGroup>(_ group: P) -> [Matrix<P.Scalar>] {
 
 /// The sampler kinds with the steps each test run uses (few, to stay fast in debug builds).
 let samplerKinds: [SamplerName] = [
-  .eulerMaruyama, .predictorCorrector, .probabilityFlow, .dpmSolver, .ancestral, .adaptive,
+  .eulerMaruyama, .predictorCorrector, .probabilityFlow, .dpmSolver, .ancestral, .adaptive, .sra,
+  .adaptiveSDE,
 ]
 
 /// The shared model's sampler for `kind`.
@@ -57,9 +58,9 @@ func sampler(
     #expect(head == pieces.rows(0..<25) && tail == pieces.rows(25..<count), "\(kind)")
   }
 
-  /// The fixed-step kinds (the adaptive solver controls its step on the whole batch's error, so
-  /// its samples depend on the batch by design).
-  static let fixedStepKinds = samplerKinds.filter { $0 != .adaptive }
+  /// The fixed-step kinds (the adaptive solvers control their step on the whole batch's error,
+  /// so their samples depend on the batch by design).
+  static let fixedStepKinds = samplerKinds.filter { $0 != .adaptive && $0 != .adaptiveSDE }
 
   /// Across batch sizes the samples are the same bits: the model sees only 256-row tiles with
   /// each sample at its global row (``RowTiledScore``), so no `gemm` rounds a row differently

@@ -18,8 +18,8 @@ struct InPlaceScore: ScoreModel {
 
 /// Once their workspaces have seen the batch, the steps of every explicit Runge–Kutta method
 /// (Euler, Heun, RK4, a fixed Dormand–Prince step), DPM-Solver++, both rules of the unified
-/// reverse step, Euler–Maruyama, predictor–corrector with Langevin and the EDM family (Heun with
-/// churn, Euler-ancestral, DDIM with noise, DPM-Solver++(3M) SDE) allocate nothing (run in a
+/// reverse step, Euler–Maruyama, SRA1, predictor–corrector with Langevin and the EDM family (Heun
+/// with churn, Euler-ancestral, DDIM with noise, DPM-Solver++(3M) SDE) allocate nothing (run in a
 /// child process; see AllocationCounter). The adaptive loop is left out: under the counting
 /// hook its child process crashes in the runtime's instrumented retain (SIGSEGV), before any
 /// count can be read.
@@ -40,6 +40,7 @@ struct InPlaceScore: ScoreModel {
     let dpm = DPMSolver(process: sde, score: model, order: 3)
     let ancestral = AncestralSampler(process: sde, score: model)
     let em = EulerMaruyama(process: sde, score: model)
+    let sra = RosslerSRA1(process: sde, score: model)
     let pc = PredictorCorrector(
       predictor: ReverseDiffusionPredictor(process: sde, score: model),
       corrector: LangevinCorrector(process: sde, score: model))
@@ -50,6 +51,7 @@ struct InPlaceScore: ScoreModel {
     var wp = dpm.makeWorkspace(rows: 8, columns: 2)
     var wa = ancestral.makeWorkspace(rows: 8, columns: 2)
     var wm = em.makeWorkspace(rows: 8, columns: 2)
+    var ws = sra.makeWorkspace(rows: 8, columns: 2)
     var wc = pc.makeWorkspace(rows: 8, columns: 2)
     let edm = EDMHeun(process: sde, score: model, churn: ChurnOptions(churn: 10), steps: 10)
     let eulerA = EulerAncestral(process: sde, score: model)
@@ -70,6 +72,7 @@ struct InPlaceScore: ScoreModel {
       dpm.step(&x, from: 0.4, to: 0.35, workspace: &wp)
       ancestral.step(&x, from: 0.5, to: 0.45, noise: &noise, workspace: &wa)
       em.step(&x, from: 0.5, to: 0.45, noise: &noise, workspace: &wm)
+      sra.step(&x, from: 0.5, to: 0.45, noise: &noise, workspace: &ws)
       pc.step(&x, from: 0.5, to: 0.45, noise: &noise, workspace: &wc)
       edm.step(&x, from: 0.5, to: 0.45, noise: &noise, workspace: &wedm)
       eulerA.step(&x, from: 0.5, to: 0.45, noise: &noise, workspace: &wea)

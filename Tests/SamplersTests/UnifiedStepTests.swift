@@ -119,11 +119,15 @@ func probabilityFlowSamplersConvergeAtTheirOrders(kind: SamplerName, order: Doub
     let kind = SamplerKind<Float>(name, steps: 7)
     #expect(kind.name == name)
     #expect(kind.isStochastic == name.isStochastic)
-    #expect(kind.steps == (name == .adaptive ? nil : 7))
+    #expect(kind.steps == (name == .adaptive || name == .adaptiveSDE ? nil : 7))
     #expect(SamplerKind<Float>(name).steps ?? 0 == name.defaultSteps)
   }
   #expect(SamplerName.dpmSolver.defaultSteps == 20)
   #expect(SamplerName.eulerMaruyama.defaultSteps == 1000)
+  #expect(SamplerName.sra.defaultSteps == 100 && SamplerName.adaptiveSDE.defaultSteps == 0)
+  #expect(SamplerName(rawValue: "adaptive-sde") == .adaptiveSDE && SamplerName(rawValue: "sra") == .sra)
+  #expect(SamplerKind<Double>.sra(steps: 50).withSteps(10) == .sra(steps: 10))
+  #expect(SamplerKind<Double>.adaptiveSDE().withSteps(10) == .adaptiveSDE())
   #expect(SamplerKind<Double>.adaptive == .probabilityFlow(.standard))
   #expect(SamplerKind<Double>.predictorCorrector() == .predictorCorrector(steps: 1000, spacing: .uniform))
 }

@@ -1,0 +1,284 @@
+public import DiffusionProcesses
+public import LinearAlgebra
+public import RealModule
+
+/// The settings of ``AdaptiveReverseSDESolver``: Jolicoeur-Martineau et al. (2021), Algorithm 1
+/// and §3, with their defaults (`ε_rel = 0.05`, `ε_abs = 0.0078`, `θ = 0.9`, `r = 0.9`,
+/// `h_init = 0.01`; `ε_abs` is their value for data in `[−1, 1]`, two 8-bit levels).
+///
+/// ```swift
+/// let options = AdaptiveSDEOptions<Double>(relativeTolerance: 0.02, absoluteTolerance: 0.005)
+/// let kind: SamplerKind<Double> = .adaptiveSDE(options)
+/// ```
+public struct AdaptiveSDEOptions<Scalar: BLASScalar>: Sendable, Hashable {
+  /// `ε_rel`, the error allowed relative to the state's magnitude.
+  public var relativeTolerance: Scalar
+  /// `ε_abs`, the error allowed near zero.
+  public var absoluteTolerance: Scalar
+  /// `θ`, the safety factor of the step-size rule (0.9).
+  public var safety: Scalar
+  /// `r`, the exponent of the step-size rule (0.9).
+  public var exponent: Scalar
+  /// `h_init`, the first step's length (0.01).
+  public var initialStepSize: Scalar
+  /// The largest ratio `h_new/h` (10; the paper leaves it unbounded, which a zero error estimate
+  /// would turn into an infinite step).
+  public var maximumFactor: Scalar
+  /// The smallest ratio `h_new/h` (0.2, as in ``PIController``; the paper leaves it unbounded, so
+  /// one absurd error estimate — a score that blows up — would shrink the step to nothing).
+  public var minimumFactor: Scalar
+  /// How the per-row errors of a batch are reduced to one (``PIController/ErrorNorm/rootMeanSquare``).
+  public var norm: PIController<Scalar>.ErrorNorm
+  /// The most steps (accepted and rejected) before ``SamplingError/tooManySteps(maximumSteps:time:)``.
+  public var maximumSteps: Int
+
+  /// Options with the given tolerances and the paper's other defaults.
+  @inlinable
+  public init(
+    relativeTolerance: Scalar = 0.05, absoluteTolerance: Scalar = 0.0078, maximumSteps: Int = 100_000
+  ) {
+    precondition(
+      relativeTolerance > 0 && absoluteTolerance > 0,
+      "AdaptiveSDEOptions needs positive tolerances, got rtol \(relativeTolerance), atol \(absoluteTolerance)"
+    )
+    precondition(maximumSteps > 0, "AdaptiveSDEOptions needs a positive step budget, got \(maximumSteps)")
+    self.relativeTolerance = relativeTolerance
+    self.absoluteTolerance = absoluteTolerance
+    self.safety = 0.9
+    self.exponent = 0.9
+    self.initialStepSize = 0.01
+    self.maximumFactor = 10
+    self.minimumFactor = 0.2
+    self.norm = .rootMeanSquare
+    self.maximumSteps = maximumSteps
+  }
+}
+
+/// The adaptive-step reverse-SDE solver of Jolicoeur-Martineau et al. (2021), "Gotta Go Fast When
+/// Generating Data with Score-Based Models", Algorithm 1 ("dynamic step size extrapolation"):
+/// a lower-order Euler–Maruyama proposal and a higher-order improved-Euler solution that share
+/// the step's noise; their difference is the error estimate, and the better one is kept
+/// (extrapolation).
+///
+/// With `F = f − g²s` the reverse drift, a step from `t` to `t' = t − |h|` (`h = t' − t < 0`) and
+/// the Brownian increment `ΔB` of the row's path over it:
+///
+///     x'  = x + h·F(x, t) + g(t)·ΔB                      (Euler–Maruyama)
+///     x̃   = x' + h·F(x', t') + g(t')·ΔB
+///     x'' = (x + x̃)/2                                     (improved Euler; Roberts 2012)
+///     δ   = max(ε_abs, ε_rel·max(|x'|, |x'_prev|))        (entry by entry)
+///     E₂  = ‖(x' − x'')/δ‖₂/√d                            (per row, reduced over the batch)
+///
+/// The step is accepted when `E₂ ≤ 1` (`x ← x''`, `t ← t'`, `x'_prev ← x'`), and either way the
+/// next step length is `min(t − ε, θ·|h|·E₂^{−r})`, the last step landing on `ε` (the ratio
+/// `θ·E₂^{−r}` clamped to `[0.2, 10]`, which the paper leaves unbounded).
+///
+/// **Noise.** The increments come from a ``BrownianPaths`` on `[ε, T]`: a rejected step's retry
+/// reads the Brownian bridge of the same path over the shorter interval rather than fresh noise,
+/// so rejections do not bias the noise towards small increments (Rackauckas & Nie 2017,
+/// "Adaptive methods for stochastic differential equations via natural embeddings and rejection
+/// sampling with memory"); the paper redraws `z` after a rejection. Each proposed end time is
+/// rounded to the nearest point of the path's dyadic grid about eight times finer than the step
+/// (a change in `|h|` of at most 1/16), where the path is exact and cheap to read.
+///
+/// **Batches.** One step size serves the whole batch (as in the adaptive ODE solver): the rows'
+/// errors are reduced by `norm` (root mean square by default; ``PIController/ErrorNorm/worstRow``
+/// makes every row meet the tolerance). Samples therefore depend on how they are batched, and
+/// agree across batch sizes only to the tolerance; the paths themselves are per row.
+///
+/// **Cost.** The drift at an accepted state is reused by every retry from it: an attempt costs
+/// one score evaluation plus one per newly accepted starting point, so
+/// NFE = 2·accepted + rejected (the paper's Algorithm 1 re-evaluates `s(x, t)` after a
+/// rejection; its NFE counts would be 2·(accepted + rejected)).
+///
+/// ```swift
+/// let solver = AdaptiveReverseSDESolver(process: sde, score: model, options: AdaptiveSDEOptions())
+/// var paths = BrownianPaths(streams: &noise, dimension: d, over: 1e-3...1)
+/// var workspace = solver.makeWorkspace(rows: n, columns: d)
+/// let stats = try solver.integrate(&x, from: 1, to: 1e-3, along: &paths, workspace: &workspace)
+/// ```
+public struct AdaptiveReverseSDESolver<Process: SDE, Model: ScoreModel>: Sendable
+where Process.Scalar == Model.Scalar {
+  /// The precision.
+  public typealias Scalar = Process.Scalar
+
+  /// The reverse-time SDE being integrated.
+  public let reverse: ReverseSDE<Process, Model>
+  /// Tolerances and step-size rule.
+  public var options: AdaptiveSDEOptions<Scalar>
+
+  /// Scratch memory: drifts, the proposal, the candidate and the noise.
+  public struct Workspace {
+    @usableFromInline var reverse: ReverseSDE<Process, Model>.Workspace
+    @usableFromInline var drift: Matrix<Scalar>
+    @usableFromInline var stageDrift: Matrix<Scalar>
+    @usableFromInline var proposal: Matrix<Scalar>
+    @usableFromInline var previousProposal: Matrix<Scalar>
+    @usableFromInline var candidate: Matrix<Scalar>
+    @usableFromInline var brownian: Matrix<Scalar>
+
+    @inlinable
+    init(reverse: ReverseSDE<Process, Model>.Workspace, rows: Int, columns: Int) {
+      self.reverse = reverse
+      drift = Matrix(rows: rows, columns: columns)
+      stageDrift = drift
+      proposal = drift
+      previousProposal = drift
+      candidate = drift
+      brownian = drift
+    }
+  }
+
+  /// The solver for the reverse of `process` with the score `model`.
+  @inlinable
+  public init(
+    process: Process, score model: Model, options: AdaptiveSDEOptions<Scalar> = AdaptiveSDEOptions()
+  ) {
+    reverse = ReverseSDE(process: process, score: model)
+    self.options = options
+  }
+
+  /// Scratch memory for batches of `rows × columns`.
+  @inlinable
+  public func makeWorkspace(rows: Int, columns: Int) -> Workspace {
+    Workspace(reverse: reverse.makeWorkspace(rows: rows, columns: columns), rows: rows, columns: columns)
+  }
+
+  /// Integrates every row of `x` from `t0` down to `t1 < t0` with adaptive steps.
+  ///
+  /// - Parameters:
+  ///   - x: the particles at `t0`, replaced by the particles at `t1`.
+  ///   - t0: the start time (`T`).
+  ///   - t1: the end time (`ε`).
+  ///   - paths: one Brownian path per row, on an interval containing `[t1, t0]`.
+  ///   - workspace: from ``makeWorkspace(rows:columns:)``.
+  ///   - observer: called after every accepted step with its index, its end time and the state.
+  /// - Returns: score evaluations (NFE), accepted and rejected steps, one batch.
+  /// - Throws: ``SamplingError/nonFinite(step:time:)`` when the drift at an accepted state is not
+  ///   finite or no step size gives a finite candidate, ``SamplingError/stepSizeUnderflow(time:stepSize:)``,
+  ///   ``SamplingError/tooManySteps(maximumSteps:time:)``.
+  @inlinable
+  public func integrate(
+    _ x: inout Matrix<Scalar>, from t0: Scalar, to t1: Scalar, along paths: inout BrownianPaths,
+    workspace w: inout Workspace, observer: StepObserver<Scalar> = { _, _, _ in }
+  ) throws(SamplingError) -> SamplingStatistics {
+    precondition(t1 < t0, "AdaptiveReverseSDESolver integrates backwards in time, got \(t0) → \(t1)")
+    precondition(
+      paths.count == x.rows && paths.dimension == x.columns,
+      "integrate: \(paths.count) paths of dimension \(paths.dimension) for a batch of \(x.shapeDescription)")
+    precondition(
+      paths.lower <= Double(t1) && Double(t0) <= paths.upper,
+      "integrate: paths on [\(paths.lower), \(paths.upper)] do not cover [\(t1), \(t0)]")
+    for m in [\Workspace.drift, \.stageDrift, \.proposal, \.candidate, \.brownian] {
+      w[keyPath: m].ensureShape(of: x)
+    }
+    w.previousProposal.ensureShape(of: x)
+    w.previousProposal.assign(x)
+    var stats = SamplingStatistics(batches: 1)
+    let end = Double(t1)
+    var t = Double(t0)
+    var h = Swift.min(Double(options.initialStepSize), t - end)
+    var driftIsCurrent = false
+    var nonFiniteLast = false
+    while t > end {
+      if stats.acceptedSteps + stats.rejectedSteps >= options.maximumSteps {
+        throw .tooManySteps(maximumSteps: options.maximumSteps, time: t)
+      }
+      if h <= 16 * t.ulp {
+        // Retries that kept giving non-finite candidates are a failing score, not a stiff one.
+        if nonFiniteLast { throw .nonFinite(step: stats.acceptedSteps, time: t) }
+        throw .stepSizeUnderflow(time: t, stepSize: -h)
+      }
+      let next = endOfStep(from: t, length: h, end: end, paths: paths)
+      let (start, stop) = (Scalar(t), Scalar(next))
+      let step = stop - start
+      if !driftIsCurrent {
+        reverse.drift(x, at: start, into: &w.drift, workspace: &w.reverse)
+        stats.scoreEvaluations += 1
+        guard w.drift.isFinite else { throw .nonFinite(step: stats.acceptedSteps, time: t) }
+        driftIsCurrent = true
+      }
+      paths.increment(from: t, to: next, into: &w.brownian)
+      // x' = x + h·F(x, t) + g(t)·ΔB
+      w.proposal.assign(x, adding: w.drift, scaledBy: step)
+      w.proposal.add(w.brownian, scaledBy: reverse.diffusion(at: start))
+      // x̃ = x' + h·F(x', t') + g(t')·ΔB;  x'' = (x + x̃)/2
+      reverse.drift(w.proposal, at: stop, into: &w.stageDrift, workspace: &w.reverse)
+      stats.scoreEvaluations += 1
+      w.candidate.assign(w.proposal, adding: w.stageDrift, scaledBy: step)
+      w.candidate.scale(
+        by: 1 / 2, adding: w.brownian, scaledBy: reverse.diffusion(at: stop) / 2, x, scaledBy: 1 / 2)
+      let error = errorNorm(proposal: w.proposal, candidate: w.candidate, previous: w.previousProposal)
+      let taken = t - next
+      nonFiniteLast = !(error.isFinite && w.candidate.isFinite)
+      if !nonFiniteLast && error <= 1 {
+        stats.acceptedSteps += 1
+        x.assign(w.candidate)
+        swap(&w.previousProposal, &w.proposal)
+        t = next
+        driftIsCurrent = false
+        observer(stats.acceptedSteps - 1, stop, x)
+      } else {
+        stats.rejectedSteps += 1
+      }
+      let proposed = options.safety * Scalar.pow(error, -options.exponent)
+      let factor =
+        error.isFinite
+        ? Swift.min(
+          options.maximumFactor, Swift.max(options.minimumFactor, proposed.isFinite ? proposed : .infinity))
+        : options.minimumFactor
+      h = Swift.min(t - end, taken * Double(factor))
+    }
+    return stats
+  }
+
+  /// The end of a step of length `h` from `t`: `ε` when within 1 % of it, else `t − h` rounded to
+  /// the dyadic grid of `paths` of spacing ≤ `h/8` (unrounded when that grid would be finer than
+  /// the paths' resolution).
+  @inlinable
+  func endOfStep(from t: Double, length h: Double, end: Double, paths: BrownianPaths) -> Double {
+    if t - h * (1 + 1 / 100) <= end { return end }
+    let span = paths.upper - paths.lower
+    let level = Int(Double.log2(span / h).rounded(.up)) + 3
+    guard level <= paths.maximumDepth else { return t - h }
+    let spacing = span / Double(UInt64(1) << UInt64(Swift.max(0, level)))
+    var next = paths.lower + ((t - h - paths.lower) / spacing).rounded() * spacing
+    if next >= t { next = t - spacing }
+    return Swift.max(next, end)
+  }
+
+  /// `E₂` of the paper, reduced over the batch by ``AdaptiveSDEOptions/norm``: per row
+  /// `√(mean_j ((x'ⱼ − x''ⱼ)/δⱼ)²)` with `δⱼ = max(ε_abs, ε_rel·max(|x'ⱼ|, |x'_prev,ⱼ|))`.
+  @inlinable
+  func errorNorm(proposal: Matrix<Scalar>, candidate: Matrix<Scalar>, previous: Matrix<Scalar>) -> Scalar {
+    let (n, d) = (proposal.rows, proposal.columns)
+    if n == 0 || d == 0 { return 0 }
+    var total: Scalar = 0
+    var worst: Scalar = 0
+    proposal.withUnsafeBufferPointer { p in
+      candidate.withUnsafeBufferPointer { c in
+        previous.withUnsafeBufferPointer { q in
+          for i in 0..<n {
+            var sum: Scalar = 0
+            for j in (i * d)..<((i + 1) * d) {
+              let scale = Swift.max(
+                options.absoluteTolerance,
+                options.relativeTolerance * Swift.max(Swift.abs(p[j]), Swift.abs(q[j])))
+              let r = (p[j] - c[j]) / scale
+              sum += r * r
+            }
+            total += sum
+            let rms = (sum / Scalar(d)).squareRoot()
+            if !(rms <= worst) { worst = rms }  // propagates NaN
+          }
+        }
+      }
+    }
+    switch options.norm {
+    case .rootMeanSquare: return (total / Scalar(n * d)).squareRoot()
+    case .worstRow: return worst
+    }
+  }
+}
+
+extension AdaptiveReverseSDESolver.Workspace: Sendable where Model.Workspace: Sendable {}
