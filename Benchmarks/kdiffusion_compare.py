@@ -135,6 +135,8 @@ SCORESDE = [
     {"name": "ddim"},
     {"name": "dpm-sde", "order": 2},
     {"name": "dpm-sde", "order": 3},
+    {"name": "sra"},
+    {"name": "adaptive-sde"},
 ]
 
 
