@@ -21,7 +21,7 @@ public import RealModule
 /// Only ``marginal(at:)`` must be written; the other requirements have defaults (shift 0,
 /// transitions from the marginals, times by bisection), which the concrete SDEs replace by
 /// closed forms that are more accurate.
-public protocol GaussianSDE<Scalar>: SDE {
+public protocol GaussianSDE<Scalar>: LinearGaussianSDE {
   /// `(scale(t), std(t))` of the kernel `p_t(x | x₀) = N(scale(t)·x₀ + shift(t), std(t)² I)`.
   func marginal(at t: Scalar) -> (scale: Scalar, standardDeviation: Scalar)
 
