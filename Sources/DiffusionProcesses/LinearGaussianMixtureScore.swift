@@ -194,20 +194,33 @@ public struct LinearGaussianMixtureScore<Forward: LinearGaussianSDE>: Divergence
       traces.append(trace)
       precisions.append(precision)
     }
+    // Log-sum-exp per row, and the responsibilities rₖ = exp(log termₖ − log p).
+    let componentCount = parts.count
     var logDensity = [Scalar](repeating: 0, count: n)
     var responsibilities = logTerms
-    for i in 0..<n {
-      let row = logTerms.row(i)
-      let m = row.max()!
-      let sum = row.reduce(0) { $0 + Scalar.exp($1 - m) }
-      logDensity[i] = m + Scalar.log(sum)
-      for k in row.indices { responsibilities[i, k] = Scalar.exp(row[k] - logDensity[i]) }
+    logTerms.withUnsafeBufferPointer { terms in
+      responsibilities.withUnsafeMutableBufferPointer { r in
+        for i in 0..<n {
+          let row = (i * componentCount)..<((i + 1) * componentCount)
+          var m = -Scalar.infinity
+          for j in row { m = Swift.max(m, terms[j]) }
+          var sum: Scalar = 0
+          for j in row { sum += Scalar.exp(terms[j] - m) }
+          logDensity[i] = m + Scalar.log(sum)
+          for j in row { r[j] = Scalar.exp(terms[j] - logDensity[i]) }
+        }
+      }
     }
-    var score = Matrix<Scalar>(rows: n, columns: d)
-    for k in parts.indices {
-      var weighted = scores[k]
-      weighted.scaleRows(by: responsibilities.column(k))
-      score += weighted
+    var score: Matrix<Scalar>
+    if componentCount == 1 {
+      score = scores[0]
+    } else {
+      score = Matrix<Scalar>(rows: n, columns: d)
+      for k in parts.indices {
+        var weighted = scores[k]
+        weighted.scaleRows(by: responsibilities.column(k))
+        score += weighted
+      }
     }
     var divergence = [Scalar](repeating: 0, count: n)
     if withDivergence {
