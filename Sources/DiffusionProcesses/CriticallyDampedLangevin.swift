@@ -134,7 +134,8 @@ public struct CriticallyDampedLangevin<Scalar: BLASScalar>: Sendable, Equatable 
 
   /// The positions `x` (the first `d` columns) of augmented states `u` (`n × 2d`).
   public func positions(_ u: Matrix<Scalar>) -> Matrix<Scalar> {
-    precondition(u.columns == 2 * dimension, "positions: states \(u.shapeDescription) for 2d = \(2 * dimension)")
+    precondition(
+      u.columns == 2 * dimension, "positions: states \(u.shapeDescription) for 2d = \(2 * dimension)")
     var x = Matrix<Scalar>(rows: u.rows, columns: dimension)
     for i in 0..<u.rows { for j in 0..<dimension { x[i, j] = u[i, j] } }
     return x

@@ -26,7 +26,8 @@ public import RealModule
 ///   weights: [0.5, 0.5], means: [[-2, 0, 0], [2, 0, 0]], covariances: [c, c], process: sde)
 /// let s = oracle.score(x, at: 0.3)
 /// ```
-public struct LinearGaussianMixtureScore<Forward: LinearGaussianSDE>: DivergenceScoreModel, ScoreOracleShapes {
+public struct LinearGaussianMixtureScore<Forward: LinearGaussianSDE>: DivergenceScoreModel, ScoreOracleShapes
+{
   /// The precision.
   public typealias Scalar = Forward.Scalar
 
@@ -44,7 +45,8 @@ public struct LinearGaussianMixtureScore<Forward: LinearGaussianSDE>: Divergence
   ) throws(ScoreOracleError) {
     precondition(
       !weights.isEmpty && weights.count == means.count && weights.count == covariances.count,
-      "LinearGaussianMixtureScore: \(weights.count) weights, \(means.count) means, \(covariances.count) covariances")
+      "LinearGaussianMixtureScore: \(weights.count) weights, \(means.count) means, \(covariances.count) covariances"
+    )
     for (k, w) in weights.enumerated() where !(w >= 0 && w.isFinite) {
       throw .invalidWeights(reason: "weight \(k) is \(w); weights must be finite and non-negative")
     }
@@ -87,7 +89,8 @@ public struct LinearGaussianMixtureScore<Forward: LinearGaussianSDE>: Divergence
 
   /// The marginal mean `Σₖ wₖ mₖ`.
   public func marginalMean(at t: Scalar) -> [Scalar] {
-    marginalComponents(at: t).enumerated().reduce(into: [Scalar](repeating: 0, count: dimension)) { sum, item in
+    marginalComponents(at: t).enumerated().reduce(into: [Scalar](repeating: 0, count: dimension)) {
+      sum, item in
       for j in 0..<dimension { sum[j] += weights[item.offset] * item.element.mean[j] }
     }
   }
@@ -175,7 +178,8 @@ public struct LinearGaussianMixtureScore<Forward: LinearGaussianSDE>: Divergence
     for (k, part) in parts.enumerated() {
       let chol: Cholesky<Scalar>
       do { chol = try Cholesky(part.covariance) } catch {
-        preconditionFailure("LinearGaussianMixtureScore: component \(k) at t = \(t) is not positive definite: \(error)")
+        preconditionFailure(
+          "LinearGaussianMixtureScore: component \(k) at t = \(t) is not positive definite: \(error)")
       }
       let inverseFactor = chol.solveLower(.identity(d))
       let precision = Matrix.product(inverseFactor, inverseFactor, transposingA: true)
@@ -183,7 +187,8 @@ public struct LinearGaussianMixtureScore<Forward: LinearGaussianSDE>: Divergence
       centered.addToEachRow(part.mean.map { -$0 })
       var s = Matrix<Scalar>(rows: n, columns: d)
       s.formProduct(centered, precision, alpha: -1)
-      let constant = Scalar.log(weights[k]) - (Scalar(d) * Scalar.log(2 * Scalar.pi) + chol.logDeterminant) / 2
+      let constant =
+        Scalar.log(weights[k]) - (Scalar(d) * Scalar.log(2 * Scalar.pi) + chol.logDeterminant) / 2
       // −½ rᵀ P r = ½ r·s.
       centered.multiplyElementwise(by: s)
       let quadratic = centered.rowSums()

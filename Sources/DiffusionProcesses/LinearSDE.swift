@@ -110,7 +110,8 @@ public struct LinearSDE<Scalar: BLASScalar>: LinearGaussianSDE, Equatable {
     var mean: [Double]
     var covariance: Matrix<Double>
     var stationary = false
-    if let sigma = try? Matrix.lyapunovSolution(drift: fd, noiseCovariance: qd), (try? sigma.cholesky()) != nil,
+    if let sigma = try? Matrix.lyapunovSolution(drift: fd, noiseCovariance: qd),
+      (try? sigma.cholesky()) != nil,
       let m = try? fd.solve(Matrix(rows: d, columns: 1, elements: cd))
     {
       covariance = sigma
@@ -166,7 +167,9 @@ public struct LinearSDE<Scalar: BLASScalar>: LinearGaussianSDE, Equatable {
   public func samplePrior<G: RandomNumberGenerator>(count: Int, dimension: Int, using rng: inout G)
     -> Matrix<Scalar>
   {
-    precondition(dimension == self.dimension, "LinearSDE.samplePrior: dimension \(dimension), process has \(self.dimension)")
+    precondition(
+      dimension == self.dimension,
+      "LinearSDE.samplePrior: dimension \(dimension), process has \(self.dimension)")
     let z = Matrix<Scalar>.randomNormal(rows: count, columns: dimension, using: &rng)
     var x = Matrix<Scalar>(rows: count, columns: dimension)
     x.formProduct(z, priorFactor, transposingB: true)
@@ -200,7 +203,9 @@ public struct LinearSDE<Scalar: BLASScalar>: LinearGaussianSDE, Equatable {
   /// The kernel from 0 to `t` (`dimension` must be `d`).
   @inlinable
   public func marginalKernel(at t: Scalar, dimension: Int) -> LinearTransition<Scalar> {
-    precondition(dimension == self.dimension, "LinearSDE.marginalKernel: dimension \(dimension), process has \(self.dimension)")
+    precondition(
+      dimension == self.dimension,
+      "LinearSDE.marginalKernel: dimension \(dimension), process has \(self.dimension)")
     return marginalKernel(at: t)
   }
 
@@ -226,7 +231,9 @@ public struct LinearSDE<Scalar: BLASScalar>: LinearGaussianSDE, Equatable {
 
   /// `out = β(t) P F` (row `i` is `pᵢᵀ ∂f/∂x`).
   @inlinable
-  public func driftVectorJacobianProduct(_ probe: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>) {
+  public func driftVectorJacobianProduct(
+    _ probe: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>
+  ) {
     out.formProduct(probe, driftMatrix, alpha: beta(at: t))
   }
 
@@ -371,7 +378,8 @@ public struct LinearSDE<Scalar: BLASScalar>: LinearGaussianSDE, Equatable {
   @inlinable
   func forEachRow(
     at times: [Scalar],
-    _ body: (Int, FactoredLinearKernel<Scalar>, (Matrix<Scalar>, Matrix<Scalar>, Int, Bool) -> [Scalar]) -> Void
+    _ body: (Int, FactoredLinearKernel<Scalar>, (Matrix<Scalar>, Matrix<Scalar>, Int, Bool) -> [Scalar]) ->
+      Void
   ) {
     let d = dimension
     var cache: [Scalar: FactoredLinearKernel<Scalar>] = [:]
@@ -397,7 +405,8 @@ public struct LinearSDE<Scalar: BLASScalar>: LinearGaussianSDE, Equatable {
   @inlinable
   func checkDimension(_ x: Matrix<Scalar>, _ operation: String) {
     precondition(
-      x.columns == dimension, "LinearSDE.\(operation): points \(x.shapeDescription) for dimension \(dimension)")
+      x.columns == dimension,
+      "LinearSDE.\(operation): points \(x.shapeDescription) for dimension \(dimension)")
   }
 
   @inlinable
@@ -407,7 +416,8 @@ public struct LinearSDE<Scalar: BLASScalar>: LinearGaussianSDE, Equatable {
     checkDimension(a, operation)
     precondition(
       b.hasShape(of: a) && out.hasShape(of: a),
-      "LinearSDE.\(operation): inputs \(a.shapeDescription), \(b.shapeDescription), output \(out.shapeDescription)")
+      "LinearSDE.\(operation): inputs \(a.shapeDescription), \(b.shapeDescription), output \(out.shapeDescription)"
+    )
     precondition(times.count == a.rows, "LinearSDE.\(operation): \(times.count) times for \(a.rows) rows")
   }
 }

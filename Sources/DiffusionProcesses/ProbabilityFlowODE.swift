@@ -130,7 +130,8 @@ where Weight == ProbabilityFlowWeight, Process: LinearGaussianSDE, Model: Diverg
     for j in 0..<d {
       let row = q.row(j)
       for i in 0..<n { probe.setRow(i, to: row) }
-      model.scoreAndVectorJacobianProduct(x, at: t, probe: probe, into: &score, vjp: &vjp, workspace: &workspace.model)
+      model.scoreAndVectorJacobianProduct(
+        x, at: t, probe: probe, into: &score, vjp: &vjp, workspace: &workspace.model)
       for i in 0..<n { trace[i] += vjp[i, j] }
     }
   }

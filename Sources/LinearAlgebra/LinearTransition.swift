@@ -57,8 +57,10 @@ public struct LinearTransition<Scalar: BLASScalar>: Sendable, Equatable {
     precondition(drift.columns == d, "LinearTransition: drift \(drift.shapeDescription) is not square")
     precondition(
       noiseCovariance.rows == d && noiseCovariance.columns == d,
-      "LinearTransition: drift \(drift.shapeDescription) but noise covariance \(noiseCovariance.shapeDescription)")
-    precondition(offset.isEmpty || offset.count == d, "LinearTransition: \(offset.count) offsets for dimension \(d)")
+      "LinearTransition: drift \(drift.shapeDescription) but noise covariance \(noiseCovariance.shapeDescription)"
+    )
+    precondition(
+      offset.isEmpty || offset.count == d, "LinearTransition: \(offset.count) offsets for dimension \(d)")
     precondition(duration >= 0, "LinearTransition: negative duration \(duration)")
     guard duration.isFinite, offset.allSatisfy(\.isFinite) else {
       throw LinearAlgebraError.nonFinite(operation: "LinearTransition")
@@ -143,7 +145,8 @@ extension Matrix {
     precondition(drift.columns == d, "lyapunovSolution: drift \(drift.shapeDescription) is not square")
     precondition(
       noiseCovariance.rows == d && noiseCovariance.columns == d,
-      "lyapunovSolution: drift \(drift.shapeDescription) but noise covariance \(noiseCovariance.shapeDescription)")
+      "lyapunovSolution: drift \(drift.shapeDescription) but noise covariance \(noiseCovariance.shapeDescription)"
+    )
     let f = drift.converted(to: Double.self)
     let q = noiseCovariance.converted(to: Double.self)
     // Row-major vec: σ[i·d + j] = Σᵢⱼ. (FΣ)ᵢⱼ = Σₖ Fᵢₖ Σₖⱼ, (ΣFᵀ)ᵢⱼ = Σₖ Σᵢₖ Fⱼₖ.

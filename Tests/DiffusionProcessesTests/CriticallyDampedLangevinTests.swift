@@ -23,17 +23,22 @@ func cldKernelMatchesPaperClosedForm(mass: Double) {
     #expect(abs(b - 4 * t) <= 1e-15)
     let k = sde.marginalKernel(at: t)
     let phi = cld.closedFormTransition(integratedBeta: b)
-    let fromPoint = cld.closedFormCovariance(integratedBeta: b, initialPositionVariance: 0, initialVelocityVariance: 0)
+    let fromPoint = cld.closedFormCovariance(
+      integratedBeta: b, initialPositionVariance: 0, initialVelocityVariance: 0)
     let (sxx, svv) = (0.3, cld.initialVelocityScale * mass)
-    let fromLaw = cld.closedFormCovariance(integratedBeta: b, initialPositionVariance: sxx, initialVelocityVariance: svv)
+    let fromLaw = cld.closedFormCovariance(
+      integratedBeta: b, initialPositionVariance: sxx, initialVelocityVariance: svv)
     let sigma0 = Matrix<Double>(diagonal: [sxx, sxx, svv, svv])
     let pushed = k.transition * sigma0 * k.transition.transposed() + k.covariance
     for i in 0..<d {
       for (r, c) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
         let (row, column) = (r * d + i, c * d + i)
-        #expect(abs(k.transition[row, column] - phi[r, c]) <= 1e-14 * max(1, abs(phi[r, c])), "Φ[\(r), \(c)] at t = \(t)")
         #expect(
-          abs(k.covariance[row, column] - fromPoint[r, c]) <= 1e-13 * max(abs(fromPoint[0, 0]), abs(fromPoint[1, 1])),
+          abs(k.transition[row, column] - phi[r, c]) <= 1e-14 * max(1, abs(phi[r, c])),
+          "Φ[\(r), \(c)] at t = \(t)")
+        #expect(
+          abs(k.covariance[row, column] - fromPoint[r, c]) <= 1e-13
+            * max(abs(fromPoint[0, 0]), abs(fromPoint[1, 1])),
           "Σ from a point [\(r), \(c)] at t = \(t): \(k.covariance[row, column]) vs \(fromPoint[r, c])")
         #expect(
           abs(pushed[row, column] - fromLaw[r, c]) <= 1e-13 * max(abs(fromLaw[0, 0]), abs(fromLaw[1, 1])),
@@ -84,7 +89,8 @@ func cldKernelMatchesSimulation(heavy: Bool) {
     let sampleMean = u.columnMeans()
     let sampleCovariance = u.covariance()
     for i in 0..<2 {
-      #expect(abs(sampleMean[i] - mean[i]) < 5 * (c[i, i] / Double(n)).squareRoot(), "mean[\(i)] at t = \(time)")
+      #expect(
+        abs(sampleMean[i] - mean[i]) < 5 * (c[i, i] / Double(n)).squareRoot(), "mean[\(i)] at t = \(time)")
       for j in 0..<2 {
         let se = ((c[i, i] * c[j, j] + c[i, j] * c[i, j]) / Double(n)).squareRoot()
         #expect(abs(sampleCovariance[i, j] - c[i, j]) < 5 * se, "cov[\(i), \(j)] at t = \(time)")
@@ -107,7 +113,8 @@ func cldKernelMatchesSimulation(heavy: Bool) {
   var rng = Xoshiro256(seed: 31)
   for t in [0.1, 0.6] {
     let x = Matrix<Double>.randomNormal(rows: 4, columns: 4, using: &rng) * 0.7
-    checkDerivatives(oracle, logDensity: { oracle.logDensity($0, at: t) }, at: x, time: t, tolerance: 1e-6, "CLD t = \(t)")
+    checkDerivatives(
+      oracle, logDensity: { oracle.logDensity($0, at: t) }, at: x, time: t, tolerance: 1e-6, "CLD t = \(t)")
   }
   let u = cld.augment(Matrix<Double>([[1, 2], [3, 4]]), using: &rng)
   #expect(cld.positions(u) == Matrix([[1, 2], [3, 4]]))

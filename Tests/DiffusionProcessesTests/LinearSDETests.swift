@@ -39,18 +39,25 @@ func vpAsLinear(dimension d: Int = 3) -> LinearSDE<Double> {
     #expect(k.shift == [0, 0, 0])
     #expect(linear.diffusion(at: t) == vp.diffusion(at: t))
     #expect(relativeError(linear.logSignalToNoiseRatio(at: t), vp.logSignalToNoiseRatio(at: t)) <= 1e-13)
-    #expect(relativeError(linear.driftDivergence(at: t, dimension: 3), vp.driftDivergence(at: t, dimension: 3)) <= 1e-15)
+    #expect(
+      relativeError(linear.driftDivergence(at: t, dimension: 3), vp.driftDivergence(at: t, dimension: 3))
+        <= 1e-15)
   }
   for logSNR in [-8.0, 0.0, 5.0] {
-    #expect(abs(linear.time(atLogSignalToNoiseRatio: logSNR) - vp.time(atLogSignalToNoiseRatio: logSNR)) <= 1e-12)
+    #expect(
+      abs(linear.time(atLogSignalToNoiseRatio: logSNR) - vp.time(atLogSignalToNoiseRatio: logSNR)) <= 1e-12)
   }
   var rng = Xoshiro256(seed: 3)
   let x = Matrix<Double>.randomNormal(rows: 64, columns: 3, using: &rng)
   #expect(relativeDistance(linear.drift(x, at: 0.4), vp.drift(x, at: 0.4)) <= 1e-16)
-  for (p, q) in zip(linear.priorLogDensity(x), vp.priorLogDensity(x)) { #expect(relativeError(p, q) <= 1e-14) }
+  for (p, q) in zip(linear.priorLogDensity(x), vp.priorLogDensity(x)) {
+    #expect(relativeError(p, q) <= 1e-14)
+  }
   var r1 = Xoshiro256(seed: 9)
   var r2 = Xoshiro256(seed: 9)
-  #expect(linear.samplePrior(count: 50, dimension: 3, using: &r1) == vp.samplePrior(count: 50, dimension: 3, using: &r2))
+  #expect(
+    linear.samplePrior(count: 50, dimension: 3, using: &r1)
+      == vp.samplePrior(count: 50, dimension: 3, using: &r2))
 
   // Perturbation and the DSM target, one time for the batch and one time per row.
   let noise = Matrix<Double>.randomNormal(rows: 64, columns: 3, using: &rng)
@@ -231,7 +238,9 @@ func coupledKernelMatchesSimulation(heavy: Bool) {
       }
       let residual = timeDerivative + divergence - diffusionTerm
       let scale = max(abs(timeDerivative), abs(divergence), abs(diffusionTerm))
-      #expect(abs(residual) < 1e-5 * scale, "t = \(t), x = m + \(offsets)·std: residual \(residual), scale \(scale)")
+      #expect(
+        abs(residual) < 1e-5 * scale, "t = \(t), x = m + \(offsets)·std: residual \(residual), scale \(scale)"
+      )
     }
   }
 }
@@ -261,7 +270,8 @@ func coupledKernelMatchesSimulation(heavy: Bool) {
   for i in 0..<10 {
     let r = Matrix(rows: 3, columns: 1, elements: zip(few.row(i), sde.priorMean).map { $0 - $1 })
     let w = chol.solveLower(r)
-    let expected = -(3 * Double.log(2 * Double.pi) + chol.logDeterminant + w.squaredRowNorms().reduce(0, +)) / 2
+    let expected =
+      -(3 * Double.log(2 * Double.pi) + chol.logDeterminant + w.squaredRowNorms().reduce(0, +)) / 2
     #expect(relativeError(logp[i], expected) <= 1e-13)
   }
 

@@ -155,13 +155,16 @@ func vanLoanMatchesLyapunovODE(duration: Double) throws {
   let covarianceError = relativeDistance(kernel.covariance, reference.covariance)
   let transitionError = relativeDistance(kernel.transition, reference.transition)
   let shiftError = relativeDistance(
-    Matrix(rows: 3, columns: 1, elements: kernel.shift), Matrix(rows: 3, columns: 1, elements: reference.mean))
+    Matrix(rows: 3, columns: 1, elements: kernel.shift), Matrix(rows: 3, columns: 1, elements: reference.mean)
+  )
   // Measured: Σ 2.0e-15, 1.6e-15, 2.8e-15 and Φ 1.3e-15, 2.4e-15, 2.0e-14 for h = 0.01, 0.7, 3
   // (RK4 with 4000 steps is itself accurate to ~1e-14 here).
   #expect(covarianceError <= 1e-11, "covariance relative error \(covarianceError)")
   #expect(transitionError <= 1e-11, "transition relative error \(transitionError)")
   #expect(shiftError <= 1e-11, "shift relative error \(shiftError)")
-  #expect(try Matrix.vanLoanCovariance(drift: coupledDrift, noiseCovariance: q, duration: duration) == kernel.covariance)
+  #expect(
+    try Matrix.vanLoanCovariance(drift: coupledDrift, noiseCovariance: q, duration: duration)
+      == kernel.covariance)
 }
 
 @Test func vanLoanStaysAccurateOverLongAndStiffDurations() throws {
@@ -169,7 +172,8 @@ func vanLoanMatchesLyapunovODE(duration: Double) throws {
   for b in [1e-8, 1e-3, 10.05, 60.0, 1e4] {
     let k = try LinearTransition(drift: .identity(2) * -0.5, noiseCovariance: .identity(2), duration: b)
     let variance = -Double.expMinusOne(-b)
-    #expect(relativeError(k.covariance[0, 0], variance) <= 1e-14, "B = \(b): \(k.covariance[0, 0]) vs \(variance)")
+    #expect(
+      relativeError(k.covariance[0, 0], variance) <= 1e-14, "B = \(b): \(k.covariance[0, 0]) vs \(variance)")
     #expect(k.covariance[0, 1] == 0)
     #expect(relativeError(k.transition[1, 1], Double.exp(-b / 2), floor: 1e-300) <= 1e-13)
   }
@@ -187,7 +191,8 @@ func vanLoanMatchesLyapunovODE(duration: Double) throws {
   var rng = Xoshiro256(seed: 15)
   for n in [1, 3, 6] {
     // A stable non-normal drift: −(n + 1)I plus a random matrix of smaller norm.
-    let f = Matrix<Double>.randomNormal(rows: n, columns: n, using: &rng) - Matrix.identity(n) * Double(2 * n + 2)
+    let f =
+      Matrix<Double>.randomNormal(rows: n, columns: n, using: &rng) - Matrix.identity(n) * Double(2 * n + 2)
     let l = Matrix<Double>.randomNormal(rows: n, columns: n, using: &rng)
     let q = Matrix.product(l, l, transposingB: true)
     let sigma = try Matrix.lyapunovSolution(drift: f, noiseCovariance: q)
@@ -199,4 +204,3 @@ func vanLoanMatchesLyapunovODE(duration: Double) throws {
     try Matrix.lyapunovSolution(drift: Matrix<Double>([[0, 1], [-1, 0]]), noiseCovariance: .identity(2))
   }
 }
-

@@ -107,7 +107,8 @@ func probabilityFlowWithLinearOracleReproducesData(adaptive: Bool) throws {
     process: sde)
   #expect(stats.scoreEvaluations > 0)
   expectMoments(
-    x, mean: oracle.marginalMean(at: sde.smallTimeCutoff), covariance: oracle.marginalCovariance(at: sde.smallTimeCutoff),
+    x, mean: oracle.marginalMean(at: sde.smallTimeCutoff),
+    covariance: oracle.marginalCovariance(at: sde.smallTimeCutoff),
     standardErrors: 5, "PF-ODE (\(adaptive ? "adaptive" : "RK4")), coupled linear SDE")
 }
 
@@ -133,14 +134,18 @@ func probabilityFlowWithLinearOracleReproducesData(adaptive: Bool) throws {
   let errors = zip(estimated.logLikelihoods, reference).map { $0 - $1 }
   let moments = SampleMoments(errors)
   #expect(moments.variance > 0)
-  #expect(abs(moments.mean) < 4 * (moments.variance / Double(errors.count)).squareRoot(), "Hutchinson bias \(moments.mean)")
+  #expect(
+    abs(moments.mean) < 4 * (moments.variance / Double(errors.count)).squareRoot(),
+    "Hutchinson bias \(moments.mean)")
 
   let vp = VPSDE<Double>()
   let linear = try LinearSDE<Double>(drift: Matrix.identity(2) * -0.5, noise: .identity(2))
   let model = GaussianData.oracle(vp)
   let points = model.sample(count: 20, using: &rng)
-  let a = try ProbabilityFlowLikelihood(process: linear, score: model, integration: tight).logLikelihood(of: points)
-  let b = try ProbabilityFlowLikelihood(process: vp, score: model, integration: tight).logLikelihood(of: points)
+  let a = try ProbabilityFlowLikelihood(process: linear, score: model, integration: tight).logLikelihood(
+    of: points)
+  let b = try ProbabilityFlowLikelihood(process: vp, score: model, integration: tight).logLikelihood(
+    of: points)
   for (u, v) in zip(a.logLikelihoods, b.logLikelihoods) { #expect(abs(u - v) <= 1e-9) }
 }
 
@@ -152,7 +157,8 @@ func probabilityFlowWithLinearOracleReproducesData(adaptive: Bool) throws {
 @Test func criticallyDampedLangevinSamplesAndLikelihood() throws {
   let cld = CriticallyDampedLangevin<Double>(dimension: 2)
   let sde = cld.process
-  let oracle = try cld.oracle(weights: [1], means: [GaussianData.mean], covariances: [GaussianData.covariance])
+  let oracle = try cld.oracle(
+    weights: [1], means: [GaussianData.mean], covariances: [GaussianData.covariance])
   let n = 1500
   let target = oracle.marginalComponents(at: sde.smallTimeCutoff)[0]
   let mean = Array(target.mean[0..<2])
