@@ -321,3 +321,27 @@ func coupledKernelMatchesSimulation(heavy: Bool) {
   let direct = try k.covariance.solve(chol.lower * noise.transposed()).transposed() * -1
   #expect(relativeDistance(target, direct) <= 1e-12)
 }
+
+/// In `Float` the kernel (computed in `Double`, rounded once) matches ``VPSDE<Float>`` to a few
+/// ulps, and the perturbation and the DSM target match too.
+@Test func linearSDEInFloatMatchesVPSDE() throws {
+  let vp = VPSDE<Float>()
+  let linear = try LinearSDE<Float>(drift: Matrix.identity(2) * -0.5, noise: .identity(2))
+  for t: Float in [1e-4, 0.2, 1] {
+    let k = linear.marginalKernel(at: t)
+    let (a, s) = vp.marginal(at: t)
+    #expect(abs(k.transition[0, 0] - a) <= 4 * a.ulp)
+    #expect(abs(k.covariance[1, 1] - s * s) <= 8 * (s * s).ulp)
+  }
+  var rng = Xoshiro256(seed: 6)
+  let x = Matrix<Float>.randomNormal(rows: 16, columns: 2, using: &rng)
+  let z = Matrix<Float>.randomNormal(rows: 16, columns: 2, using: &rng)
+  let times = [Float](repeating: 0.5, count: 16)
+  var (p, q) = (Matrix<Float>(rows: 16, columns: 2), Matrix<Float>(rows: 16, columns: 2))
+  linear.perturb(x, at: times, noise: z, into: &p)
+  vp.perturb(x, at: times, noise: z, into: &q)
+  #expect(relativeDistance(p, q) <= 1e-6)
+  linear.conditionalScore(noise: z, at: times, into: &p)
+  vp.conditionalScore(noise: z, at: times, into: &q)
+  #expect(relativeDistance(p, q) <= 1e-6)
+}
