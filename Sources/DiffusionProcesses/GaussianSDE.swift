@@ -9,8 +9,8 @@ public import RealModule
 ///
 /// Every SDE of Song et al. (2021) is of this kind (VP, sub-VP, VE), and so is the
 /// Ornstein–Uhlenbeck process (whose `shift` is non-zero). The closed-form kernel makes
-/// denoising score matching possible: perturb data with ``perturb(_:at:noise:into:)`` and
-/// regress on the kernel's score ``conditionalScore(noise:at:into:)``.
+/// denoising score matching possible: perturb data with ``LinearGaussianSDE/perturb(_:at:noise:into:)`` and
+/// regress on the kernel's score ``LinearGaussianSDE/conditionalScore(noise:at:into:)``.
 ///
 /// ```swift
 /// let sde = VPSDE<Double>()

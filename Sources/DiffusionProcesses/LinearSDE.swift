@@ -22,7 +22,7 @@ public import RealModule
 ///
 /// **Prior.** For a stable `F` (all eigenvalues with negative real part) and a controllable
 /// pair `(F, L)`, the stationary law `N(μ_∞, Σ_∞)` with `μ_∞ = −F⁻¹c` and `F Σ_∞ + Σ_∞ Fᵀ + L Lᵀ
-/// = 0` (a Lyapunov solve, ``LinearAlgebra/Matrix/lyapunovSolution(drift:noiseCovariance:)``);
+/// = 0` (a Lyapunov solve, ``Matrix/lyapunovSolution(drift:noiseCovariance:)``);
 /// this is what `p_T` approaches as `B(T)` grows, and for the VP SDE it is `N(0, I)`. When the
 /// Lyapunov solution is not positive definite (`F` not stable, as for the variance-exploding
 /// `F = 0`), the prior is the kernel at `T` from `x₀ = 0`, `N(m(T), Σ(T))`
