@@ -32,10 +32,10 @@ public import RealModule
 /// let oracle = try cld.oracle(weights: w, means: mu, covariances: c)   // exact score of (x, v)
 /// ```
 ///
-/// What this type does not provide (yet): the paper's hybrid score matching (scores of `v`
-/// given `x₀` only) with its output parameterisation, and the symmetric splitting sampler
-/// (SSCS). Euler–Maruyama, the probability-flow ODE and the exact likelihood of `(x, v)` work
-/// through ``LinearGaussianSDE``.
+/// Euler–Maruyama, the probability-flow ODE and the exact likelihood of `(x, v)` work through
+/// ``LinearGaussianSDE``; the paper's symmetric splitting sampler is ``SymmetricSplittingSampler``.
+/// Not provided (yet): the paper's hybrid score matching (scores of `v` given `x₀` only) with
+/// its output parameterisation, and training of CLD models in general.
 public struct CriticallyDampedLangevin<Scalar: BLASScalar>: Sendable, Equatable {
   /// The data dimension `d` (the process has `2d`).
   public let dimension: Int
