@@ -9,8 +9,8 @@ public import RealModule
 ///
 /// Every SDE of Song et al. (2021) is of this kind (VP, sub-VP, VE), and so is the
 /// Ornstein–Uhlenbeck process (whose `shift` is non-zero). The closed-form kernel makes
-/// denoising score matching possible: perturb data with ``perturb(_:at:noise:into:)`` and
-/// regress on the kernel's score ``conditionalScore(noise:at:into:)``.
+/// denoising score matching possible: perturb data with ``LinearGaussianSDE/perturb(_:at:noise:into:)`` and
+/// regress on the kernel's score ``LinearGaussianSDE/conditionalScore(noise:at:into:)``.
 ///
 /// ```swift
 /// let sde = VPSDE<Double>()
@@ -21,7 +21,7 @@ public import RealModule
 /// Only ``marginal(at:)`` must be written; the other requirements have defaults (shift 0,
 /// transitions from the marginals, times by bisection), which the concrete SDEs replace by
 /// closed forms that are more accurate.
-public protocol GaussianSDE<Scalar>: SDE {
+public protocol GaussianSDE<Scalar>: LinearGaussianSDE {
   /// `(scale(t), std(t))` of the kernel `p_t(x | x₀) = N(scale(t)·x₀ + shift(t), std(t)² I)`.
   func marginal(at t: Scalar) -> (scale: Scalar, standardDeviation: Scalar)
 

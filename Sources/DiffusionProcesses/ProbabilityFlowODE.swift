@@ -36,11 +36,16 @@ extension ScoreCorrectedProcess where Weight == ProbabilityFlowWeight {
 }
 
 extension ScoreCorrectedProcess
-where Weight == ProbabilityFlowWeight, Process: GaussianSDE, Model: DivergenceScoreModel {
-  /// The velocity and its exact divergence, for likelihoods (Song et al. 2021, eq. 39):
-  /// with the affine drift `f = a(t)·x + b(t)` (``GaussianSDE/linearDrift(at:)``),
+where Weight == ProbabilityFlowWeight, Process: LinearGaussianSDE, Model: DivergenceScoreModel {
+  /// The velocity and its exact divergence, for likelihoods (Song et al. 2021, eq. 39): with
+  /// the affine drift `f = A(t)x + b(t)` and `G Gᵀ = g(t)²Q`,
   ///
-  ///     ∇ₓ·v(xᵢ, t) = d·a(t) − ½g(t)²·∇ₓ·s(xᵢ, t).
+  ///     ∇ₓ·v(xᵢ, t) = tr A(t) − ½g(t)²·tr(Q ∂s/∂x(xᵢ, t)).
+  ///
+  /// For the scalar diffusion (`Q = I`, every ``GaussianSDE``) the trace is the model's
+  /// divergence (one evaluation). For a matrix diffusion (``SDE/noiseCovariance`` set) the
+  /// weighted trace `Σⱼ (Q eⱼ)ᵀ (∂s/∂x) eⱼ` takes `d` more vector-Jacobian products (and
+  /// allocates their buffers): exact, at `d + 1` evaluations.
   ///
   /// - Parameters:
   ///   - out: the velocity, the shape of `x`.
@@ -55,17 +60,25 @@ where Weight == ProbabilityFlowWeight, Process: GaussianSDE, Model: DivergenceSc
       "ProbabilityFlowODE.velocityAndDivergence: input \(x.shapeDescription) but output \(out.shapeDescription)"
     )
     model.scoreAndDivergence(x, at: t, into: &out, divergence: &divergence, workspace: &workspace.model)
-    let (a, b, c) = affineVelocity(at: t)
-    out.scale(by: c, adding: x, scaledBy: a, offset: b)
-    let driftDivergence = Scalar(x.columns) * a
+    if let q = process.noiseCovariance {
+      weightedScoreTrace(x, at: t, weight: q, into: &divergence, workspace: &workspace)
+      workspace.scratch.ensureShape(of: x)
+      workspace.scratch.formProduct(out, q)
+      out.assign(workspace.scratch)
+    }
+    let c = scoreFactor(at: t)
+    workspace.forwardDrift.ensureShape(of: x)
+    process.drift(x, at: t, into: &workspace.forwardDrift)
+    out.scale(by: c, adding: workspace.forwardDrift)
+    let driftDivergence = process.driftDivergence(at: t, dimension: x.columns)
     divergence.withUnsafeMutableBufferPointer { dv in
       for i in dv.indices { dv[i] = driftDivergence + c * dv[i] }
     }
   }
 
   /// The velocity and, per row, the vector-Jacobian product `vᵢᵀ ∂v(xᵢ, t)/∂x =
-  /// a(t)·vᵢ − ½g(t)²·vᵢᵀ ∂s/∂x` with the probe rows `vᵢ` (for Hutchinson's estimator
-  /// `∇ₓ·v ≈ εᵀ(∂v/∂x)ε`).
+  /// vᵢᵀA(t) − ½g(t)²·(Q vᵢ)ᵀ ∂s/∂x` with the probe rows `vᵢ` (for Hutchinson's estimator
+  /// `∇ₓ·v ≈ εᵀ(∂v/∂x)ε`); one evaluation.
   @inlinable
   public func velocityAndVectorJacobianProduct(
     _ x: Matrix<Scalar>, at t: Scalar, probe: Matrix<Scalar>, into out: inout Matrix<Scalar>,
@@ -76,18 +89,50 @@ where Weight == ProbabilityFlowWeight, Process: GaussianSDE, Model: DivergenceSc
         && probe.hasShape(of: x),
       "ProbabilityFlowODE.velocityAndVectorJacobianProduct: input \(x.shapeDescription), probe "
         + "\(probe.shapeDescription), output \(out.shapeDescription), vjp \(vjp.shapeDescription)")
-    model.scoreAndVectorJacobianProduct(
-      x, at: t, probe: probe, into: &out, vjp: &vjp, workspace: &workspace.model)
-    let (a, b, c) = affineVelocity(at: t)
-    out.scale(by: c, adding: x, scaledBy: a, offset: b)
-    vjp.scale(by: c, adding: probe, scaledBy: a)
+    workspace.scratch.ensureShape(of: x)
+    if let q = process.noiseCovariance {
+      workspace.scratch.formProduct(probe, q)
+      model.scoreAndVectorJacobianProduct(
+        x, at: t, probe: workspace.scratch, into: &out, vjp: &vjp, workspace: &workspace.model)
+      workspace.scratch.formProduct(out, q)
+      out.assign(workspace.scratch)
+    } else {
+      model.scoreAndVectorJacobianProduct(
+        x, at: t, probe: probe, into: &out, vjp: &vjp, workspace: &workspace.model)
+    }
+    let c = scoreFactor(at: t)
+    workspace.forwardDrift.ensureShape(of: x)
+    process.drift(x, at: t, into: &workspace.forwardDrift)
+    out.scale(by: c, adding: workspace.forwardDrift)
+    process.driftVectorJacobianProduct(probe, at: t, into: &workspace.scratch)
+    vjp.scale(by: c, adding: workspace.scratch)
   }
 
-  /// The velocity `v = c·s + a·x + b` as `(a(t), b(t), c(t) = −½g(t)²)`, from the affine drift.
+  /// `c(t) = −½g(t)²`, the factor on `Q·s` in the velocity.
   @inlinable
-  func affineVelocity(at t: Scalar) -> (a: Scalar, b: Scalar, c: Scalar) {
-    let (a, b) = process.linearDrift(at: t)
+  func scoreFactor(at t: Scalar) -> Scalar {
     let g = process.diffusion(at: t)
-    return (a, b, -g * g / 2)
+    return -g * g / 2
+  }
+
+  /// Overwrites `trace[i]` with `tr(Q ∂s/∂x(xᵢ, t)) = Σⱼ (Q eⱼ)ᵀ (∂s/∂x) eⱼ`: `d` vector-Jacobian
+  /// products with every probe row `Q eⱼ`, keeping entry `j` of each.
+  @inlinable
+  func weightedScoreTrace(
+    _ x: Matrix<Scalar>, at t: Scalar, weight q: Matrix<Scalar>, into trace: inout [Scalar],
+    workspace: inout Workspace
+  ) {
+    let (n, d) = (x.rows, x.columns)
+    var probe = Matrix<Scalar>(rows: n, columns: d)
+    var score = Matrix<Scalar>(rows: n, columns: d)
+    var vjp = Matrix<Scalar>(rows: n, columns: d)
+    for i in trace.indices { trace[i] = 0 }
+    for j in 0..<d {
+      let row = q.row(j)
+      for i in 0..<n { probe.setRow(i, to: row) }
+      model.scoreAndVectorJacobianProduct(
+        x, at: t, probe: probe, into: &score, vjp: &vjp, workspace: &workspace.model)
+      for i in 0..<n { trace[i] += vjp[i, j] }
+    }
   }
 }

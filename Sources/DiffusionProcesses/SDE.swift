@@ -44,6 +44,18 @@ public protocol SDE<Scalar>: Sendable {
   /// (2021): scores blow up like `1/std(t)` as `t → 0`, so integration stops at `t = ε`.
   /// Defaults to ``SDEDefaults/smallTimeCutoff`` (`1e-5`).
   var smallTimeCutoff: Scalar { get }
+
+  /// The constant `d × d` matrix `L` of a matrix diffusion term `G(t) = g(t)·L`, so that the
+  /// SDE reads `dx = f(x, t) dt + g(t) L dW`; `nil` (the default) means `L = I`, the scalar
+  /// diffusion of every process of Song et al. (2021). ``LinearSDE`` (and critically-damped
+  /// Langevin diffusion, whose noise enters only the velocity) set it. Samplers apply it to
+  /// the noise (`G z = g·L z`) and to the score (`G Gᵀ s = g²·L Lᵀ s`, see
+  /// ``noiseCovariance``).
+  var noiseFactor: Matrix<Scalar>? { get }
+
+  /// `Q = L Lᵀ` for ``noiseFactor`` `L`, so that `G(t) G(t)ᵀ = g(t)²·Q` (the matrix of the
+  /// reverse drift `f − G Gᵀ ∇ log p`, Anderson 1982); `nil` (the default) when `L = I`.
+  var noiseCovariance: Matrix<Scalar>? { get }
 }
 
 /// Defaults shared by every SDE in the module, from Song et al. (2021).
@@ -59,6 +71,14 @@ extension SDE {
   /// ``SDEDefaults/smallTimeCutoff``, `ε = 1e-5`.
   @inlinable
   public var smallTimeCutoff: Scalar { Scalar(SDEDefaults.smallTimeCutoff) }
+
+  /// `nil`: the diffusion is the scalar `g(t)` on every coordinate (`L = I`).
+  @inlinable
+  public var noiseFactor: Matrix<Scalar>? { nil }
+
+  /// `nil`: `G Gᵀ = g(t)² I`.
+  @inlinable
+  public var noiseCovariance: Matrix<Scalar>? { nil }
 
   /// The drift `f(x, t)` as a new matrix (convenient; allocates).
   @inlinable

@@ -6,14 +6,19 @@ public import LinearAlgebra
 public struct ScoreDriftWorkspace<Model: ScoreModel> {
   /// The model's own scratch memory.
   public var model: Model.Workspace
-  /// The forward drift `f(x, t)`.
+  /// The forward drift `f(x, t)` (and, for a matrix diffusion, the score before it is
+  /// multiplied by `L Lᵀ`).
   public var forwardDrift: Matrix<Model.Scalar>
+  /// Scratch for the matrix-diffusion paths (``SDE/noiseCovariance`` not `nil`); empty until
+  /// first used.
+  @usableFromInline var scratch: Matrix<Model.Scalar>
 
   /// Scratch memory for batches of `rows × columns`.
   @inlinable
   init(model: Model, rows: Int, columns: Int) {
     self.model = model.makeWorkspace(rows: rows)
     self.forwardDrift = Matrix(rows: rows, columns: columns)
+    self.scratch = Matrix(rows: 0, columns: 0)
   }
 }
 
@@ -79,9 +84,10 @@ extension ScoreDrivenProcess {
 }
 
 extension SDE {
-  /// Writes `f(xᵢ, t) − λ·g(t)²·s(xᵢ, t)` into row `i` of `out`: the reverse-SDE drift for
-  /// `λ = 1`, the probability-flow velocity for `λ = ½`. Allocates nothing once `workspace`
-  /// has the batch's shape.
+  /// Writes `f(xᵢ, t) − λ·G(t)G(t)ᵀ·s(xᵢ, t)` into row `i` of `out`: the reverse-SDE drift for
+  /// `λ = 1`, the probability-flow velocity for `λ = ½`. `G Gᵀ = g(t)²·Q` with
+  /// ``SDE/noiseCovariance`` `Q` (`I` when `nil`, the scalar path). Allocates nothing once
+  /// `workspace` has the batch's shape.
   @inlinable
   func scoreCorrectedDrift<Model: ScoreModel>(
     _ x: Matrix<Scalar>, at t: Scalar, score model: Model, weight lambda: Scalar,
@@ -94,7 +100,13 @@ extension SDE {
     if workspace.forwardDrift.rows != x.rows || workspace.forwardDrift.columns != x.columns {
       workspace.forwardDrift.resize(rows: x.rows, columns: x.columns)
     }
-    model.score(x, at: t, into: &out, workspace: &workspace.model)
+    if let q = noiseCovariance {
+      // Score into the drift buffer, Q·sᵢ (rows: S Q, Q symmetric) into `out`, then the drift.
+      model.score(x, at: t, into: &workspace.forwardDrift, workspace: &workspace.model)
+      out.formProduct(workspace.forwardDrift, q)
+    } else {
+      model.score(x, at: t, into: &out, workspace: &workspace.model)
+    }
     drift(x, at: t, into: &workspace.forwardDrift)
     let g = diffusion(at: t)
     out.scale(by: -lambda * g * g, adding: workspace.forwardDrift)

@@ -4,8 +4,10 @@ public import LinearAlgebra
 /// The Euler–Maruyama discretisation of the reverse-time SDE (Song et al. 2021, eq. 6), with
 /// `h = t₁ − t₀ < 0`:
 ///
-///     x₁ = x₀ + [f(x₀, t₀) − g(t₀)²·s(x₀, t₀)]·h + g(t₀)·√|h|·z,   z ~ N(0, I).
+///     x₁ = x₀ + [f(x₀, t₀) − g(t₀)²·s(x₀, t₀)]·h + g(t₀)·√|h|·z,   z ~ N(0, I),
 ///
+/// with `g²·s` read as `g²·L Lᵀ s` and `g·z` as `g·L z` for a matrix diffusion `G = g·L`
+/// (``SDE/noiseFactor``, as in ``LinearSDE``).
 /// Weak order 1 (moments converge like `O(|h|)`), strong order ½. One score evaluation per
 /// step. Works for any ``SDE``.
 ///
@@ -27,12 +29,15 @@ where Process.Scalar == Model.Scalar {
     @usableFromInline var reverse: ReverseSDE<Process, Model>.Workspace
     @usableFromInline var drift: Matrix<Scalar>
     @usableFromInline var noise: Matrix<Scalar>
+    /// `L zᵢ` for a matrix diffusion (``SDE/noiseFactor``); empty otherwise.
+    @usableFromInline var correlatedNoise: Matrix<Scalar>
 
     @inlinable
     init(reverse: ReverseSDE<Process, Model>.Workspace, rows: Int, columns: Int) {
       self.reverse = reverse
       drift = Matrix(rows: rows, columns: columns)
       noise = Matrix(rows: rows, columns: columns)
+      correlatedNoise = Matrix(rows: 0, columns: 0)
     }
   }
 
@@ -70,6 +75,12 @@ where Process.Scalar == Model.Scalar {
     workspace.noise.ensureShape(of: x)
     reverse.drift(x, at: t0, into: &workspace.drift, workspace: &workspace.reverse)
     noise.fillNormal(&workspace.noise)
+    if let l = reverse.process.noiseFactor {
+      // G(t) z = g(t)·L z: rows Z Lᵀ.
+      workspace.correlatedNoise.ensureShape(of: x)
+      workspace.correlatedNoise.formProduct(workspace.noise, l, transposingB: true)
+      swap(&workspace.noise, &workspace.correlatedNoise)
+    }
     x.scale(
       by: 1, adding: workspace.drift, scaledBy: h, workspace.noise,
       scaledBy: reverse.diffusion(at: t0) * (-h).squareRoot())

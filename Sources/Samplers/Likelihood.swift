@@ -21,7 +21,7 @@ public import LinearAlgebra
 /// let result = try likelihood.logLikelihood(of: data)
 /// print(result.negativeLogLikelihood, "nats per point")
 /// ```
-public struct ProbabilityFlowLikelihood<Process: GaussianSDE, Model: DivergenceScoreModel>: Sendable
+public struct ProbabilityFlowLikelihood<Process: LinearGaussianSDE, Model: DivergenceScoreModel>: Sendable
 where Process.Scalar == Model.Scalar {
   /// The precision.
   public typealias Scalar = Process.Scalar

@@ -63,7 +63,7 @@ public enum ODEIntegration<Scalar: BLASScalar>: Sendable, Hashable {
   /// - Returns: the statistics (wall time left zero; batches 1).
   /// - Throws: ``SamplingError`` when a state becomes non-finite or the adaptive solver fails.
   @inlinable
-  public func integrate<Field: VectorField, Process: GaussianSDE>(
+  public func integrate<Field: VectorField, Process: LinearGaussianSDE>(
     _ x: inout Matrix<Scalar>, along field: Field, from t0: Scalar, to t1: Scalar, process: Process,
     observer: StepObserver<Scalar> = { _, _, _ in }
   ) throws(SamplingError) -> SamplingStatistics where Field.Scalar == Scalar, Process.Scalar == Scalar {
@@ -90,7 +90,7 @@ public enum ODEIntegration<Scalar: BLASScalar>: Sendable, Hashable {
 
   /// Fixed steps of `solver` on a grid of `spacing` between `t0` and `t1`.
   @inlinable
-  static func integrate<Solver: ODESolver, Process: GaussianSDE>(
+  static func integrate<Solver: ODESolver, Process: LinearGaussianSDE>(
     _ solver: Solver, _ x: inout Matrix<Scalar>, steps: Int, spacing: TimeGrid<Scalar>.Spacing,
     from t0: Scalar, to t1: Scalar, process: Process, observer: StepObserver<Scalar>
   ) throws(SamplingError) -> SamplingStatistics where Solver.Scalar == Scalar, Process.Scalar == Scalar {

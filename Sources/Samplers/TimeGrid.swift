@@ -84,10 +84,10 @@ public struct TimeGrid<Scalar: BLASScalar>: Sendable, Hashable {
   }
 
   /// Equal steps in `λ(t) = log(scale²/std²)` of `process`, mapped back to times with
-  /// ``GaussianSDE/time(atLogSignalToNoiseRatio:)``.
+  /// ``LinearGaussianSDE/time(atLogSignalToNoiseRatio:)``.
   /// - Precondition: `start`, `end` > 0 (where `λ` is finite).
   @inlinable
-  public static func uniformLogSNR<Process: GaussianSDE>(
+  public static func uniformLogSNR<Process: LinearGaussianSDE>(
     steps: Int, from start: Scalar, to end: Scalar, process: Process
   ) -> TimeGrid where Process.Scalar == Scalar {
     precondition(start > 0 && end > 0, "A log-SNR grid needs positive times, got \(start) and \(end)")
@@ -103,7 +103,7 @@ public struct TimeGrid<Scalar: BLASScalar>: Sendable, Hashable {
   /// log-SNR `λ = −2 log σ`.
   /// - Precondition: `start`, `end` > 0 and `rho > 0`.
   @inlinable
-  public static func karras<Process: GaussianSDE>(
+  public static func karras<Process: LinearGaussianSDE>(
     steps: Int, from start: Scalar, to end: Scalar, process: Process, rho: Scalar = 7
   ) -> TimeGrid where Process.Scalar == Scalar {
     precondition(start > 0 && end > 0, "A Karras grid needs positive times, got \(start) and \(end)")
@@ -134,7 +134,7 @@ public struct TimeGrid<Scalar: BLASScalar>: Sendable, Hashable {
   /// let grid = TimeGrid(spacing: .karras(), steps: 18, process: VESDE<Double>())
   /// ```
   @inlinable
-  public init<Process: GaussianSDE>(
+  public init<Process: LinearGaussianSDE>(
     spacing: Spacing, steps: Int, process: Process, from start: Scalar? = nil, to end: Scalar? = nil
   ) where Process.Scalar == Scalar {
     let t0 = start ?? process.endTime
