@@ -1,5 +1,5 @@
 public import LinearAlgebra
-public import RealModule
+import RealModule
 
 /// Critically-damped Langevin diffusion (Dockhorn, Vahdat & Kreis 2022, *Score-Based Generative
 /// Modeling with Critically-Damped Langevin Diffusion*, eq. 5): data `x ∈ ℝᵈ` is coupled to a

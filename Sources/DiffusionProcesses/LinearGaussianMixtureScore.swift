@@ -1,5 +1,5 @@
 public import LinearAlgebra
-public import RealModule
+import RealModule
 
 /// The exact score of Gaussian or Gaussian-mixture data `Σₖ wₖ N(μₖ, Σₖ)` pushed through any
 /// ``LinearGaussianSDE``, such as a ``LinearSDE`` with matrix drift and noise.

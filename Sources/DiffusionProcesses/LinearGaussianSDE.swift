@@ -1,5 +1,5 @@
 public import LinearAlgebra
-public import RealModule
+import RealModule
 
 /// A linear SDE `dx = (A(t) x + b(t)) dt + G(t) dW` whose kernel from time 0 is Gaussian with
 /// matrix-valued mean map and covariance (Särkkä & Solin 2019, *Applied Stochastic Differential
