@@ -25,10 +25,13 @@ struct ThermoCommand: ParsableCommand {
   @Option(help: "The model file written by `score-sde train`.")
   var model: String
 
-  @Option(help: "Points of the data: a .npy / .csv file or a built-in density's name; default: the model's samples.")
+  @Option(
+    help: "Points of the data: a .npy / .csv file or a built-in density's name; default: the model's samples."
+  )
   var data: String?
 
-  @Option(help: "Number of points (fresh samples of a density or of the model; at most this many rows of a file).")
+  @Option(
+    help: "Number of points (fresh samples of a density or of the model; at most this many rows of a file).")
   var count: Int = 500
 
   @Option(help: "Number of times at which the rate is printed (log-spaced from 1e-3 to T).")
@@ -37,7 +40,8 @@ struct ThermoCommand: ParsableCommand {
   @Option(help: "Random times for the integral of the entropy production and for the likelihood bound.")
   var rounds: Int = 100
 
-  @Option(name: .customLong("bound-points"), help: "Points whose likelihood bound and exact NLL are compared.")
+  @Option(
+    name: .customLong("bound-points"), help: "Points whose likelihood bound and exact NLL are compared.")
   var boundPoints: Int = 50
 
   @Option(help: "Write the entropy production rates against time to this .svg file.")
@@ -69,13 +73,15 @@ struct ThermoCommand: ParsableCommand {
     let report = try ThermoReport(command: self, points: points).run(modelAt: URL(fileURLWithPath: model))
     if let plotFile {
       let series = [
-        ("total", "#c0392b", report.rates.map(\.total.mean)), ("system", "#2980b9", report.rates.map(\.system.mean)),
+        ("total", "#c0392b", report.rates.map(\.total.mean)),
+        ("system", "#2980b9", report.rates.map(\.system.mean)),
         ("medium", "#27ae60", report.rates.map(\.medium.mean)),
       ].map { name, color, values in
         PlotSeries(name: name, points: zip(report.times, values).map { ($0, $1) }, color: color)
       }
       let svg = Plots.lines(
-        series, title: "Entropy production of the forward process", xLabel: "t", yLabel: "rate (nats per unit time)",
+        series, title: "Entropy production of the forward process", xLabel: "t",
+        yLabel: "rate (nats per unit time)",
         logX: true, markers: true)
       try plotFile.write(svg.rendered)
     }
@@ -85,13 +91,15 @@ struct ThermoCommand: ParsableCommand {
     for (t, r) in zip(report.times, report.rates) {
       print(
         String(
-          format: "%10.4g  %8.4f ± %-6.4f  %8.4f ± %-6.4f  %8.4f ± %-6.4f", t, r.total.mean, r.total.standardError,
+          format: "%10.4g  %8.4f ± %-6.4f  %8.4f ± %-6.4f  %8.4f ± %-6.4f", t, r.total.mean,
+          r.total.standardError,
           r.system.mean, r.system.standardError, r.medium.mean, r.medium.standardError))
     }
     let i = report.integral
     print(
       String(
-        format: "integral over [%.3g, %.3g]: total %.4f ± %.4f = system %.4f ± %.4f + medium %.4f ± %.4f nats",
+        format:
+          "integral over [%.3g, %.3g]: total %.4f ± %.4f = system %.4f ± %.4f + medium %.4f ± %.4f nats",
         report.times.first!, report.times.last!, i.total.mean, i.total.standardError, i.system.mean,
         i.system.standardError, i.medium.mean, i.medium.standardError))
     print(
@@ -102,7 +110,8 @@ struct ThermoCommand: ParsableCommand {
       String(
         format:
           "mean likelihood bound %.4f ± %.4f nats (reverse SDE) beside mean exact NLL %.4f ± %.4f nats (probability-flow ODE), %d points",
-        report.bound.mean, report.bound.standardError, report.nll.mean, report.nll.standardError, report.nll.count))
+        report.bound.mean, report.bound.standardError, report.nll.mean, report.nll.standardError,
+        report.nll.count))
     if let plot { print("wrote the rates to \(plot)") }
   }
 }

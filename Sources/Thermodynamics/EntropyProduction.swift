@@ -137,6 +137,7 @@ where Process.Scalar == Model.Scalar {
       medium.append(width * c.medium.reduce(0, +) / n)
     }
     return EntropyProductionEstimate(
-      total: MonteCarloEstimate(total), system: MonteCarloEstimate(system), medium: MonteCarloEstimate(medium))
+      total: MonteCarloEstimate(total), system: MonteCarloEstimate(system), medium: MonteCarloEstimate(medium)
+    )
   }
 }

@@ -43,7 +43,8 @@ public enum FreeEnergy {
     let relative = (squares / (n - 1) / n).squareRoot() / mean
     let ess = sum * sum / w.reduce(0) { $0 + $1 * $1 }
     return PartitionFunctionEstimate(
-      logNormalizer: shift + Double.log(mean), standardError: relative, effectiveSampleSize: ess, count: w.count)
+      logNormalizer: shift + Double.log(mean), standardError: relative, effectiveSampleSize: ess,
+      count: w.count)
   }
 
   /// The free-energy difference `F_B − F_A = −kT_B log Z_B + kT_A log Z_A` of two unnormalised
@@ -106,7 +107,8 @@ public struct PartitionFunctionEstimate: Sendable, Hashable, CustomStringConvert
 
   /// The free energy `F = −kT log Z` and its standard error `kT·SE`.
   public func freeEnergy(temperature: Double) -> MonteCarloEstimate {
-    MonteCarloEstimate(mean: -temperature * logNormalizer, standardError: temperature * standardError, count: count)
+    MonteCarloEstimate(
+      mean: -temperature * logNormalizer, standardError: temperature * standardError, count: count)
   }
 
   /// `log Z ± SE (ESS of n)`.

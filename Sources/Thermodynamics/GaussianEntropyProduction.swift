@@ -91,7 +91,9 @@ public struct GaussianEntropyProduction<Process: GaussianSDE>: Sendable {
   /// by `panels`-panel 5-point Gauss–Legendre quadrature of ``rates(at:)`` (so `total = system +
   /// medium` holds to the quadrature's accuracy, and a medium term that vanishes identically, as
   /// for VE, is exactly 0).
-  public func integrated(from start: Process.Scalar, to end: Process.Scalar, panels: Int = 2000) -> EntropyBalance {
+  public func integrated(from start: Process.Scalar, to end: Process.Scalar, panels: Int = 2000)
+    -> EntropyBalance
+  {
     precondition(start > 0 && start < end, "GaussianEntropyProduction.integrated: need 0 < t₀ < t₁")
     let total = gaussLegendre(from: Double(start), to: Double(end), panels: panels) {
       rates(at: Process.Scalar($0)).total

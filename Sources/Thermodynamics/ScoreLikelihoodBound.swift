@@ -113,7 +113,8 @@ where Process.Scalar == Model.Scalar {
       }
       roundMeans.append(sum / Double(n))
     }
-    return LikelihoodBoundResult(perPoint: values.map { MonteCarloEstimate($0) }, mean: MonteCarloEstimate(roundMeans))
+    return LikelihoodBoundResult(
+      perPoint: values.map { MonteCarloEstimate($0) }, mean: MonteCarloEstimate(roundMeans))
   }
 }
 

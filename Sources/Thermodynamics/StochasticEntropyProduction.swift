@@ -151,7 +151,8 @@ where Process.Scalar == Model.Scalar {
                     forward += (yj - a * xj - c) * (yj - a * xj - c)
                     backward += (xj - a * yj - c) * (xj - a * yj - c)
                   }
-                  system[i] -= (sldx + left.timeDerivative[i] * dt + 4 * (smdx + middle.timeDerivative[i] * dt)) / 6
+                  system[i] -=
+                    (sldx + left.timeDerivative[i] * dt + 4 * (smdx + middle.timeDerivative[i] * dt)) / 6
                   switch rule {
                   case .transitionRatio: medium[i] += (backward - forward) / (2 * variance)
                   case .stratonovichMidpoint: medium[i] += fdx / diffusivity
@@ -212,7 +213,8 @@ where Process.Scalar == Model.Scalar {
             fs += Double(f[j]) * Double(s[j])
             ss += Double(s[j]) * Double(s[j])
           }
-          out.timeDerivative[i] = -fieldDivergence + diffusivity * Double(divergence[i]) - fs + diffusivity * ss
+          out.timeDerivative[i] =
+            -fieldDivergence + diffusivity * Double(divergence[i]) - fs + diffusivity * ss
         }
       }
     }
@@ -255,7 +257,8 @@ public struct TrajectoryEntropy<Scalar: BLASScalar>: Sendable {
   /// ``EntropyProduction``'s rates over the grid.
   public var averages: EntropyProductionEstimate {
     EntropyProductionEstimate(
-      total: MonteCarloEstimate(total), system: MonteCarloEstimate(system), medium: MonteCarloEstimate(medium))
+      total: MonteCarloEstimate(total), system: MonteCarloEstimate(system), medium: MonteCarloEstimate(medium)
+    )
   }
 
   /// `⟨e^{−Δs_tot}⟩`, which the integral fluctuation theorem says is 1 when the score is exact.

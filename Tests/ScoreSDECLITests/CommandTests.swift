@@ -166,12 +166,14 @@ import Testing
   @Test func thermoPrintsEntropyProductionSpeciationAndTheBound() throws {
     let outcome = try CommandLineTool.run(
       [
-        "thermo", "--model", model, "--data", "checkerboard", "--count", "64", "--times", "4", "--rounds", "6",
+        "thermo", "--model", model, "--data", "checkerboard", "--count", "64", "--times", "4", "--rounds",
+        "6",
         "--bound-points", "3", "--plot", "entropy.svg",
       ],
       in: folder)
     #expect(outcome.status == 0, "\(outcome.standardError)")
-    for phrase in ["entropy production", "integral over", "speciation time", "likelihood bound", "exact NLL"] {
+    for phrase in ["entropy production", "integral over", "speciation time", "likelihood bound", "exact NLL"]
+    {
       #expect(outcome.standardOutput.contains(phrase), "missing '\(phrase)' in \(outcome.standardOutput)")
     }
     let svg = try String(contentsOf: folder.appendingPathComponent("entropy.svg"), encoding: .utf8)

@@ -47,7 +47,8 @@ func integralFluctuationTheoremHoldsWithExactScore(process: Process) {
     var rng = Xoshiro256(seed: 21)
     let data = oracle.sample(count: heavyChecks ? 20_000 : 2000, using: &rng)
     let grid = uniformGrid(from: regime.start, to: regime.end, steps: heavyChecks ? 400 : 100)
-    let paths = StochasticEntropyProduction(process: sde, score: oracle).simulate(data: data, times: grid, seed: 5)
+    let paths = StochasticEntropyProduction(process: sde, score: oracle).simulate(
+      data: data, times: grid, seed: 5)
     let ift = paths.integralFluctuationTheorem
     print("IFT \(process): \(ift); ⟨Δs_tot⟩ = \(paths.averages.total)")
     expectWithin(3, standardErrorsOf: ift, exact: 1, "\(process) ⟨exp(−Δs_tot)⟩")
@@ -69,7 +70,8 @@ func trajectoryAveragesMatchEnsembleEntropyProduction(process: Process) throws {
     for rule in [MediumEntropyDiscretization.transitionRatio, .stratonovichMidpoint] {
       let averages = StochasticEntropyProduction(process: sde, score: oracle)
         .simulate(
-          data: data, times: uniformGrid(from: 0.05, to: 1, steps: heavyChecks ? 400 : 100), seed: 6, medium: rule
+          data: data, times: uniformGrid(from: 0.05, to: 1, steps: heavyChecks ? 400 : 100), seed: 6,
+          medium: rule
         )
         .averages
       print("averages \(process) \(rule): \(averages) exact \(exact)")

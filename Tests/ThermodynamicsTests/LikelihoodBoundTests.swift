@@ -13,7 +13,8 @@ func likelihoodBoundIsTightForExactScore(process: Process) {
   func check<P: GaussianSDE>(_ sde: P) where P.Scalar == Double {
     let oracle = GaussianData.oracle(sde)
     var rng = Xoshiro256(seed: 41)
-    let points = sde.perturb(oracle.sample(count: 6, using: &rng), at: sde.smallTimeCutoff, using: &rng).perturbed
+    let points = sde.perturb(oracle.sample(count: 6, using: &rng), at: sde.smallTimeCutoff, using: &rng)
+      .perturbed
     let result = ScoreLikelihoodBound(process: sde, score: oracle)
       .negativeLogLikelihoodBound(
         of: points, rounds: heavyChecks ? 4000 : 400, seed: 3,

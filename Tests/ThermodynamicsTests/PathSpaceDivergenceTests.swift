@@ -45,8 +45,10 @@ func girsanovDivergenceOfScaledScoreMatchesQuadrature(process: Process) throws {
     let closed = try GaussianEntropyProduction(oracle)
     var rng = Xoshiro256(seed: 33)
     let data = oracle.sample(count: 200, using: &rng)
-    let kl = PathSpaceDivergence(process: sde, model: ScaledScore(base: oracle, factor: 1 + delta), reference: oracle)
-      .divergence(from: 1e-3, to: 1, data: data, rounds: heavyChecks ? 4000 : 400, using: &rng)
+    let kl = PathSpaceDivergence(
+      process: sde, model: ScaledScore(base: oracle, factor: 1 + delta), reference: oracle
+    )
+    .divergence(from: 1e-3, to: 1, data: data, rounds: heavyChecks ? 4000 : 400, using: &rng)
     let exact = simpson(from: 1e-3, to: 1, intervals: 20_000) { t in
       let g = sde.diffusion(at: t)
       return g * g / 2 * delta * delta * closed.marginalEigenvalues(at: t).reduce(0) { $0 + 1 / $1 }
