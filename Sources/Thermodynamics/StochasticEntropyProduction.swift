@@ -104,36 +104,95 @@ where Process.Scalar == Model.Scalar {
     var x = data
     streams.fillNormal(&noise)
     process.perturb(data, at: [Scalar](repeating: times[0], count: n), noise: noise, into: &x)
-    let start = x
+    return integrate(from: x, along: times, streams: &streams, reverse: false, medium: rule)
+  }
+
+  /// Simulates one *reverse-SDE* path per data row, from `t_K` down to `t₀`, and accumulates its
+  /// entropy production.
+  ///
+  /// In reverse time `τ = −t` the reverse SDE `dx = [−f + g²s] dτ + g dW̄` (Anderson 1982) is a
+  /// diffusion of its own, with the same `D`, the force `f_R = −f + 2D s` and, for the exact
+  /// score, the marginals `p_t` traversed backwards. Its velocity is
+  /// `v_R = f_R − D∇log p = −v`, so it produces entropy at the *same* rate `E‖v‖²/D` as the
+  /// forward process: `⟨Δs_tot⟩` equals ``EntropyProduction``'s integral, and the integral
+  /// fluctuation theorem holds along its paths too. `Δs_sys` is the same Simpson line integral
+  /// (now with `dt < 0`); `Δs_m = ∫ f_R/D ∘ dx` is the Stratonovich midpoint sum.
+  ///
+  /// Row `i` starts at an exact sample of `p_{t_K}` (the data perturbed by the kernel); the steps
+  /// are Euler–Maruyama with the score at the left point (the noise is additive, so this is also
+  /// Milstein's scheme), so the path law — unlike the forward one — carries an `O(Δt)` error.
+  ///
+  /// - Parameters:
+  ///   - data: samples of the data distribution `p_0`, `n × d`.
+  ///   - times: the *increasing* grid `t₀ < … < t_K` (`t₀ > 0`), traversed from `t_K` to `t₀`.
+  ///   - seed: the seed of the per-path streams.
+  ///   - firstRow: the global index of `data`'s first row.
+  /// - Returns: the per-path entropy productions; `start` holds the points at `t_K`, `end` at `t₀`.
+  public func simulateReverse(
+    data: Matrix<Scalar>, times: [Scalar], seed: UInt64, firstRow: Int = 0
+  ) -> TrajectoryEntropy<Scalar> {
+    precondition(times.count >= 2, "StochasticEntropyProduction.simulateReverse needs at least two times")
+    precondition(
+      zip(times, times.dropFirst()).allSatisfy { $0 < $1 } && times[0] > 0 && times.last! <= process.endTime,
+      "StochasticEntropyProduction.simulateReverse: times must increase within (0, \(process.endTime)]")
+    let (n, d) = (data.rows, data.columns)
+    var streams = RowStreams(seed: seed, rows: firstRow..<(firstRow + n))
+    var noise = Matrix<Scalar>(rows: n, columns: d)
+    var x = data
+    streams.fillNormal(&noise)
+    process.perturb(data, at: [Scalar](repeating: times.last!, count: n), noise: noise, into: &x)
+    return integrate(
+      from: x, along: times.reversed(), streams: &streams, reverse: true, medium: .stratonovichMidpoint)
+  }
+
+  /// Carries the paths from `start` (samples of `p` at `times[0]`) along `times` (increasing for
+  /// the forward process, decreasing for the reverse SDE) and accumulates `Δs_sys` by Simpson's
+  /// rule and `Δs_m` by `rule` (forward) or the Stratonovich midpoint sum of the reverse drift.
+  func integrate(
+    from start: Matrix<Scalar>, along times: [Scalar], streams: inout RowStreams, reverse: Bool,
+    medium rule: MediumEntropyDiscretization
+  ) -> TrajectoryEntropy<Scalar> {
+    let (n, d) = (start.rows, start.columns)
+    var noise = Matrix<Scalar>(rows: n, columns: d)
+    var x = start
     var next = x
     var midpoint = x
-    var f = x
     var workspace = score.makeWorkspace(rows: n)
     var divergence = [Scalar](repeating: 0, count: n)
     var left = Evaluation(rows: n, columns: d)
     var middle = left
     var right = left
-    evaluate(x, at: times[0], into: &left, drift: &f, divergence: &divergence, workspace: &workspace)
+    evaluate(x, at: times[0], into: &left, divergence: &divergence, workspace: &workspace)
     var system = [Double](repeating: 0, count: n)
     var medium = system
     for (t0, t1) in zip(times, times.dropFirst()) {
-      let (scale, shift, std) = process.transition(from: t0, to: t1)
       streams.fillNormal(&noise)
-      next.assign(x, scaledBy: scale, offset: shift)
-      next.add(noise, scaledBy: std)
+      var kernel = (a: 1.0, c: 0.0, variance: 1.0)
+      if reverse {
+        // Euler–Maruyama on the reverse SDE in τ = −t: dx = [−f + g²s] dτ + g dW̄.
+        let h = t0 - t1
+        let g = process.diffusion(at: t0)
+        next.assign(x)
+        next.add(left.drift, scaledBy: -h)
+        next.add(left.score, scaledBy: g * g * h)
+        next.add(noise, scaledBy: g * h.squareRoot())
+      } else {
+        let (scale, shift, std) = process.transition(from: t0, to: t1)
+        next.assign(x, scaledBy: scale, offset: shift)
+        next.add(noise, scaledBy: std)
+        kernel = (Double(scale), Double(shift), Double(std) * Double(std))
+      }
       midpoint.assign(x)
       midpoint.add(next)
       midpoint *= 1 / 2
       let tm = t0 + (t1 - t0) / 2
       let dt = Double(t1 - t0)
-      evaluate(midpoint, at: tm, into: &middle, drift: &f, divergence: &divergence, workspace: &workspace)
+      evaluate(midpoint, at: tm, into: &middle, divergence: &divergence, workspace: &workspace)
       let g = Double(process.diffusion(at: tm))
       let diffusivity = g * g / 2
-      let (a, c, variance) = (Double(scale), Double(shift), Double(std) * Double(std))
-      // f still holds f(x̄, τ̄).
       x.withUnsafeBufferPointer { x in
         next.withUnsafeBufferPointer { y in
-          f.withUnsafeBufferPointer { f in
+          middle.drift.withUnsafeBufferPointer { f in
             middle.score.withUnsafeBufferPointer { sm in
               left.score.withUnsafeBufferPointer { sl in
                 for i in 0..<n {
@@ -148,14 +207,20 @@ where Process.Scalar == Model.Scalar {
                     fdx += Double(f[j]) * dx
                     smdx += Double(sm[j]) * dx
                     sldx += Double(sl[j]) * dx
+                    let (a, c) = (kernel.a, kernel.c)
                     forward += (yj - a * xj - c) * (yj - a * xj - c)
                     backward += (xj - a * yj - c) * (xj - a * yj - c)
                   }
                   system[i] -=
                     (sldx + left.timeDerivative[i] * dt + 4 * (smdx + middle.timeDerivative[i] * dt)) / 6
-                  switch rule {
-                  case .transitionRatio: medium[i] += (backward - forward) / (2 * variance)
-                  case .stratonovichMidpoint: medium[i] += fdx / diffusivity
+                  if reverse {
+                    // The reverse drift −f + 2D·s at the midpoint, over D.
+                    medium[i] += -fdx / diffusivity + 2 * smdx
+                  } else {
+                    switch rule {
+                    case .transitionRatio: medium[i] += (backward - forward) / (2 * kernel.variance)
+                    case .stratonovichMidpoint: medium[i] += fdx / diffusivity
+                    }
                   }
                 }
               }
@@ -163,7 +228,7 @@ where Process.Scalar == Model.Scalar {
           }
         }
       }
-      evaluate(next, at: t1, into: &right, drift: &f, divergence: &divergence, workspace: &workspace)
+      evaluate(next, at: t1, into: &right, divergence: &divergence, workspace: &workspace)
       next.withUnsafeBufferPointer { y in
         x.withUnsafeBufferPointer { x in
           right.score.withUnsafeBufferPointer { sr in
@@ -181,30 +246,31 @@ where Process.Scalar == Model.Scalar {
     return TrajectoryEntropy(system: system, medium: medium, start: start, end: x)
   }
 
-  /// The score and `∂_τ log p_τ` at a batch of points.
+  /// The drift, the score and `∂_τ log p_τ` at a batch of points.
   struct Evaluation {
+    var drift: Matrix<Scalar>
     var score: Matrix<Scalar>
     var timeDerivative: [Double]
 
     init(rows: Int, columns: Int) {
+      drift = Matrix(rows: rows, columns: columns)
       score = Matrix(rows: rows, columns: columns)
       timeDerivative = [Double](repeating: 0, count: rows)
     }
   }
 
-  /// Fills `out` with `s(x, t)` and `∂_t log p = −∇·f + D∇·s − f·s + D‖s‖²` per row, leaving
-  /// `f(x, t)` in `drift`.
+  /// Fills `out` with `f(x, t)`, `s(x, t)` and `∂_t log p = −∇·f + D∇·s − f·s + D‖s‖²` per row.
   func evaluate(
-    _ x: Matrix<Scalar>, at t: Scalar, into out: inout Evaluation, drift: inout Matrix<Scalar>,
-    divergence: inout [Scalar], workspace: inout Model.Workspace
+    _ x: Matrix<Scalar>, at t: Scalar, into out: inout Evaluation, divergence: inout [Scalar],
+    workspace: inout Model.Workspace
   ) {
-    process.drift(x, at: t, into: &drift)
+    process.drift(x, at: t, into: &out.drift)
     score.scoreAndDivergence(x, at: t, into: &out.score, divergence: &divergence, workspace: &workspace)
     let g = Double(process.diffusion(at: t))
     let diffusivity = g * g / 2
     let fieldDivergence = Double(x.columns) * Double(process.linearDrift(at: t).coefficient)
     let d = x.columns
-    drift.withUnsafeBufferPointer { f in
+    out.drift.withUnsafeBufferPointer { f in
       out.score.withUnsafeBufferPointer { s in
         for i in 0..<x.rows {
           var fs = 0.0
