@@ -178,6 +178,11 @@ import Testing
     }
     let svg = try String(contentsOf: folder.appendingPathComponent("entropy.svg"), encoding: .utf8)
     #expect(svg.contains("<svg") && svg.contains("polyline"))
+    // Without --data the points are the model's own samples.
+    let own = try CommandLineTool.run(
+      ["thermo", "--model", model, "--count", "32", "--times", "3", "--rounds", "4", "--bound-points", "2"],
+      in: folder)
+    #expect(own.status == 0 && own.standardOutput.contains("speciation time"), "\(own.standardError)")
     try expectFailure(["thermo", "--model", model, "--plot", "rates.png"], mentioning: "--plot")
   }
 

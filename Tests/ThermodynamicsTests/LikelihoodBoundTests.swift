@@ -20,6 +20,7 @@ func likelihoodBoundIsTightForExactScore(process: Process) {
         of: points, rounds: heavyChecks ? 4000 : 400, seed: 3,
         terminalLogDensity: { oracle.logDensity($0, at: sde.endTime) })
     let nll = oracle.logDensity(points, at: sde.smallTimeCutoff).map { -$0 }
+    print("bound \(process), point 0: \(result.perPoint[0]), exact NLL \(nll[0])")
     for (i, estimate) in result.perPoint.enumerated() {
       expectWithin(4, standardErrorsOf: estimate, exact: nll[i], "\(process) point \(i)")
     }
@@ -72,6 +73,9 @@ func likelihoodBoundMatchesGaussianClosedForm(process: Process) {
       process: sde, score: oracle,
       integration: .adaptive(PIController(relativeTolerance: 1e-8, absoluteTolerance: 1e-8))
     ).logLikelihood(of: points).logLikelihoods.map { -$0 }
+    print(
+      "\(oracle.dimension)-D mixture, point 0: tight \(tight.perPoint[0]), exact \(nll[0]),",
+      "with prior \(withPrior.perPoint[0]), PF-ODE \(flow[0])")
     for i in 0..<points.rows {
       expectWithin(4, standardErrorsOf: tight.perPoint[i], exact: nll[i], "\(oracle.dimension)-D point \(i)")
       let e = withPrior.perPoint[i]
