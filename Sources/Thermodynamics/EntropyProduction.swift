@@ -25,9 +25,11 @@ public import LinearAlgebra
 /// add up exactly, so the three estimates are consistent sample by sample. Points of `p_t` come
 /// from perturbing data through the closed-form kernel of the ``GaussianSDE``.
 ///
-/// Integrals over `[t₀, t₁]` draw `t ~ Uniform[t₀, t₁]` once per round, perturb the whole data
-/// batch to that time with fresh noise, and average `(t₁ − t₀)·(batch mean)` over rounds: an
-/// unbiased estimate whose standard error is over the independent rounds.
+/// Integrals over `[t₀, t₁]` draw one time per round, stratified (round `m` of `M` in the `m`-th
+/// of `M` equal sub-intervals), perturb the whole data batch to that time with fresh noise, and
+/// average `(t₁ − t₀)·(batch mean)` over rounds: an unbiased estimate whose standard error adds
+/// the rounds' (collapsed strata) and the data's (the points are a sample of `p_0`, reused by
+/// every round), so that it measures the distance to the data *distribution*'s value.
 ///
 /// ```swift
 /// let ep = EntropyProduction(process: VPSDE<Double>(), score: oracle)
@@ -110,13 +112,13 @@ where Process.Scalar == Model.Scalar {
   }
 
   /// `∫_{t₀}^{t₁}` of the three rates: `ΔS_tot`, `S(t₁) − S(t₀)`, and the entropy delivered to
-  /// the medium, by `rounds` uniform random times (each round perturbs all of `data` to its time).
+  /// the medium, by `rounds` stratified random times (each round perturbs all of `data` to its time).
   ///
   /// - Parameters:
   ///   - start: `t₀ > 0`.
   ///   - end: `t₁ ≤ T`.
   ///   - data: samples of the data distribution, `n × d`.
-  ///   - rounds: the number of independent times (≥ 2); the standard error is over rounds.
+  ///   - rounds: the number of stratified times (even, ≥ 2).
   ///   - rng: the source of times and noise.
   public func integrated<G: RandomNumberGenerator>(
     from start: Scalar, to end: Scalar, data: Matrix<Scalar>, rounds: Int, using rng: inout G
@@ -126,18 +128,15 @@ where Process.Scalar == Model.Scalar {
       "EntropyProduction.integrated: need 0 < t₀ < t₁ ≤ T, got [\(start), \(end)], T = \(process.endTime)")
     precondition(rounds >= 2, "EntropyProduction.integrated needs at least 2 rounds, got \(rounds)")
     let width = Double(end - start)
-    var total: [Double] = []
-    var system: [Double] = []
-    var medium: [Double] = []
-    for t in TimeSampling.uniformTimes(rounds, from: start, to: end, using: &rng) {
+    var total = RoundsOverPoints(points: data.rows)
+    var system = total
+    var medium = total
+    for t in TimeSampling.stratifiedTimes(rounds, from: start, to: end, using: &rng) {
       let c = contributions(of: process.perturb(data, at: t, using: &rng).perturbed, at: t)
-      let n = Double(data.rows)
-      total.append(width * c.total.reduce(0, +) / n)
-      system.append(width * c.system.reduce(0, +) / n)
-      medium.append(width * c.medium.reduce(0, +) / n)
+      total.add(c.total, scale: width)
+      system.add(c.system, scale: width)
+      medium.add(c.medium, scale: width)
     }
-    return EntropyProductionEstimate(
-      total: MonteCarloEstimate(total), system: MonteCarloEstimate(system), medium: MonteCarloEstimate(medium)
-    )
+    return EntropyProductionEstimate(total: total.estimate, system: system.estimate, medium: medium.estimate)
   }
 }

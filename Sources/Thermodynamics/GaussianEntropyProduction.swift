@@ -1,5 +1,5 @@
 public import DiffusionProcesses
-public import LinearAlgebra
+import LinearAlgebra
 import RealModule
 
 /// The entropy balance of the forward process in closed form when the data are Gaussian,

@@ -16,7 +16,8 @@ public import LinearAlgebra
 /// with `p_t` the marginals of the reference process, i.e. the forward marginals when `s⋆` is the
 /// exact score `∇log p_t`. By the data-processing inequality it bounds `KL(p_{t₀} ‖ p^θ_{t₀})` of
 /// the models' time-`t₀` laws. The expectation is over perturbed data; the time integral is by
-/// uniform random times, one per round, the standard error over rounds. When `s⋆` is an exact
+/// stratified random times, one per round; the standard error adds the rounds' and the data's
+/// share (the points are a sample of `p_0`). When `s⋆` is an exact
 /// oracle the estimate is unbiased for the exact divergence.
 ///
 /// ```swift
@@ -57,12 +58,12 @@ where Process.Scalar == Model.Scalar, Model.Scalar == Reference.Scalar {
     MonteCarloEstimate(integrand(process.perturb(data, at: t, using: &rng).perturbed, at: t))
   }
 
-  /// `KL(ℙ⋆ ‖ ℙ_θ)` over `[t₀, t₁]` by `rounds` uniform random times.
+  /// `KL(ℙ⋆ ‖ ℙ_θ)` over `[t₀, t₁]` by `rounds` stratified random times.
   /// - Parameters:
   ///   - start: `t₀ > 0` (scores of data without density diverge at 0).
   ///   - end: `t₁ ≤ T`.
   ///   - data: samples of `p_0`, `n × d`, all perturbed to each round's time.
-  ///   - rounds: independent times (≥ 2).
+  ///   - rounds: stratified times (even, ≥ 2).
   ///   - rng: the source of times and noise.
   public func divergence<G: RandomNumberGenerator>(
     from start: Scalar, to end: Scalar, data: Matrix<Scalar>, rounds: Int, using rng: inout G
@@ -72,10 +73,10 @@ where Process.Scalar == Model.Scalar, Model.Scalar == Reference.Scalar {
       "PathSpaceDivergence: need 0 < t₀ < t₁ ≤ T, got [\(start), \(end)], T = \(process.endTime)")
     precondition(rounds >= 2, "PathSpaceDivergence needs at least 2 rounds, got \(rounds)")
     let width = Double(end - start)
-    let values = TimeSampling.uniformTimes(rounds, from: start, to: end, using: &rng).map { t in
-      let v = integrand(process.perturb(data, at: t, using: &rng).perturbed, at: t)
-      return width * v.reduce(0, +) / Double(v.count)
+    var estimate = RoundsOverPoints(points: data.rows)
+    for t in TimeSampling.stratifiedTimes(rounds, from: start, to: end, using: &rng) {
+      estimate.add(integrand(process.perturb(data, at: t, using: &rng).perturbed, at: t), scale: width)
     }
-    return MonteCarloEstimate(values)
+    return estimate.estimate
   }
 }

@@ -60,6 +60,7 @@ func gaussianIntegralsMatchClosedForm(process: Process) throws {
     let data = oracle.sample(count: 200, using: &rng)
     let estimate = EntropyProduction(process: sde, score: oracle)
       .integrated(from: 1e-3, to: 1, data: data, rounds: heavyChecks ? 2000 : 300, using: &rng)
+    print("ΔS over [1e-3, 1] \(process): \(estimate); exact \(exact)")
     expectWithin(4, standardErrorsOf: estimate.total, exact: exact.total, "\(process) ΔS_tot")
     expectWithin(4, standardErrorsOf: estimate.system, exact: exact.system, "\(process) ΔS")
     expectWithin(4, standardErrorsOf: estimate.medium, exact: exact.medium, "\(process) ΔS_m")
