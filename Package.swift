@@ -33,10 +33,15 @@ let package = Package(
     .target(
       name: "ScoreMatching",
       dependencies: ["LinearAlgebra", "DiffusionProcesses", "ScoreNetworks", "Datasets", numerics]),
+    // Diffusion models as nonequilibrium physics: entropy production, fluctuation theorems,
+    // path-space divergences, speciation and free energies. Sees processes, score models and
+    // samplers only, never networks.
+    .target(name: "Thermodynamics", dependencies: ["LinearAlgebra", "DiffusionProcesses", "Samplers", numerics]),
     .target(
       name: "ScoreSDE",
       dependencies: [
         "LinearAlgebra", "DiffusionProcesses", "ScoreNetworks", "Datasets", "Samplers", "ScoreMatching",
+        "Thermodynamics",
       ]
     ),
 
@@ -63,6 +68,8 @@ let package = Package(
     .testTarget(name: "ScoreNetworksTests", dependencies: ["ScoreNetworks", "TestSupport"]),
     .testTarget(name: "ScoreMatchingTests", dependencies: ["ScoreMatching", "TestSupport"]),
     .testTarget(name: "SamplersTests", dependencies: ["Samplers", "Datasets", "TestSupport"]),
+    .testTarget(
+      name: "ThermodynamicsTests", dependencies: ["Thermodynamics", "Samplers", "Datasets", "TestSupport"]),
     .testTarget(name: "ScoreSDECLITests", dependencies: ["ScoreSDECLI", "ScoreSDE"]),
     // The tutorials' code: Documentation/sync-snippets.py copies its marked regions into the catalog.
     .testTarget(name: "TutorialTests", dependencies: ["ScoreSDE"]),

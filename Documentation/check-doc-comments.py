@@ -13,7 +13,7 @@ import json
 import pathlib
 import sys
 
-OURS = ("LinearAlgebra", "DiffusionProcesses", "ScoreNetworks", "Datasets", "Samplers", "ScoreMatching", "ScoreSDE")
+OURS = ("LinearAlgebra", "DiffusionProcesses", "ScoreNetworks", "Datasets", "Samplers", "ScoreMatching", "Thermodynamics", "ScoreSDE")
 
 
 def main():

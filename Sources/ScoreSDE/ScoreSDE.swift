@@ -5,3 +5,4 @@
 @_exported import Samplers
 @_exported import ScoreMatching
 @_exported import ScoreNetworks
+@_exported import Thermodynamics

@@ -171,6 +171,29 @@ import Testing
     #expect(values.rows == 20 && values.columns == 1 && values.isFinite)
   }
 
+  @Test func thermoPrintsEntropyProductionSpeciationAndTheBound() throws {
+    let outcome = try CommandLineTool.run(
+      [
+        "thermo", "--model", model, "--data", "checkerboard", "--count", "64", "--times", "4", "--rounds",
+        "6",
+        "--bound-points", "3", "--plot", "entropy.svg",
+      ],
+      in: folder)
+    #expect(outcome.status == 0, "\(outcome.standardError)")
+    for phrase in ["entropy production", "integral over", "speciation time", "likelihood bound", "exact NLL"]
+    {
+      #expect(outcome.standardOutput.contains(phrase), "missing '\(phrase)' in \(outcome.standardOutput)")
+    }
+    let svg = try String(contentsOf: folder.appendingPathComponent("entropy.svg"), encoding: .utf8)
+    #expect(svg.contains("<svg") && svg.contains("polyline"))
+    // Without --data the points are the model's own samples.
+    let own = try CommandLineTool.run(
+      ["thermo", "--model", model, "--count", "32", "--times", "3", "--rounds", "4", "--bound-points", "2"],
+      in: folder)
+    #expect(own.status == 0 && own.standardOutput.contains("speciation time"), "\(own.standardError)")
+    try expectFailure(["thermo", "--model", model, "--plot", "rates.png"], mentioning: "--plot")
+  }
+
   @Test func demoWritesItsFilesAndComparesWithTheTruth() throws {
     let outcome = try CommandLineTool.run(
       ["demo", "--out", "demo", "--steps", "20", "--samples", "60"], in: folder)
