@@ -14,20 +14,67 @@ struct TrainingSettings {
   var configuration: TrainingConfiguration
   /// Columns of a data file (0-based) that are conditions rather than data.
   var conditionColumns: [Int] = []
+  /// The fraction of a data file's rows held out, or `nil` for the default
+  /// (``ModelTraining/defaultValidationFraction(rows:)``).
+  var validationFraction: Double? = nil
+  /// Held-out evaluations without improvement before training stops (`nil`: the default, 10;
+  /// 0: never stop early, but still keep the best weights).
+  var patience: Int? = nil
+  /// Steps between held-out evaluations (`nil`: `max(1, steps / 100)`).
+  var validationInterval: Int? = nil
+
+  /// The patience in force: `patience`, 10 by default, `nil` when 0 turned stopping off.
+  var resolvedPatience: Int? {
+    let p = patience ?? ModelTraining.defaultPatience
+    return p > 0 ? p : nil
+  }
+
+  /// The evaluation interval in force.
+  var resolvedValidationInterval: Int { validationInterval ?? max(1, configuration.steps / 100) }
+}
+
+/// The rows a run held out, in data units, and what became of the run on them.
+struct HeldOutRun {
+  /// The held-out rows (conditions, if any, at the end), data units.
+  let rows: Matrix<Double>
+  /// The training rows, data units.
+  let trainingRows: Matrix<Double>
+  /// The fraction held out.
+  let fraction: Double
+  /// The best step, its loss, whether patience ran out.
+  let summary: ValidationSummary
+  /// The Gaussian fitted to the training rows, when it exists (unconditional data whose
+  /// covariance is positive definite).
+  let baseline: GaussianBaseline?
 }
 
 /// A fitted model and how the fit went.
 struct TrainingOutcome<Network: ScoreNetwork> where Network.Scalar == Float {
-  let model: TrainedModel<Network>
+  var model: TrainedModel<Network>
   /// `(step, loss, smoothed loss)` at up to 500 evenly spaced steps.
   let losses: [(step: Int, loss: Double, smoothed: Double)]
   let stepsPerSecond: Double
   let seconds: Double
+  /// The held-out rows and the validation's outcome, when the run had a validation split.
+  var heldOut: HeldOutRun? = nil
 }
 
 /// Training shared by `score-sde train` and `score-sde demo`: Float precision, data
 /// standardised per column, a progress bar on standard error.
 enum ModelTraining {
+  /// Data files with fewer rows than this hold out a validation split by default.
+  static let smallDataRows = 5_000
+  /// The fraction held out by default from a small data file.
+  static let defaultSmallDataFraction = 0.2
+  /// Held-out evaluations without improvement before training stops, by default.
+  static let defaultPatience = 10
+
+  /// The default validation fraction of a data file of `rows` rows: 0.2 below
+  /// ``smallDataRows`` rows, where a model can memorise its data, 0 (no split) from there on.
+  static func defaultValidationFraction(rows: Int) -> Double {
+    rows < smallDataRows ? defaultSmallDataFraction : 0
+  }
+
   static func train<Network: CommandLineNetwork>(
     _ input: DataInput, network: Network.Type, settings: TrainingSettings, label: String
   ) throws -> TrainingOutcome<Network> {
@@ -35,18 +82,61 @@ enum ModelTraining {
       let (raw, _) = try input.load(count: 0, seed: 0)
       let data = try conditionsMovedToEnd(
         raw, conditionColumns: settings.conditionColumns, source: input.argument)
+      let fraction = settings.validationFraction ?? defaultValidationFraction(rows: data.rows)
+      var trainingRows = data
+      var heldOut: Matrix<Double>? = nil
+      if fraction > 0 {
+        // Its own stream of the seed: the split does not move when the run's draws do.
+        var rng = Xoshiro256(seed: settings.configuration.seed, stream: UInt64.max - 4)
+        let split = trainTestSplit(data, testFraction: fraction, using: &rng)
+        let usable = split.test.rows >= 1 && split.train.rows >= 2
+        if usable {
+          trainingRows = split.train
+          heldOut = split.test
+        } else if settings.validationFraction != nil {
+          // Asked for: say why it cannot be done. By default a file too small to split trains on
+          // every row.
+          throw CLIError(
+            "\(input.argument): --validation \(fraction) of its \(data.rows) rows leaves \(split.test.rows) "
+              + "held-out and \(split.train.rows) training rows; at least 1 and 2 are needed (--validation 0 "
+              + "trains on every row)")
+        }
+      }
       // Standardised in Double before the rows become Float: a Float copy of 1e9 + N(0, 1) is
-      // all 1e9. The source carries the standardisation; the trainer records it in the model.
+      // all 1e9. The source carries the standardisation (fitted on the training rows alone);
+      // the trainer records it in the model.
       let source: DatasetSource<Float>
       do {
         source = try DatasetSource<Float>(
-          standardizing: data, conditioningColumns: settings.conditionColumns.count, source: input.argument)
+          standardizing: trainingRows, conditioningColumns: settings.conditionColumns.count,
+          source: input.argument)
       } catch {
         throw error.inFileColumns(conditionColumns: settings.conditionColumns, of: raw.columns)
       }
-      return try run(
+      var outcome = try run(
         source: source, network: network, standardizer: nil, settings: settings, label: label,
-        name: input.argument)
+        name: input.argument,
+        heldOut: heldOut.map { source.appliedStandardizer!.transformed($0, as: Float.self) })
+      // The baseline a density of the data columns must beat; a conditional model's density is
+      // of x given c, which one Gaussian of x does not measure.
+      if settings.conditionColumns.isEmpty {
+        outcome.model.gaussianBaseline = try? GaussianBaseline(fitting: trainingRows, source: input.argument)
+      }
+      if let heldOut, let summary = outcome.model.training.validation {
+        var recorded = summary
+        recorded.heldOutFraction = fraction
+        recorded.heldOutRows = heldOut.rows
+        outcome.model.training.validation = recorded
+        outcome.heldOut = HeldOutRun(
+          rows: heldOut, trainingRows: trainingRows, fraction: fraction, summary: recorded,
+          baseline: outcome.model.gaussianBaseline)
+      }
+      return outcome
+    }
+    if let fraction = settings.validationFraction, fraction > 0 {
+      throw CLIError(
+        "--validation holds out rows of a data file; \(input.argument) is a built-in density, whose "
+          + "fresh samples cannot be memorised")
     }
     guard settings.conditionColumns.isEmpty else {
       throw CLIError(
@@ -72,7 +162,7 @@ enum ModelTraining {
   static func run<Source: TrainingDataSource, Network: CommandLineNetwork>(
     source: Source, network: Network.Type, standardizer: Standardizer?, settings: TrainingSettings,
     label: String,
-    name: String
+    name: String, heldOut: Matrix<Float>? = nil
   ) throws -> TrainingOutcome<Network> where Source.Scalar == Float {
     if let failure = settings.process.validationFailure { throw CLIError("--sde: \(failure)") }
     // A malformed SOURCE_DATE_EPOCH would otherwise fail only once training is over.
@@ -94,17 +184,35 @@ enum ModelTraining {
     let every = max(1, steps / 500)
     var rate = 0.0
     var seconds = 0.0
-    try trainer.train { p in
+    var heldOutText = ""
+    let progress = { (p: TrainingProgress) in
       if p.step % every == 0 || p.step == p.totalSteps { losses.append((p.step, p.loss, p.smoothedLoss)) }
       rate = p.stepsPerSecond
       seconds = p.elapsedSeconds
       bar.update(
-        p.step, detail: String(format: "loss %.4f  %.0f steps/s", p.smoothedLoss, p.stepsPerSecond),
+        p.step,
+        detail: String(format: "loss %.4f  %.0f steps/s", p.smoothedLoss, p.stepsPerSecond) + heldOutText,
         etaSeconds: p.estimatedSecondsRemaining)
+    }
+    guard let heldOut else {
+      try trainer.train(progress: progress)
+      bar.finish()
+      return TrainingOutcome(
+        model: try trainer.trainedModel(data: name), losses: losses, stepsPerSecond: rate, seconds: seconds)
+    }
+    // Enough (time, noise) draws per held-out row for a steady loss, at most 16 384 rows in all.
+    let policy = ValidationPolicy(
+      data: heldOut, interval: settings.resolvedValidationInterval, patience: settings.resolvedPatience,
+      drawsPerRow: max(1, min(8, 16_384 / heldOut.rows)))
+    var best = (step: 0, loss: Double.infinity)
+    let outcome = try trainer.train(validation: policy, progress: progress) { point in
+      if point.isBest { best = (point.step, point.loss) }
+      heldOutText = String(format: "  held-out %.4f (best %.4f at %d)", point.loss, best.loss, best.step)
     }
     bar.finish()
     return TrainingOutcome(
-      model: try trainer.trainedModel(data: name), losses: losses, stepsPerSecond: rate, seconds: seconds)
+      model: try trainer.trainedModel(keeping: outcome, data: name), losses: losses, stepsPerSecond: rate,
+      seconds: seconds)
   }
 
   /// The data with the named columns moved to the end, where the trainer expects conditions.

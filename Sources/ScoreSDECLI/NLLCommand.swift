@@ -64,8 +64,16 @@ struct NLLCommand: ParsableCommand {
       try MatrixStream(format!, file: $0, rows: points.count, columns: 1, columnNames: ["nll"])
     }
     var summary = RunningMean()
-    let dimension = try Evaluation(points: points, integration: integration, source: data) { nll in
+    var baselineSummary = RunningMean()
+    var excess = RunningMean()
+    let dimension = try Evaluation(points: points, integration: integration, source: data) { nll, baseline in
       for v in nll { summary.add(v) }
+      if let baseline {
+        for (m, b) in zip(nll, baseline) {
+          baselineSummary.add(b)
+          excess.add(m - b)
+        }
+      }
       try stream?.append(Matrix(rows: nll.count, columns: 1, elements: nll))
     }.run(modelAt: URL(fileURLWithPath: model))
     try outputs.commit()
@@ -87,6 +95,21 @@ struct NLLCommand: ParsableCommand {
           format: "%.4f bits/dim (continuous density; pass --bin-width for discrete data)",
           summary.mean / (d * Double.log(2.0))))
     }
+    if baselineSummary.count > 0 {
+      print(
+        String(
+          format: "Gaussian baseline (fitted to the training rows): mean NLL %.4f nats per point; "
+            + "model − baseline %.4f ± %.4f", baselineSummary.mean, excess.mean,
+          excess.count > 1 ? excess.standardError : .nan))
+      if excess.mean > 0 {
+        FileHandle.standardError.write(
+          Data(
+            String(
+              format: "warning: the model's NLL is worse than a full-covariance Gaussian's by %.4g ± %.4g nats "
+                + "per point on these points\n", excess.mean, excess.count > 1 ? excess.standardError : .nan
+            ).utf8))
+      }
+    }
     if let out { print("wrote each point's NLL to \(out)") }
   }
 
@@ -100,17 +123,17 @@ struct NLLCommand: ParsableCommand {
     nll.reserveCapacity(points.rows)
     try negativeLogLikelihoods(
       of: .table(points), under: trained, integration: integration, source: source
-    ) { nll.append(contentsOf: $0) }
+    ) { values, _ in nll.append(contentsOf: values) }
     return nll
   }
 
   /// Per-point NLL in nats, on the data's own scale (the standardisation's Jacobian included),
   /// in chunks of 500 points with a progress bar; `consume` gets each chunk's values in order,
-  /// so that memory stays bounded however many points there are. Condition columns (the last
-  /// `k`) condition each point's density.
+  /// so that memory stays bounded however many points there are; `consume` also gets the chunk's
+  /// points. Condition columns (the last `k`) condition each point's density.
   static func negativeLogLikelihoods<Network: ScoreNetwork>(
     of points: PointSource, under trained: TrainedModel<Network>, integration: ODEIntegration<Double>,
-    source: String, consume: ([Double]) throws -> Void
+    source: String, consume: ([Double], Matrix<Double>) throws -> Void
   ) throws where Network.Scalar == Double {
     let d = trained.dimension
     let k = trained.conditionEncoding.dimension
@@ -133,7 +156,7 @@ struct NLLCommand: ParsableCommand {
       let score = trained.scoreModel(condition: k > 0 ? .perRow(conditions) : .unconditional)
       let result = try ProbabilityFlowLikelihood(process: trained.sde, score: score, integration: integration)
         .logLikelihood(of: x, firstRow: first, threads: Workers.count)
-      try consume(result.logLikelihoods.map { -($0 + trained.logDensityCorrection) })
+      try consume(result.logLikelihoods.map { -($0 + trained.logDensityCorrection) }, chunk)
       first += chunk.rows
       bar.update(first)
     }
@@ -203,18 +226,33 @@ struct RunningMean {
 }
 
 /// `nll`'s work on a model of any network: the per-point NLL, handed to `consume` chunk by
-/// chunk; returns the model's dimension.
+/// chunk with the model's Gaussian baseline's NLL of the same points (`nil` when the model
+/// records none or is conditional); returns the model's dimension.
 struct Evaluation: TrainedModelTask {
   typealias Scalar = Double
   let points: PointSource
   let integration: ODEIntegration<Double>
   let source: String
-  let consume: ([Double]) throws -> Void
+  let consume: (_ nll: [Double], _ baseline: [Double]?) throws -> Void
+
+  init(
+    points: PointSource, integration: ODEIntegration<Double>, source: String,
+    consume: @escaping (_ nll: [Double], _ baseline: [Double]?) throws -> Void
+  ) {
+    self.points = points
+    self.integration = integration
+    self.source = source
+    self.consume = consume
+  }
 
   func run<Network: ScoreNetwork>(_ model: TrainedModel<Network>) throws -> Int
   where Network.Scalar == Double {
+    let baseline = model.conditionEncoding.dimension == 0 ? model.gaussianBaseline : nil
     try NLLCommand.negativeLogLikelihoods(
-      of: points, under: model, integration: integration, source: source, consume: consume)
+      of: points, under: model, integration: integration, source: source
+    ) { nll, chunk in
+      try consume(nll, baseline.map { b in b.logDensities(chunk).map { -$0 } })
+    }
     return model.dimension
   }
 }
