@@ -14,6 +14,7 @@ enum ModelKey {
   static let conditionStandardizer = "score_sde.model.condition_standardizer"
   static let training = "score_sde.model.training"
   static let gaussianBaseline = "score_sde.model.gaussian_baseline"
+  static let dequantization = "score_sde.model.dequantization"
 }
 
 extension TrainedModel {
@@ -30,6 +31,7 @@ extension TrainedModel {
     if let conditionStandardizer { m[ModelKey.conditionStandardizer] = metadataJSON(conditionStandardizer) }
     m[ModelKey.training] = metadataJSON(training)
     if let gaussianBaseline { m[ModelKey.gaussianBaseline] = metadataJSON(gaussianBaseline) }
+    if let dequantization { m[ModelKey.dequantization] = metadataJSON(dequantization) }
     return m
   }
 
@@ -56,6 +58,9 @@ extension TrainedModel {
     }
     if let failure = gaussianBaseline?.validationFailure {
       throw .invalidMetadata(path: path, key: ModelKey.gaussianBaseline, reason: failure)
+    }
+    if let failure = dequantization?.validationFailure(dimension: dimension) {
+      throw .invalidMetadata(path: path, key: ModelKey.dequantization, reason: failure)
     }
     do {
       try network.save(to: url, extraMetadata: metadata)
@@ -107,7 +112,10 @@ extension TrainedModel {
     // The standardisations are applied in Double whatever the model's precision (data at 1e39 or
     // 1e-50 scales are fine in a Float model), so their numbers are checked in Double.
     try ModelFileCheck.checkNumbers(
-      in: metadata, keys: [ModelKey.standardizer, ModelKey.conditionStandardizer, ModelKey.gaussianBaseline],
+      in: metadata,
+      keys: [
+        ModelKey.standardizer, ModelKey.conditionStandardizer, ModelKey.gaussianBaseline, ModelKey.dequantization,
+      ],
       as: Double.self, path: path)
     let network: Network
     do {
@@ -179,6 +187,13 @@ extension TrainedModel {
           reason: "a baseline of dimension \(baseline.dimension) for a model of dimension \(network.inputDimension)")
       }
       model.gaussianBaseline = baseline
+    }
+    if metadata[ModelKey.dequantization] != nil {
+      let dequantization = try decode(Dequantization.self, ModelKey.dequantization)
+      if let failure = dequantization.validationFailure(dimension: network.inputDimension) {
+        throw .invalidMetadata(path: path, key: ModelKey.dequantization, reason: failure)
+      }
+      model.dequantization = dequantization
     }
     return model
   }

@@ -93,6 +93,15 @@ public struct TrainedModel<Network: ScoreNetwork>: Sendable {
   public var conditionStandardizer: Standardizer?
   /// How the model was trained.
   public var training: TrainingSummary
+  /// The integer-valued data columns the model was trained on dequantised (`k + w·u`), with
+  /// their bin widths, or `nil`: `score-sde nll` then reports the discrete NLL bound.
+  public var dequantization: Dequantization? {
+    didSet {
+      precondition(
+        dequantization.map { $0.validationFailure(dimension: dimension) == nil } ?? true,
+        "TrainedModel: \(dequantization.flatMap { $0.validationFailure(dimension: dimension) } ?? "")")
+    }
+  }
   /// The full-covariance Gaussian fitted to the training rows' data columns, in data units, that
   /// the model should beat (`score-sde nll` prints its NLL beside the model's), or `nil`.
   public var gaussianBaseline: GaussianBaseline? {

@@ -17,11 +17,13 @@ struct TrainingSettings {
   /// The fraction of a data file's rows held out, or `nil` for the default
   /// (``ModelTraining/defaultValidationFraction(rows:)``).
   var validationFraction: Double? = nil
-  /// Held-out evaluations without improvement before training stops (`nil`: the default, 10;
+  /// Held-out evaluations without improvement before training stops (`nil`: the default, 20;
   /// 0: never stop early, but still keep the best weights).
   var patience: Int? = nil
   /// Steps between held-out evaluations (`nil`: `max(1, steps / 100)`).
   var validationInterval: Int? = nil
+  /// Which data columns of a file are integer-valued and dequantised in training.
+  var integerColumns: IntegerColumns = .auto
 
   /// The patience in force: `patience`, 10 by default, `nil` when 0 turned stopping off.
   var resolvedPatience: Int? {
@@ -46,6 +48,66 @@ struct HeldOutRun {
   /// The Gaussian fitted to the training rows, when it exists (unconditional data whose
   /// covariance is positive definite).
   let baseline: GaussianBaseline?
+  /// The dequantised columns (data-column numbers) and bin widths; `rows` and `trainingRows`
+  /// are then dequantised once, with fixed draws.
+  let dequantization: Dequantization?
+}
+
+/// `--integer-columns`: detect the integer-valued columns, none, or the columns named.
+enum IntegerColumns: Equatable {
+  case auto
+  case none
+  /// 0-based columns of the file.
+  case list([Int])
+
+  /// `auto`, `none` or comma-separated column numbers.
+  init(argument: String) throws {
+    switch argument.lowercased() {
+    case "auto": self = .auto
+    case "none": self = .none
+    default:
+      self = .list(
+        try argument.split(separator: ",").map { part in
+          guard let c = Int(part.trimmingCharacters(in: .whitespaces)), c >= 0 else {
+            throw CLIError("--integer-columns: '\(part)' is not a column number (or say auto or none)")
+          }
+          return c
+        })
+    }
+  }
+
+  /// The dequantisation of the data columns of `data` (the file's rows with its condition
+  /// columns, `conditionColumns` of a `fileColumns`-column file, moved to the end), or `nil`.
+  func dequantization(
+    of data: Matrix<Double>, conditionColumns: [Int], fileColumns: Int, source: String
+  ) throws -> Dequantization? {
+    let d = data.columns - conditionColumns.count
+    switch self {
+    case .none: return nil
+    case .auto:
+      let found = Dequantization.integerColumns(of: data, limit: d)
+      return found.isEmpty ? nil : Dequantization(columns: found)
+    case .list(let columns):
+      let dataOrder = (0..<fileColumns).filter { !conditionColumns.contains($0) }
+      guard Set(columns).count == columns.count else {
+        throw CLIError("--integer-columns names a column twice: \(columns)")
+      }
+      let mapped = try columns.map { c -> Int in
+        guard c < fileColumns else {
+          throw CLIError("\(source): --integer-columns names column \(c), but the data has columns 0…\(fileColumns - 1)")
+        }
+        guard let j = dataOrder.firstIndex(of: c) else {
+          throw CLIError("\(source): --integer-columns names column \(c), which --condition-columns makes a condition")
+        }
+        for i in 0..<data.rows where data[i, j].rounded() != data[i, j] {
+          throw CLIError(
+            "\(source): --integer-columns names column \(c), but row \(i + 1) holds \(data[i, j]), not an integer")
+        }
+        return j
+      }
+      return mapped.isEmpty ? nil : Dequantization(columns: mapped)
+    }
+  }
 }
 
 /// A fitted model and how the fit went.
@@ -67,7 +129,7 @@ enum ModelTraining {
   /// The fraction held out by default from a small data file.
   static let defaultSmallDataFraction = 0.2
   /// Held-out evaluations without improvement before training stops, by default.
-  static let defaultPatience = 10
+  static let defaultPatience = 20
 
   /// The default validation fraction of a data file of `rows` rows: 0.2 below
   /// ``smallDataRows`` rows, where a model can memorise its data, 0 (no split) from there on.
@@ -82,6 +144,10 @@ enum ModelTraining {
       let (raw, _) = try input.load(count: 0, seed: 0)
       let data = try conditionsMovedToEnd(
         raw, conditionColumns: settings.conditionColumns, source: input.argument)
+      // Found (or checked) on every row of the file, so that an error names the file's row.
+      let dequantization = try settings.integerColumns.dequantization(
+        of: data, conditionColumns: settings.conditionColumns, fileColumns: raw.columns,
+        source: input.argument)
       let fraction = settings.validationFraction ?? defaultValidationFraction(rows: data.rows)
       var trainingRows = data
       var heldOut: Matrix<Double>? = nil
@@ -113,25 +179,51 @@ enum ModelTraining {
       } catch {
         throw error.inFileColumns(conditionColumns: settings.conditionColumns, of: raw.columns)
       }
-      var outcome = try run(
-        source: source, network: network, standardizer: nil, settings: settings, label: label,
-        name: input.argument,
-        heldOut: heldOut.map { source.appliedStandardizer!.transformed($0, as: Float.self) })
+      // Integer-valued columns are trained as k + w·u with fresh u each step; the held-out rows
+      // (for the held-out loss and NLL) and the training rows (for the baseline and the training
+      // NLL) are dequantised once, with draws of their own stream, so that every measurement
+      // sees the same points.
+      var measuredHeldOut = heldOut
+      var measuredTraining = trainingRows
+      if let dequantization {
+        var rng = Xoshiro256(seed: settings.configuration.seed, stream: UInt64.max - 5)
+        if measuredHeldOut != nil { dequantization.dequantize(&measuredHeldOut!, using: &rng) }
+        dequantization.dequantize(&measuredTraining, using: &rng)
+      }
+      let standardizedHeldOut = measuredHeldOut.map {
+        source.appliedStandardizer!.transformed($0, as: Float.self)
+      }
+      var outcome: TrainingOutcome<Network>
+      if let dequantization {
+        outcome = try run(
+          source: DequantizedSource(source, dequantization: dequantization), network: network,
+          standardizer: nil, settings: settings, label: label, name: input.argument,
+          heldOut: standardizedHeldOut)
+        outcome.model.dequantization = dequantization
+      } else {
+        outcome = try run(
+          source: source, network: network, standardizer: nil, settings: settings, label: label,
+          name: input.argument, heldOut: standardizedHeldOut)
+      }
       // The baseline a density of the data columns must beat; a conditional model's density is
       // of x given c, which one Gaussian of x does not measure.
       if settings.conditionColumns.isEmpty {
-        outcome.model.gaussianBaseline = try? GaussianBaseline(fitting: trainingRows, source: input.argument)
+        outcome.model.gaussianBaseline = try? GaussianBaseline(
+          fitting: measuredTraining, source: input.argument)
       }
-      if let heldOut, let summary = outcome.model.training.validation {
+      if let measuredHeldOut, let summary = outcome.model.training.validation {
         var recorded = summary
         recorded.heldOutFraction = fraction
-        recorded.heldOutRows = heldOut.rows
+        recorded.heldOutRows = measuredHeldOut.rows
         outcome.model.training.validation = recorded
         outcome.heldOut = HeldOutRun(
-          rows: heldOut, trainingRows: trainingRows, fraction: fraction, summary: recorded,
-          baseline: outcome.model.gaussianBaseline)
+          rows: measuredHeldOut, trainingRows: measuredTraining, fraction: fraction, summary: recorded,
+          baseline: outcome.model.gaussianBaseline, dequantization: dequantization)
       }
       return outcome
+    }
+    if case .list = settings.integerColumns {
+      throw CLIError("--integer-columns applies to data files; \(input.argument) is a built-in density")
     }
     if let fraction = settings.validationFraction, fraction > 0 {
       throw CLIError(

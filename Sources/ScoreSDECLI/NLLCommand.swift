@@ -66,7 +66,9 @@ struct NLLCommand: ParsableCommand {
     var summary = RunningMean()
     var baselineSummary = RunningMean()
     var excess = RunningMean()
-    let dimension = try Evaluation(points: points, integration: integration, source: data) { nll, baseline in
+    let (dimension, dequantization) = try Evaluation(
+      points: points, integration: integration, source: data, dequantizationSeed: seed
+    ) { nll, baseline in
       for v in nll { summary.add(v) }
       if let baseline {
         for (m, b) in zip(nll, baseline) {
@@ -86,7 +88,20 @@ struct NLLCommand: ParsableCommand {
     } else {
       print(String(format: "NLL %.4f nats (1 point: no standard error)", summary.mean))
     }
-    if let binWidth {
+    if let dequantization {
+      let bound = dequantization.discreteBound(continuousNLL: summary.mean)
+      let m = dequantization.columns.count
+      print(
+        String(
+          format: "discrete NLL bound %.4f nats per point (%.4f bits/dim): %d integer column(s) dequantised with "
+            + "bin width %@, one u per point (−log P(k) ≤ E_u[−log p(k + w·u)] − Σ log w)", bound,
+          bound / (d * Double.log(2.0)), m,
+          dequantization.binWidths.map { String(format: "%g", $0) }.joined(separator: ", ")))
+      if binWidth != nil { print("(--bin-width is not used: the model records its own bin widths)") }
+      if m < dimension {
+        print("(the other \(dimension - m) column(s) are continuous: the bound mixes a probability and a density)")
+      }
+    } else if let binWidth {
       let bpd = (summary.mean - d * Double.log(binWidth)) / (d * Double.log(2.0))
       print(String(format: "%.4f bits/dim of the dequantised data (bin width %g)", bpd, binWidth))
     } else {
@@ -131,9 +146,14 @@ struct NLLCommand: ParsableCommand {
   /// in chunks of 500 points with a progress bar; `consume` gets each chunk's values in order,
   /// so that memory stays bounded however many points there are; `consume` also gets the chunk's
   /// points. Condition columns (the last `k`) condition each point's density.
+  ///
+  /// With `dequantizationSeed`, a model that records a ``Dequantization`` sees each point as
+  /// `k + w·u` (one `u ~ U[0, 1)` per entry of its integer columns, drawn from
+  /// `Xoshiro256(seed: dequantizationSeed, stream: 1)` in point order), and `consume` gets
+  /// those points; without it the points are taken as they are.
   static func negativeLogLikelihoods<Network: ScoreNetwork>(
     of points: PointSource, under trained: TrainedModel<Network>, integration: ODEIntegration<Double>,
-    source: String, consume: ([Double], Matrix<Double>) throws -> Void
+    source: String, dequantizationSeed: UInt64? = nil, consume: ([Double], Matrix<Double>) throws -> Void
   ) throws where Network.Scalar == Double {
     let d = trained.dimension
     let k = trained.conditionEncoding.dimension
@@ -145,7 +165,10 @@ struct NLLCommand: ParsableCommand {
     var bar = ProgressBar(label: "nll", total: points.count)
     let chunks = points.chunks(of: 500)
     var first = 0
-    while let chunk = chunks.next() {
+    var dequantizationRNG = Xoshiro256(seed: dequantizationSeed ?? 0, stream: 1)
+    let dequantization = dequantizationSeed == nil ? nil : trained.dequantization
+    while var chunk = chunks.next() {
+      dequantization?.dequantize(&chunk, using: &dequantizationRNG)
       var x = Matrix<Double>(rows: chunk.rows, columns: d)
       var conditions = Matrix<Double>(rows: chunk.rows, columns: k)
       for i in 0..<chunk.rows {
@@ -233,26 +256,31 @@ struct Evaluation: TrainedModelTask {
   let points: PointSource
   let integration: ODEIntegration<Double>
   let source: String
+  /// Dequantise the points of a model with integer columns with this seed (`nil`: take the
+  /// points as they are).
+  let dequantizationSeed: UInt64?
   let consume: (_ nll: [Double], _ baseline: [Double]?) throws -> Void
 
   init(
-    points: PointSource, integration: ODEIntegration<Double>, source: String,
+    points: PointSource, integration: ODEIntegration<Double>, source: String, dequantizationSeed: UInt64? = nil,
     consume: @escaping (_ nll: [Double], _ baseline: [Double]?) throws -> Void
   ) {
     self.points = points
     self.integration = integration
     self.source = source
+    self.dequantizationSeed = dequantizationSeed
     self.consume = consume
   }
 
-  func run<Network: ScoreNetwork>(_ model: TrainedModel<Network>) throws -> Int
-  where Network.Scalar == Double {
+  func run<Network: ScoreNetwork>(_ model: TrainedModel<Network>) throws -> (
+    dimension: Int, dequantization: Dequantization?
+  ) where Network.Scalar == Double {
     let baseline = model.conditionEncoding.dimension == 0 ? model.gaussianBaseline : nil
     try NLLCommand.negativeLogLikelihoods(
-      of: points, under: model, integration: integration, source: source
+      of: points, under: model, integration: integration, source: source, dequantizationSeed: dequantizationSeed
     ) { nll, chunk in
       try consume(nll, baseline.map { b in b.logDensities(chunk).map { -$0 } })
     }
-    return model.dimension
+    return (model.dimension, dequantizationSeed == nil ? nil : model.dequantization)
   }
 }

@@ -70,14 +70,24 @@ struct TrainCommand: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Stop after this many held-out evaluations without improvement (with a validation split). "
-        + "0: train every step, still keeping the best weights.", valueName: "evaluations"))
+      "Stop after this many held-out evaluations without improvement (with a validation split; at the "
+        + "default interval 20 is a fifth of the run). 0: train every step, still keeping the best weights.",
+      valueName: "evaluations"))
   var patience: Int = ModelTraining.defaultPatience
 
   @Option(
     name: .customLong("validation-interval"),
     help: "Steps between held-out evaluations (default: steps / 100).")
   var validationInterval: Int?
+
+  @Option(
+    name: .customLong("integer-columns"),
+    help: ArgumentHelp(
+      "Integer-valued columns of a data file (counts, pixel levels), dequantised in training (k + u, u ~ "
+        + "U[0, 1) afresh each step) so that the density means something and `nll` reports the discrete "
+        + "bound: auto (every data column whose values are all integers), none, or 0-based column numbers.",
+      valueName: "auto|none|columns"))
+  var integerColumns: String = "auto"
 
   @Option(
     name: .customLong("weight-decay"),
@@ -126,7 +136,7 @@ struct TrainCommand: ParsableCommand {
         schedule: .warmupCosine(warmupSteps: min(500, steps / 10), minimum: learningRate / 20),
         loss: objective.loss, conditionDropout: conditionDropout),
       conditionColumns: columns, validationFraction: validation, patience: patience,
-      validationInterval: validationInterval)
+      validationInterval: validationInterval, integerColumns: try IntegerColumns(argument: integerColumns))
     let summary: String
     let heldOut: HeldOutRun?
     switch architecture {
@@ -146,6 +156,13 @@ struct TrainCommand: ParsableCommand {
       "validation: \(run.rows.rows) held-out rows (\(run.fraction)); best held-out loss "
         + String(format: "%.4f", v.bestLoss) + " at step \(v.bestStep) of \(v.lastStep) (kept)"
         + (v.stoppedEarly ? "; stopped early: no improvement in \(patience) evaluations" : ""))
+    if let dq = run.dequantization {
+      print(
+        "integer columns \(dq.columns.map(String.init).joined(separator: ", ")) (data-column numbers) dequantised "
+          + "with bin width \(dq.binWidths.map { String(format: "%g", $0) }.joined(separator: ", ")): the NLLs "
+          + "below are of k + w·u, fixed draws; minus Σ log w (\(String(format: "%.4g", dq.logBinVolume))) they "
+          + "bound −log P(k)")
+    }
     guard conditionColumns?.isEmpty ?? true else { return }
     let limit = TrainCommand.nllRows
     let points = run.rows.rows > limit ? run.rows.rows(0..<limit) : run.rows
