@@ -177,6 +177,16 @@ enum ModelTraining {
           standardizing: trainingRows, conditioningColumns: settings.conditionColumns.count,
           source: input.argument)
       } catch {
+        let order = (0..<raw.columns).filter { !settings.conditionColumns.contains($0) } + settings.conditionColumns
+        if heldOut != nil, case .constantColumn(_, let column, let value) = error,
+          (0..<data.rows).contains(where: { data[$0, column] != value })
+        {
+          // Constant only because the rows that vary were held out: say so, not "constant".
+          throw CLIError(
+            "\(input.argument): column \(order[column] + 1) is \(value) in every training row once "
+              + "\(heldOut!.rows) of the \(data.rows) rows are held out for validation (its other values are all "
+              + "in the held-out rows); drop the column, or train on every row with --validation 0")
+        }
         throw error.inFileColumns(conditionColumns: settings.conditionColumns, of: raw.columns)
       }
       // Integer-valued columns are trained as k + w·u with fresh u each step; the held-out rows

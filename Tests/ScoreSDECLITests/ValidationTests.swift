@@ -73,6 +73,21 @@ import Testing
       #expect(outcome.status != 0)
       #expect(outcome.standardError.contains(message), "\(arguments): \(outcome.standardError)")
     }
+    // A column that varies only in the rows the default split holds out is named as such.
+    var rows = Matrix<Double>(rows: 20, columns: 2)
+    var splitRNG = Xoshiro256(seed: 0, stream: UInt64.max - 4)
+    let heldOut = trainTestSplit(rows, testFraction: 0.2, using: &splitRNG).testIndices
+    for i in 0..<20 { rows[i, 0] = Double(i) * 0.3 }
+    for i in heldOut { rows[i, 1] = 1 }
+    try NumPyFile.write(rows, to: folder.appendingPathComponent("sparse.npy"))
+    let sparse = try CommandLineTool.run(
+      ["train", "--data", "sparse.npy", "--out", "x.safetensors", "--steps", "5"], in: folder)
+    #expect(sparse.status != 0)
+    #expect(
+      sparse.standardError.contains(
+        "sparse.npy: column 2 is 0.0 in every training row once 4 of the 20 rows are held out for validation"),
+      "\(sparse.standardError)")
+
     let builtIn = try CommandLineTool.run(
       ["train", "--data", "moons", "--out", "x.safetensors", "--steps", "5", "--validation", "0.2"], in: folder)
     #expect(builtIn.status != 0)
