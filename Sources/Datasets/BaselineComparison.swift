@@ -62,13 +62,16 @@ public struct BaselineComparison: Sendable, Equatable {
     if let training {
       precondition(
         training.model.count == training.baseline.count && !training.model.isEmpty,
-        "BaselineComparison: \(training.model.count) model and \(training.baseline.count) baseline training values")
+        "BaselineComparison: \(training.model.count) model and \(training.baseline.count) baseline training values"
+      )
       trainingModel = NegativeLogLikelihood(logDensities: training.model.map { -$0 })
       trainingBaseline = NegativeLogLikelihood(logDensities: training.baseline.map { -$0 })
       let trainingExcess = NegativeLogLikelihood(
         logDensities: zip(training.model, training.baseline).map { $1 - $0 })
       gapBeyondBaseline = excess.mean - trainingExcess.mean
-      let se = (excess.standardError * excess.standardError + trainingExcess.standardError * trainingExcess.standardError).squareRoot()
+      let se =
+        (excess.standardError * excess.standardError + trainingExcess.standardError
+        * trainingExcess.standardError).squareRoot()
       gapStandardError = se.isNaN ? 0 : se
     } else {
       trainingModel = nil

@@ -125,7 +125,9 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
         + "(below 5e-324 or above 1.8e308); rescale the column"
     case .singularCovariance(let source, let rows, let columns):
       return "\(source): the covariance of its \(rows) rows × \(columns) columns is singular"
-        + (rows <= columns ? " (a full-covariance Gaussian needs more rows than columns)" : " (a column is a linear combination of others)")
+        + (rows <= columns
+          ? " (a full-covariance Gaussian needs more rows than columns)"
+          : " (a column is a linear combination of others)")
     }
   }
 }

@@ -32,8 +32,11 @@ public struct Dequantization: Sendable, Codable, Hashable {
   ///   - binWidths: one positive finite width per column, or `nil` for 1 each.
   public init(columns: [Int], binWidths: [Double]? = nil) {
     let widths = binWidths ?? [Double](repeating: 1, count: columns.count)
-    precondition(widths.count == columns.count, "Dequantization: \(widths.count) widths for \(columns.count) columns")
-    precondition(Set(columns).count == columns.count && columns.allSatisfy { $0 >= 0 }, "Dequantization: columns \(columns)")
+    precondition(
+      widths.count == columns.count, "Dequantization: \(widths.count) widths for \(columns.count) columns")
+    precondition(
+      Set(columns).count == columns.count && columns.allSatisfy { $0 >= 0 },
+      "Dequantization: columns \(columns)")
     precondition(widths.allSatisfy { $0 > 0 && $0.isFinite }, "Dequantization: bin widths \(widths)")
     let order = columns.indices.sorted { columns[$0] < columns[$1] }
     self.columns = order.map { columns[$0] }
@@ -96,7 +99,9 @@ public struct Dequantization: Sendable, Codable, Hashable {
 
   /// Why this dequantisation cannot apply to data of `dimension` columns, or `nil`.
   public func validationFailure(dimension: Int) -> String? {
-    if columns.count != binWidths.count { return "\(columns.count) columns but \(binWidths.count) bin widths" }
+    if columns.count != binWidths.count {
+      return "\(columns.count) columns but \(binWidths.count) bin widths"
+    }
     if let bad = columns.first(where: { $0 < 0 || $0 >= dimension }) {
       return "column \(bad) is not one of the \(dimension) data columns"
     }

@@ -89,7 +89,9 @@ public struct GaussianBaseline: Sendable, Codable, Hashable {
   public var validationFailure: String? {
     let d = means.count
     if d == 0 { return "the baseline has no dimensions" }
-    if covariance.count != d * d { return "the covariance has \(covariance.count) entries for dimension \(d)" }
+    if covariance.count != d * d {
+      return "the covariance has \(covariance.count) entries for dimension \(d)"
+    }
     if !(means + covariance).allSatisfy(\.isFinite) { return "an entry is not finite" }
     if (try? factor()) == nil { return "the covariance is not positive definite" }
     return nil

@@ -114,7 +114,8 @@ extension TrainedModel {
     try ModelFileCheck.checkNumbers(
       in: metadata,
       keys: [
-        ModelKey.standardizer, ModelKey.conditionStandardizer, ModelKey.gaussianBaseline, ModelKey.dequantization,
+        ModelKey.standardizer, ModelKey.conditionStandardizer, ModelKey.gaussianBaseline,
+        ModelKey.dequantization,
       ],
       as: Double.self, path: path)
     let network: Network
@@ -147,7 +148,8 @@ extension TrainedModel {
     let name = try value(ModelKey.parameterization)
     guard let parameterization = Parameterization(fileName: name) else {
       throw .invalidMetadata(
-        path: path, key: ModelKey.parameterization, reason: "'\(name)' is not score, noise, data, edm or edm:σ_data")
+        path: path, key: ModelKey.parameterization,
+        reason: "'\(name)' is not score, noise, data, edm or edm:σ_data")
     }
     let encoding = try decode(ConditionEncoding.self, ModelKey.conditionEncoding)
     guard encoding.dimension >= 0, encoding.networkColumns == network.conditionDimension,
@@ -184,7 +186,9 @@ extension TrainedModel {
       guard baseline.dimension == network.inputDimension else {
         throw .invalidMetadata(
           path: path, key: ModelKey.gaussianBaseline,
-          reason: "a baseline of dimension \(baseline.dimension) for a model of dimension \(network.inputDimension)")
+          reason:
+            "a baseline of dimension \(baseline.dimension) for a model of dimension \(network.inputDimension)"
+        )
       }
       model.gaussianBaseline = baseline
     }

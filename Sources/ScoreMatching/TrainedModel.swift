@@ -108,7 +108,8 @@ public struct TrainedModel<Network: ScoreNetwork>: Sendable {
     didSet {
       precondition(
         gaussianBaseline.map { $0.dimension == dimension } ?? true,
-        "TrainedModel: a Gaussian baseline of dimension \(gaussianBaseline?.dimension ?? 0) for dimension \(dimension)")
+        "TrainedModel: a Gaussian baseline of dimension \(gaussianBaseline?.dimension ?? 0) for dimension \(dimension)"
+      )
     }
   }
 

@@ -36,7 +36,8 @@ extension Trainer {
   ) throws(TrainingError) -> ValidationOutcome<Network.Parameters> {
     precondition(
       validation.data.columns == source.columns,
-      "Trainer.train: held-out rows \(validation.data.shapeDescription) for a \(source.columns)-column source")
+      "Trainer.train: held-out rows \(validation.data.shapeDescription) for a \(source.columns)-column source"
+    )
     let target = finalStep ?? configuration.steps
     var heldOut = heldOutBatch(validation.data, drawsPerRow: validation.drawsPerRow)
     var bestStep = state.step

@@ -94,14 +94,17 @@ enum IntegerColumns: Equatable {
       }
       let mapped = try columns.map { c -> Int in
         guard c < fileColumns else {
-          throw CLIError("\(source): --integer-columns names column \(c), but the data has columns 0…\(fileColumns - 1)")
+          throw CLIError(
+            "\(source): --integer-columns names column \(c), but the data has columns 0…\(fileColumns - 1)")
         }
         guard let j = dataOrder.firstIndex(of: c) else {
-          throw CLIError("\(source): --integer-columns names column \(c), which --condition-columns makes a condition")
+          throw CLIError(
+            "\(source): --integer-columns names column \(c), which --condition-columns makes a condition")
         }
         for i in 0..<data.rows where data[i, j].rounded() != data[i, j] {
           throw CLIError(
-            "\(source): --integer-columns names column \(c), but row \(i + 1) holds \(data[i, j]), not an integer")
+            "\(source): --integer-columns names column \(c), but row \(i + 1) holds \(data[i, j]), not an integer"
+          )
         }
         return j
       }
@@ -177,7 +180,8 @@ enum ModelTraining {
           standardizing: trainingRows, conditioningColumns: settings.conditionColumns.count,
           source: input.argument)
       } catch {
-        let order = (0..<raw.columns).filter { !settings.conditionColumns.contains($0) } + settings.conditionColumns
+        let order =
+          (0..<raw.columns).filter { !settings.conditionColumns.contains($0) } + settings.conditionColumns
         if heldOut != nil, case .constantColumn(_, let column, let value) = error,
           (0..<data.rows).contains(where: { data[$0, column] != value })
         {

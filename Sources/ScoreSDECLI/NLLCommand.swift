@@ -93,13 +93,16 @@ struct NLLCommand: ParsableCommand {
       let m = dequantization.columns.count
       print(
         String(
-          format: "discrete NLL bound %.4f nats per point (%.4f bits/dim): %d integer column(s) dequantised with "
+          format:
+            "discrete NLL bound %.4f nats per point (%.4f bits/dim): %d integer column(s) dequantised with "
             + "bin width %@, one u per point (−log P(k) ≤ E_u[−log p(k + w·u)] − Σ log w)", bound,
           bound / (d * Double.log(2.0)), m,
           dequantization.binWidths.map { String(format: "%g", $0) }.joined(separator: ", ")))
       if binWidth != nil { print("(--bin-width is not used: the model records its own bin widths)") }
       if m < dimension {
-        print("(the other \(dimension - m) column(s) are continuous: the bound mixes a probability and a density)")
+        print(
+          "(the other \(dimension - m) column(s) are continuous: the bound mixes a probability and a density)"
+        )
       }
     } else if let binWidth {
       let bpd = (summary.mean - d * Double.log(binWidth)) / (d * Double.log(2.0))
@@ -120,7 +123,8 @@ struct NLLCommand: ParsableCommand {
         FileHandle.standardError.write(
           Data(
             String(
-              format: "warning: the model's NLL is worse than a full-covariance Gaussian's by %.4g ± %.4g nats "
+              format:
+                "warning: the model's NLL is worse than a full-covariance Gaussian's by %.4g ± %.4g nats "
                 + "per point on these points\n", excess.mean, excess.count > 1 ? excess.standardError : .nan
             ).utf8))
       }
@@ -262,7 +266,8 @@ struct Evaluation: TrainedModelTask {
   let consume: (_ nll: [Double], _ baseline: [Double]?) throws -> Void
 
   init(
-    points: PointSource, integration: ODEIntegration<Double>, source: String, dequantizationSeed: UInt64? = nil,
+    points: PointSource, integration: ODEIntegration<Double>, source: String,
+    dequantizationSeed: UInt64? = nil,
     consume: @escaping (_ nll: [Double], _ baseline: [Double]?) throws -> Void
   ) {
     self.points = points
@@ -277,7 +282,8 @@ struct Evaluation: TrainedModelTask {
   ) where Network.Scalar == Double {
     let baseline = model.conditionEncoding.dimension == 0 ? model.gaussianBaseline : nil
     try NLLCommand.negativeLogLikelihoods(
-      of: points, under: model, integration: integration, source: source, dequantizationSeed: dequantizationSeed
+      of: points, under: model, integration: integration, source: source,
+      dequantizationSeed: dequantizationSeed
     ) { nll, chunk in
       try consume(nll, baseline.map { b in b.logDensities(chunk).map { -$0 } })
     }

@@ -193,7 +193,8 @@ struct TrainCommand: ParsableCommand {
     try file.write([UInt8](outcome.model.fileContents))
     return (
       String(
-        format: "trained %d steps in %.1f s (%.0f steps/s), final loss %.4f → %@", outcome.model.training.steps,
+        format: "trained %d steps in %.1f s (%.0f steps/s), final loss %.4f → %@",
+        outcome.model.training.steps,
         outcome.seconds, outcome.stepsPerSecond, outcome.losses.last?.smoothed ?? .nan, out),
       outcome.heldOut
     )

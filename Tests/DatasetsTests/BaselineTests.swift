@@ -82,7 +82,8 @@ import Testing
   #expect(memorised.model.mean > memorised.baseline.mean + 30)
   #expect(memorised.isWorseThanBaseline && memorised.isMemorising)
   #expect(memorised.warnings.count == 2)
-  #expect(memorised.warnings[0].hasPrefix("the model's held-out NLL is worse than a full-covariance Gaussian's"))
+  #expect(
+    memorised.warnings[0].hasPrefix("the model's held-out NLL is worse than a full-covariance Gaussian's"))
   #expect(memorised.warnings[1].hasPrefix("the model has memorised its training rows"))
 
   let honest = BaselineComparison(

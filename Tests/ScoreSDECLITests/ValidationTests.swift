@@ -89,9 +89,12 @@ import Testing
       "\(sparse.standardError)")
 
     let builtIn = try CommandLineTool.run(
-      ["train", "--data", "moons", "--out", "x.safetensors", "--steps", "5", "--validation", "0.2"], in: folder)
+      ["train", "--data", "moons", "--out", "x.safetensors", "--steps", "5", "--validation", "0.2"],
+      in: folder)
     #expect(builtIn.status != 0)
-    #expect(builtIn.standardError.contains("--validation holds out rows of a data file; moons is a built-in density"))
+    #expect(
+      builtIn.standardError.contains(
+        "--validation holds out rows of a data file; moons is a built-in density"))
     #expect(try !CommandLineTool.files(in: folder).contains("x.safetensors"))
   }
 }
@@ -140,11 +143,14 @@ import Testing
       in: folder)
     #expect(outcome.status != 0)
     #expect(
-      outcome.standardError.contains("mixed.npy: --integer-columns names column 0, but row 3 holds 3.5, not an integer"),
+      outcome.standardError.contains(
+        "mixed.npy: --integer-columns names column 0, but row 3 holds 3.5, not an integer"),
       "\(outcome.standardError)")
     let outside = try CommandLineTool.run(
       ["train", "--data", "mixed.npy", "--out", "x.safetensors", "--steps", "2", "--integer-columns", "5"],
       in: folder)
-    #expect(outside.standardError.contains("names column 5, but the data has columns 0…1"), "\(outside.standardError)")
+    #expect(
+      outside.standardError.contains("names column 5, but the data has columns 0…1"),
+      "\(outside.standardError)")
   }
 }
