@@ -165,8 +165,9 @@ struct TrainCommand: ParsableCommand {
     }
     guard conditionColumns?.isEmpty ?? true else { return }
     let limit = TrainCommand.nllRows
-    let points = run.rows.rows > limit ? run.rows.rows(0..<limit) : run.rows
-    let training = run.trainingRows.rows(0..<min(run.trainingRows.rows, points.rows))
+    // Evenly spaced rows, not the first ones: a file sorted by class keeps its classes.
+    let points = evenlySpacedRows(of: run.rows, count: min(run.rows.rows, limit))
+    let training = evenlySpacedRows(of: run.trainingRows, count: min(run.trainingRows.rows, points.rows))
     let model = try LikelihoodReport.modelNLL(of: points, modelAt: url, source: "held-out rows")
     let modelTraining = try LikelihoodReport.modelNLL(of: training, modelAt: url, source: "training rows")
     guard let baseline = run.baseline else {
@@ -178,6 +179,14 @@ struct TrainCommand: ParsableCommand {
       heldOut: (model, baseline.logDensities(points).map { -$0 }),
       training: (modelTraining, baseline.logDensities(training).map { -$0 }))
     LikelihoodReport.print(comparison, heldOutLabel: "held-out", trainingLabel: "training")
+  }
+
+  /// `count` rows of `m` at indices `⌊i·m.rows/count⌋`, i = 0 … count − 1.
+  func evenlySpacedRows(of m: Matrix<Double>, count: Int) -> Matrix<Double> {
+    guard count < m.rows else { return m }
+    var out = Matrix<Double>(rows: count, columns: m.columns)
+    for i in 0..<count { out.setRow(i, to: m.row(i * m.rows / count)) }
+    return out
   }
 
   /// At most this many held-out (and training) rows enter the NLL printed after training.
