@@ -100,6 +100,9 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
   /// The standard deviation of column `column` (0-based) of the data from `source` is not a
   /// positive finite `Double`: it underflows to 0 (subnormal values) or overflows.
   case spreadOutOfRange(source: String, column: Int)
+  /// The covariance of the `rows × columns` data from `source` is singular (not positive
+  /// definite): fewer rows than columns + 1, or a column that is a linear combination of others.
+  case singularCovariance(source: String, rows: Int, columns: Int)
 
   /// A sentence naming the source and the problem; rows and columns are counted from 1.
   public var description: String {
@@ -120,6 +123,11 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
     case .spreadOutOfRange(let source, let column):
       return "\(source): the standard deviation of column \(column + 1) is outside Double's range "
         + "(below 5e-324 or above 1.8e308); rescale the column"
+    case .singularCovariance(let source, let rows, let columns):
+      return "\(source): the covariance of its \(rows) rows × \(columns) columns is singular"
+        + (rows <= columns
+          ? " (a full-covariance Gaussian needs more rows than columns)"
+          : " (a column is a linear combination of others)")
     }
   }
 }

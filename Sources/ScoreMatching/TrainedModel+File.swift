@@ -13,6 +13,8 @@ enum ModelKey {
   static let standardizer = "score_sde.model.standardizer"
   static let conditionStandardizer = "score_sde.model.condition_standardizer"
   static let training = "score_sde.model.training"
+  static let gaussianBaseline = "score_sde.model.gaussian_baseline"
+  static let dequantization = "score_sde.model.dequantization"
 }
 
 extension TrainedModel {
@@ -28,6 +30,8 @@ extension TrainedModel {
     if let standardizer { m[ModelKey.standardizer] = metadataJSON(standardizer) }
     if let conditionStandardizer { m[ModelKey.conditionStandardizer] = metadataJSON(conditionStandardizer) }
     m[ModelKey.training] = metadataJSON(training)
+    if let gaussianBaseline { m[ModelKey.gaussianBaseline] = metadataJSON(gaussianBaseline) }
+    if let dequantization { m[ModelKey.dequantization] = metadataJSON(dequantization) }
     return m
   }
 
@@ -51,6 +55,12 @@ extension TrainedModel {
     }
     if let failure = training.validationFailure {
       throw .invalidMetadata(path: path, key: ModelKey.training, reason: failure)
+    }
+    if let failure = gaussianBaseline?.validationFailure {
+      throw .invalidMetadata(path: path, key: ModelKey.gaussianBaseline, reason: failure)
+    }
+    if let failure = dequantization?.validationFailure(dimension: dimension) {
+      throw .invalidMetadata(path: path, key: ModelKey.dequantization, reason: failure)
     }
     do {
       try network.save(to: url, extraMetadata: metadata)
@@ -102,8 +112,12 @@ extension TrainedModel {
     // The standardisations are applied in Double whatever the model's precision (data at 1e39 or
     // 1e-50 scales are fine in a Float model), so their numbers are checked in Double.
     try ModelFileCheck.checkNumbers(
-      in: metadata, keys: [ModelKey.standardizer, ModelKey.conditionStandardizer], as: Double.self, path: path
-    )
+      in: metadata,
+      keys: [
+        ModelKey.standardizer, ModelKey.conditionStandardizer, ModelKey.gaussianBaseline,
+        ModelKey.dequantization,
+      ],
+      as: Double.self, path: path)
     let network: Network
     do {
       network = try Network.network(tensors: tensors, metadata: metadata)
@@ -134,7 +148,8 @@ extension TrainedModel {
     let name = try value(ModelKey.parameterization)
     guard let parameterization = Parameterization(fileName: name) else {
       throw .invalidMetadata(
-        path: path, key: ModelKey.parameterization, reason: "'\(name)' is not score, noise, data, edm or edm:σ_data")
+        path: path, key: ModelKey.parameterization,
+        reason: "'\(name)' is not score, noise, data, edm or edm:σ_data")
     }
     let encoding = try decode(ConditionEncoding.self, ModelKey.conditionEncoding)
     guard encoding.dimension >= 0, encoding.networkColumns == network.conditionDimension,
@@ -160,9 +175,31 @@ extension TrainedModel {
     if let failure = training.validationFailure {
       throw .invalidMetadata(path: path, key: ModelKey.training, reason: failure)
     }
-    return TrainedModel(
+    var model = TrainedModel(
       network: network, process: process, parameterization: parameterization, conditionEncoding: encoding,
       standardizer: data, conditionStandardizer: conditions, training: training)
+    if metadata[ModelKey.gaussianBaseline] != nil {
+      let baseline = try decode(GaussianBaseline.self, ModelKey.gaussianBaseline)
+      if let failure = baseline.validationFailure {
+        throw .invalidMetadata(path: path, key: ModelKey.gaussianBaseline, reason: failure)
+      }
+      guard baseline.dimension == network.inputDimension else {
+        throw .invalidMetadata(
+          path: path, key: ModelKey.gaussianBaseline,
+          reason:
+            "a baseline of dimension \(baseline.dimension) for a model of dimension \(network.inputDimension)"
+        )
+      }
+      model.gaussianBaseline = baseline
+    }
+    if metadata[ModelKey.dequantization] != nil {
+      let dequantization = try decode(Dequantization.self, ModelKey.dequantization)
+      if let failure = dequantization.validationFailure(dimension: network.inputDimension) {
+        throw .invalidMetadata(path: path, key: ModelKey.dequantization, reason: failure)
+      }
+      model.dequantization = dequantization
+    }
+    return model
   }
 }
 

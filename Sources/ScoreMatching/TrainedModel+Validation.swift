@@ -128,6 +128,17 @@ extension TrainingSummary {
       return "finalLoss must be finite and non-negative, got \(loss)"
     }
     if let failure = configuration?.validationFailure { return "configuration: \(failure)" }
+    if let v = validation {
+      if !(v.bestLoss.isFinite && v.bestLoss >= 0) {
+        return "validation.bestLoss must be finite and non-negative, got \(v.bestLoss)"
+      }
+      if !(v.bestStep >= 0 && v.bestStep <= v.lastStep) {
+        return "validation.bestStep must lie in [0, lastStep = \(v.lastStep)], got \(v.bestStep)"
+      }
+      if let f = v.heldOutFraction, !(f > 0 && f < 1) {
+        return "validation.heldOutFraction must lie in (0, 1), got \(f)"
+      }
+    }
     return nil
   }
 }

@@ -25,6 +25,9 @@ public struct TrainingSummary: Sendable, Codable, Hashable {
   public var configuration: TrainingConfiguration?
   /// A free-form description of the data (a data set's name or a file).
   public var data: String?
+  /// How a run with held-out rows ended (which step's averaged weights the file holds, their
+  /// held-out loss, whether patience ran out), or `nil` for a run without validation.
+  public var validation: ValidationSummary?
 
   /// A summary.
   ///
@@ -35,10 +38,11 @@ public struct TrainingSummary: Sendable, Codable, Hashable {
   ///   - date: an ISO 8601 date (see ``dateString(_:)``), or `nil` for none.
   ///   - configuration: the training configuration.
   ///   - data: a description of the data.
+  ///   - validation: how a validated run ended, or `nil`.
   public init(
     steps: Int, seed: UInt64, finalLoss: Double? = nil, date: String? = nil,
     configuration: TrainingConfiguration? = nil,
-    data: String? = nil
+    data: String? = nil, validation: ValidationSummary? = nil
   ) {
     self.steps = steps
     self.seed = seed
@@ -46,6 +50,7 @@ public struct TrainingSummary: Sendable, Codable, Hashable {
     self.date = date
     self.configuration = configuration
     self.data = data
+    self.validation = validation
   }
 }
 
@@ -88,6 +93,25 @@ public struct TrainedModel<Network: ScoreNetwork>: Sendable {
   public var conditionStandardizer: Standardizer?
   /// How the model was trained.
   public var training: TrainingSummary
+  /// The integer-valued data columns the model was trained on dequantised (`k + w·u`), with
+  /// their bin widths, or `nil`: `score-sde nll` then reports the discrete NLL bound.
+  public var dequantization: Dequantization? {
+    didSet {
+      precondition(
+        dequantization.map { $0.validationFailure(dimension: dimension) == nil } ?? true,
+        "TrainedModel: \(dequantization.flatMap { $0.validationFailure(dimension: dimension) } ?? "")")
+    }
+  }
+  /// The full-covariance Gaussian fitted to the training rows' data columns, in data units, that
+  /// the model should beat (`score-sde nll` prints its NLL beside the model's), or `nil`.
+  public var gaussianBaseline: GaussianBaseline? {
+    didSet {
+      precondition(
+        gaussianBaseline.map { $0.dimension == dimension } ?? true,
+        "TrainedModel: a Gaussian baseline of dimension \(gaussianBaseline?.dimension ?? 0) for dimension \(dimension)"
+      )
+    }
+  }
 
   /// A model from its parts.
   ///

@@ -271,16 +271,7 @@ where Source.Scalar == Process.Scalar, Network.Scalar == Process.Scalar {
       try step()
       let done = state.step
       if done % max(progressInterval, 1) == 0 || done == target {
-        let elapsed = clock.now - start
-        let seconds =
-          Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        let rate = seconds > 0 ? Double(done - firstStep) / seconds : 0
-        progress(
-          TrainingProgress(
-            step: done, totalSteps: target, loss: state.lastLoss,
-            smoothedLoss: state.smoothedLoss(decay: configuration.lossSmoothing),
-            learningRate: state.lastLearningRate, gradientNorm: state.lastGradientNorm, stepsPerSecond: rate,
-            elapsedSeconds: seconds, estimatedSecondsRemaining: rate > 0 ? Double(target - done) / rate : 0))
+        progress(progressReport(target: target, firstStep: firstStep, elapsed: clock.now - start))
       }
       if let evaluation, done % evaluation.interval == 0 {
         evaluated(evaluate(on: evaluation.data))
@@ -289,6 +280,20 @@ where Source.Scalar == Process.Scalar, Network.Scalar == Process.Scalar {
         try saveCheckpoint(to: checkpoint.url)
       }
     }
+  }
+
+  /// The progress after ``completedSteps`` of a call that started at `firstStep` `elapsed` ago
+  /// and runs to `target`.
+  @usableFromInline
+  func progressReport(target: Int, firstStep: Int, elapsed: Duration) -> TrainingProgress {
+    let done = state.step
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    let rate = seconds > 0 ? Double(done - firstStep) / seconds : 0
+    return TrainingProgress(
+      step: done, totalSteps: target, loss: state.lastLoss,
+      smoothedLoss: state.smoothedLoss(decay: configuration.lossSmoothing),
+      learningRate: state.lastLearningRate, gradientNorm: state.lastGradientNorm, stepsPerSecond: rate,
+      elapsedSeconds: seconds, estimatedSecondsRemaining: rate > 0 ? Double(target - done) / rate : 0)
   }
 
   /// The loss of the current and of the EMA weights on held-out rows, with times, noise and

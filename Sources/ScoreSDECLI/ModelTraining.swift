@@ -14,20 +14,132 @@ struct TrainingSettings {
   var configuration: TrainingConfiguration
   /// Columns of a data file (0-based) that are conditions rather than data.
   var conditionColumns: [Int] = []
+  /// The fraction of a data file's rows held out, or `nil` for the default
+  /// (``ModelTraining/defaultValidationFraction(rows:)``).
+  var validationFraction: Double? = nil
+  /// Held-out evaluations without improvement before training stops (`nil`: the default, 20;
+  /// 0: never stop early, but still keep the best weights).
+  var patience: Int? = nil
+  /// Steps between held-out evaluations (`nil`: `max(1, steps / 100)`).
+  var validationInterval: Int? = nil
+  /// Which data columns of a file are integer-valued and dequantised in training.
+  var integerColumns: IntegerColumns = .auto
+
+  /// The patience in force: `patience`, 10 by default, `nil` when 0 turned stopping off.
+  var resolvedPatience: Int? {
+    let p = patience ?? ModelTraining.defaultPatience
+    return p > 0 ? p : nil
+  }
+
+  /// The evaluation interval in force.
+  var resolvedValidationInterval: Int { validationInterval ?? max(1, configuration.steps / 100) }
+}
+
+/// The rows a run held out, in data units, and what became of the run on them.
+struct HeldOutRun {
+  /// The held-out rows (conditions, if any, at the end), data units.
+  let rows: Matrix<Double>
+  /// The training rows, data units.
+  let trainingRows: Matrix<Double>
+  /// The fraction held out.
+  let fraction: Double
+  /// The best step, its loss, whether patience ran out.
+  let summary: ValidationSummary
+  /// The Gaussian fitted to the training rows, when it exists (unconditional data whose
+  /// covariance is positive definite).
+  let baseline: GaussianBaseline?
+  /// The dequantised columns (data-column numbers) and bin widths; `rows` and `trainingRows`
+  /// are then dequantised once, with fixed draws.
+  let dequantization: Dequantization?
+}
+
+/// `--integer-columns`: detect the integer-valued columns, none, or the columns named.
+enum IntegerColumns: Equatable {
+  case auto
+  case none
+  /// 0-based columns of the file.
+  case list([Int])
+
+  /// `auto`, `none` or comma-separated column numbers.
+  init(argument: String) throws {
+    switch argument.lowercased() {
+    case "auto": self = .auto
+    case "none": self = .none
+    default:
+      self = .list(
+        try argument.split(separator: ",").map { part in
+          guard let c = Int(part.trimmingCharacters(in: .whitespaces)), c >= 0 else {
+            throw CLIError("--integer-columns: '\(part)' is not a column number (or say auto or none)")
+          }
+          return c
+        })
+    }
+  }
+
+  /// The dequantisation of the data columns of `data` (the file's rows with its condition
+  /// columns, `conditionColumns` of a `fileColumns`-column file, moved to the end), or `nil`.
+  func dequantization(
+    of data: Matrix<Double>, conditionColumns: [Int], fileColumns: Int, source: String
+  ) throws -> Dequantization? {
+    let d = data.columns - conditionColumns.count
+    switch self {
+    case .none: return nil
+    case .auto:
+      let found = Dequantization.integerColumns(of: data, limit: d)
+      return found.isEmpty ? nil : Dequantization(columns: found)
+    case .list(let columns):
+      let dataOrder = (0..<fileColumns).filter { !conditionColumns.contains($0) }
+      guard Set(columns).count == columns.count else {
+        throw CLIError("--integer-columns names a column twice: \(columns)")
+      }
+      let mapped = try columns.map { c -> Int in
+        guard c < fileColumns else {
+          throw CLIError(
+            "\(source): --integer-columns names column \(c), but the data has columns 0…\(fileColumns - 1)")
+        }
+        guard let j = dataOrder.firstIndex(of: c) else {
+          throw CLIError(
+            "\(source): --integer-columns names column \(c), which --condition-columns makes a condition")
+        }
+        for i in 0..<data.rows where data[i, j].rounded() != data[i, j] {
+          throw CLIError(
+            "\(source): --integer-columns names column \(c), but row \(i + 1) holds \(data[i, j]), not an integer"
+          )
+        }
+        return j
+      }
+      return mapped.isEmpty ? nil : Dequantization(columns: mapped)
+    }
+  }
 }
 
 /// A fitted model and how the fit went.
 struct TrainingOutcome<Network: ScoreNetwork> where Network.Scalar == Float {
-  let model: TrainedModel<Network>
+  var model: TrainedModel<Network>
   /// `(step, loss, smoothed loss)` at up to 500 evenly spaced steps.
   let losses: [(step: Int, loss: Double, smoothed: Double)]
   let stepsPerSecond: Double
   let seconds: Double
+  /// The held-out rows and the validation's outcome, when the run had a validation split.
+  var heldOut: HeldOutRun? = nil
 }
 
 /// Training shared by `score-sde train` and `score-sde demo`: Float precision, data
 /// standardised per column, a progress bar on standard error.
 enum ModelTraining {
+  /// Data files with fewer rows than this hold out a validation split by default.
+  static let smallDataRows = 5_000
+  /// The fraction held out by default from a small data file.
+  static let defaultSmallDataFraction = 0.2
+  /// Held-out evaluations without improvement before training stops, by default.
+  static let defaultPatience = 20
+
+  /// The default validation fraction of a data file of `rows` rows: 0.2 below
+  /// ``smallDataRows`` rows, where a model can memorise its data, 0 (no split) from there on.
+  static func defaultValidationFraction(rows: Int) -> Double {
+    rows < smallDataRows ? defaultSmallDataFraction : 0
+  }
+
   static func train<Network: CommandLineNetwork>(
     _ input: DataInput, network: Network.Type, settings: TrainingSettings, label: String
   ) throws -> TrainingOutcome<Network> {
@@ -35,18 +147,102 @@ enum ModelTraining {
       let (raw, _) = try input.load(count: 0, seed: 0)
       let data = try conditionsMovedToEnd(
         raw, conditionColumns: settings.conditionColumns, source: input.argument)
+      // Found (or checked) on every row of the file, so that an error names the file's row.
+      let dequantization = try settings.integerColumns.dequantization(
+        of: data, conditionColumns: settings.conditionColumns, fileColumns: raw.columns,
+        source: input.argument)
+      let fraction = settings.validationFraction ?? defaultValidationFraction(rows: data.rows)
+      var trainingRows = data
+      var heldOut: Matrix<Double>? = nil
+      if fraction > 0 {
+        // Its own stream of the seed: the split does not move when the run's draws do.
+        var rng = Xoshiro256(seed: settings.configuration.seed, stream: UInt64.max - 4)
+        let split = trainTestSplit(data, testFraction: fraction, using: &rng)
+        let usable = split.test.rows >= 1 && split.train.rows >= 2
+        if usable {
+          trainingRows = split.train
+          heldOut = split.test
+        } else if settings.validationFraction != nil {
+          // Asked for: say why it cannot be done. By default a file too small to split trains on
+          // every row.
+          throw CLIError(
+            "\(input.argument): --validation \(fraction) of its \(data.rows) rows leaves \(split.test.rows) "
+              + "held-out and \(split.train.rows) training rows; at least 1 and 2 are needed (--validation 0 "
+              + "trains on every row)")
+        }
+      }
       // Standardised in Double before the rows become Float: a Float copy of 1e9 + N(0, 1) is
-      // all 1e9. The source carries the standardisation; the trainer records it in the model.
+      // all 1e9. The source carries the standardisation (fitted on the training rows alone);
+      // the trainer records it in the model.
       let source: DatasetSource<Float>
       do {
         source = try DatasetSource<Float>(
-          standardizing: data, conditioningColumns: settings.conditionColumns.count, source: input.argument)
+          standardizing: trainingRows, conditioningColumns: settings.conditionColumns.count,
+          source: input.argument)
       } catch {
+        let order =
+          (0..<raw.columns).filter { !settings.conditionColumns.contains($0) } + settings.conditionColumns
+        if heldOut != nil, case .constantColumn(_, let column, let value) = error,
+          (0..<data.rows).contains(where: { data[$0, column] != value })
+        {
+          // Constant only because the rows that vary were held out: say so, not "constant".
+          throw CLIError(
+            "\(input.argument): column \(order[column] + 1) is \(value) in every training row once "
+              + "\(heldOut!.rows) of the \(data.rows) rows are held out for validation (its other values are all "
+              + "in the held-out rows); drop the column, or train on every row with --validation 0")
+        }
         throw error.inFileColumns(conditionColumns: settings.conditionColumns, of: raw.columns)
       }
-      return try run(
-        source: source, network: network, standardizer: nil, settings: settings, label: label,
-        name: input.argument)
+      // Integer-valued columns are trained as k + w·u with fresh u each step; the held-out rows
+      // (for the held-out loss and NLL) and the training rows (for the baseline and the training
+      // NLL) are dequantised once, with draws of their own stream, so that every measurement
+      // sees the same points.
+      var measuredHeldOut = heldOut
+      var measuredTraining = trainingRows
+      if let dequantization {
+        var rng = Xoshiro256(seed: settings.configuration.seed, stream: UInt64.max - 5)
+        if measuredHeldOut != nil { dequantization.dequantize(&measuredHeldOut!, using: &rng) }
+        dequantization.dequantize(&measuredTraining, using: &rng)
+      }
+      let standardizedHeldOut = measuredHeldOut.map {
+        source.appliedStandardizer!.transformed($0, as: Float.self)
+      }
+      var outcome: TrainingOutcome<Network>
+      if let dequantization {
+        outcome = try run(
+          source: DequantizedSource(source, dequantization: dequantization), network: network,
+          standardizer: nil, settings: settings, label: label, name: input.argument,
+          heldOut: standardizedHeldOut)
+        outcome.model.dequantization = dequantization
+      } else {
+        outcome = try run(
+          source: source, network: network, standardizer: nil, settings: settings, label: label,
+          name: input.argument, heldOut: standardizedHeldOut)
+      }
+      // The baseline a density of the data columns must beat; a conditional model's density is
+      // of x given c, which one Gaussian of x does not measure.
+      if settings.conditionColumns.isEmpty {
+        outcome.model.gaussianBaseline = try? GaussianBaseline(
+          fitting: measuredTraining, source: input.argument)
+      }
+      if let measuredHeldOut, let summary = outcome.model.training.validation {
+        var recorded = summary
+        recorded.heldOutFraction = fraction
+        recorded.heldOutRows = measuredHeldOut.rows
+        outcome.model.training.validation = recorded
+        outcome.heldOut = HeldOutRun(
+          rows: measuredHeldOut, trainingRows: measuredTraining, fraction: fraction, summary: recorded,
+          baseline: outcome.model.gaussianBaseline, dequantization: dequantization)
+      }
+      return outcome
+    }
+    if case .list = settings.integerColumns {
+      throw CLIError("--integer-columns applies to data files; \(input.argument) is a built-in density")
+    }
+    if let fraction = settings.validationFraction, fraction > 0 {
+      throw CLIError(
+        "--validation holds out rows of a data file; \(input.argument) is a built-in density, whose "
+          + "fresh samples cannot be memorised")
     }
     guard settings.conditionColumns.isEmpty else {
       throw CLIError(
@@ -72,7 +268,7 @@ enum ModelTraining {
   static func run<Source: TrainingDataSource, Network: CommandLineNetwork>(
     source: Source, network: Network.Type, standardizer: Standardizer?, settings: TrainingSettings,
     label: String,
-    name: String
+    name: String, heldOut: Matrix<Float>? = nil
   ) throws -> TrainingOutcome<Network> where Source.Scalar == Float {
     if let failure = settings.process.validationFailure { throw CLIError("--sde: \(failure)") }
     // A malformed SOURCE_DATE_EPOCH would otherwise fail only once training is over.
@@ -94,17 +290,35 @@ enum ModelTraining {
     let every = max(1, steps / 500)
     var rate = 0.0
     var seconds = 0.0
-    try trainer.train { p in
+    var heldOutText = ""
+    let progress = { (p: TrainingProgress) in
       if p.step % every == 0 || p.step == p.totalSteps { losses.append((p.step, p.loss, p.smoothedLoss)) }
       rate = p.stepsPerSecond
       seconds = p.elapsedSeconds
       bar.update(
-        p.step, detail: String(format: "loss %.4f  %.0f steps/s", p.smoothedLoss, p.stepsPerSecond),
+        p.step,
+        detail: String(format: "loss %.4f  %.0f steps/s", p.smoothedLoss, p.stepsPerSecond) + heldOutText,
         etaSeconds: p.estimatedSecondsRemaining)
+    }
+    guard let heldOut else {
+      try trainer.train(progress: progress)
+      bar.finish()
+      return TrainingOutcome(
+        model: try trainer.trainedModel(data: name), losses: losses, stepsPerSecond: rate, seconds: seconds)
+    }
+    // Enough (time, noise) draws per held-out row for a steady loss, at most 16 384 rows in all.
+    let policy = ValidationPolicy(
+      data: heldOut, interval: settings.resolvedValidationInterval, patience: settings.resolvedPatience,
+      drawsPerRow: max(1, min(8, 16_384 / heldOut.rows)))
+    var best = (step: 0, loss: Double.infinity)
+    let outcome = try trainer.train(validation: policy, progress: progress) { point in
+      if point.isBest { best = (point.step, point.loss) }
+      heldOutText = String(format: "  held-out %.4f (best %.4f at %d)", point.loss, best.loss, best.step)
     }
     bar.finish()
     return TrainingOutcome(
-      model: try trainer.trainedModel(data: name), losses: losses, stepsPerSecond: rate, seconds: seconds)
+      model: try trainer.trainedModel(keeping: outcome, data: name), losses: losses, stepsPerSecond: rate,
+      seconds: seconds)
   }
 
   /// The data with the named columns moved to the end, where the trainer expects conditions.

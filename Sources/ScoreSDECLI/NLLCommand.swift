@@ -64,8 +64,18 @@ struct NLLCommand: ParsableCommand {
       try MatrixStream(format!, file: $0, rows: points.count, columns: 1, columnNames: ["nll"])
     }
     var summary = RunningMean()
-    let dimension = try Evaluation(points: points, integration: integration, source: data) { nll in
+    var baselineSummary = RunningMean()
+    var excess = RunningMean()
+    let (dimension, dequantization) = try Evaluation(
+      points: points, integration: integration, source: data, dequantizationSeed: seed
+    ) { nll, baseline in
       for v in nll { summary.add(v) }
+      if let baseline {
+        for (m, b) in zip(nll, baseline) {
+          baselineSummary.add(b)
+          excess.add(m - b)
+        }
+      }
       try stream?.append(Matrix(rows: nll.count, columns: 1, elements: nll))
     }.run(modelAt: URL(fileURLWithPath: model))
     try outputs.commit()
@@ -78,7 +88,23 @@ struct NLLCommand: ParsableCommand {
     } else {
       print(String(format: "NLL %.4f nats (1 point: no standard error)", summary.mean))
     }
-    if let binWidth {
+    if let dequantization {
+      let bound = dequantization.discreteBound(continuousNLL: summary.mean)
+      let m = dequantization.columns.count
+      print(
+        String(
+          format:
+            "discrete NLL bound %.4f nats per point (%.4f bits/dim): %d integer column(s) dequantised with "
+            + "bin width %@, one u per point (−log P(k) ≤ E_u[−log p(k + w·u)] − Σ log w)", bound,
+          bound / (d * Double.log(2.0)), m,
+          dequantization.binWidths.map { String(format: "%g", $0) }.joined(separator: ", ")))
+      if binWidth != nil { print("(--bin-width is not used: the model records its own bin widths)") }
+      if m < dimension {
+        print(
+          "(the other \(dimension - m) column(s) are continuous: the bound mixes a probability and a density)"
+        )
+      }
+    } else if let binWidth {
       let bpd = (summary.mean - d * Double.log(binWidth)) / (d * Double.log(2.0))
       print(String(format: "%.4f bits/dim of the dequantised data (bin width %g)", bpd, binWidth))
     } else {
@@ -86,6 +112,22 @@ struct NLLCommand: ParsableCommand {
         String(
           format: "%.4f bits/dim (continuous density; pass --bin-width for discrete data)",
           summary.mean / (d * Double.log(2.0))))
+    }
+    if baselineSummary.count > 0 {
+      print(
+        String(
+          format: "Gaussian baseline (fitted to the training rows): mean NLL %.4f nats per point; "
+            + "model − baseline %.4f ± %.4f", baselineSummary.mean, excess.mean,
+          excess.count > 1 ? excess.standardError : .nan))
+      if excess.mean > 0 {
+        FileHandle.standardError.write(
+          Data(
+            String(
+              format:
+                "warning: the model's NLL is worse than a full-covariance Gaussian's by %.4g ± %.4g nats "
+                + "per point on these points\n", excess.mean, excess.count > 1 ? excess.standardError : .nan
+            ).utf8))
+      }
     }
     if let out { print("wrote each point's NLL to \(out)") }
   }
@@ -100,17 +142,22 @@ struct NLLCommand: ParsableCommand {
     nll.reserveCapacity(points.rows)
     try negativeLogLikelihoods(
       of: .table(points), under: trained, integration: integration, source: source
-    ) { nll.append(contentsOf: $0) }
+    ) { values, _ in nll.append(contentsOf: values) }
     return nll
   }
 
   /// Per-point NLL in nats, on the data's own scale (the standardisation's Jacobian included),
   /// in chunks of 500 points with a progress bar; `consume` gets each chunk's values in order,
-  /// so that memory stays bounded however many points there are. Condition columns (the last
-  /// `k`) condition each point's density.
+  /// so that memory stays bounded however many points there are; `consume` also gets the chunk's
+  /// points. Condition columns (the last `k`) condition each point's density.
+  ///
+  /// With `dequantizationSeed`, a model that records a ``Dequantization`` sees each point as
+  /// `k + w·u` (one `u ~ U[0, 1)` per entry of its integer columns, drawn from
+  /// `Xoshiro256(seed: dequantizationSeed, stream: 1)` in point order), and `consume` gets
+  /// those points; without it the points are taken as they are.
   static func negativeLogLikelihoods<Network: ScoreNetwork>(
     of points: PointSource, under trained: TrainedModel<Network>, integration: ODEIntegration<Double>,
-    source: String, consume: ([Double]) throws -> Void
+    source: String, dequantizationSeed: UInt64? = nil, consume: ([Double], Matrix<Double>) throws -> Void
   ) throws where Network.Scalar == Double {
     let d = trained.dimension
     let k = trained.conditionEncoding.dimension
@@ -122,7 +169,10 @@ struct NLLCommand: ParsableCommand {
     var bar = ProgressBar(label: "nll", total: points.count)
     let chunks = points.chunks(of: 500)
     var first = 0
-    while let chunk = chunks.next() {
+    var dequantizationRNG = Xoshiro256(seed: dequantizationSeed ?? 0, stream: 1)
+    let dequantization = dequantizationSeed == nil ? nil : trained.dequantization
+    while var chunk = chunks.next() {
+      dequantization?.dequantize(&chunk, using: &dequantizationRNG)
       var x = Matrix<Double>(rows: chunk.rows, columns: d)
       var conditions = Matrix<Double>(rows: chunk.rows, columns: k)
       for i in 0..<chunk.rows {
@@ -133,7 +183,7 @@ struct NLLCommand: ParsableCommand {
       let score = trained.scoreModel(condition: k > 0 ? .perRow(conditions) : .unconditional)
       let result = try ProbabilityFlowLikelihood(process: trained.sde, score: score, integration: integration)
         .logLikelihood(of: x, firstRow: first, threads: Workers.count)
-      try consume(result.logLikelihoods.map { -($0 + trained.logDensityCorrection) })
+      try consume(result.logLikelihoods.map { -($0 + trained.logDensityCorrection) }, chunk)
       first += chunk.rows
       bar.update(first)
     }
@@ -203,18 +253,40 @@ struct RunningMean {
 }
 
 /// `nll`'s work on a model of any network: the per-point NLL, handed to `consume` chunk by
-/// chunk; returns the model's dimension.
+/// chunk with the model's Gaussian baseline's NLL of the same points (`nil` when the model
+/// records none or is conditional); returns the model's dimension.
 struct Evaluation: TrainedModelTask {
   typealias Scalar = Double
   let points: PointSource
   let integration: ODEIntegration<Double>
   let source: String
-  let consume: ([Double]) throws -> Void
+  /// Dequantise the points of a model with integer columns with this seed (`nil`: take the
+  /// points as they are).
+  let dequantizationSeed: UInt64?
+  let consume: (_ nll: [Double], _ baseline: [Double]?) throws -> Void
 
-  func run<Network: ScoreNetwork>(_ model: TrainedModel<Network>) throws -> Int
-  where Network.Scalar == Double {
+  init(
+    points: PointSource, integration: ODEIntegration<Double>, source: String,
+    dequantizationSeed: UInt64? = nil,
+    consume: @escaping (_ nll: [Double], _ baseline: [Double]?) throws -> Void
+  ) {
+    self.points = points
+    self.integration = integration
+    self.source = source
+    self.dequantizationSeed = dequantizationSeed
+    self.consume = consume
+  }
+
+  func run<Network: ScoreNetwork>(_ model: TrainedModel<Network>) throws -> (
+    dimension: Int, dequantization: Dequantization?
+  ) where Network.Scalar == Double {
+    let baseline = model.conditionEncoding.dimension == 0 ? model.gaussianBaseline : nil
     try NLLCommand.negativeLogLikelihoods(
-      of: points, under: model, integration: integration, source: source, consume: consume)
-    return model.dimension
+      of: points, under: model, integration: integration, source: source,
+      dequantizationSeed: dequantizationSeed
+    ) { nll, chunk in
+      try consume(nll, baseline.map { b in b.logDensities(chunk).map { -$0 } })
+    }
+    return (model.dimension, dequantizationSeed == nil ? nil : model.dequantization)
   }
 }
