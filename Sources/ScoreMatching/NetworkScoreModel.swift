@@ -254,7 +254,7 @@ where Network.Scalar == Process.Scalar {
     _ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>, workspace: inout Workspace
   ) {
     checkShapes(x, out, "score")
-    let (inputScale, time) = conditionInput(x, at: t, workspace: &workspace)
+    let (_, time) = conditionInput(x, at: t, workspace: &workspace)
     network.evaluate(
       parameterization.conditionsNetworkInput ? workspace.conditionedInput : x, times: .shared(time),
       condition: networkCondition(workspace), into: &out, workspace: &workspace.network)
