@@ -36,7 +36,8 @@ let package = Package(
     // Diffusion models as nonequilibrium physics: entropy production, fluctuation theorems,
     // path-space divergences, speciation and free energies. Sees processes, score models and
     // samplers only, never networks.
-    .target(name: "Thermodynamics", dependencies: ["LinearAlgebra", "DiffusionProcesses", "Samplers", numerics]),
+    .target(
+      name: "Thermodynamics", dependencies: ["LinearAlgebra", "DiffusionProcesses", "Samplers", numerics]),
     .target(
       name: "ScoreSDE",
       dependencies: [

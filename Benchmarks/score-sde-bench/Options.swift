@@ -34,7 +34,9 @@ struct BenchmarkCommand: ParsableCommand {
     abstract: "Time ScoreSDE on the reference workloads of shared/bench (see Benchmarks/README.md).")
 
   /// Every workload the benchmark knows.
-  static let workloads = ["W1-small", "W1-medium", "W1-large", "W2", "W3", "gemm", "quality", "oracle-samples"]
+  static let workloads = [
+    "W1-small", "W1-medium", "W1-large", "W2", "W3", "gemm", "quality", "oracle-samples",
+  ]
 
   @Option(
     help: "Comma-separated workloads: W1-small, W1-medium, W1-large, W2, W3, gemm, quality, oracle-samples.")

@@ -51,7 +51,8 @@ struct OracleSamples {
 
   func run<P: GaussianSDE>(_ plan: Plan, process: P) throws where P.Scalar == Double {
     let oracle = try GaussianMixtureScore(
-      weights: plan.weights, means: plan.means, standardDeviations: plan.standard_deviations, process: process)
+      weights: plan.weights, means: plan.means, standardDeviations: plan.standard_deviations, process: process
+    )
     let dimension = plan.means[0].count
     for spec in plan.samplers {
       guard let name = SamplerName(rawValue: spec.name) else {
@@ -59,7 +60,9 @@ struct OracleSamples {
       }
       let label = spec.order.map { "\(spec.name)\($0)" } ?? spec.name
       for budget in plan.budgets {
-        guard let kind = try largestKind(name, order: spec.order, within: budget, process: process, oracle: oracle)
+        guard
+          let kind = try largestKind(
+            name, order: spec.order, within: budget, process: process, oracle: oracle)
         else { continue }
         for seed in plan.seeds {
           var options = SamplingOptions<Double>(kind: kind, seed: seed)
@@ -89,7 +92,9 @@ struct OracleSamples {
     while steps >= 1 {
       var kind = SamplerKind<Double>(name, steps: steps)
       if let order {
-        if case .dpmSolver(let s, _, let spacing) = kind { kind = .dpmSolver(steps: s, order: order, spacing: spacing) }
+        if case .dpmSolver(let s, _, let spacing) = kind {
+          kind = .dpmSolver(steps: s, order: order, spacing: spacing)
+        }
         if case .dpmSolverSDE(let s, _, let spacing) = kind {
           kind = .dpmSolverSDE(steps: s, order: order, spacing: spacing)
         }

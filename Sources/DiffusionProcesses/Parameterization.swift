@@ -194,7 +194,6 @@ extension Parameterization {
     return targetCoefficients(scale: 1, standardDeviation: s)
   }
 
-
   /// The `.score` column of ``coefficients(from:to:scale:standardDeviation:)``: the coefficients
   /// `(c_out, c_x)` of `score = c_out·f + c_x·(x − shift)` for a network output `f` in this
   /// parameterisation,

@@ -50,7 +50,8 @@ public enum HutchinsonProbe: Sendable, Hashable, CaseIterable {
 /// let field = ProbabilityFlowWithDivergence(flow: ProbabilityFlowODE(process: sde, score: oracle))
 /// var state = Matrix<Double>(rows: n, columns: d + 1)   // data in the first d columns, ℓ = 0
 /// ```
-public struct ProbabilityFlowWithDivergence<Forward: LinearGaussianSDE, Model: DivergenceScoreModel>: VectorField
+public struct ProbabilityFlowWithDivergence<Forward: LinearGaussianSDE, Model: DivergenceScoreModel>:
+  VectorField
 where Forward.Scalar == Model.Scalar {
   /// The precision.
   public typealias Scalar = Forward.Scalar

@@ -87,7 +87,9 @@ public struct DenoisingBatch<Scalar: BLASScalar>: Sendable {
   /// Sizes the conditioned input and times to the batch (no allocation when they have its size).
   @inlinable
   mutating func prepareConditionedInput() {
-    if conditionedInputBuffer.rows != perturbedBuffer.rows || conditionedInputBuffer.columns != perturbedBuffer.columns {
+    if conditionedInputBuffer.rows != perturbedBuffer.rows
+      || conditionedInputBuffer.columns != perturbedBuffer.columns
+    {
       conditionedInputBuffer.resize(rows: perturbedBuffer.rows, columns: perturbedBuffer.columns)
     }
     if conditionedTimeBuffer.count != perturbedBuffer.rows {

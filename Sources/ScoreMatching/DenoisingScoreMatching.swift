@@ -126,7 +126,8 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
       m = timeSampler.importanceNormalizer / timeSampler.length
     case (.logNormal, .edm): m = edmDataWeight(scale: a, standardDeviation: s) * variance / (a * a)
     default:
-      m = lambda(at: t, scale: a, standardDeviation: s)
+      m =
+        lambda(at: t, scale: a, standardDeviation: s)
         / (variance * timeSampler.density(at: t) * timeSampler.length)
     }
     // κ = m·σ²·c², c the score's coefficient on the network output (the table's `.score` column),
@@ -216,7 +217,6 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
       }
     }
   }
-
 
   /// The loss `L = (1/n) Σᵢ κᵢ‖fᵢ − targetᵢ‖²` of the network output `f` on `batch`, and its
   /// gradient `∂L/∂f` (allocation-free; the sum is accumulated in `Double`).

@@ -69,7 +69,9 @@ func lambda<P: GaussianSDE<Double>>(
 
 /// The density of EDM's `ln(σ/a) ~ N(−1.2, 1.2²)` truncated to `[ε, T]`, as a density of `t`,
 /// from the normal CDF (`erfc`) by a fourth-order central difference.
-func logNormalDensity<P: GaussianSDE<Double>>(_ process: P, at t: Double, smallTimeCutoff eps: Double) -> Double {
+func logNormalDensity<P: GaussianSDE<Double>>(_ process: P, at t: Double, smallTimeCutoff eps: Double)
+  -> Double
+{
   func cdf(_ t: Double) -> Double {
     let (a, s) = process.marginal(at: t)
     return 0.5 * Double.erfc(-(Double.log(s / a) + 1.2) / (1.2 * 2.0.squareRoot()))

@@ -102,7 +102,9 @@ func rowWeightsAreTheWeightingOverTheProposal(_ options: DenoisingOptions) {
 /// End to end in `Double`: the gradient of the loss with respect to every MLP parameter
 /// (forward at per-row times, `∂L/∂f`, backward) against central differences, for each
 /// weighting, for x₀- and score-parameterised outputs, and for a conditional network.
-@Test(arguments: LossWeighting.allCases, [Parameterization.noise, .data, .score, .edm(dataStandardDeviation: 0.5)])
+@Test(
+  arguments: LossWeighting.allCases,
+  [Parameterization.noise, .data, .score, .edm(dataStandardDeviation: 0.5)])
 func lossGradientWithRespectToParametersMatchesFiniteDifferences(
   _ weighting: LossWeighting, _ parameterization: Parameterization
 ) {

@@ -76,7 +76,8 @@ func lossAtTheExactScoreIsTheClosedFormMinimum(_ testCase: MinimumCase) {
     } / span
   let increase =
     logSimpson(from: eps, to: process.endTime) { t in
-      lambda(testCase.options.weighting, process, at: t, cutoff: eps) * etaSquared / process.marginalVariance(at: t)
+      lambda(testCase.options.weighting, process, at: t, cutoff: eps) * etaSquared
+        / process.marginalVariance(at: t)
     } / span
 
   var rng = Xoshiro256(seed: 11)

@@ -176,9 +176,12 @@ func logNormalNoiseLevelsAreTheTruncatedNormal(ve: Bool) {
       let t = levels.time(atQuantile: u)
       #expect(abs(levels.cumulativeProbability(at: t) - u) < 1e-9, "u = \(u)")
     }
-    #expect(abs(levels.time(atQuantile: 0) - eps) < 1e-9 && abs(levels.time(atQuantile: 1) - process.endTime) < 1e-9)
+    #expect(
+      abs(levels.time(atQuantile: 0) - eps) < 1e-9 && abs(levels.time(atQuantile: 1) - process.endTime) < 1e-9
+    )
     for t in [0.01, 0.2, 0.6] {
-      #expect(relativeError(levels.density(at: t), logNormalDensity(process, at: t, smallTimeCutoff: eps)) < 1e-6)
+      #expect(
+        relativeError(levels.density(at: t), logNormalDensity(process, at: t, smallTimeCutoff: eps)) < 1e-6)
     }
     // ln σ̃ of stratified quantiles: the truncated normal's mean, from its closed form.
     let n = 20_000
