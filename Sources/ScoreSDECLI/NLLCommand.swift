@@ -38,7 +38,7 @@ struct NLLCommand: ParsableCommand {
 
   func validate() throws {
     guard count >= 1 else { throw ValidationError("--count must be at least 1") }
-    if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
+    try validateSteps(steps)
     if let binWidth, !(binWidth > 0 && binWidth.isFinite) {
       throw ValidationError("--bin-width must be positive")
     }

@@ -69,7 +69,7 @@ struct SampleCommand: ParsableCommand {
 
   func validate() throws {
     guard count >= 1 else { throw ValidationError("--count must be at least 1") }
-    if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
+    try validateSteps(steps)
     if let order {
       guard sampler == .dpmSolver || sampler == .dpmSolverSDE else {
         throw ValidationError("--order applies to --sampler dpm and dpm-sde only")
@@ -80,21 +80,25 @@ struct SampleCommand: ParsableCommand {
       guard sampler == .predictorCorrector else {
         throw ValidationError("--snr applies to --sampler pc only")
       }
-      guard snr.isFinite, snr > 0 else { throw ValidationError("--snr must be positive") }
+      guard Float(snr).isFinite, snr > 0 else { throw ValidationError("--snr must be positive and finite") }
     }
     if let eta {
       guard sampler == .eulerAncestral || sampler == .ddim else {
         throw ValidationError("--eta applies to --sampler euler-a and ddim only")
       }
-      guard eta.isFinite, eta >= 0, sampler != .ddim || eta <= 1 else {
-        throw ValidationError(sampler == .ddim ? "--eta must be in [0, 1] for ddim" : "--eta must be ≥ 0")
+      // The sampler runs in Float: 1e308 passes `isFinite` as a Double and is infinite as a Float.
+      guard Float(eta).isFinite, eta >= 0, sampler != .ddim || eta <= 1 else {
+        throw ValidationError(
+          sampler == .ddim ? "--eta must be in [0, 1] for ddim" : "--eta must be finite and ≥ 0")
       }
     }
     if let churn {
       guard sampler == .edmHeun else { throw ValidationError("--churn applies to --sampler edm-heun only") }
-      guard churn.isFinite, churn >= 0 else { throw ValidationError("--churn must be ≥ 0") }
+      guard Float(churn).isFinite, churn >= 0 else { throw ValidationError("--churn must be finite and ≥ 0") }
     }
-    guard guidance.isFinite, guidance >= 0 else { throw ValidationError("--guidance must be ≥ 0") }
+    guard Float(guidance).isFinite, guidance >= 0 else {
+      throw ValidationError("--guidance must be finite and ≥ 0")
+    }
     if let plot, URL(fileURLWithPath: plot).pathExtension.lowercased() != "svg" {
       throw ValidationError("--plot must name an .svg file, got '\(plot)'")
     }

@@ -230,3 +230,16 @@ func parseValues(_ text: String, option: String) throws -> [Double] {
     return v
   }
 }
+
+/// The most fixed steps `sample` and `nll` take: far more than any sampler needs, and few enough
+/// that the time grid (one number per step) is never the allocation that fails.
+let maximumSamplerSteps = 1_000_000
+
+/// `--steps` of `sample` and `nll`: at least 1 and at most ``maximumSamplerSteps``.
+func validateSteps(_ steps: Int?) throws {
+  guard let steps else { return }
+  guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+  guard steps <= maximumSamplerSteps else {
+    throw ValidationError("--steps \(steps): at most \(maximumSamplerSteps) steps (no sampler needs more)")
+  }
+}

@@ -261,6 +261,18 @@ import Testing
     try expectFailure(
       ["sample", "--model", model, "--out", "s.npy", "--sampler", "em", "--churn", "1"], mentioning: "--churn"
     )
+    // Values a Double holds but the Float sampler does not, and grids too long to allocate.
+    try expectFailure(
+      ["sample", "--model", model, "--out", "s.npy", "--sampler", "euler-a", "--eta", "1e308"],
+      mentioning: "--eta")
+    try expectFailure(
+      ["sample", "--model", model, "--out", "s.npy", "--sampler", "edm-heun", "--churn", "1e300"],
+      mentioning: "--churn")
+    try expectFailure(
+      ["sample", "--model", model, "--out", "s.npy", "--sampler", "sra", "--steps", "100000000000"],
+      mentioning: "--steps")
+    try expectFailure(
+      ["nll", "--model", model, "--data", "moons", "--steps", "99999999999"], mentioning: "--steps")
     try expectFailure(
       ["train", "--data", "spiral-galaxy", "--out", "m.safetensors"], mentioning: "spiral-galaxy")
     try expectFailure(["sample", "--model", model, "--out", "s.txt"], mentioning: ".npy or .csv")
