@@ -178,39 +178,34 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
     } else if !batch.conditionedTimeBuffer.isEmpty {
       batch.conditionedTimeBuffer.removeAll(keepingCapacity: true)
     }
+    // One pass per row: the kernel at tᵢ is computed once for x_t, the target, the weight and
+    // (EDM) the conditioned input; the conditioned buffers are empty when not used.
     x0.withUnsafeBufferPointer { p0 in
       batch.noise.withUnsafeBufferPointer { z in
         batch.times.withUnsafeBufferPointer { t in
           batch.weightBuffer.withUnsafeMutableBufferPointer { w in
             batch.perturbedBuffer.withUnsafeMutableBufferPointer { xt in
               batch.targetBuffer.withUnsafeMutableBufferPointer { y in
-                for i in 0..<n {
-                  let (a, s) = process.marginal(at: t[i])
-                  let b = process.marginalShift(at: t[i])
-                  w[i] = weight(at: t[i], scale: a, standardDeviation: s)
-                  let row = i * d
-                  for j in row..<(row + d) { xt[j] = a * p0[j] + b + s * z[j] }
-                  // The target c₀·x₀ + c_z·z: z, −z/σ, x₀ or EDM's F (exactly).
-                  let (c0, cz) = parameterization.targetCoefficients(scale: a, standardDeviation: s)
-                  for j in row..<(row + d) { y[j] = c0 * p0[j] + cz * z[j] }
+                batch.conditionedInputBuffer.withUnsafeMutableBufferPointer { u in
+                  batch.conditionedTimeBuffer.withUnsafeMutableBufferPointer { tau in
+                    for i in 0..<n {
+                      let (a, s) = process.marginal(at: t[i])
+                      let b = process.marginalShift(at: t[i])
+                      w[i] = weight(at: t[i], scale: a, standardDeviation: s)
+                      let row = i * d
+                      for j in row..<(row + d) { xt[j] = a * p0[j] + b + s * z[j] }
+                      // The target c₀·x₀ + c_z·z: z, −z/σ, x₀ or EDM's F (exactly).
+                      let (c0, cz) = parameterization.targetCoefficients(scale: a, standardDeviation: s)
+                      for j in row..<(row + d) { y[j] = c0 * p0[j] + cz * z[j] }
+                      guard conditions else { continue }
+                      let input = parameterization.networkInput(
+                        at: t[i], scale: a, standardDeviation: s, shift: b)
+                      tau[i] = input.time
+                      for j in row..<(row + d) { u[j] = input.scale * xt[j] + input.offset }
+                    }
+                  }
                 }
               }
-            }
-          }
-        }
-      }
-    }
-    guard conditions else { return }
-    batch.perturbed.withUnsafeBufferPointer { xt in
-      batch.timeBuffer.withUnsafeBufferPointer { t in
-        batch.conditionedInputBuffer.withUnsafeMutableBufferPointer { u in
-          batch.conditionedTimeBuffer.withUnsafeMutableBufferPointer { tau in
-            for i in 0..<n {
-              let (a, s) = process.marginal(at: t[i])
-              let input = parameterization.networkInput(
-                at: t[i], scale: a, standardDeviation: s, shift: process.marginalShift(at: t[i]))
-              tau[i] = input.time
-              for j in (i * d)..<((i + 1) * d) { u[j] = input.scale * xt[j] + input.offset }
             }
           }
         }
