@@ -1,5 +1,4 @@
 public import DiffusionProcesses
-public import LinearAlgebra
 public import RealModule
 
 /// DDIM with stochasticity `η` (Song, Meng & Ermon 2021, "Denoising Diffusion Implicit Models",
@@ -27,7 +26,7 @@ public import RealModule
 /// try ddim.integrate(&x, over: TimeGrid(spacing: .logSNR, steps: 50, process: sde, to: 1e-3),
 ///                    noise: &noise, workspace: &workspace)
 /// ```
-public struct DDIM<Process: GaussianSDE, Model: ScoreModel>: ReverseSDESolver, ScoreStepping
+public struct DDIM<Process: GaussianSDE, Model: ScoreModel>: LinearReverseStep
 where Process.Scalar == Model.Scalar {
   /// The forward process.
   public let process: Process
@@ -51,9 +50,6 @@ where Process.Scalar == Model.Scalar {
     self.init(process: process, score: model, eta: 0)
   }
 
-  /// 1.
-  @inlinable public var evaluationsPerStep: Int { 1 }
-
   /// The step's coefficients `x₁ = a·x + b·s(x, t₀) + c·z + offset`: with `r = σ̃₁/σ̃₀ = e^{−h}`
   /// (`h` the step in `λ = log(α/σ)`) and `k = r·√(1 − η²(1 − r²))`, the factor on `ε̂`,
   ///
@@ -73,36 +69,5 @@ where Process.Scalar == Model.Scalar {
     return ReverseStepCoefficients(
       state: a, score: a * oneMinusK * s0 * s0, noise: eta * s1 * oneMinusR2.squareRoot(),
       offset: process.marginalShift(at: t1) - a * process.marginalShift(at: t0))
-  }
-
-  /// One DDIM step from `t0` to `t1 < t0`.
-  @inlinable
-  public func step(
-    _ x: inout Matrix<Scalar>, from t0: Scalar, to t1: Scalar, noise: inout RowStreams,
-    workspace: inout Workspace
-  ) {
-    precondition(t1 < t0, "DDIM steps backwards in time, got \(t0) → \(t1)")
-    coefficients(from: t0, to: t1).apply(to: &x, at: t0, model: model, noise: &noise, workspace: &workspace)
-  }
-}
-
-extension ReverseStepCoefficients {
-  /// `x ← a·x + b·s(x, t) + c·z + offset`: evaluates the score in `workspace` and, when `c ≠ 0`,
-  /// draws row `i`'s `z` from `noise`'s stream `i`. The one pass of ``DDIM`` and
-  /// ``EulerAncestral``.
-  @inlinable
-  public func apply<Model: ScoreModel>(
-    to x: inout Matrix<Scalar>, at t: Scalar, model: Model, noise: inout RowStreams,
-    workspace: inout ScoreStepWorkspace<Model>
-  ) where Model.Scalar == Scalar {
-    workspace.evaluate(model, at: x, time: t)
-    if self.noise != 0 {
-      workspace.drawNoise(like: x, from: &noise)
-      x.scale(by: state, adding: workspace.score, scaledBy: score, workspace.noise, scaledBy: self.noise)
-    } else {
-      x.scale(by: state, adding: workspace.score, scaledBy: score)
-    }
-    let offset = self.offset
-    if offset != 0 { x.apply { $0 + offset } }
   }
 }

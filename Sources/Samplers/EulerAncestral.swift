@@ -1,5 +1,4 @@
 public import DiffusionProcesses
-public import LinearAlgebra
 
 /// The Euler-ancestral sampler with stochasticity `η` (k-diffusion's `sample_euler_ancestral` and
 /// `get_ancestral_step`, Crowson 2022, on the σ-formulation of Karras et al. 2022, eq. 4; the
@@ -25,7 +24,7 @@ public import LinearAlgebra
 /// try sampler.integrate(&x, over: TimeGrid(spacing: .karras(), steps: 50, process: sde, to: 1e-3),
 ///                       noise: &noise, workspace: &workspace)
 /// ```
-public struct EulerAncestral<Process: GaussianSDE, Model: ScoreModel>: ReverseSDESolver, ScoreStepping
+public struct EulerAncestral<Process: GaussianSDE, Model: ScoreModel>: LinearReverseStep
 where Process.Scalar == Model.Scalar {
   /// The forward process.
   public let process: Process
@@ -49,9 +48,6 @@ where Process.Scalar == Model.Scalar {
     self.init(process: process, score: model, eta: 1)
   }
 
-  /// 1.
-  @inlinable public var evaluationsPerStep: Int { 1 }
-
   /// k-diffusion's `get_ancestral_step(σ̃₀, σ̃₁, η)`: `(σ_down, σ_up)`.
   @inlinable
   public func ancestralLevels(from level0: Scalar, to level1: Scalar) -> (down: Scalar, up: Scalar) {
@@ -73,15 +69,5 @@ where Process.Scalar == Model.Scalar {
     return ReverseStepCoefficients(
       state: a, score: a1 * (level0 - down) * s0, noise: a1 * up,
       offset: process.marginalShift(at: t1) - a * process.marginalShift(at: t0))
-  }
-
-  /// One Euler-ancestral step from `t0` to `t1 < t0`.
-  @inlinable
-  public func step(
-    _ x: inout Matrix<Scalar>, from t0: Scalar, to t1: Scalar, noise: inout RowStreams,
-    workspace: inout Workspace
-  ) {
-    precondition(t1 < t0, "EulerAncestral steps backwards in time, got \(t0) → \(t1)")
-    coefficients(from: t0, to: t1).apply(to: &x, at: t0, model: model, noise: &noise, workspace: &workspace)
   }
 }

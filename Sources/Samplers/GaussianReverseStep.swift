@@ -104,7 +104,7 @@ public enum ReverseDiffusionRule: ReverseStepRule {
 ///                    noise: &noise, workspace: &workspace)
 /// ```
 public struct GaussianReverseStep<Process: GaussianSDE, Model: ScoreModel, Rule: ReverseStepRule>:
-  ReverseSDESolver, ScoreStepping
+  LinearReverseStep
 where Process.Scalar == Model.Scalar {
   /// The forward process.
   public let process: Process
@@ -118,22 +118,10 @@ where Process.Scalar == Model.Scalar {
     self.model = model
   }
 
-  /// 1.
-  @inlinable public var evaluationsPerStep: Int { 1 }
-
-  /// `x ← a·x + b·s(x, t₀) + c·z + offset` with the rule's coefficients from `t0` to `t1 < t0`.
+  /// The rule's coefficients from `t0` to `t1 < t0`.
   @inlinable
-  public func step(
-    _ x: inout Matrix<Scalar>, from t0: Scalar, to t1: Scalar, noise: inout RowStreams,
-    workspace: inout Workspace
-  ) {
-    precondition(t1 < t0, "\(Rule.self) steps backwards in time, got \(t0) → \(t1)")
-    workspace.evaluate(model, at: x, time: t0)
-    workspace.drawNoise(like: x, from: &noise)
-    let c = Rule.coefficients(of: process, from: t0, to: t1)
-    x.scale(by: c.state, adding: workspace.score, scaledBy: c.score, workspace.noise, scaledBy: c.noise)
-    let offset = c.offset
-    if offset != 0 { x.apply { $0 + offset } }
+  public func coefficients(from t0: Scalar, to t1: Scalar) -> ReverseStepCoefficients<Scalar> {
+    Rule.coefficients(of: process, from: t0, to: t1)
   }
 }
 
