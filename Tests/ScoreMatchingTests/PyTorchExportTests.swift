@@ -146,6 +146,32 @@ struct PyTorchExportTests {
     #expect(same == model.fileContents)
   }
 
+  @Test(
+    "The Python side refuses what ScoreSDE would refuse, and leaves no file behind",
+    .enabled(if: ExportPython.hasNumpy, ExportPython.missing("numpy")))
+  func pythonRefusals() throws {
+    let folder = try temporaryDirectory("pytorch-export-refusals")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let model = Self.model(MLP<Double>.self, Self.cases[1])
+    try Self.export(model, to: folder)
+    let output = try ExportPython.run(refusalScript, [folder.path])
+    let result = try #require(
+      try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: [String]])
+    let messages = try #require(result["messages"])
+    let expected = [
+      "is missing", "not in the model file's layout", "has shape", "NaN or infinity", "CRC-32", "directory",
+      "has no metadata 'score_sde.model.process'",
+    ]
+    #expect(messages.count == expected.count)
+    for (message, fragment) in zip(messages, expected) {
+      #expect(message.contains(fragment), "expected '\(fragment)' in: \(message)")
+    }
+    #expect(
+      result["files"]
+        == ["corrupt.safetensors", "network.safetensors", "model.safetensors", "scoresde_model.py"]
+        .sorted())
+  }
+
   @Test("Only MLP and ResidualMLP export; the weights file name must be plain")
   func refusals() throws {
     var rng = Xoshiro256(seed: 1)
@@ -514,3 +540,38 @@ private let torchScript = """
   m.save(average, folder + "/trained.safetensors", like=path)
   print(json.dumps({"cases": results, "losses": hexes([before, held_out(average)])}))
   """
+
+/// Each refused operation's message, then the folder's files (no half-written output).
+private let refusalScript =
+  prelude + "\n" + """
+    import os
+    tensors, info = m.load_numpy(path)
+    messages = []
+    def refused(action):
+        try:
+            action()
+            messages.append("accepted")
+        except (ValueError, OSError) as error:
+            messages.append(str(error))
+    first = next(iter(tensors))
+    out = folder + "/written.safetensors"
+    missing = dict(tensors)
+    missing.pop(first)
+    refused(lambda: m.save(missing, out, like=path))
+    refused(lambda: m.save(dict(tensors, extra=np.zeros(2)), out, like=path))
+    refused(lambda: m.save(dict(tensors, **{first: tensors[first].ravel()[:-1]}), out, like=path))
+    poisoned = tensors[first].copy()
+    poisoned.flat[3] = np.nan
+    refused(lambda: m.save(dict(tensors, **{first: poisoned}), out, like=path))
+    raw = bytearray(open(path, "rb").read())
+    raw[-3] ^= 0x10
+    open(folder + "/corrupt.safetensors", "wb").write(raw)
+    refused(lambda: m.load_numpy(folder + "/corrupt.safetensors"))
+    refused(lambda: m.save(dict(tensors), folder, like=path))
+    # A network file without the model's metadata (not written by score-sde train).
+    _, metadata = m.read_safetensors(path)
+    bare = {k: v for k, v in metadata.items() if not k.startswith("score_sde.model.")}
+    m.write_safetensors(folder + "/network.safetensors", m.read_safetensors(path)[0], bare)
+    refused(lambda: m.load_numpy(folder + "/network.safetensors"))
+    print(json.dumps({"messages": messages, "files": sorted(os.listdir(folder))}))
+    """
