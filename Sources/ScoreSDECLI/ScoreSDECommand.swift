@@ -17,7 +17,8 @@ struct ScoreSDECommand: ParsableCommand {
       the model, samples and plots into ./score-sde-demo.
       """,
     subcommands: [
-      DemoCommand.self, TrainCommand.self, SampleCommand.self, NLLCommand.self, ThermoCommand.self,
+      DemoCommand.self, TrainCommand.self, SampleCommand.self, NLLCommand.self, DensityCommand.self,
+      ThermoCommand.self,
       DatasetsCommand.self,
     ])
 
