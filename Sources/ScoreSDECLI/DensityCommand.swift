@@ -97,9 +97,10 @@ struct DensityCommand: ParsableCommand {
     let peak = density.grid.points(top..<(top + 1)).row(0)
     print(
       String(
-        format: "wrote log ρ on a %d × %d grid (%@ ∈ [%g, %g] across, %@ ∈ [%g, %g] down) to %@%@ in %.2f s",
-        axes[0].count, axes[1].count, labels.x, axes[0].lowerBound, axes[0].upperBound, labels.y,
-        axes[1].lowerBound, axes[1].upperBound, out, plot.map { " and a heat map to \($0)" } ?? "",
+        format: "wrote log ρ, %d × %d (rows: %d %@ ∈ [%g, %g]; columns: %d %@ ∈ [%g, %g]), to %@%@ in %.2f s",
+        axes[1].count, axes[0].count, axes[1].count, labels.y, axes[1].lowerBound, axes[1].upperBound,
+        axes[0].count, labels.x, axes[0].lowerBound, axes[0].upperBound, out,
+        plot.map { " and a heat map to \($0)" } ?? "",
         Date().timeIntervalSince(started)))
     print(
       String(

@@ -22,7 +22,8 @@ struct NLLCommand: ParsableCommand {
   @Option(help: "Number of fresh samples when --data names a built-in density.")
   var count: Int = 1000
 
-  @Option(help: "Also write each point's NLL in nats (.npy or .csv).")
+  @Option(
+    help: "Also write each point's NLL in nats (.npy or .csv); with --condition-grid, the posterior table.")
   var out: String?
 
   @Option(help: "Fixed RK4 steps instead of the adaptive Dormand–Prince solver (rtol = atol = 1e-5).")

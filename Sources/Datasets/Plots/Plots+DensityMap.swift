@@ -10,8 +10,8 @@ extension Plots {
   /// lowest `y`, drawn at the bottom. Each node is drawn as the cell of one spacing around it.
   /// Colours run from `max(min, max − dynamicRange)` to the largest finite value; lower values
   /// take the lowest colour (the colour bar says so) and non-finite ones are left white.
-  /// Neighbouring cells of a row with the same colour (256 levels) are drawn as one rectangle,
-  /// which keeps a 200 × 200 map to a few hundred kilobytes.
+  /// Neighbouring cells of a row with the same colour (256 levels) are drawn as one rectangle
+  /// (a 200 × 200 map of a trained checkerboard model: 23 000 rectangles, 1.5 MB).
   ///
   /// ```swift
   /// let svg = Plots.densityMap(logRho, xRange: -4...4, yRange: -4...4, title: "log ρ",
