@@ -241,11 +241,13 @@ let z95 = 1.6448536269514722
   /// holds `θ*` in a fraction whose count lies in the two-sided 99.9 % region of
   /// Binomial(R, 0.9), and the grid interval decides as the analytic `x̄ ± 1.645/√(2n)` does in
   /// all but at most one borderline draw. `R = 40` here, a smoke test (the analytic comparisons
-  /// above are the sharp ones); `POSTERIOR_COVERAGE_HEAVY=1` runs `R = 200` and prints the
-  /// coverage (region [165, 192]: a 75 % interval would fall outside with probability 0.993).
+  /// above are the sharp ones); `POSTERIOR_COVERAGE_HEAVY=1` runs `R = 200` (or
+  /// `POSTERIOR_COVERAGE_REPETITIONS`) and prints the coverage (for 200 the region is [165, 192]:
+  /// a 75 % interval would fall outside with probability 0.993).
   @Test func centralIntervalsCoverTheTrueParameter() throws {
-    let heavy = ProcessInfo.processInfo.environment["POSTERIOR_COVERAGE_HEAVY"] == "1"
-    let repetitions = heavy ? 200 : 40
+    let environment = ProcessInfo.processInfo.environment
+    let heavy = environment["POSTERIOR_COVERAGE_HEAVY"] == "1"
+    let repetitions = heavy ? environment["POSTERIOR_COVERAGE_REPETITIONS"].flatMap { Int($0) } ?? 200 : 40
     let truth = 0.5
     let axis = try GridAxis<Double>(-1, 2, count: 31)
     var rng = Xoshiro256(seed: 2024)
