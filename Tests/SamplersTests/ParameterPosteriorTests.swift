@@ -239,8 +239,11 @@ let z95 = 1.6448536269514722
 
   /// Coverage: over `R` experiments of 10 points from `θ* = 0.5`, the central 90 % interval
   /// holds `θ*` in a fraction whose count lies in the two-sided 99.9 % region of
-  /// Binomial(R, 0.9), and the grid interval decides as the analytic `x̄ ± 1.645/√(2n)` does in
-  /// all but at most one borderline draw. `R = 40` here, a smoke test (the analytic comparisons
+  /// Binomial(R, 0.9); in every draw the grid interval's ends lie within 0.015 of the analytic
+  /// `x̄ ± 1.645/√(2n)` (h = 0.1 here, twice the spacing of the analytic test above: an O(h²)
+  /// error of about 4 × 1.6e-3), so the two decide differently only for a `θ*` that close to an
+  /// end (1000 draws: 9 such flips, as `2·φ(1.645)·δ/σ·R` predicts for δ ≈ 0.01). `R = 40`
+  /// here, a smoke test (the analytic comparisons
   /// above are the sharp ones); `POSTERIOR_COVERAGE_HEAVY=1` runs `R = 200` (or
   /// `POSTERIOR_COVERAGE_REPETITIONS`) and prints the coverage (for 200 the region is [165, 192]:
   /// a 75 % interval would fall outside with probability 0.993).
@@ -253,24 +256,27 @@ let z95 = 1.6448536269514722
     var rng = Xoshiro256(seed: 2024)
     var covered = 0
     var analyticCovered = 0
+    var worstEnd = 0.0
     for _ in 0..<repetitions {
       let x = familySample(n: 10, theta: [truth], directions: Self.diagonal, using: &rng)
       let posterior = try ParameterGridPosterior(observations: x, axes: [axis]) { points, conditions in
         try familyLogLikelihood(points, conditions, directions: Self.diagonal)
       }
-      if posterior.centralInterval(probability: 0.9).contains(truth) { covered += 1 }
+      let interval = posterior.centralInterval(probability: 0.9)
+      if interval.contains(truth) { covered += 1 }
       let (m, s) = Self.flatPosterior(x)
       if abs(truth - m) <= z95 * s { analyticCovered += 1 }
+      worstEnd = max(
+        worstEnd, abs(interval.lowerBound - (m - z95 * s)), abs(interval.upperBound - (m + z95 * s)))
     }
     let (low, high) = binomialRegion(trials: repetitions, probability: 0.9, level: 0.999)
     #expect(
       covered >= low && covered <= high, "covered \(covered) of \(repetitions), region [\(low), \(high)]")
-    // The grid interval agrees with the analytic one in all but borderline draws.
-    #expect(abs(covered - analyticCovered) <= 1, "grid \(covered), analytic \(analyticCovered)")
+    #expect(worstEnd < 0.015, "grid interval ends up to \(worstEnd) from the analytic ones")
     if heavy {
       print(
         "POSTERIOR_COVERAGE: \(covered)/\(repetitions) = \(Double(covered) / Double(repetitions)) "
-          + "(analytic \(analyticCovered)), region [\(low), \(high)]")
+          + "(analytic \(analyticCovered)), region [\(low), \(high)], worst end \(worstEnd)")
     }
   }
 }
