@@ -22,7 +22,8 @@ struct NLLCommand: ParsableCommand {
   @Option(help: "Number of fresh samples when --data names a built-in density.")
   var count: Int = 1000
 
-  @Option(help: "Also write each point's NLL in nats (.npy or .csv).")
+  @Option(
+    help: "Also write each point's NLL in nats (.npy or .csv); with --condition-grid, the posterior table.")
   var out: String?
 
   @Option(help: "Fixed RK4 steps instead of the adaptive Dormand–Prince solver (rtol = atol = 1e-5).")
@@ -36,6 +37,8 @@ struct NLLCommand: ParsableCommand {
   @Option(help: "Seed for fresh samples of a built-in density.")
   var seed: UInt64 = 1
 
+  @OptionGroup var posterior: PosteriorOptions
+
   func validate() throws {
     guard count >= 1 else { throw ValidationError("--count must be at least 1") }
     try validateSteps(steps)
@@ -45,6 +48,10 @@ struct NLLCommand: ParsableCommand {
   }
 
   func run() throws {
+    if posterior.conditionGrid != nil {
+      if binWidth != nil { throw CLIError("--bin-width does not apply with --condition-grid") }
+      return try posterior.run(model: model, data: data, count: count, seed: seed, out: out, steps: steps)
+    }
     let input = DataInput(argument: data)
     var outputs = CommandOutputs(inputs: [("--model", model)] + (input.isFile ? [("--data", data)] : []))
     let format = try out.map { try OutputFormat($0) }

@@ -17,8 +17,8 @@ struct ScoreSDECommand: ParsableCommand {
       the model, samples and plots into ./score-sde-demo.
       """,
     subcommands: [
-      DemoCommand.self, TrainCommand.self, SampleCommand.self, NLLCommand.self, ThermoCommand.self,
-      DatasetsCommand.self, ExportCommand.self,
+      DemoCommand.self, TrainCommand.self, SampleCommand.self, NLLCommand.self, DensityCommand.self,
+      ThermoCommand.self, DatasetsCommand.self, ExportCommand.self,
     ])
 
   /// Sets up the threads (``Workers``) and the interrupt handling, then runs the command line.
