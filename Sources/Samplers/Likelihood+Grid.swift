@@ -25,7 +25,7 @@ public struct GridProgress: Sendable, Equatable {
 }
 
 /// `log ρ` at every point of a ``DensityGrid``: what
-/// ``ProbabilityFlowLikelihood/logDensity(on:chunkSize:threads:toModelCoordinates:logJacobian:terminalLogDensity:progress:)``
+/// ``ProbabilityFlowLikelihood/logDensity(on:chunkSize:blockRows:threads:toModelCoordinates:logJacobian:terminalLogDensity:progress:)``
 /// returns.
 public struct GridLogDensity<Scalar: BLASScalar>: Sendable {
   /// The grid.
@@ -66,9 +66,9 @@ public struct GridLogDensity<Scalar: BLASScalar>: Sendable {
 extension ProbabilityFlowLikelihood {
   /// The model's log-density `log ρ` at every point of `grid`: the probability-flow ODE's exact
   /// log-likelihood (Song et al. 2021, §4.3) of each point, in chunks of `chunkSize` points, each
-  /// chunk integrated by `threads` concurrent row blocks
-  /// (``logLikelihood(of:firstRow:terminalLogDensity:threads:)``), with `progress` called after
-  /// each chunk.
+  /// chunk integrated in fixed blocks of `blockRows` global rows, `threads` at a time
+  /// (``logLikelihood(of:firstRow:blockRows:threads:terminalLogDensity:)``), with `progress`
+  /// called after each chunk.
   ///
   /// With `toModelCoordinates`, the grid is in the data's own units and the model sees
   /// `u = T(x)` (a standardisation `u = (x − μ)/σ`, say); then by the change of variables
@@ -78,9 +78,10 @@ extension ProbabilityFlowLikelihood {
   /// the last term being `logJacobian` (`−Σⱼ log σⱼ` for a standardisation), so that the values
   /// are a density in the data's units that integrates to 1 over them.
   ///
-  /// A chunk's values are those of ``logLikelihood(of:firstRow:terminalLogDensity:threads:)`` on
-  /// the chunk's points, so they are the same numbers, bit for bit, as any other caller that
-  /// evaluates the same points in the same chunks (`score-sde nll` uses chunks of 500).
+  /// A point's value is that of ``logLikelihood(of:firstRow:blockRows:threads:terminalLogDensity:)``
+  /// on its block, so it is the same number, bit for bit, as any other caller that evaluates the
+  /// same points with the same `blockRows` (`score-sde nll` uses blocks of 125), whatever the
+  /// chunk size and the thread count.
   ///
   /// ```swift
   /// let grid = try DensityGrid<Double>(parsing: "-4:4:200,-4:4:200", dimension: 2)
@@ -91,7 +92,10 @@ extension ProbabilityFlowLikelihood {
   /// - Parameters:
   ///   - grid: the points; its dimension is the model's.
   ///   - chunkSize: points per chunk (the granularity of progress reports), at least 1.
-  ///   - threads: row blocks per chunk, at least 1.
+  ///   - blockRows: the points per integration block (``logLikelihood(of:firstRow:blockRows:threads:terminalLogDensity:)``),
+  ///     at least 1: every point's value depends only on the points of its block of global
+  ///     rows, not on `chunkSize` or `threads`.
+  ///   - threads: blocks integrated at once, at least 1.
   ///   - toModelCoordinates: maps a chunk of grid points in place to the model's coordinates
   ///     (`nil`: the grid is in model coordinates).
   ///   - logJacobian: `log |det ∂T/∂x|`, a constant, added to every value.
@@ -101,7 +105,7 @@ extension ProbabilityFlowLikelihood {
   /// - Throws: ``SamplingError`` when the solve of a chunk fails.
   @inlinable
   public func logDensity(
-    on grid: DensityGrid<Scalar>, chunkSize: Int = 500, threads: Int = 1,
+    on grid: DensityGrid<Scalar>, chunkSize: Int = 500, blockRows: Int = 125, threads: Int = 1,
     toModelCoordinates: ((inout Matrix<Scalar>) -> Void)? = nil, logJacobian: Scalar = 0,
     terminalLogDensity: ((Matrix<Scalar>) -> [Scalar])? = nil, progress: (GridProgress) -> Void = { _ in }
   ) throws(SamplingError) -> GridLogDensity<Scalar> {
@@ -120,7 +124,8 @@ extension ProbabilityFlowLikelihood {
       let chunk = try ProbabilityFlowLikelihood(
         process: flow.process, score: flow.model.restricted(toRows: rows), divergence: divergence,
         integration: integration, startTime: startTime
-      ).logLikelihood(of: x, firstRow: first, terminalLogDensity: terminalLogDensity, threads: threads)
+      ).logLikelihood(
+        of: x, firstRow: first, blockRows: blockRows, threads: threads, terminalLogDensity: terminalLogDensity)
       values += chunk.logLikelihoods.map { $0 + logJacobian }
       statistics.merge(chunk.statistics)
       let elapsed = clock.now - started

@@ -15,7 +15,7 @@ struct DensityCommand: ParsableCommand {
       "The model's log-density log ρ on a regular 2-D grid (probability-flow ODE), as .npy and a heat map.",
     discussion: """
       Each grid point's log ρ is the exact probability-flow ODE log-likelihood that `score-sde nll` \
-      computes (same solver, same chunks of 500 points, so the same numbers: log ρ = −NLL), in the \
+      computes (same solver, same blocks of 125 points, so the same numbers: log ρ = −NLL), in the \
       data's units (the standardisation's log-Jacobian included), in nats.
 
       --grid has one entry per data dimension: lo:hi:count for an axis (count nodes from lo to hi, \
@@ -52,7 +52,7 @@ struct DensityCommand: ParsableCommand {
   @Option(help: "Fixed RK4 steps instead of the adaptive Dormand–Prince solver (rtol = atol = 1e-5).")
   var steps: Int?
 
-  /// Points per chunk: `nll`'s, so that the two commands give the same numbers.
+  /// Points per chunk (a progress report after each); the values do not depend on it.
   static let chunkSize = 500
   /// The span of log ρ below its maximum that the heat map colours (lower values are clipped).
   static let plottedRange = 15.0
@@ -147,7 +147,7 @@ struct DensityEvaluation: TrainedModelTask {
     var bar = ProgressBar(label: "density", total: grid.pointCount)
     let density = try ProbabilityFlowLikelihood(process: trained.sde, score: score, integration: integration)
       .logDensity(
-        on: grid, chunkSize: DensityCommand.chunkSize, threads: Workers.count,
+        on: grid, chunkSize: DensityCommand.chunkSize, blockRows: NLLCommand.blockRows, threads: Workers.count,
         toModelCoordinates: { trained.toModelScale(&$0) }, logJacobian: trained.logDensityCorrection,
         progress: { bar.update($0.completedPoints, etaSeconds: $0.estimatedSecondsRemaining) })
     bar.finish()

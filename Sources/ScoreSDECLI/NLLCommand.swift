@@ -39,22 +39,40 @@ struct NLLCommand: ParsableCommand {
 
   @OptionGroup var posterior: PosteriorOptions
 
+  @Option(
+    help: ArgumentHelp(
+      "Evaluate only shard k of n (1 ≤ k ≤ n) of the points, writing their NLL to out.shard-k-of-n.npy "
+        + "(needs --out); `score-sde merge` joins the shards into the unsharded run's file, byte for byte.",
+      valueName: "k/n"))
+  var shard: String?
+
+  /// Points per likelihood block: each block is integrated on its own, at fixed global rows, so
+  /// a point's value depends neither on the thread count nor on the shard it is in.
+  static let blockRows = 125
+
   func validate() throws {
     guard count >= 1 else { throw ValidationError("--count must be at least 1") }
     try validateSteps(steps)
     if let binWidth, !(binWidth > 0 && binWidth.isFinite) {
       throw ValidationError("--bin-width must be positive")
     }
+    if try Sharding.parse(shard) != nil, out == nil {
+      throw ValidationError(
+        "--shard needs --out: each shard writes its points' NLL, and `score-sde merge` joins the shards")
+    }
   }
 
   func run() throws {
     if posterior.conditionGrid != nil {
       if binWidth != nil { throw CLIError("--bin-width does not apply with --condition-grid") }
+      if shard != nil { throw CLIError("--shard does not apply with --condition-grid (the posterior needs every point)") }
       return try posterior.run(model: model, data: data, count: count, seed: seed, out: out, steps: steps)
     }
     let input = DataInput(argument: data)
     var outputs = CommandOutputs(inputs: [("--model", model)] + (input.isFile ? [("--data", data)] : []))
     let format = try out.map { try OutputFormat($0) }
+    let shard = try Sharding.parse(self.shard)
+    let out = self.out.map { Sharding.path($0, shard: shard) }
     let outFile = try out.map { try outputs.add($0, option: "--out") }
     let points: PointSource
     if input.isFile {
@@ -62,19 +80,20 @@ struct NLLCommand: ParsableCommand {
     } else {
       points = .fresh(try input.distribution(), count: count, seed: seed)
     }
+    let rows = shard?.rows(of: points.count, alignment: Self.blockRows) ?? 0..<points.count
     if let out, let format {
       try CommandOutputs.checkSpace(
-        format.estimatedBytes(rows: points.count, columns: 1), for: out, option: "--out")
+        format.estimatedBytes(rows: rows.count, columns: 1), for: out, option: "--out")
     }
     let integration: ODEIntegration<Double> = steps.map { .rungeKutta4(steps: $0) } ?? .standard
     var stream = try outFile.map {
-      try MatrixStream(format!, file: $0, rows: points.count, columns: 1, columnNames: ["nll"])
+      try MatrixStream(format!, file: $0, rows: rows.count, columns: 1, columnNames: ["nll"])
     }
     var summary = RunningMean()
     var baselineSummary = RunningMean()
     var excess = RunningMean()
     let (dimension, dequantization) = try Evaluation(
-      points: points, integration: integration, source: data, dequantizationSeed: seed
+      points: points, rows: rows, integration: integration, source: data, dequantizationSeed: seed
     ) { nll, baseline in
       for v in nll { summary.add(v) }
       if let baseline {
@@ -86,6 +105,13 @@ struct NLLCommand: ParsableCommand {
       try stream?.append(Matrix(rows: nll.count, columns: 1, elements: nll))
     }.run(modelAt: URL(fileURLWithPath: model))
     try outputs.commit()
+    if let shard {
+      print(Sharding.summary(shard, rows: rows, of: points.count, unit: "points", alignment: Self.blockRows))
+    }
+    guard summary.count > 0 else {
+      if let out { print("wrote each point's NLL to \(out)") }
+      return
+    }
     let d = Double(dimension)
     if summary.count > 1 {
       print(
@@ -154,18 +180,22 @@ struct NLLCommand: ParsableCommand {
   }
 
   /// Per-point NLL in nats, on the data's own scale (the standardisation's Jacobian included),
-  /// in chunks of 500 points with a progress bar; `consume` gets each chunk's values in order,
-  /// so that memory stays bounded however many points there are; `consume` also gets the chunk's
-  /// points. Condition columns (the last `k`) condition each point's density.
+  /// of the points `rows` (all by default), in chunks of 500 points with a progress bar;
+  /// `consume` gets each chunk's values in order, so that memory stays bounded however many
+  /// points there are; `consume` also gets the chunk's points. Condition columns (the last `k`)
+  /// condition each point's density. Each point's value is integrated in its block of
+  /// ``blockRows`` global rows, so it is the same bits whatever `rows` and the thread count.
   ///
   /// With `dequantizationSeed`, a model that records a ``Dequantization`` sees each point as
   /// `k + w·u` (one `u ~ U[0, 1)` per entry of its integer columns, drawn from
   /// `Xoshiro256(seed: dequantizationSeed, stream: 1)` in point order), and `consume` gets
   /// those points; without it the points are taken as they are.
   static func negativeLogLikelihoods<Network: ScoreNetwork>(
-    of points: PointSource, under trained: TrainedModel<Network>, integration: ODEIntegration<Double>,
-    source: String, dequantizationSeed: UInt64? = nil, consume: ([Double], Matrix<Double>) throws -> Void
+    of points: PointSource, rows: Range<Int>? = nil, under trained: TrainedModel<Network>,
+    integration: ODEIntegration<Double>, source: String, dequantizationSeed: UInt64? = nil,
+    consume: ([Double], Matrix<Double>) throws -> Void
   ) throws where Network.Scalar == Double {
+    let rows = rows ?? 0..<points.count
     let d = trained.dimension
     let k = trained.conditionEncoding.dimension
     guard points.columns == d + k else {
@@ -173,13 +203,19 @@ struct NLLCommand: ParsableCommand {
         "\(source): the model takes \(d + k) column(s) (\(d) data\(k > 0 ? " + \(k) condition" : "")), the data has \(points.columns)"
       )
     }
-    var bar = ProgressBar(label: "nll", total: points.count)
+    var bar = ProgressBar(label: "nll", total: rows.count)
     let chunks = points.chunks(of: 500)
     var first = 0
     var dequantizationRNG = Xoshiro256(seed: dequantizationSeed ?? 0, stream: 1)
     let dequantization = dequantizationSeed == nil ? nil : trained.dequantization
-    while var chunk = chunks.next() {
-      dequantization?.dequantize(&chunk, using: &dequantizationRNG)
+    // Every point is drawn and dequantised in order from the first, so that a shard's points
+    // and their noise are those of the unsharded run; only the shard's rows are integrated.
+    while first < rows.upperBound, var whole = chunks.next() {
+      defer { first += whole.rows }
+      dequantization?.dequantize(&whole, using: &dequantizationRNG)
+      guard first + whole.rows > rows.lowerBound else { continue }
+      let kept = max(first, rows.lowerBound)..<min(first + whole.rows, rows.upperBound)
+      let chunk = whole.rows((kept.lowerBound - first)..<(kept.upperBound - first))
       var x = Matrix<Double>(rows: chunk.rows, columns: d)
       var conditions = Matrix<Double>(rows: chunk.rows, columns: k)
       for i in 0..<chunk.rows {
@@ -189,10 +225,9 @@ struct NLLCommand: ParsableCommand {
       trained.toModelScale(&x)
       let score = trained.scoreModel(condition: k > 0 ? .perRow(conditions) : .unconditional)
       let result = try ProbabilityFlowLikelihood(process: trained.sde, score: score, integration: integration)
-        .logLikelihood(of: x, firstRow: first, threads: Workers.count)
+        .logLikelihood(of: x, firstRow: kept.lowerBound, blockRows: blockRows, threads: Workers.count)
       try consume(result.logLikelihoods.map { -($0 + trained.logDensityCorrection) }, chunk)
-      first += chunk.rows
-      bar.update(first)
+      bar.update(kept.upperBound - rows.lowerBound)
     }
     bar.finish()
   }
@@ -265,6 +300,8 @@ struct RunningMean {
 struct Evaluation: TrainedModelTask {
   typealias Scalar = Double
   let points: PointSource
+  /// The points evaluated (`nil`: all).
+  let rows: Range<Int>?
   let integration: ODEIntegration<Double>
   let source: String
   /// Dequantise the points of a model with integer columns with this seed (`nil`: take the
@@ -273,11 +310,12 @@ struct Evaluation: TrainedModelTask {
   let consume: (_ nll: [Double], _ baseline: [Double]?) throws -> Void
 
   init(
-    points: PointSource, integration: ODEIntegration<Double>, source: String,
+    points: PointSource, rows: Range<Int>? = nil, integration: ODEIntegration<Double>, source: String,
     dequantizationSeed: UInt64? = nil,
     consume: @escaping (_ nll: [Double], _ baseline: [Double]?) throws -> Void
   ) {
     self.points = points
+    self.rows = rows
     self.integration = integration
     self.source = source
     self.dequantizationSeed = dequantizationSeed
@@ -289,7 +327,7 @@ struct Evaluation: TrainedModelTask {
   ) where Network.Scalar == Double {
     let baseline = model.conditionEncoding.dimension == 0 ? model.gaussianBaseline : nil
     try NLLCommand.negativeLogLikelihoods(
-      of: points, under: model, integration: integration, source: source,
+      of: points, rows: rows, under: model, integration: integration, source: source,
       dequantizationSeed: dequantizationSeed
     ) { nll, chunk in
       try consume(nll, baseline.map { b in b.logDensities(chunk).map { -$0 } })

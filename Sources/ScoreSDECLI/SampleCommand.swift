@@ -67,6 +67,13 @@ struct SampleCommand: ParsableCommand {
   @Option(help: "Also write a scatter plot of the first two columns (.svg).")
   var plot: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "Compute only shard k of n (1 ≤ k ≤ n) of the --count samples, into out.shard-k-of-n.npy; "
+        + "`score-sde merge` joins the shards into the unsharded run's file, byte for byte.",
+      valueName: "k/n"))
+  var shard: String?
+
   func validate() throws {
     guard count >= 1 else { throw ValidationError("--count must be at least 1") }
     try validateSteps(steps)
@@ -102,12 +109,23 @@ struct SampleCommand: ParsableCommand {
     if let plot, URL(fileURLWithPath: plot).pathExtension.lowercased() != "svg" {
       throw ValidationError("--plot must name an .svg file, got '\(plot)'")
     }
+    if try Sharding.parse(shard) != nil, plot != nil {
+      throw ValidationError("--plot draws one run, not a shard of it: merge the shards, then plot")
+    }
+  }
+
+  /// The global rows this run draws: all `--count`, or those of `--shard`, in whole sampling
+  /// batches so that the adaptive samplers see the same batches as one unsharded run.
+  var rows: Range<Int> {
+    (try? Sharding.parse(shard))?.rows(of: count, alignment: Workers.samplingBatch) ?? 0..<count
   }
 
   func run() throws {
     let format = try OutputFormat(out)
+    let shard = try Sharding.parse(self.shard)
+    let path = Sharding.path(out, shard: shard)
     var outputs = CommandOutputs(inputs: [("--model", model)])
-    let samples = try outputs.add(out, option: "--out")
+    let samples = try outputs.add(path, option: "--out")
     let plotFile = try plot.map { try outputs.add($0, option: "--plot") }
     var options = SamplingOptions<Float>(kind: kind, seed: seed)
     options.threads = Workers.count
@@ -116,9 +134,13 @@ struct SampleCommand: ParsableCommand {
     let nfe = try Drawing(command: self, options: options, format: format, samples: samples, plot: plotFile)
       .run(modelAt: URL(fileURLWithPath: model))
     try outputs.commit()
+    if let shard {
+      print(Sharding.summary(shard, rows: rows, of: count, unit: "samples", alignment: Workers.samplingBatch))
+    }
     print(
       String(
-        format: "wrote %d samples to %@%@ (sampler %@, %d score evaluations per sample, %.2f s)", count, out,
+        format: "wrote %d samples to %@%@ (sampler %@, %d score evaluations per sample, %.2f s)", rows.count,
+        path,
         plot.map { " and a plot to \($0)" } ?? "", options.kind.name.rawValue, nfe,
         Date().timeIntervalSince(started)))
   }
@@ -147,7 +169,7 @@ struct SampleCommand: ParsableCommand {
   /// The rows of the samples kept for the plot: a scatter of more is a blot.
   static let plottedRows = 20_000
 
-  /// Samples in chunks of 1024 rows (identical to one batch: each row has its own noise
+  /// Samples ``rows`` in chunks of 1024 rows (identical to one batch: each row has its own noise
   /// stream and its own place in the model's row tiles), each mapped back to the data's units in
   /// `Double` and streamed into `samples`, so that memory stays bounded whatever `--count` is;
   /// the first ``plottedRows`` rows go to the plot. Returns the score evaluations per sample.
@@ -169,23 +191,25 @@ struct SampleCommand: ParsableCommand {
       throw CLIError("--guidance needs a conditional model trained with --condition-dropout > 0")
     }
     let d = trained.dimension
-    try CommandOutputs.checkSpace(format.estimatedBytes(rows: count, columns: d), for: out, option: "--out")
-    var stream = try MatrixStream(format, file: samples, rows: count, columns: d)
-    var plotted = Matrix<Double>(rows: min(count, Self.plottedRows), columns: d)
-    var bar = ProgressBar(label: "sample", total: count)
+    let rows = self.rows
+    try CommandOutputs.checkSpace(
+      format.estimatedBytes(rows: rows.count, columns: d), for: samples.path, option: "--out")
+    var stream = try MatrixStream(format, file: samples, rows: rows.count, columns: d)
+    var plotted = Matrix<Double>(rows: min(rows.count, Self.plottedRows), columns: d)
+    var bar = ProgressBar(label: "sample", total: rows.count)
     var nfe = 0
-    for first in stride(from: 0, to: count, by: 1024) {
-      let n = min(1024, count - first)
+    for first in stride(from: rows.lowerBound, to: rows.upperBound, by: 1024) {
+      let n = min(1024, rows.upperBound - first)
       let chunk: SamplingResult<Float>
       if let v = values, guidance > 0 {
         let guided = ClassifierFreeGuidance(
           model: trained.scoreModel(), condition: trained.networkCondition(v), weight: Float(guidance))
         chunk = try Sampler(process: trained.sde, score: guided, options: options).sample(
-          count: n, dimension: d, firstRow: first)
+          rows: first..<(first + n), dimension: d)
       } else {
         let score = values.map { trained.scoreModel(conditionInDataUnits: $0) } ?? trained.scoreModel()
         chunk = try Sampler(process: trained.sde, score: score, options: options).sample(
-          count: n, dimension: d, firstRow: first)
+          rows: first..<(first + n), dimension: d)
       }
       nfe = chunk.statistics.scoreEvaluations
       // Back to data units in Double: a column of mean 1e9 would come out in steps of 64 in Float.
@@ -197,8 +221,9 @@ struct SampleCommand: ParsableCommand {
             + "try more --steps")
       }
       try stream.append(x)
-      if first < plotted.rows { plotted.copyRows(0..<min(n, plotted.rows - first), of: x, to: first) }
-      bar.update(first + n)
+      let done = first - rows.lowerBound
+      if done < plotted.rows { plotted.copyRows(0..<min(n, plotted.rows - done), of: x, to: done) }
+      bar.update(done + n)
     }
     bar.finish()
     if let plot {
