@@ -26,6 +26,12 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Adam's learning rate.") var learningRate = 1e-3
   @Option(help: "Where rank 0 writes the model (.safetensors).") var output: String?
   @Option(help: "Print progress every this many steps (0: never).") var progressInterval = 0
+  @Option(
+    help: """
+      Threads of one process (Trainer.threads), for comparing with ranks: only without mpirun or \
+      with one rank.
+      """)
+  var threads = 1
   @Flag(
     help: """
       Also train in this process with Trainer.threads = ranks on rank 0 and require the weights \
@@ -53,6 +59,12 @@ struct TrainCommand: ParsableCommand {
       throw ValidationError("--learning-rate must be positive and finite, got \(learningRate)")
     }
     guard progressInterval >= 0 else { throw ValidationError("--progress-interval must be ≥ 0") }
+    guard threads >= 1 && threads <= 256 else {
+      throw ValidationError("--threads must be 1 ... 256, got \(threads)")
+    }
+    if check && threads > 1 {
+      throw ValidationError("--check compares ranks with threads; give no --threads")
+    }
     if check, try DatasetRegistry.distribution(named: dataset).conditioningColumns > 0 {
       throw ValidationError("--check needs an unconditional dataset; \(dataset) has conditions")
     }
@@ -77,6 +89,12 @@ struct TrainCommand: ParsableCommand {
       }
       throw ExitCode.failure
     }
+    guard threads == 1 || world.rankCount == 1 else {
+      if world.rank == 0 {
+        printError("--threads \(threads) is for one process; run it without mpirun or with -np 1")
+      }
+      throw ExitCode.failure
+    }
     BLAS.threadCount = 1
     do {
       try train(distribution, world: world)
@@ -88,11 +106,15 @@ struct TrainCommand: ParsableCommand {
 
   /// Trains on `distribution` as this rank of `world`, then saves and checks on rank 0.
   func train<D: DataDistribution>(_ distribution: D, world: MPIWorld) throws {
-    var trainer = try makeTrainer(distribution, threads: 1)
+    var trainer = try makeTrainer(distribution, threads: threads)
     let clock = ContinuousClock()
     let start = clock.now
     while trainer.completedSteps < steps {
-      try trainer.step(distributedOver: world)
+      if world.rankCount == 1 && threads > 1 {
+        try trainer.step()
+      } else {
+        try trainer.step(distributedOver: world)
+      }
       if world.rank == 0 && progressInterval > 0 && trainer.completedSteps % progressInterval == 0 {
         print("step \(trainer.completedSteps)/\(steps) loss \(trainer.smoothedLoss)")
       }
@@ -100,7 +122,7 @@ struct TrainCommand: ParsableCommand {
     let seconds = (clock.now - start) / .seconds(1)
     if world.rank == 0 {
       print(
-        "trained \(steps) steps of \(batch) rows on \(world.rankCount) ranks in "
+        "trained \(steps) steps of \(batch) rows on \(world.rankCount) rank(s) × \(threads) thread(s) in "
           + "\(String(format: "%.3f", seconds)) s: \(String(format: "%.2f", Double(steps) / seconds)) steps/s, "
           + "loss \(trainer.smoothedLoss)")
       if let output {
