@@ -219,14 +219,29 @@ where Source.Scalar == Process.Scalar, Network.Scalar == Process.Scalar {
   @inlinable
   @discardableResult
   public mutating func step() throws(TrainingError) -> Scalar {
+    let condition = drawBatch()
+    let loss = batchLossAndGradient(condition: condition)
+    return try applyGradients(loss: loss)
+  }
+
+  /// Draws the next step's whole batch from its generator (rows, dropout coins, times, noise)
+  /// into ``buffers``, and returns its encoded conditions, or `nil` for unconditional training.
+  @inlinable
+  mutating func drawBatch() -> Matrix<Scalar>? {
     let k = state.step
     let seed = configuration.seed
     var rng = Xoshiro256(seed: seed, stream: UInt64(k))
     source.fill(&buffers.raw, step: k, seed: seed, using: &rng)
     buffers.split(encoding: conditionEncoding, dropout: configuration.conditionDropout, using: &rng)
     objective.prepare(buffers.x0, into: &buffers.loss.batch, using: &rng)
-    let condition: Matrix<Scalar>? = conditionEncoding.networkColumns > 0 ? buffers.loss.conditions : nil
-    let loss = batchLossAndGradient(condition: condition)
+    return conditionEncoding.networkColumns > 0 ? buffers.loss.conditions : nil
+  }
+
+  /// The rest of a step once `buffers.loss.gradients` holds the batch's gradient and `loss` its
+  /// loss: the finiteness checks, clipping, the optimizer and EMA updates and the statistics.
+  @inlinable
+  mutating func applyGradients(loss: Scalar) throws(TrainingError) -> Scalar {
+    let k = state.step
     guard loss.isFinite else { throw .nonFiniteLoss(step: k + 1, value: Double(loss)) }
     let norm: Scalar
     if let clip = configuration.gradientClipNorm {
