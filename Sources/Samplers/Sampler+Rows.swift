@@ -1,5 +1,5 @@
 public import DiffusionProcesses
-public import LinearAlgebra
+import LinearAlgebra
 
 extension Sampler {
   /// Draws the samples of global rows `rows` of a run: rows `rows` of what
