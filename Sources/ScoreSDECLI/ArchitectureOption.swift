@@ -41,6 +41,20 @@ protocol CommandLineNetwork: ScoreNetwork {
   /// The configuration for `dimension` data columns, `conditionColumns` network condition
   /// columns, and the tool's width and depth.
   static func configuration(dimension: Int, conditionColumns: Int, width: Int, depth: Int) -> Configuration
+  /// The configuration behind a parameter encoding (`nil`: none; see ``ConditionEncodingOption``).
+  static func configuration(
+    dimension: Int, conditionColumns: Int, width: Int, depth: Int, encoding: ParameterEncodingConfiguration?
+  ) -> Configuration
+}
+
+extension CommandLineNetwork {
+  /// A plain network takes its conditions as they are.
+  static func configuration(
+    dimension: Int, conditionColumns: Int, width: Int, depth: Int, encoding: ParameterEncodingConfiguration?
+  ) -> Configuration {
+    precondition(encoding == nil, "\(architectureName) takes no parameter encoding")
+    return configuration(dimension: dimension, conditionColumns: conditionColumns, width: width, depth: depth)
+  }
 }
 
 extension MLP: CommandLineNetwork {
@@ -75,6 +89,9 @@ protocol TrainedModelTask {
 extension TrainedModelTask {
   /// Loads the model file as the network it holds and runs the task on it.
   func run(modelAt url: URL) throws -> Output {
+    if try ModelFile.architecture(of: url) == EncodedConditionNetwork<MLP<Scalar>>.architectureName {
+      return try run(TrainedModel<EncodedConditionNetwork<MLP<Scalar>>>.load(from: url))
+    }
     switch try ArchitectureOption.of(url) {
     case .mlp: return try run(TrainedModel<MLP<Scalar>>.load(from: url))
     case .resmlp: return try run(TrainedModel<ResidualMLP<Scalar>>.load(from: url))
