@@ -68,17 +68,25 @@ struct EncodingsBenchmark {
       [0.25, 0.25, 0.25, 0.25], [0.75, 0.75, 0.75, 0.75], [0.25, 0.75, 0.25, 0.75], [0.75, 0.25, 0.75, 0.25],
       [0.25, 0.25, 0.75, 0.75], [0.75, 0.75, 0.25, 0.25],
     ].map { ("interpolated", theta($0)) }
-    let outside = [[1.25, 0.5, 0.5, 0.5], [0.5, 1.25, 0.5, 0.5], [0.5, 0.5, -0.25, 0.5], [0.5, 0.5, 0.5, 1.25]]
-      .map { ("extrapolated", theta($0)) }
+    let outside = [
+      [1.25, 0.5, 0.5, 0.5], [0.5, 1.25, 0.5, 0.5], [0.5, 0.5, -0.25, 0.5], [0.5, 0.5, 0.5, 1.25],
+    ]
+    .map { ("extrapolated", theta($0)) }
     return seen + between + outside
   }
 
   /// The 81 training θ.
   var trainingGrid: Matrix<Double> {
     var rows: [[Double]] = []
-    for a in [0.0, 0.5, 1] { for b in [0.0, 0.5, 1] { for c in [0.0, 0.5, 1] { for d in [0.0, 0.5, 1] {
-      rows.append(theta([a, b, c, d]))
-    } } } }
+    for a in [0.0, 0.5, 1] {
+      for b in [0.0, 0.5, 1] {
+        for c in [0.0, 0.5, 1] {
+          for d in [0.0, 0.5, 1] {
+            rows.append(theta([a, b, c, d]))
+          }
+        }
+      }
+    }
     return Matrix(rows)
   }
 
@@ -87,17 +95,26 @@ struct EncodingsBenchmark {
     let source = DistributionSource<BlobRingJoint, Float>(joint)
     let standardizer = try source.fitStandardizer(count: 10_000, seed: 1)
     // The encodings' range: the training box in network (standardised) units.
-    let lower = (0..<4).map { j in (family.parameterRanges[j].lowerBound - standardizer.means[2 + j]) / standardizer.standardDeviations[2 + j] }
-    let upper = (0..<4).map { j in (family.parameterRanges[j].upperBound - standardizer.means[2 + j]) / standardizer.standardDeviations[2 + j] }
+    let lower = (0..<4).map { j in
+      (family.parameterRanges[j].lowerBound - standardizer.means[2 + j])
+        / standardizer.standardDeviations[2 + j]
+    }
+    let upper = (0..<4).map { j in
+      (family.parameterRanges[j].upperBound - standardizer.means[2 + j])
+        / standardizer.standardDeviations[2 + j]
+    }
     let (width, depth) = (64, 3)
     var rows: [Row] = []
     let mlp = MLPConfiguration(inputDimension: 2, conditionDimension: 4, width: width, depth: depth)
     rows.append(
-      try train(MLP<Float>.self, MLP<Double>.self, architecture: mlp, name: "identity", source: source, standardizer: standardizer))
+      try train(
+        MLP<Float>.self, MLP<Double>.self, architecture: mlp, name: "identity", source: source,
+        standardizer: standardizer))
     for encoding in [ParameterEncoding.defaultFourier, .defaultHashGrid] {
       let e = ParameterEncodingConfiguration(encoding: encoding, lowerBounds: lower, upperBounds: upper)
       let architecture = EncodedConditionConfiguration(
-        base: MLPConfiguration(inputDimension: 2, conditionDimension: e.outputColumns, width: width, depth: depth),
+        base: MLPConfiguration(
+          inputDimension: 2, conditionDimension: e.outputColumns, width: width, depth: depth),
         encoding: e)
       rows.append(
         try train(
@@ -122,7 +139,8 @@ struct EncodingsBenchmark {
     let started = clock.now
     try trainer.train()
     let seconds = (clock.now - started) / .seconds(1)
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("encodings-\(name)-\(getpid()).safetensors")
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "encodings-\(name)-\(getpid()).safetensors")
     defer { try? FileManager.default.removeItem(at: url) }
     try trainer.trainedModel(data: "blob-ring grid").save(to: url)
     let model = try TrainedModel<Evaluated>.load(from: url)
@@ -140,19 +158,23 @@ struct EncodingsBenchmark {
       let nll = -result.logLikelihoods.map { $0 + model.logDensityCorrection }.reduce(0, +) / Double(points)
       scores.append((group, theta, nll, exact))
     }
-    return Row(encoding: name, parameters: trainer.network.parameterCount, trainSeconds: seconds, scores: scores)
+    return Row(
+      encoding: name, parameters: trainer.network.parameterCount, trainSeconds: seconds, scores: scores)
   }
 }
 
 /// The per-θ table and the per-group means of the encodings benchmark.
 func printEncodingsTable(_ rows: [EncodingsBenchmark.Row]) {
   print("\nEncodings: blob-ring family, trained on the 81-point θ grid; PF-ODE NLL (nats) vs exact")
-  print(pad("encoding", 10) + lpad("params", 8) + lpad("train s", 9) + "  " + pad("group", 13) + pad("θ (r, s, e, φ)", 30) + lpad("NLL", 8) + lpad("exact", 8) + lpad("gap", 8))
+  print(
+    pad("encoding", 10) + lpad("params", 8) + lpad("train s", 9) + "  " + pad("group", 13)
+      + pad("θ (r, s, e, φ)", 30) + lpad("NLL", 8) + lpad("exact", 8) + lpad("gap", 8))
   for row in rows {
     for s in row.scores {
       let theta = s.theta.map { String(format: "%.3f", $0) }.joined(separator: ", ")
       print(
-        pad(row.encoding, 10) + lpad("\(row.parameters)", 8) + lpad(String(format: "%.1f", row.trainSeconds), 9) + "  "
+        pad(row.encoding, 10) + lpad("\(row.parameters)", 8)
+          + lpad(String(format: "%.1f", row.trainSeconds), 9) + "  "
           + pad(s.group, 13) + pad(theta, 30) + lpad(String(format: "%.3f", s.model), 8)
           + lpad(String(format: "%.3f", s.exact), 8) + lpad(String(format: "%.3f", s.model - s.exact), 8))
     }

@@ -39,7 +39,9 @@ struct BenchmarkCommand: ParsableCommand {
   ]
 
   @Option(
-    help: "Comma-separated workloads: W1-small, W1-medium, W1-large, W2, W3, gemm, quality, oracle-samples, encodings.")
+    help:
+      "Comma-separated workloads: W1-small, W1-medium, W1-large, W2, W3, gemm, quality, oracle-samples, encodings."
+  )
   var only = "W1-small,W1-medium,W1-large,W2,W3,gemm"
 
   @Option(help: "Threads for BLAS and for the batch split.")

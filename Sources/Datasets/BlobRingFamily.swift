@@ -40,7 +40,8 @@ public struct BlobRingFamily: Sendable, CustomStringConvertible {
     blobs: Int = 6, parameterRanges: [ClosedRange<Double>] = [1.5...3, 0.1...0.3, 1...3, 0...(Double.pi / 6)]
   ) {
     precondition(blobs >= 1, "BlobRingFamily: need at least one blob, got \(blobs)")
-    precondition(parameterRanges.count == 4, "BlobRingFamily: need 4 parameter ranges, got \(parameterRanges.count)")
+    precondition(
+      parameterRanges.count == 4, "BlobRingFamily: need 4 parameter ranges, got \(parameterRanges.count)")
     precondition(
       parameterRanges.allSatisfy { $0.lowerBound.isFinite && $0.upperBound.isFinite }
         && parameterRanges[0].lowerBound >= 0 && parameterRanges[1].lowerBound > 0
@@ -55,7 +56,9 @@ public struct BlobRingFamily: Sendable, CustomStringConvertible {
   /// The number of parameters, 4.
   public var parameterCount: Int { 4 }
   /// The blob count and the ranges.
-  public var description: String { "ring of \(blobs) anisotropic Gaussian blobs, θ = (r, s, e, φ) in \(parameterRanges)" }
+  public var description: String {
+    "ring of \(blobs) anisotropic Gaussian blobs, θ = (r, s, e, φ) in \(parameterRanges)"
+  }
 
   /// Stops unless θ is a valid parameter row (finite, `r ≥ 0`, `s > 0`, `e > 0`).
   func check(_ theta: [Double], row: Int) {
@@ -74,7 +77,8 @@ public struct BlobRingFamily: Sendable, CustomStringConvertible {
   public func sample<S: BLASScalar, G: RandomNumberGenerator>(
     parameters: Matrix<Double>, using rng: inout G
   ) -> Matrix<S> {
-    precondition(parameters.columns == 4, "BlobRingFamily: parameters \(parameters.shapeDescription); need n×4")
+    precondition(
+      parameters.columns == 4, "BlobRingFamily: parameters \(parameters.shapeDescription); need n×4")
     var out = Matrix<S>(rows: parameters.rows, columns: 2)
     for i in 0..<parameters.rows {
       let theta = parameters.row(i)
@@ -106,7 +110,8 @@ public struct BlobRingFamily: Sendable, CustomStringConvertible {
       let theta = parameters.row(i)
       check(theta, row: i)
       let (r, s, e, phi) = (theta[0], theta[1], theta[2], theta[3])
-      let logNormalizer = -Double.log(Double(blobs)) - Double.log(2 * Double.pi) - 2 * Double.log(s) - Double.log(e)
+      let logNormalizer =
+        -Double.log(Double(blobs)) - Double.log(2 * Double.pi) - 2 * Double.log(s) - Double.log(e)
       let (x1, x2) = (Double(x[i, 0]), Double(x[i, 1]))
       for k in 0..<blobs {
         let alpha = phi + 2 * Double.pi * Double(k) / Double(blobs)
@@ -144,7 +149,8 @@ public struct BlobRingJoint: KnownDensity {
   /// `trainingParameters`.
   public init(family: BlobRingFamily, trainingParameters: Matrix<Double>?) {
     if let t = trainingParameters {
-      precondition(t.columns == 4 && t.rows >= 1, "BlobRingJoint: training parameters \(t.shapeDescription); need M×4")
+      precondition(
+        t.columns == 4 && t.rows >= 1, "BlobRingJoint: training parameters \(t.shapeDescription); need M×4")
       for i in 0..<t.rows { family.check(t.row(i), row: i) }
     }
     self.family = family
@@ -157,7 +163,8 @@ public struct BlobRingJoint: KnownDensity {
   public var conditioningColumns: Int { 4 }
   /// The family and how θ is drawn.
   public var description: String {
-    trainingParameters.map { "\(family) at \($0.rows) training parameter rows" } ?? "\(family), θ uniform on the box"
+    trainingParameters.map { "\(family) at \($0.rows) training parameter rows" }
+      ?? "\(family), θ uniform on the box"
   }
 
   /// `count` rows `(x, θ)`: the θs first (4 uniforms each, or one row index each), then the xs.
@@ -170,7 +177,9 @@ public struct BlobRingJoint: KnownDensity {
       } else {
         for j in 0..<4 {
           let range = family.parameterRanges[j]
-          thetas[i, j] = range.lowerBound + (range.upperBound - range.lowerBound) * (1 - Double.randomOpenUnit(using: &rng))
+          thetas[i, j] =
+            range.lowerBound + (range.upperBound - range.lowerBound)
+            * (1 - Double.randomOpenUnit(using: &rng))
         }
       }
     }

@@ -33,7 +33,8 @@ extension MLP: ConditionGradientNetwork {
   /// `∂L/∂c = δz₀ W_c` by one `gemm` against the condition columns of the first weight.
   @inlinable
   public func backward(
-    outputGradient: Matrix<Scalar>, workspace: inout MLPWorkspace<Scalar>, into gradients: inout MLPGradients<Scalar>,
+    outputGradient: Matrix<Scalar>, workspace: inout MLPWorkspace<Scalar>,
+    into gradients: inout MLPGradients<Scalar>,
     conditionGradient: inout Matrix<Scalar>, accumulate: Bool
   ) {
     let c = configuration

@@ -3,7 +3,9 @@ public import LinearAlgebra
 /// The settings of an ``EncodedConditionNetwork``: the base network's configuration (whose
 /// condition dimension is the encoding's ``ParameterEncodingConfiguration/outputColumns``) and
 /// the parameter encoding with its training ranges.
-public struct EncodedConditionConfiguration<Base: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
+public struct EncodedConditionConfiguration<Base: Codable & Sendable & Equatable>: Codable, Sendable,
+  Equatable
+{
   /// The base network's configuration.
   public var base: Base
   /// The encoding of the condition.
@@ -57,16 +59,22 @@ extension EncodedConditionNetwork: ConditionGradientNetwork {
   public static var architectureName: String { "encoded-\(Base.architectureName)" }
 
   /// The condition columns `k + p` (before encoding).
-  public static func conditionDimension(of configuration: EncodedConditionConfiguration<Base.Configuration>) -> Int {
+  public static func conditionDimension(of configuration: EncodedConditionConfiguration<Base.Configuration>)
+    -> Int
+  {
     configuration.encoding.inputColumns
   }
 
   /// Why `configuration` cannot be built: the encoding's failure, the base network's, or a base
   /// whose condition dimension is not the encoding's output.
-  public static func validationFailure(of configuration: EncodedConditionConfiguration<Base.Configuration>) -> String? {
+  public static func validationFailure(of configuration: EncodedConditionConfiguration<Base.Configuration>)
+    -> String?
+  {
     if let failure = configuration.encoding.validationFailure { return "condition encoding: \(failure)" }
     if let failure = Base.validationFailure(of: configuration.base) { return failure }
-    let (takes, gives) = (Base.conditionDimension(of: configuration.base), configuration.encoding.outputColumns)
+    let (takes, gives) = (
+      Base.conditionDimension(of: configuration.base), configuration.encoding.outputColumns
+    )
     guard takes == gives else {
       return "the base network takes \(takes) condition columns, the encoding gives \(gives)"
     }
@@ -131,7 +139,8 @@ extension EncodedConditionNetwork: ConditionGradientNetwork {
     }
     precondition(
       condition.rows == rows && condition.columns == conditionDimension,
-      "\(Self.self).forward: condition \(condition.shapeDescription) for \(rows) rows; need \(rows)×\(conditionDimension)")
+      "\(Self.self).forward: condition \(condition.shapeDescription) for \(rows) rows; need \(rows)×\(conditionDimension)"
+    )
     encoder.encode(condition, tables: parameters.tables, into: &features)
   }
 
@@ -143,7 +152,8 @@ extension EncodedConditionNetwork: ConditionGradientNetwork {
   ) {
     encode(condition, rows: x.rows, into: &workspace.features)
     workspace.condition = condition!
-    parameters.network.forward(x, times: times, condition: workspace.features, into: &out, workspace: &workspace.base)
+    parameters.network.forward(
+      x, times: times, condition: workspace.features, into: &out, workspace: &workspace.base)
     workspace.hasForwardPass = true
   }
 
@@ -155,7 +165,8 @@ extension EncodedConditionNetwork: ConditionGradientNetwork {
   ) {
     encode(condition, rows: x.rows, into: &workspace.features)
     workspace.hasForwardPass = false
-    parameters.network.evaluate(x, times: times, condition: workspace.features, into: &out, workspace: &workspace.base)
+    parameters.network.evaluate(
+      x, times: times, condition: workspace.features, into: &out, workspace: &workspace.base)
   }
 
   /// The base network's parameter gradient and the tables' (scattered from `∂L/∂φ`).
@@ -193,12 +204,14 @@ extension EncodedConditionNetwork: ConditionGradientNetwork {
     outputGradient: Matrix<Scalar>, workspace: inout EncodedConditionWorkspace<Base>,
     into inputGradient: inout Matrix<Scalar>
   ) {
-    parameters.network.inputGradient(outputGradient: outputGradient, workspace: &workspace.base, into: &inputGradient)
+    parameters.network.inputGradient(
+      outputGradient: outputGradient, workspace: &workspace.base, into: &inputGradient)
   }
 
   /// The base network's Jacobian buffers, and room for the encoded condition.
   public func makeJacobianWorkspace(rows: Int, probesPerRow: Int) -> EncodedConditionJacobianWorkspace<Base> {
-    EncodedConditionJacobianWorkspace(base: parameters.network.makeJacobianWorkspace(rows: rows, probesPerRow: probesPerRow))
+    EncodedConditionJacobianWorkspace(
+      base: parameters.network.makeJacobianWorkspace(rows: rows, probesPerRow: probesPerRow))
   }
 
   /// The base network's products at the encoded condition.
@@ -222,14 +235,16 @@ extension EncodedConditionNetwork: ConditionGradientNetwork {
   ) {
     encode(condition, rows: x.rows, into: &workspace.features)
     parameters.network.divergence(
-      x, times: times, condition: workspace.features, output: &output, into: &divergence, workspace: &workspace.base)
+      x, times: times, condition: workspace.features, output: &output, into: &divergence,
+      workspace: &workspace.base)
   }
 
   /// The base network's tensors, the hash tables, and the Fourier frequencies.
   public func namedTensors() -> NamedTensors<Scalar> {
     var tensors = parameters.network.namedTensors()
     for (l, t) in parameters.tables.enumerated() {
-      tensors.append(name: EncodedConditionParameters<Base>.tableName(level: l), shape: [t.rows, t.columns], values: t)
+      tensors.append(
+        name: EncodedConditionParameters<Base>.tableName(level: l), shape: [t.rows, t.columns], values: t)
     }
     if case .fourier = configuration.encoding.encoding {
       let b = encoder.frequencies

@@ -18,7 +18,9 @@ import Foundation
 public struct HashGridGeometry: Sendable, Equatable {
   /// The primes of the spatial hash, one per dimension (tiny-cuda-nn's list; the first is 1 for
   /// cache coherence, as in the paper).
-  public static let primes: [UInt32] = [1, 2_654_435_761, 805_459_861, 3_674_653_429, 2_097_192_037, 1_434_869_437, 2_165_219_737]
+  public static let primes: [UInt32] = [
+    1, 2_654_435_761, 805_459_861, 3_674_653_429, 2_097_192_037, 1_434_869_437, 2_165_219_737,
+  ]
 
   /// `k`, the dimension of the grid.
   public let dimension: Int
@@ -54,7 +56,8 @@ public struct HashGridGeometry: Sendable, Equatable {
     let growth =
       levels > 1
       ? Foundation.exp(
-        (Foundation.log(Double(finestResolution)) - Foundation.log(Double(coarsestResolution))) / Double(levels - 1))
+        (Foundation.log(Double(finestResolution)) - Foundation.log(Double(coarsestResolution)))
+          / Double(levels - 1))
       : 1
     var resolutions: [Int] = []
     var sizes: [Int] = []
@@ -62,7 +65,8 @@ public struct HashGridGeometry: Sendable, Equatable {
     for l in 0..<levels {
       // The product can round just below an integer (2·√2² = 3.9999…); a relative nudge keeps
       // exact powers exact.
-      let n = max(1, Int((Double(coarsestResolution) * Foundation.pow(growth, Double(l)) * (1 + 1e-12)).rounded(.down)))
+      let n = max(
+        1, Int((Double(coarsestResolution) * Foundation.pow(growth, Double(l)) * (1 + 1e-12)).rounded(.down)))
       resolutions.append(n)
       var vertices = 1
       var fits = true
@@ -100,7 +104,8 @@ public struct HashGridGeometry: Sendable, Equatable {
   ///   - level: `l`.
   /// - Returns: a row in `0 ..< T_l`.
   public func index(of vertex: [Int], level: Int) -> Int {
-    precondition(vertex.count == dimension, "HashGridGeometry.index: \(vertex.count) coordinates for \(dimension)")
+    precondition(
+      vertex.count == dimension, "HashGridGeometry.index: \(vertex.count) coordinates for \(dimension)")
     return vertex.withUnsafeBufferPointer { index(of: $0.baseAddress!, offset: nil, level: level) }
   }
 

@@ -49,7 +49,9 @@ public struct ParameterEncoder<Scalar: BLASScalar>: Sendable {
     }
     grid = HashGridGeometry(configuration.encoding, dimension: k)
     lower = configuration.lowerBounds.map { Scalar($0) }
-    inverseWidths = (0..<k).map { Scalar(1 / (configuration.upperBounds[$0] - configuration.lowerBounds[$0])) }
+    inverseWidths = (0..<k).map {
+      Scalar(1 / (configuration.upperBounds[$0] - configuration.lowerBounds[$0]))
+    }
   }
 
   /// The PyTorch shapes of the learnable tables: `[T_l, F]` per level (none unless a hash grid).
@@ -166,7 +168,9 @@ public struct ParameterEncoder<Scalar: BLASScalar>: Sendable {
           for corner in 0..<(1 << k) {
             var weight: Scalar = 1
             for j in 0..<k { weight *= (corner >> j) & 1 == 1 ? t[j] : 1 - t[j] }
-            body(level, grid.index(of: UnsafePointer(cell.baseAddress!), offset: corner, level: level), weight, corner)
+            body(
+              level, grid.index(of: UnsafePointer(cell.baseAddress!), offset: corner, level: level), weight,
+              corner)
           }
         }
       }
@@ -261,7 +265,8 @@ public struct ParameterEncoder<Scalar: BLASScalar>: Sendable {
                   }
                 }
               case .hashGrid:
-                hashConditionGradient(row, upstream: upstream, tables: tables, local: local.baseAddress!, into: target)
+                hashConditionGradient(
+                  row, upstream: upstream, tables: tables, local: local.baseAddress!, into: target)
               }
               for j in 0..<k { target[j] *= inverseWidths[j] }
             }

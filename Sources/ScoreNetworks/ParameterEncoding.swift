@@ -63,13 +63,17 @@ public enum ParameterEncoding: Codable, Sendable, Equatable {
     case .identity: return nil
     case .fourier(let m, let scale):
       guard m >= 1 && m <= 1 << 16 else { return "fourier: the feature count must be in 1 … 65536, got \(m)" }
-      guard scale > 0 && scale.isFinite else { return "fourier: the scale must be finite and > 0, got \(scale)" }
+      guard scale > 0 && scale.isFinite else {
+        return "fourier: the scale must be finite and > 0, got \(scale)"
+      }
       return nil
     case .hashGrid(let levels, let t, let f, let coarse, let fine):
       guard k >= 1 && k <= HashGridGeometry.primes.count else {
         return "hash: the grid takes 1 … \(HashGridGeometry.primes.count) parameters, got \(k)"
       }
-      guard levels >= 1 && levels <= 32 else { return "hash: the level count must be in 1 … 32, got \(levels)" }
+      guard levels >= 1 && levels <= 32 else {
+        return "hash: the level count must be in 1 … 32, got \(levels)"
+      }
       guard t >= 1 && t <= 1 << 24 else { return "hash: the table size must be in 1 … 2²⁴, got \(t)" }
       guard f >= 1 && f <= 64 else { return "hash: the features per level must be in 1 … 64, got \(f)" }
       guard coarse >= 1 && fine >= coarse && fine <= 1 << 20 else {
@@ -143,7 +147,8 @@ public struct ParameterEncodingConfiguration: Codable, Sendable, Equatable {
   ///
   /// - Parameter condition: one condition row's `k` parameters (passthrough columns excluded).
   /// - Returns: the columns outside `[aⱼ, bⱼ]` (NaN counts as outside).
-  public func outOfRange(_ condition: [Double]) -> [(column: Int, value: Double, range: ClosedRange<Double>)] {
+  public func outOfRange(_ condition: [Double]) -> [(column: Int, value: Double, range: ClosedRange<Double>)]
+  {
     precondition(
       condition.count == parameterCount,
       "ParameterEncodingConfiguration: \(condition.count) values for \(parameterCount) parameters")

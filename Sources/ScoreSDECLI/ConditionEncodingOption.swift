@@ -71,7 +71,8 @@ extension ModelTraining {
       }
     }
     for j in 0..<k where !(upper[j] > lower[j]) {
-      throw CLIError("--condition-encoding: condition \(j) takes a single value (\(lower[j])); nothing to encode")
+      throw CLIError(
+        "--condition-encoding: condition \(j) takes a single value (\(lower[j])); nothing to encode")
     }
     let configuration = ParameterEncodingConfiguration(
       encoding: kind, lowerBounds: lower, upperBounds: upper, passthroughColumns: passthrough)
@@ -92,7 +93,8 @@ extension EncodedConditionNetwork: CommandLineNetwork where Base == MLP<Float> {
     dimension: Int, conditionColumns: Int, width: Int, depth: Int, encoding: ParameterEncodingConfiguration?
   ) -> EncodedConditionConfiguration<MLPConfiguration> {
     let encoding = encoding!
-    precondition(encoding.inputColumns == conditionColumns, "encoded MLP: \(conditionColumns) condition columns")
+    precondition(
+      encoding.inputColumns == conditionColumns, "encoded MLP: \(conditionColumns) condition columns")
     return EncodedConditionConfiguration(
       base: MLPConfiguration(
         inputDimension: dimension, conditionDimension: encoding.outputColumns, width: width, depth: depth),

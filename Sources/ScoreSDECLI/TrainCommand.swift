@@ -106,7 +106,8 @@ struct TrainCommand: ParsableCommand {
 
   func validate() throws {
     if conditionEncoding.encoding != nil && architecture != .mlp {
-      throw ValidationError("--condition-encoding \(conditionEncoding.encoding!.name) needs --architecture mlp")
+      throw ValidationError(
+        "--condition-encoding \(conditionEncoding.encoding!.name) needs --architecture mlp")
     }
     if let validation, !(validation >= 0 && validation < 1) {
       throw ValidationError("--validation must lie in [0, 1), got \(validation)")
@@ -155,7 +156,8 @@ struct TrainCommand: ParsableCommand {
     let heldOut: HeldOutRun?
     switch architecture {
     case .mlp where conditionEncoding.encoding != nil:
-      (summary, heldOut) = try train(EncodedConditionNetwork<MLP<Float>>.self, settings: settings, to: modelFile)
+      (summary, heldOut) = try train(
+        EncodedConditionNetwork<MLP<Float>>.self, settings: settings, to: modelFile)
     case .mlp: (summary, heldOut) = try train(MLP<Float>.self, settings: settings, to: modelFile)
     case .resmlp: (summary, heldOut) = try train(ResidualMLP<Float>.self, settings: settings, to: modelFile)
     }
