@@ -36,19 +36,26 @@ enum ArchitectureOption: String, ExpressibleByArgument, CaseIterable {
   }
 }
 
-/// A network the command-line tool can build from `--width` and `--depth`.
+/// A network the command-line tool can build from `--width`, `--depth` and, for an encoded
+/// network, the parameter encoding.
 protocol CommandLineNetwork: ScoreNetwork {
   /// The configuration for `dimension` data columns, `conditionColumns` network condition
-  /// columns, and the tool's width and depth.
-  static func configuration(dimension: Int, conditionColumns: Int, width: Int, depth: Int) -> Configuration
-  /// The configuration behind a parameter encoding (`nil`: none; see ``ConditionEncodingOption``).
+  /// columns, the tool's width and depth, and the encoding in front of the condition (`nil`: none;
+  /// see ``ConditionEncodingOption``).
   static func configuration(
     dimension: Int, conditionColumns: Int, width: Int, depth: Int, encoding: ParameterEncodingConfiguration?
   ) -> Configuration
 }
 
-extension CommandLineNetwork {
-  /// A plain network takes its conditions as they are.
+/// A network that takes its conditions as they are.
+protocol PlainCommandLineNetwork: CommandLineNetwork {
+  /// The configuration for `dimension` data columns, `conditionColumns` network condition
+  /// columns, and the tool's width and depth.
+  static func configuration(dimension: Int, conditionColumns: Int, width: Int, depth: Int) -> Configuration
+}
+
+extension PlainCommandLineNetwork {
+  /// The plain configuration; a plain network takes no encoding.
   static func configuration(
     dimension: Int, conditionColumns: Int, width: Int, depth: Int, encoding: ParameterEncodingConfiguration?
   ) -> Configuration {
@@ -57,7 +64,7 @@ extension CommandLineNetwork {
   }
 }
 
-extension MLP: CommandLineNetwork {
+extension MLP: PlainCommandLineNetwork {
   static func configuration(dimension: Int, conditionColumns: Int, width: Int, depth: Int) -> MLPConfiguration
   {
     MLPConfiguration(
@@ -65,7 +72,7 @@ extension MLP: CommandLineNetwork {
   }
 }
 
-extension ResidualMLP: CommandLineNetwork {
+extension ResidualMLP: PlainCommandLineNetwork {
   static func configuration(
     dimension: Int, conditionColumns: Int, width: Int, depth: Int
   ) -> ResidualMLPConfiguration {

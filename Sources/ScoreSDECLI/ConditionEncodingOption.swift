@@ -84,15 +84,9 @@ extension ModelTraining {
 /// The encoded MLP, built by the tool from `--width`, `--depth` and the encoding.
 extension EncodedConditionNetwork: CommandLineNetwork where Base == MLP<Float> {
   static func configuration(
-    dimension: Int, conditionColumns: Int, width: Int, depth: Int
-  ) -> EncodedConditionConfiguration<MLPConfiguration> {
-    preconditionFailure("EncodedConditionNetwork needs its encoding (configuration(…, encoding:))")
-  }
-
-  static func configuration(
     dimension: Int, conditionColumns: Int, width: Int, depth: Int, encoding: ParameterEncodingConfiguration?
   ) -> EncodedConditionConfiguration<MLPConfiguration> {
-    let encoding = encoding!
+    guard let encoding else { preconditionFailure("the encoded MLP is built with its encoding") }
     precondition(
       encoding.inputColumns == conditionColumns, "encoded MLP: \(conditionColumns) condition columns")
     return EncodedConditionConfiguration(
