@@ -35,11 +35,13 @@ struct BenchmarkCommand: ParsableCommand {
 
   /// Every workload the benchmark knows.
   static let workloads = [
-    "W1-small", "W1-medium", "W1-large", "W2", "W3", "gemm", "quality", "oracle-samples",
+    "W1-small", "W1-medium", "W1-large", "W2", "W3", "gemm", "quality", "oracle-samples", "encodings",
   ]
 
   @Option(
-    help: "Comma-separated workloads: W1-small, W1-medium, W1-large, W2, W3, gemm, quality, oracle-samples.")
+    help:
+      "Comma-separated workloads: W1-small, W1-medium, W1-large, W2, W3, gemm, quality, oracle-samples, encodings."
+  )
   var only = "W1-small,W1-medium,W1-large,W2,W3,gemm"
 
   @Option(help: "Threads for BLAS and for the batch split.")

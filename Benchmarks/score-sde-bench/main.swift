@@ -6,7 +6,7 @@ import LinearAlgebra
 let options = BenchmarkCommand.parseOrExit().options
 BLAS.threadCount = options.threads
 let workloads = Workloads(options: options)
-let timesWorkloads = !options.only.subtracting(["quality", "oracle-samples"]).isEmpty
+let timesWorkloads = !options.only.subtracting(["quality", "oracle-samples", "encodings"]).isEmpty
 if !options.json && timesWorkloads {
   print("ScoreSDE score-sde-bench — OpenBLAS \(BLAS.configuration), \(options.threads) threads")
   printTableHeader()
@@ -59,6 +59,14 @@ do {
             + lpad(String(format: "%.4f", r.distance), 8) + lpad(String(format: "%.2f", r.seconds), 9))
       }
       print(String(format: "floor (two fresh sample sets): %.4f", floor))
+    }
+  }
+  if options.only.contains("encodings") {
+    let rows = try EncodingsBenchmark(threads: options.threads).run()
+    if options.json {
+      for row in rows { for line in row.json { print(line) } }
+    } else {
+      printEncodingsTable(rows)
     }
   }
 } catch {

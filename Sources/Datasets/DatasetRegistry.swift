@@ -69,6 +69,11 @@ public enum DatasetRegistry {
       name: "doublewell-temperature",
       summary: "2-D + temperature T in [0.5, 2]: double well at T (conditional; exact density)",
       distribution: DoubleWellFamily().joint),
+    DatasetEntry(
+      name: "blob-ring",
+      summary: "2-D + 4 parameters (radius, thickness, ellipticity, orientation): ring of 6 Gaussian blobs "
+        + "(conditional; exact density)",
+      distribution: BlobRingFamily().joint),
   ]
 
   /// The names of every built-in data set, in listing order.

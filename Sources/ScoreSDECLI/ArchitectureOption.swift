@@ -36,14 +36,35 @@ enum ArchitectureOption: String, ExpressibleByArgument, CaseIterable {
   }
 }
 
-/// A network the command-line tool can build from `--width` and `--depth`.
+/// A network the command-line tool can build from `--width`, `--depth` and, for an encoded
+/// network, the parameter encoding.
 protocol CommandLineNetwork: ScoreNetwork {
+  /// The configuration for `dimension` data columns, `conditionColumns` network condition
+  /// columns, the tool's width and depth, and the encoding in front of the condition (`nil`: none;
+  /// see ``ConditionEncodingOption``).
+  static func configuration(
+    dimension: Int, conditionColumns: Int, width: Int, depth: Int, encoding: ParameterEncodingConfiguration?
+  ) -> Configuration
+}
+
+/// A network that takes its conditions as they are.
+protocol PlainCommandLineNetwork: CommandLineNetwork {
   /// The configuration for `dimension` data columns, `conditionColumns` network condition
   /// columns, and the tool's width and depth.
   static func configuration(dimension: Int, conditionColumns: Int, width: Int, depth: Int) -> Configuration
 }
 
-extension MLP: CommandLineNetwork {
+extension PlainCommandLineNetwork {
+  /// The plain configuration; a plain network takes no encoding.
+  static func configuration(
+    dimension: Int, conditionColumns: Int, width: Int, depth: Int, encoding: ParameterEncodingConfiguration?
+  ) -> Configuration {
+    precondition(encoding == nil, "\(architectureName) takes no parameter encoding")
+    return configuration(dimension: dimension, conditionColumns: conditionColumns, width: width, depth: depth)
+  }
+}
+
+extension MLP: PlainCommandLineNetwork {
   static func configuration(dimension: Int, conditionColumns: Int, width: Int, depth: Int) -> MLPConfiguration
   {
     MLPConfiguration(
@@ -51,7 +72,7 @@ extension MLP: CommandLineNetwork {
   }
 }
 
-extension ResidualMLP: CommandLineNetwork {
+extension ResidualMLP: PlainCommandLineNetwork {
   static func configuration(
     dimension: Int, conditionColumns: Int, width: Int, depth: Int
   ) -> ResidualMLPConfiguration {
@@ -75,6 +96,9 @@ protocol TrainedModelTask {
 extension TrainedModelTask {
   /// Loads the model file as the network it holds and runs the task on it.
   func run(modelAt url: URL) throws -> Output {
+    if try ModelFile.architecture(of: url) == EncodedConditionNetwork<MLP<Scalar>>.architectureName {
+      return try run(TrainedModel<EncodedConditionNetwork<MLP<Scalar>>>.load(from: url))
+    }
     switch try ArchitectureOption.of(url) {
     case .mlp: return try run(TrainedModel<MLP<Scalar>>.load(from: url))
     case .resmlp: return try run(TrainedModel<ResidualMLP<Scalar>>.load(from: url))

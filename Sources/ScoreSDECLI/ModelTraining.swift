@@ -24,6 +24,8 @@ struct TrainingSettings {
   var validationInterval: Int? = nil
   /// Which data columns of a file are integer-valued and dequantised in training.
   var integerColumns: IntegerColumns = .auto
+  /// The parameter encoding in front of the network (`nil`: the conditions as they are).
+  var conditionEncoding: ParameterEncoding? = nil
 
   /// The patience in force: `patience`, 10 by default, `nil` when 0 turned stopping off.
   var resolvedPatience: Int? {
@@ -276,9 +278,15 @@ enum ModelTraining {
     let encoding = ConditionEncoding.training(
       conditioningColumns: source.conditioningColumns,
       conditionDropout: settings.configuration.conditionDropout)
+    var parameterEncoding: ParameterEncodingConfiguration? = nil
+    if let kind = settings.conditionEncoding {
+      parameterEncoding = try ModelTraining.parameterEncoding(
+        kind, source: source, standardizer: standardizer,
+        passthrough: encoding.hasMaskColumn ? 1 : 0, seed: settings.configuration.seed)
+    }
     let architecture = Network.configuration(
       dimension: source.dataColumns, conditionColumns: encoding.networkColumns, width: settings.width,
-      depth: settings.depth)
+      depth: settings.depth, encoding: parameterEncoding)
     var trainer = try Trainer(
       process: StandardSDE<Float>(settings.process), network: network, architecture: architecture,
       source: source,

@@ -208,6 +208,8 @@ struct NLLCommand: ParsableCommand {
     var first = 0
     var dequantizationRNG = Xoshiro256(seed: dequantizationSeed ?? 0, stream: 1)
     let dequantization = dequantizationSeed == nil ? nil : trained.dequantization
+    var range = ConditionRangeCheck()
+    defer { range.report() }
     // Every point is drawn and dequantised in order from the first, so that a shard's points
     // and their noise are those of the unsharded run; only the shard's rows are integrated.
     while first < rows.upperBound, var whole = chunks.next() {
@@ -223,6 +225,7 @@ struct NLLCommand: ParsableCommand {
         if k > 0 { conditions.setRow(i, to: trained.networkCondition(Array(chunk.row(i)[d...]))) }
       }
       trained.toModelScale(&x)
+      if k > 0 { range.check(trained.network, conditions: (0..<conditions.rows).map { conditions.row($0) }) }
       let score = trained.scoreModel(condition: k > 0 ? .perRow(conditions) : .unconditional)
       let result = try ProbabilityFlowLikelihood(process: trained.sde, score: score, integration: integration)
         .logLikelihood(of: x, firstRow: kept.lowerBound, blockRows: blockRows, threads: Workers.count)

@@ -187,6 +187,11 @@ struct SampleCommand: ParsableCommand {
       throw CLIError("--condition has \(v.count) value(s), the model takes \(k)")
     default: break
     }
+    if let v = values {
+      var range = ConditionRangeCheck()
+      range.check(trained.network, conditions: [trained.networkCondition(v).map { Double($0) }])
+      range.report()
+    }
     if guidance > 0 && !trained.conditionEncoding.hasMaskColumn {
       throw CLIError("--guidance needs a conditional model trained with --condition-dropout > 0")
     }

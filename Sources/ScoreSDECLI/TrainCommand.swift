@@ -94,7 +94,21 @@ struct TrainCommand: ParsableCommand {
     help: "AdamW's decoupled weight decay λ (Loshchilov & Hutter 2019); 0 for plain Adam.")
   var weightDecay: Double = 0
 
+  @Option(
+    name: .customLong("condition-encoding"),
+    help: ArgumentHelp(
+      "How conditions enter the network: identity (as they are), fourier[:m[:σ]] (random Fourier features "
+        + "[sin 2πBz, cos 2πBz], B ~ N(0, σ²), m×k; default 16:1) or hash[:L[:T[:F]]] (learnable "
+        + "multiresolution hash grid, Müller et al. 2022; default 8:4096:2), z = θ scaled to [0, 1] by the "
+        + "training range. Needs --architecture mlp; recorded in the model file.",
+      valueName: "encoding"))
+  var conditionEncoding: ConditionEncodingOption = .identity
+
   func validate() throws {
+    if conditionEncoding.encoding != nil && architecture != .mlp {
+      throw ValidationError(
+        "--condition-encoding \(conditionEncoding.encoding!.name) needs --architecture mlp")
+    }
     if let validation, !(validation >= 0 && validation < 1) {
       throw ValidationError("--validation must lie in [0, 1), got \(validation)")
     }
@@ -136,10 +150,14 @@ struct TrainCommand: ParsableCommand {
         schedule: .warmupCosine(warmupSteps: min(500, steps / 10), minimum: learningRate / 20),
         loss: objective.loss, conditionDropout: conditionDropout),
       conditionColumns: columns, validationFraction: validation, patience: patience,
-      validationInterval: validationInterval, integerColumns: try IntegerColumns(argument: integerColumns))
+      validationInterval: validationInterval, integerColumns: try IntegerColumns(argument: integerColumns),
+      conditionEncoding: conditionEncoding.encoding)
     let summary: String
     let heldOut: HeldOutRun?
     switch architecture {
+    case .mlp where conditionEncoding.encoding != nil:
+      (summary, heldOut) = try train(
+        EncodedConditionNetwork<MLP<Float>>.self, settings: settings, to: modelFile)
     case .mlp: (summary, heldOut) = try train(MLP<Float>.self, settings: settings, to: modelFile)
     case .resmlp: (summary, heldOut) = try train(ResidualMLP<Float>.self, settings: settings, to: modelFile)
     }
