@@ -16,7 +16,7 @@ public enum PosteriorLikelihoodApproximation<Scalar: BLASScalar>: Sendable, Equa
   /// The approximation ignores the spread of `x₀` given `x_t`, so the guidance is overconfident
   /// at large `t`: even with the exact prior score the samples are biased (on a linear–Gaussian
   /// problem the observed coordinate goes to `y` as if `σ_y` were 0, and the posterior variances
-  /// come out too small; see the article "Inverse problems"). With a small `σ_y` the added drift
+  /// come out too small; see <doc:PosteriorSampling>). With a small `σ_y` the added drift
   /// is stiff (`g²/σ_y²`), which is why the paper uses the step-size forms below.
   case gaussian(observationNoise: Scalar)
 
@@ -65,7 +65,7 @@ public enum PosteriorLikelihoodApproximation<Scalar: BLASScalar>: Sendable, Equa
 /// correlated (the unobserved block only feels `y` through the noised copy). DPS handles any
 /// differentiable `A` and observation noise, and is biased too: `p(y | x_t) ≈ p(y | x̂₀)` ignores
 /// the spread of `x₀` given `x_t`. Neither samples the exact posterior, even with the exact prior
-/// score; the article "Inverse problems" gives measured biases side by side.
+/// score; <doc:PosteriorSampling> gives measured biases side by side.
 ///
 /// ```swift
 /// let prior = try GaussianScore(mean: [0, 0], covariance: sigma, process: VPSDE<Double>())
