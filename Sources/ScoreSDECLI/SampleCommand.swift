@@ -67,6 +67,20 @@ struct SampleCommand: ParsableCommand {
   @Option(help: "Also write a scatter plot of the first two columns (.svg).")
   var plot: String?
 
+  @Option(help: "Posterior sampling: the observation y (.npy, m values, data units) of y = A x + n.")
+  var observe: String?
+
+  @Option(name: .customLong("operator"), help: "The linear operator A of --observe (.npy, m × d).")
+  var operatorFile: String?
+
+  @Option(help: "The observation noise σ of --observe: n ~ N(0, σ² I), in y's units.")
+  var observationNoise: Double?
+
+  @Option(
+    help:
+      "DPS's normalised step ζ: add −ζ∇‖y − A x̂₀‖ instead of ΠGDM's Gaussian likelihood (--observe only).")
+  var guidanceScale: Double?
+
   func validate() throws {
     guard count >= 1 else { throw ValidationError("--count must be at least 1") }
     try validateSteps(steps)
@@ -99,6 +113,7 @@ struct SampleCommand: ParsableCommand {
     guard Float(guidance).isFinite, guidance >= 0 else {
       throw ValidationError("--guidance must be finite and ≥ 0")
     }
+    try validateObservation()
     if let plot, URL(fileURLWithPath: plot).pathExtension.lowercased() != "svg" {
       throw ValidationError("--plot must name an .svg file, got '\(plot)'")
     }
@@ -106,7 +121,11 @@ struct SampleCommand: ParsableCommand {
 
   func run() throws {
     let format = try OutputFormat(out)
-    var outputs = CommandOutputs(inputs: [("--model", model)])
+    var outputs = CommandOutputs(
+      inputs: [("--model", model)]
+        + [("--observe", observe), ("--operator", operatorFile)].compactMap { o, p in
+          p.map { (o, $0) }
+        })
     let samples = try outputs.add(out, option: "--out")
     let plotFile = try plot.map { try outputs.add($0, option: "--plot") }
     var options = SamplingOptions<Float>(kind: kind, seed: seed)
@@ -169,6 +188,7 @@ struct SampleCommand: ParsableCommand {
       throw CLIError("--guidance needs a conditional model trained with --condition-dropout > 0")
     }
     let d = trained.dimension
+    let problem = try inverseProblem(dimension: d)
     try CommandOutputs.checkSpace(format.estimatedBytes(rows: count, columns: d), for: out, option: "--out")
     var stream = try MatrixStream(format, file: samples, rows: count, columns: d)
     var plotted = Matrix<Double>(rows: min(count, Self.plottedRows), columns: d)
@@ -177,7 +197,10 @@ struct SampleCommand: ParsableCommand {
     for first in stride(from: 0, to: count, by: 1024) {
       let n = min(1024, count - first)
       let chunk: SamplingResult<Float>
-      if let v = values, guidance > 0 {
+      if let problem {
+        let prior = values.map { trained.scoreModel(conditionInDataUnits: $0) } ?? trained.scoreModel()
+        chunk = try problem.sample(trained, prior: prior, options: options, count: n, firstRow: first)
+      } else if let v = values, guidance > 0 {
         let guided = ClassifierFreeGuidance(
           model: trained.scoreModel(), condition: trained.networkCondition(v), weight: Float(guidance))
         chunk = try Sampler(process: trained.sde, score: guided, options: options).sample(
