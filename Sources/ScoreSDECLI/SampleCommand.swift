@@ -74,6 +74,20 @@ struct SampleCommand: ParsableCommand {
       valueName: "k/n"))
   var shard: String?
 
+  @Option(help: "Posterior sampling: the observation y (.npy, m values, data units) of y = A x + n.")
+  var observe: String?
+
+  @Option(name: .customLong("operator"), help: "The linear operator A of --observe (.npy, m × d).")
+  var operatorFile: String?
+
+  @Option(help: "The observation noise σ of --observe: n ~ N(0, σ² I), in y's units.")
+  var observationNoise: Double?
+
+  @Option(
+    help:
+      "DPS's normalised step ζ: add −ζ∇‖y − A x̂₀‖ instead of ΠGDM's Gaussian likelihood (--observe only).")
+  var guidanceScale: Double?
+
   func validate() throws {
     guard count >= 1 else { throw ValidationError("--count must be at least 1") }
     try validateSteps(steps)
@@ -106,6 +120,7 @@ struct SampleCommand: ParsableCommand {
     guard Float(guidance).isFinite, guidance >= 0 else {
       throw ValidationError("--guidance must be finite and ≥ 0")
     }
+    try validateObservation()
     if let plot, URL(fileURLWithPath: plot).pathExtension.lowercased() != "svg" {
       throw ValidationError("--plot must name an .svg file, got '\(plot)'")
     }
@@ -124,7 +139,11 @@ struct SampleCommand: ParsableCommand {
     let format = try OutputFormat(out)
     let shard = try Sharding.parse(self.shard)
     let path = Sharding.path(out, shard: shard)
-    var outputs = CommandOutputs(inputs: [("--model", model)])
+    var outputs = CommandOutputs(
+      inputs: [("--model", model)]
+        + [("--observe", observe), ("--operator", operatorFile)].compactMap { o, p in
+          p.map { (o, $0) }
+        })
     let samples = try outputs.add(path, option: "--out")
     let plotFile = try plot.map { try outputs.add($0, option: "--plot") }
     var options = SamplingOptions<Float>(kind: kind, seed: seed)
@@ -196,6 +215,7 @@ struct SampleCommand: ParsableCommand {
       throw CLIError("--guidance needs a conditional model trained with --condition-dropout > 0")
     }
     let d = trained.dimension
+    let problem = try inverseProblem(dimension: d)
     let rows = self.rows
     try CommandOutputs.checkSpace(
       format.estimatedBytes(rows: rows.count, columns: d), for: samples.path, option: "--out")
@@ -206,7 +226,10 @@ struct SampleCommand: ParsableCommand {
     for first in stride(from: rows.lowerBound, to: rows.upperBound, by: 1024) {
       let n = min(1024, rows.upperBound - first)
       let chunk: SamplingResult<Float>
-      if let v = values, guidance > 0 {
+      if let problem {
+        let prior = values.map { trained.scoreModel(conditionInDataUnits: $0) } ?? trained.scoreModel()
+        chunk = try problem.sample(trained, prior: prior, options: options, count: n, firstRow: first)
+      } else if let v = values, guidance > 0 {
         let guided = ClassifierFreeGuidance(
           model: trained.scoreModel(), condition: trained.networkCondition(v), weight: Float(guidance))
         chunk = try Sampler(process: trained.sde, score: guided, options: options).sample(
