@@ -18,7 +18,7 @@ struct ScoreSDECommand: ParsableCommand {
       """,
     subcommands: [
       DemoCommand.self, TrainCommand.self, SampleCommand.self, NLLCommand.self, ThermoCommand.self,
-      DatasetsCommand.self,
+      DatasetsCommand.self, ConvertCommand.self,
     ])
 
   /// Sets up the threads (``Workers``) and the interrupt handling, then runs the command line.

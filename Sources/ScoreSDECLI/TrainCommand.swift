@@ -94,6 +94,14 @@ struct TrainCommand: ParsableCommand {
     help: "AdamW's decoupled weight decay λ (Loshchilov & Hutter 2019); 0 for plain Adam.")
   var weightDecay: Double = 0
 
+  @Flag(
+    name: .customLong("memory-map"), inversion: .prefixedNo,
+    help: ArgumentHelp(
+      "Read a .npy --data file through a memory map, drawing each batch's rows from it (with replacement), "
+        + "so that memory is bounded by the batch, not the file; μ and σ are fitted in one streaming pass. "
+        + "Default: on for .npy files of 1 GiB or more."))
+  var memoryMap: Bool? = nil
+
   func validate() throws {
     if let validation, !(validation >= 0 && validation < 1) {
       throw ValidationError("--validation must lie in [0, 1), got \(validation)")
@@ -136,7 +144,8 @@ struct TrainCommand: ParsableCommand {
         schedule: .warmupCosine(warmupSteps: min(500, steps / 10), minimum: learningRate / 20),
         loss: objective.loss, conditionDropout: conditionDropout),
       conditionColumns: columns, validationFraction: validation, patience: patience,
-      validationInterval: validationInterval, integerColumns: try IntegerColumns(argument: integerColumns))
+      validationInterval: validationInterval, integerColumns: try IntegerColumns(argument: integerColumns),
+      memoryMap: memoryMap)
     let summary: String
     let heldOut: HeldOutRun?
     switch architecture {
@@ -171,6 +180,11 @@ struct TrainCommand: ParsableCommand {
     let model = try LikelihoodReport.modelNLL(of: points, modelAt: url, source: "held-out rows")
     let modelTraining = try LikelihoodReport.modelNLL(of: training, modelAt: url, source: "training rows")
     guard let baseline = run.baseline else {
+      if let reason = run.missingBaselineReason {
+        LikelihoodReport.printModelOnly(heldOut: model, training: modelTraining)
+        print(reason)
+        return
+      }
       print("(no Gaussian baseline: the training rows' covariance is singular)")
       return
     }
