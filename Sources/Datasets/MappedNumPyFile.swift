@@ -3,7 +3,7 @@ public import LinearAlgebra
 
 /// A NumPy `.npy` file read through a read-only memory map, row by row, so that a file larger
 /// than memory can feed training: only the rows that are read become resident, and
-/// ``releaseResidentPages()`` drops them again.
+/// ``releaseResidentPages(rows:)`` drops them again.
 ///
 /// The file must hold a C-order (row-major) array of 4- or 8-byte IEEE floats (`'<f4'`, `'<f8'`,
 /// `'>f4'`, `'>f8'`, native `'='`/`'|'`), 2-D (`n × d`) or 1-D (an `n × 1` column). A value reads

@@ -186,9 +186,13 @@ extension ModelTraining {
   static func gather(_ rows: [Int], of file: MappedNumPyFile, order: [Int]) -> Matrix<Double> {
     var out = Matrix<Double>(rows: rows.count, columns: order.count)
     var raw = [Double](repeating: 0, count: file.columns)
+    // Each fault may map up to a large folio: release as MappedDataSource.fill does.
+    let releaseEvery = max(
+      1, MappedDataSource<Float>.residentBudgetBytes / MappedDataSource<Float>.largestFaultBytes)
     for (k, i) in rows.enumerated() {
       raw.withUnsafeMutableBufferPointer { file.loadRow(i, into: $0) }
       for (j, c) in order.enumerated() { out[k, j] = raw[c] }
+      if (k + 1) % releaseEvery == 0 { file.releaseResidentPages() }
     }
     file.releaseResidentPages()
     return out
