@@ -26,6 +26,9 @@ struct TrainingSettings {
   var integerColumns: IntegerColumns = .auto
   /// The parameter encoding in front of the network (`nil`: the conditions as they are).
   var conditionEncoding: ParameterEncoding? = nil
+  /// Whether a `.npy` file is read through a memory map (`nil`: when it is large,
+  /// ``ModelTraining/memoryMapThresholdBytes``).
+  var memoryMap: Bool? = nil
 
   /// The patience in force: `patience`, 10 by default, `nil` when 0 turned stopping off.
   var resolvedPatience: Int? {
@@ -50,6 +53,9 @@ struct HeldOutRun {
   /// The Gaussian fitted to the training rows, when it exists (unconditional data whose
   /// covariance is positive definite).
   let baseline: GaussianBaseline?
+  /// Why there is no baseline, when ``baseline`` is `nil` for another reason than a singular
+  /// covariance.
+  var missingBaselineReason: String? = nil
   /// The dequantised columns (data-column numbers) and bin widths; `rows` and `trainingRows`
   /// are then dequantised once, with fixed draws.
   let dequantization: Dequantization?
@@ -145,6 +151,9 @@ enum ModelTraining {
   static func train<Network: CommandLineNetwork>(
     _ input: DataInput, network: Network.Type, settings: TrainingSettings, label: String
   ) throws -> TrainingOutcome<Network> {
+    if try usesMemoryMap(input, settings: settings) {
+      return try trainMapped(input, network: network, settings: settings, label: label)
+    }
     if input.isFile {
       let (raw, _) = try input.load(count: 0, seed: 0)
       let data = try conditionsMovedToEnd(
@@ -329,22 +338,28 @@ enum ModelTraining {
       seconds: seconds)
   }
 
+  /// The file column of each training column: the data columns in order, then
+  /// `conditionColumns`; a one-line error when they are out of range, repeated or all columns.
+  static func columnOrder(columns: Int, conditionColumns: [Int], source: String) throws -> [Int] {
+    for c in conditionColumns where c < 0 || c >= columns {
+      throw CLIError(
+        "\(source): --condition-columns names column \(c), but the data has columns 0…\(columns - 1)")
+    }
+    guard Set(conditionColumns).count == conditionColumns.count else {
+      throw CLIError("--condition-columns names a column twice: \(conditionColumns)")
+    }
+    guard conditionColumns.count < columns else {
+      throw CLIError("\(source): every column is a condition; at least one must be data")
+    }
+    return (0..<columns).filter { !conditionColumns.contains($0) } + conditionColumns
+  }
+
   /// The data with the named columns moved to the end, where the trainer expects conditions.
   static func conditionsMovedToEnd(_ data: Matrix<Double>, conditionColumns: [Int], source: String) throws
     -> Matrix<Double>
   {
     guard !conditionColumns.isEmpty else { return data }
-    for c in conditionColumns where c < 0 || c >= data.columns {
-      throw CLIError(
-        "\(source): --condition-columns names column \(c), but the data has columns 0…\(data.columns - 1)")
-    }
-    guard Set(conditionColumns).count == conditionColumns.count else {
-      throw CLIError("--condition-columns names a column twice: \(conditionColumns)")
-    }
-    guard conditionColumns.count < data.columns else {
-      throw CLIError("\(source): every column is a condition; at least one must be data")
-    }
-    let order = (0..<data.columns).filter { !conditionColumns.contains($0) } + conditionColumns
+    let order = try columnOrder(columns: data.columns, conditionColumns: conditionColumns, source: source)
     var out = Matrix<Double>(rows: data.rows, columns: data.columns)
     for i in 0..<data.rows { for (j, c) in order.enumerated() { out[i, j] = data[i, c] } }
     return out

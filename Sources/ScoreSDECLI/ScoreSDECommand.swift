@@ -18,7 +18,7 @@ struct ScoreSDECommand: ParsableCommand {
       """,
     subcommands: [
       DemoCommand.self, TrainCommand.self, SampleCommand.self, NLLCommand.self, DensityCommand.self,
-      ThermoCommand.self, DatasetsCommand.self, ExportCommand.self, MergeCommand.self,
+      ThermoCommand.self, DatasetsCommand.self, ConvertCommand.self, MergeCommand.self, ExportCommand.self,
     ])
 
   /// Sets up the threads (``Workers``) and the interrupt handling, then runs the command line.

@@ -104,6 +104,14 @@ struct TrainCommand: ParsableCommand {
       valueName: "encoding"))
   var conditionEncoding: ConditionEncodingOption = .identity
 
+  @Flag(
+    name: .customLong("memory-map"), inversion: .prefixedNo,
+    help: ArgumentHelp(
+      "Read a .npy --data file through a memory map, drawing each batch's rows from it (with replacement), "
+        + "so that memory is bounded by the batch, not the file; μ and σ are fitted in one streaming pass. "
+        + "Default: on for .npy files of 1 GiB or more."))
+  var memoryMap: Bool? = nil
+
   func validate() throws {
     if conditionEncoding.encoding != nil && architecture != .mlp {
       throw ValidationError(
@@ -151,7 +159,7 @@ struct TrainCommand: ParsableCommand {
         loss: objective.loss, conditionDropout: conditionDropout),
       conditionColumns: columns, validationFraction: validation, patience: patience,
       validationInterval: validationInterval, integerColumns: try IntegerColumns(argument: integerColumns),
-      conditionEncoding: conditionEncoding.encoding)
+      conditionEncoding: conditionEncoding.encoding, memoryMap: memoryMap)
     let summary: String
     let heldOut: HeldOutRun?
     switch architecture {
@@ -189,6 +197,11 @@ struct TrainCommand: ParsableCommand {
     let model = try LikelihoodReport.modelNLL(of: points, modelAt: url, source: "held-out rows")
     let modelTraining = try LikelihoodReport.modelNLL(of: training, modelAt: url, source: "training rows")
     guard let baseline = run.baseline else {
+      if let reason = run.missingBaselineReason {
+        LikelihoodReport.printModelOnly(heldOut: model, training: modelTraining)
+        print(reason)
+        return
+      }
       print("(no Gaussian baseline: the training rows' covariance is singular)")
       return
     }
