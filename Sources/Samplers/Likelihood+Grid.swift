@@ -91,7 +91,8 @@ extension ProbabilityFlowLikelihood {
   ///
   /// - Parameters:
   ///   - grid: the points; its dimension is the model's.
-  ///   - chunkSize: points per chunk (the granularity of progress reports), at least 1.
+  ///   - chunkSize: points per chunk (the granularity of progress reports), at least 1;
+  ///     rounded up to a multiple of `blockRows`, so that no chunk cuts a block.
   ///   - blockRows: the points per integration block (``logLikelihood(of:firstRow:blockRows:threads:terminalLogDensity:)``),
   ///     at least 1: every point's value depends only on the points of its block of global
   ///     rows, not on `chunkSize` or `threads`.
@@ -111,21 +112,25 @@ extension ProbabilityFlowLikelihood {
   ) throws(SamplingError) -> GridLogDensity<Scalar> {
     precondition(chunkSize >= 1, "ProbabilityFlowLikelihood.logDensity: chunkSize must be at least 1")
     precondition(threads >= 1, "ProbabilityFlowLikelihood.logDensity: threads must be at least 1")
+    precondition(blockRows >= 1, "ProbabilityFlowLikelihood.logDensity: blockRows must be at least 1")
+    // Chunks of whole blocks, so that no chunk cuts a block.
+    let wholeBlocks = (chunkSize + blockRows - 1) / blockRows * blockRows
     let clock = ContinuousClock()
     let started = clock.now
     let total = grid.pointCount
     var values: [Scalar] = []
     values.reserveCapacity(total)
     var statistics = SamplingStatistics()
-    for first in stride(from: 0, to: total, by: chunkSize) {
-      let rows = first..<min(total, first + chunkSize)
+    for first in stride(from: 0, to: total, by: wholeBlocks) {
+      let rows = first..<min(total, first + wholeBlocks)
       var x = grid.points(rows)
       toModelCoordinates?(&x)
       let chunk = try ProbabilityFlowLikelihood(
         process: flow.process, score: flow.model.restricted(toRows: rows), divergence: divergence,
         integration: integration, startTime: startTime
       ).logLikelihood(
-        of: x, firstRow: first, blockRows: blockRows, threads: threads, terminalLogDensity: terminalLogDensity)
+        of: x, firstRow: first, blockRows: blockRows, threads: threads, terminalLogDensity: terminalLogDensity
+      )
       values += chunk.logLikelihoods.map { $0 + logJacobian }
       statistics.merge(chunk.statistics)
       let elapsed = clock.now - started

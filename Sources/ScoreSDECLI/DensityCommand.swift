@@ -147,7 +147,8 @@ struct DensityEvaluation: TrainedModelTask {
     var bar = ProgressBar(label: "density", total: grid.pointCount)
     let density = try ProbabilityFlowLikelihood(process: trained.sde, score: score, integration: integration)
       .logDensity(
-        on: grid, chunkSize: DensityCommand.chunkSize, blockRows: NLLCommand.blockRows, threads: Workers.count,
+        on: grid, chunkSize: DensityCommand.chunkSize, blockRows: NLLCommand.blockRows,
+        threads: Workers.count,
         toModelCoordinates: { trained.toModelScale(&$0) }, logJacobian: trained.logDensityCorrection,
         progress: { bar.update($0.completedPoints, etaSeconds: $0.estimatedSecondsRemaining) })
     bar.finish()

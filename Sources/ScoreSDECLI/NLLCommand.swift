@@ -65,7 +65,9 @@ struct NLLCommand: ParsableCommand {
   func run() throws {
     if posterior.conditionGrid != nil {
       if binWidth != nil { throw CLIError("--bin-width does not apply with --condition-grid") }
-      if shard != nil { throw CLIError("--shard does not apply with --condition-grid (the posterior needs every point)") }
+      if shard != nil {
+        throw CLIError("--shard does not apply with --condition-grid (the posterior needs every point)")
+      }
       return try posterior.run(model: model, data: data, count: count, seed: seed, out: out, steps: steps)
     }
     let input = DataInput(argument: data)

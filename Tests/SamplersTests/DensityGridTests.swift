@@ -113,7 +113,8 @@ import Testing
     var reports: [GridProgress] = []
     let oracle = self.oracle
     let density = try likelihood.logDensity(
-      on: grid, chunkSize: 200, threads: 2, terminalLogDensity: { oracle.logDensity($0, at: 1) }
+      on: grid, chunkSize: 200, blockRows: 100, threads: 2,
+      terminalLogDensity: { oracle.logDensity($0, at: 1) }
     ) { reports.append($0) }
     let exact = oracle.logDensity(grid.points(0..<grid.pointCount), at: process.smallTimeCutoff)
     let worst = zip(density.logDensities, exact).map { abs($0 - $1) }.max()!
@@ -169,15 +170,16 @@ import Testing
     #expect(zip(density.logDensities, exact).allSatisfy { abs($0 - $1) < 3e-4 })
   }
 
-  /// Each chunk's values are those of one threaded likelihood call on the chunk's points, bit for
-  /// bit: the property that makes `score-sde density` agree with `score-sde nll`.
-  @Test func chunksGiveTheNumbersOfOneLikelihoodCallPerChunk() throws {
+  /// Every value is that of one blocked likelihood call over all the points with the same
+  /// `blockRows`, bit for bit, whatever the chunk size and the thread count: the property that
+  /// makes `score-sde density` agree with `score-sde nll`.
+  @Test func valuesDependOnlyOnTheirBlockOfRows() throws {
     let grid = try DensityGrid<Double>(parsing: "-3:3:9,-3:3:7", dimension: 2)
-    let density = try likelihood.logDensity(on: grid, chunkSize: 25, threads: 2)
-    for first in stride(from: 0, to: 63, by: 25) {
-      let rows = first..<min(63, first + 25)
-      let direct = try likelihood.logLikelihood(of: grid.points(rows), firstRow: first, threads: 2)
-      #expect(Array(density.logDensities[rows]) == direct.logLikelihoods, "chunk at \(first)")
+    let direct = try likelihood.logLikelihood(
+      of: grid.points(0..<grid.pointCount), firstRow: 0, blockRows: 5, threads: 1)
+    for (chunkSize, threads) in [(25, 2), (10, 1), (7, 3), (63, 2)] {
+      let density = try likelihood.logDensity(on: grid, chunkSize: chunkSize, blockRows: 5, threads: threads)
+      #expect(density.logDensities == direct.logLikelihoods, "chunks of \(chunkSize) on \(threads) threads")
     }
   }
 }
