@@ -26,7 +26,7 @@ public struct EncodedConditionConfiguration<Base: Codable & Sendable & Equatable
 ///     f(x, t, [θ ‖ m]) = f_base(x, t, [φ(θ) ‖ m])
 ///
 /// The hash tables are trained with the base network's parameters: they are the last tensors of
-/// ``Parameters`` (``EncodedConditionParameters``), so the optimizer, the weight average and
+/// ``parameters`` (an ``EncodedConditionParameters``), so the optimizer, the weight average and
 /// the model file treat them like any weight. Their gradient comes from the base network's
 /// condition gradient (``ConditionGradientNetwork``) scattered through the interpolation weights
 /// (``ParameterEncoder/tableGradients(_:featureGradient:into:accumulate:)``). Fixed Fourier
