@@ -54,7 +54,8 @@ extension Result {
     var rng = Xoshiro256(seed: 190)
     var x = Matrix<Double>.randomNormal(rows: 3000, columns: 5, using: &rng)
     let special: [Double] = [
-      Double(nan: 0x1234, signaling: false), -0.0, .infinity, -.infinity, 4.9e-324, 1e-310, 1e300, -1e-30,
+      Double(nan: 0x1234, signaling: false), -0.0, .infinity, -.infinity, .leastNonzeroMagnitude, 0x1.2p-1030,
+      1e300, -1e-30,
     ]
     for (k, v) in special.enumerated() { x[7 * k + 3, k % 5] = v }
     for (type, value) in [("f8", x)] {
