@@ -59,17 +59,7 @@ public final class MappedNumPyFile: @unchecked Sendable {
     }
     let header = try NumPyHeader(parsing: Self.headerBytes(of: mapping.bytes), file: file)
     let (itemSize, swapped) = try NumPyFile.elementType(header.dataType, file: file)
-    let (rows, columns): (Int, Int)
-    switch header.shape.count {
-    case 1: (rows, columns) = (header.shape[0], 1)
-    case 2: (rows, columns) = (header.shape[0], header.shape[1])
-    default:
-      throw FileFormatError(
-        file: file, kind: .unsupportedShape,
-        detail:
-          "a \(header.shape.count)-D array of shape \(header.shape) cannot be read as a matrix (need 1-D or 2-D)"
-      )
-    }
+    let (rows, columns) = try header.matrixShape(file: file)
     if header.fortranOrder && rows > 1 && columns > 1 {
       throw FileFormatError(
         file: file, kind: .unsupportedShape,
@@ -78,24 +68,8 @@ public final class MappedNumPyFile: @unchecked Sendable {
           + "be read row by row through a memory map; save it in C order "
           + "(np.save(path, np.ascontiguousarray(x)))")
     }
-    let (count, countOverflow) = rows.multipliedReportingOverflow(by: columns)
-    let (byteCount, byteOverflow) = count.multipliedReportingOverflow(by: itemSize)
-    guard !countOverflow && !byteOverflow else {
-      throw FileFormatError(
-        file: file, kind: .sizeOverflow,
-        detail: "the shape \(header.shape) has more elements than can be addressed")
-    }
-    let available = mapping.size - header.dataOffset
-    guard byteCount <= available else {
-      throw FileFormatError(
-        file: file, kind: .truncated,
-        detail: "the shape \(header.shape) needs \(byteCount) bytes of data, the file has \(available)")
-    }
-    guard byteCount == available else {
-      throw FileFormatError(
-        file: file, kind: .trailingData,
-        detail: "\(available - byteCount) unexpected bytes follow the \(byteCount) bytes of data")
-    }
+    _ = try header.checkDataSize(
+      rows: rows, columns: columns, itemSize: itemSize, fileSize: mapping.size, file: file)
     self.name = file
     self.header = header
     self.rows = rows

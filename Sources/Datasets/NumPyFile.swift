@@ -48,36 +48,9 @@ public enum NumPyFile {
   > {
     let header = try NumPyHeader(parsing: bytes, file: file)
     let (itemSize, swapped) = try elementType(header.dataType, file: file)
-    let rows: Int
-    let columns: Int
-    switch header.shape.count {
-    case 1: (rows, columns) = (header.shape[0], 1)
-    case 2: (rows, columns) = (header.shape[0], header.shape[1])
-    default:
-      throw FileFormatError(
-        file: file, kind: .unsupportedShape,
-        detail:
-          "a \(header.shape.count)-D array of shape \(header.shape) cannot be read as a matrix (need 1-D or 2-D)"
-      )
-    }
-    let (count, countOverflow) = rows.multipliedReportingOverflow(by: columns)
-    let (byteCount, byteOverflow) = count.multipliedReportingOverflow(by: itemSize)
-    guard !countOverflow && !byteOverflow else {
-      throw FileFormatError(
-        file: file, kind: .sizeOverflow,
-        detail: "the shape \(header.shape) has more elements than can be addressed")
-    }
-    let available = bytes.count - header.dataOffset
-    guard byteCount <= available else {
-      throw FileFormatError(
-        file: file, kind: .truncated,
-        detail: "the shape \(header.shape) needs \(byteCount) bytes of data, the file has \(available)")
-    }
-    guard byteCount == available else {
-      throw FileFormatError(
-        file: file, kind: .trailingData,
-        detail: "\(available - byteCount) unexpected bytes follow the \(byteCount) bytes of data")
-    }
+    let (rows, columns) = try header.matrixShape(file: file)
+    let count = try header.checkDataSize(
+      rows: rows, columns: columns, itemSize: itemSize, fileSize: bytes.count, file: file)
     var m = Matrix<S>(
       rows: header.fortranOrder ? columns : rows, columns: header.fortranOrder ? rows : columns)
     var firstOutOfRange: (index: Int, value: Double)? = nil

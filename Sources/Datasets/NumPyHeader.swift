@@ -279,3 +279,44 @@ struct PythonLiteralParser {
     }
   }
 }
+
+extension NumPyHeader {
+  /// The array read as an `n × d` matrix: `(n, 1)` for a 1-D array, `(n, d)` for a 2-D one.
+  /// - Throws: ``FileFormatError`` `unsupportedShape` for any other rank, naming `file`.
+  func matrixShape(file: String) throws(FileFormatError) -> (rows: Int, columns: Int) {
+    switch shape.count {
+    case 1: return (shape[0], 1)
+    case 2: return (shape[0], shape[1])
+    default:
+      throw FileFormatError(
+        file: file, kind: .unsupportedShape,
+        detail: "a \(shape.count)-D array of shape \(shape) cannot be read as a matrix (need 1-D or 2-D)")
+    }
+  }
+
+  /// Checks that a file of `fileSize` bytes holds exactly the `rows · columns` items of
+  /// `itemSize` bytes after this header, and returns the number of items.
+  /// - Throws: ``FileFormatError`` `sizeOverflow`, `truncated` or `trailingData`, naming `file`.
+  func checkDataSize(
+    rows: Int, columns: Int, itemSize: Int, fileSize: Int, file: String
+  ) throws(FileFormatError) -> Int {
+    let (count, countOverflow) = rows.multipliedReportingOverflow(by: columns)
+    let (byteCount, byteOverflow) = count.multipliedReportingOverflow(by: itemSize)
+    guard !countOverflow && !byteOverflow else {
+      throw FileFormatError(
+        file: file, kind: .sizeOverflow, detail: "the shape \(shape) has more elements than can be addressed")
+    }
+    let available = fileSize - dataOffset
+    guard byteCount <= available else {
+      throw FileFormatError(
+        file: file, kind: .truncated,
+        detail: "the shape \(shape) needs \(byteCount) bytes of data, the file has \(available)")
+    }
+    guard byteCount == available else {
+      throw FileFormatError(
+        file: file, kind: .trailingData,
+        detail: "\(available - byteCount) unexpected bytes follow the \(byteCount) bytes of data")
+    }
+    return count
+  }
+}

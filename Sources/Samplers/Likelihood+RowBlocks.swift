@@ -1,4 +1,3 @@
-public import DiffusionProcesses
 public import LinearAlgebra
 
 extension ProbabilityFlowLikelihood {
@@ -44,33 +43,9 @@ extension ProbabilityFlowLikelihood {
     precondition(firstRow >= 0, "ProbabilityFlowLikelihood: firstRow must be non-negative, got \(firstRow)")
     let n = data.rows
     let ranges = Self.globalBlocks(rows: n, firstRow: firstRow, blockRows: blockRows)
-    let clock = ContinuousClock()
-    let started = clock.now
-    let outcomes = mapConcurrently(ranges, workers: Swift.max(1, Swift.min(threads, ranges.count))) {
-      _, rows in
-      Result { () throws(SamplingError) in
-        try ProbabilityFlowLikelihood(
-          process: flow.process, score: flow.model.restricted(toRows: rows), divergence: divergence,
-          integration: integration, startTime: startTime
-        ).logLikelihood(of: data.rows(rows), firstRow: firstRow + rows.lowerBound)
-      }
-    }
-    let d = data.columns
-    var latents = Matrix<Scalar>(rows: n, columns: d)
-    var integrals: [Scalar] = []
-    integrals.reserveCapacity(n)
-    var statistics = SamplingStatistics()
-    for (b, outcome) in outcomes.enumerated() {
-      let block = try outcome.get()
-      latents.copyRows(0..<block.latents.rows, of: block.latents, to: ranges[b].lowerBound)
-      integrals += block.divergenceIntegrals
-      statistics.merge(block.statistics)
-    }
-    let prior = terminalLogDensity?(latents) ?? flow.process.priorLogDensity(latents)
-    statistics.wallTime = clock.now - started
-    return LikelihoodResult(
-      logLikelihoods: zip(prior, integrals).map { $0 + $1 }, priorLogDensities: prior,
-      divergenceIntegrals: integrals, latents: latents, statistics: statistics)
+    return try logLikelihood(
+      of: data, firstRow: firstRow, blocks: ranges, workers: Swift.max(1, Swift.min(threads, ranges.count)),
+      terminalLogDensity: terminalLogDensity)
   }
 
   /// The local row ranges of `rows` rows starting at global row `firstRow`, cut at every

@@ -39,9 +39,24 @@ extension ProbabilityFlowLikelihood {
     guard ranges.count > 1 else {
       return try logLikelihood(of: data, firstRow: firstRow, terminalLogDensity: terminalLogDensity)
     }
+    return try logLikelihood(
+      of: data, firstRow: firstRow, blocks: ranges, workers: ranges.count,
+      terminalLogDensity: terminalLogDensity)
+  }
+
+  /// `log p_ε(xᵢ)` for every row of `data`, each of the local row ranges `blocks` (a partition
+  /// of `data`'s rows, in order) integrated on its own with its own rows of the score model,
+  /// `workers` at a time; the prior term is evaluated once on all the latents. The one
+  /// implementation of the threaded and the fixed-block likelihoods.
+  @inlinable
+  func logLikelihood(
+    of data: Matrix<Scalar>, firstRow: Int, blocks ranges: [Range<Int>], workers: Int,
+    terminalLogDensity: ((Matrix<Scalar>) -> [Scalar])?
+  ) throws(SamplingError) -> LikelihoodResult<Scalar> {
+    let n = data.rows
     let clock = ContinuousClock()
     let started = clock.now
-    let outcomes = mapConcurrently(ranges, workers: ranges.count) { _, rows in
+    let outcomes = mapConcurrently(ranges, workers: workers) { _, rows in
       Result { () throws(SamplingError) in
         try ProbabilityFlowLikelihood(
           process: flow.process, score: flow.model.restricted(toRows: rows), divergence: divergence,
