@@ -15,6 +15,8 @@ enum ModelKey {
   static let training = "score_sde.model.training"
   static let gaussianBaseline = "score_sde.model.gaussian_baseline"
   static let dequantization = "score_sde.model.dequantization"
+  static let columnTransforms = "score_sde.model.column_transforms"
+  static let dataRange = "score_sde.model.data_range"
 }
 
 extension TrainedModel {
@@ -32,6 +34,8 @@ extension TrainedModel {
     m[ModelKey.training] = metadataJSON(training)
     if let gaussianBaseline { m[ModelKey.gaussianBaseline] = metadataJSON(gaussianBaseline) }
     if let dequantization { m[ModelKey.dequantization] = metadataJSON(dequantization) }
+    if let columnTransforms { m[ModelKey.columnTransforms] = metadataJSON(columnTransforms) }
+    if let dataRange { m[ModelKey.dataRange] = metadataJSON(dataRange) }
     return m
   }
 
@@ -61,6 +65,12 @@ extension TrainedModel {
     }
     if let failure = dequantization?.validationFailure(dimension: dimension) {
       throw .invalidMetadata(path: path, key: ModelKey.dequantization, reason: failure)
+    }
+    if let failure = columnTransforms?.validationFailure(dimension: dimension) {
+      throw .invalidMetadata(path: path, key: ModelKey.columnTransforms, reason: failure)
+    }
+    if let failure = dataRange?.validationFailure(dimension: dimension) {
+      throw .invalidMetadata(path: path, key: ModelKey.dataRange, reason: failure)
     }
     do {
       try network.save(to: url, extraMetadata: metadata)
@@ -115,7 +125,7 @@ extension TrainedModel {
       in: metadata,
       keys: [
         ModelKey.standardizer, ModelKey.conditionStandardizer, ModelKey.gaussianBaseline,
-        ModelKey.dequantization,
+        ModelKey.dequantization, ModelKey.columnTransforms, ModelKey.dataRange,
       ],
       as: Double.self, path: path)
     let network: Network
@@ -198,6 +208,20 @@ extension TrainedModel {
         throw .invalidMetadata(path: path, key: ModelKey.dequantization, reason: failure)
       }
       model.dequantization = dequantization
+    }
+    if metadata[ModelKey.columnTransforms] != nil {
+      let transforms = try decode(ColumnTransforms.self, ModelKey.columnTransforms)
+      if let failure = transforms.validationFailure(dimension: network.inputDimension) {
+        throw .invalidMetadata(path: path, key: ModelKey.columnTransforms, reason: failure)
+      }
+      model.columnTransforms = transforms
+    }
+    if metadata[ModelKey.dataRange] != nil {
+      let range = try decode(DataRange.self, ModelKey.dataRange)
+      if let failure = range.validationFailure(dimension: network.inputDimension) {
+        throw .invalidMetadata(path: path, key: ModelKey.dataRange, reason: failure)
+      }
+      model.dataRange = range
     }
     return model
   }

@@ -102,6 +102,25 @@ public struct TrainedModel<Network: ScoreNetwork>: Sendable {
         "TrainedModel: \(dequantization.flatMap { $0.validationFailure(dimension: dimension) } ?? "")")
     }
   }
+  /// The monotone per-column transforms applied to the data columns before the standardisation
+  /// (`log`, `logit`, a fitted quantile map), or `nil`: ``toModelScale(_:)`` applies them,
+  /// ``toDataScale(_:)`` undoes them, and ``logDensityCorrections(at:)`` adds their log-Jacobian.
+  public var columnTransforms: ColumnTransforms? {
+    didSet {
+      precondition(
+        columnTransforms.map { $0.validationFailure(dimension: dimension) == nil } ?? true,
+        "TrainedModel: \(columnTransforms.flatMap { $0.validationFailure(dimension: dimension) } ?? "")")
+    }
+  }
+  /// The training rows' range per data column in model units (after the transforms and the
+  /// standardisation), or `nil`: what `score-sde sample --clip` keeps the denoised estimate inside.
+  public var dataRange: DataRange? {
+    didSet {
+      precondition(
+        dataRange.map { $0.validationFailure(dimension: dimension) == nil } ?? true,
+        "TrainedModel: a data range of \(dataRange?.dimension ?? 0) columns for dimension \(dimension)")
+    }
+  }
   /// The full-covariance Gaussian fitted to the training rows' data columns, in data units, that
   /// the model should beat (`score-sde nll` prints its NLL beside the model's), or `nil`.
   public var gaussianBaseline: GaussianBaseline? {
@@ -188,7 +207,7 @@ public struct TrainedModel<Network: ScoreNetwork>: Sendable {
     return condition.indices.map { Scalar((condition[$0] - s.means[$0]) / s.standardDeviations[$0]) }
   }
 
-  /// Samples in model units → data units, in place: `x ← μ + σ·x` per column, computed in
+  /// Samples in model units → data units, in place: `x ← T⁻¹(μ + σ·x)` per column, computed in
   /// `Double` and rounded to ``Scalar``.
   ///
   /// The precision of the result follows the matrix's scalar: in `Float`, data of a large offset
@@ -198,18 +217,22 @@ public struct TrainedModel<Network: ScoreNetwork>: Sendable {
   /// - Parameter samples: `n × d`.
   public func toDataScale(_ samples: inout Matrix<Scalar>) {
     standardizer?.inverseTransform(&samples)
+    columnTransforms?.invert(&samples)
   }
 
-  /// Data → model units, in place: `x ← (x − μ)/σ` per column, computed in `Double` and rounded
+  /// Data → model units, in place: `x ← (T(x) − μ)/σ` per column (`T` the
+  /// ``columnTransforms``, the identity without them), computed in `Double` and rounded
   /// to ``Scalar``; data already in `Float` has only `Float`'s resolution (standardise `Double`
   /// data with `standardizer?.transformed(data, as: Scalar.self)` instead).
   ///
   /// - Parameter data: `n × d`.
   public func toModelScale(_ data: inout Matrix<Scalar>) {
+    columnTransforms?.apply(to: &data)
     standardizer?.transform(&data)
   }
 
   /// `log |det ∂z/∂x| = −Σⱼ log σⱼ`: add it to a log-density of model-unit points to get the
-  /// log-density of the data-unit points (0 without standardisation).
+  /// log-density of the data-unit points (0 without standardisation). With
+  /// ``columnTransforms`` the Jacobian depends on the point: use ``logDensityCorrections(at:)``.
   public var logDensityCorrection: Double { standardizer?.logAbsDeterminant ?? 0 }
 }

@@ -145,6 +145,7 @@ struct DensityEvaluation: TrainedModelTask {
     let score = values.map { trained.scoreModel(conditionInDataUnits: $0) } ?? trained.scoreModel()
     let integration: ODEIntegration<Double> = command.steps.map { .rungeKutta4(steps: $0) } ?? .standard
     var bar = ProgressBar(label: "density", total: grid.pointCount)
+    try trained.checkTransformDomain(of: grid, option: "--grid \(command.grid)")
     let density = try ProbabilityFlowLikelihood(process: trained.sde, score: score, integration: integration)
       .logDensity(
         on: grid, chunkSize: DensityCommand.chunkSize, blockRows: NLLCommand.blockRows,
@@ -153,7 +154,7 @@ struct DensityEvaluation: TrainedModelTask {
         progress: { bar.update($0.completedPoints, etaSeconds: $0.estimatedSecondsRemaining) })
     bar.finish()
     let names = grid.axisDimensions.map { "x\(subscriptDigits($0 + 1))" }
-    return (density, (names[0], names[1]))
+    return (trained.addingTransformJacobians(to: density), (names[0], names[1]))
   }
 }
 

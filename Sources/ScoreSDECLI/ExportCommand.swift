@@ -81,6 +81,11 @@ private struct ModuleSource: TrainedModelTask {
   func run<Network: ScoreNetwork>(
     _ model: TrainedModel<Network>
   ) throws -> (text: String, architecture: String, parameterization: String) where Network.Scalar == Double {
+    if let transforms = model.columnTransforms {
+      throw CLIError(
+        "the model was trained with --transform (\(transforms.transforms.map(\.name).joined(separator: ", "))), "
+          + "which the PyTorch module does not apply; export a model trained without it")
+    }
     do {
       let text = try PyTorchExport.moduleSource(for: model)
       return (text, Network.architectureName, model.parameterization.fileName)

@@ -29,6 +29,8 @@ struct TrainingSettings {
   /// Whether a `.npy` file is read through a memory map (`nil`: when it is large,
   /// ``ModelTraining/memoryMapThresholdBytes``).
   var memoryMap: Bool? = nil
+  /// `--transform`: monotone maps of data columns, fitted on the training rows (TransformOption).
+  var transforms: [TransformOption] = []
 
   /// The patience in force: `patience`, 10 by default, `nil` when 0 turned stopping off.
   var resolvedPatience: Int? {
@@ -152,6 +154,9 @@ enum ModelTraining {
     _ input: DataInput, network: Network.Type, settings: TrainingSettings, label: String
   ) throws -> TrainingOutcome<Network> {
     if try usesMemoryMap(input, settings: settings) {
+      guard settings.transforms.isEmpty else {
+        throw CLIError("--transform needs the rows in memory; train \(input.argument) with --no-memory-map")
+      }
       return try trainMapped(input, network: network, settings: settings, label: label)
     }
     if input.isFile {
@@ -159,9 +164,14 @@ enum ModelTraining {
       let data = try conditionsMovedToEnd(
         raw, conditionColumns: settings.conditionColumns, source: input.argument)
       // Found (or checked) on every row of the file, so that an error names the file's row.
-      let dequantization = try settings.integerColumns.dequantization(
-        of: data, conditionColumns: settings.conditionColumns, fileColumns: raw.columns,
+      let plan = try TransformPlan(
+        settings.transforms, data: data, fileColumns: raw.columns,
+        conditionColumns: settings.conditionColumns,
         source: input.argument)
+      let dequantization = try plan.reconciled(
+        settings.integerColumns.dequantization(
+          of: data, conditionColumns: settings.conditionColumns, fileColumns: raw.columns,
+          source: input.argument), declared: settings.integerColumns)
       let fraction = settings.validationFraction ?? defaultValidationFraction(rows: data.rows)
       var trainingRows = data
       var heldOut: Matrix<Double>? = nil
@@ -185,10 +195,13 @@ enum ModelTraining {
       // Standardised in Double before the rows become Float: a Float copy of 1e9 + N(0, 1) is
       // all 1e9. The source carries the standardisation (fitted on the training rows alone);
       // the trainer records it in the model.
+      // The transforms are fitted on the training rows alone; the model sees T(x).
+      let transforms = try plan.fitted(to: trainingRows)
       let source: DatasetSource<Float>
       do {
         source = try DatasetSource<Float>(
-          standardizing: trainingRows, conditioningColumns: settings.conditionColumns.count,
+          standardizing: transforms?.applied(to: trainingRows) ?? trainingRows,
+          conditioningColumns: settings.conditionColumns.count,
           source: input.argument)
       } catch {
         let order =
@@ -216,7 +229,7 @@ enum ModelTraining {
         dequantization.dequantize(&measuredTraining, using: &rng)
       }
       let standardizedHeldOut = measuredHeldOut.map {
-        source.appliedStandardizer!.transformed($0, as: Float.self)
+        source.appliedStandardizer!.transformed(transforms?.applied(to: $0) ?? $0, as: Float.self)
       }
       var outcome: TrainingOutcome<Network>
       if let dequantization {
@@ -230,6 +243,10 @@ enum ModelTraining {
           source: source, network: network, standardizer: nil, settings: settings, label: label,
           name: input.argument, heldOut: standardizedHeldOut)
       }
+      outcome.model.columnTransforms = transforms
+      outcome.model.dataRange = dataRange(
+        of: trainingRows, dimension: outcome.model.dimension, transforms: transforms,
+        standardizer: source.appliedStandardizer!, dequantization: dequantization)
       // The baseline a density of the data columns must beat; a conditional model's density is
       // of x given c, which one Gaussian of x does not measure.
       if settings.conditionColumns.isEmpty {
@@ -249,6 +266,9 @@ enum ModelTraining {
     }
     if case .list = settings.integerColumns {
       throw CLIError("--integer-columns applies to data files; \(input.argument) is a built-in density")
+    }
+    guard settings.transforms.isEmpty else {
+      throw CLIError("--transform applies to data files; \(input.argument) is a built-in density")
     }
     if let fraction = settings.validationFraction, fraction > 0 {
       throw CLIError(

@@ -226,12 +226,14 @@ struct NLLCommand: ParsableCommand {
         for j in 0..<d { x[i, j] = chunk[i, j] }
         if k > 0 { conditions.setRow(i, to: trained.networkCondition(Array(chunk.row(i)[d...]))) }
       }
+      let corrections = try trained.checkedLogDensityCorrections(
+        at: x, source: source, firstRow: kept.lowerBound)
       trained.toModelScale(&x)
       if k > 0 { range.check(trained.network, conditions: (0..<conditions.rows).map { conditions.row($0) }) }
       let score = trained.scoreModel(condition: k > 0 ? .perRow(conditions) : .unconditional)
       let result = try ProbabilityFlowLikelihood(process: trained.sde, score: score, integration: integration)
         .logLikelihood(of: x, firstRow: kept.lowerBound, blockRows: blockRows, threads: Workers.count)
-      try consume(result.logLikelihoods.map { -($0 + trained.logDensityCorrection) }, chunk)
+      try consume(zip(result.logLikelihoods, corrections).map { -($0 + $1) }, chunk)
       bar.update(kept.upperBound - rows.lowerBound)
     }
     bar.finish()

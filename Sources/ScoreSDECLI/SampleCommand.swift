@@ -88,6 +88,8 @@ struct SampleCommand: ParsableCommand {
       "DPS's normalised step ζ: add −ζ∇‖y − A x̂₀‖ instead of ΠGDM's Gaussian likelihood (--observe only).")
   var guidanceScale: Double?
 
+  @OptionGroup var columns: SampleColumnOptions
+
   func validate() throws {
     guard count >= 1 else { throw ValidationError("--count must be at least 1") }
     try validateSteps(steps)
@@ -216,6 +218,11 @@ struct SampleCommand: ParsableCommand {
     }
     let d = trained.dimension
     let problem = try inverseProblem(dimension: d)
+    let box = try columns.clipBox(for: trained, model: model)
+    if problem != nil && box != nil {
+      throw CLIError("--clip applies to unconditioned sampling, not --observe")
+    }
+    var outliers = try columns.outlierReport(for: trained)
     let rows = self.rows
     try CommandOutputs.checkSpace(
       format.estimatedBytes(rows: rows.count, columns: d), for: samples.path, option: "--out")
@@ -232,28 +239,30 @@ struct SampleCommand: ParsableCommand {
       } else if let v = values, guidance > 0 {
         let guided = ClassifierFreeGuidance(
           model: trained.scoreModel(), condition: trained.networkCondition(v), weight: Float(guidance))
-        chunk = try Sampler(process: trained.sde, score: guided, options: options).sample(
-          rows: first..<(first + n), dimension: d)
+        chunk = try columns.sample(
+          trained, score: guided, box: box, options: options, rows: first..<(first + n), dimension: d)
       } else {
         let score = values.map { trained.scoreModel(conditionInDataUnits: $0) } ?? trained.scoreModel()
-        chunk = try Sampler(process: trained.sde, score: score, options: options).sample(
-          rows: first..<(first + n), dimension: d)
+        chunk = try columns.sample(
+          trained, score: score, box: box, options: options, rows: first..<(first + n), dimension: d)
       }
       nfe = chunk.statistics.scoreEvaluations
       // Back to data units in Double: a column of mean 1e9 would come out in steps of 64 in Float.
       var x = Matrix<Double>(rows: n, columns: d, elements: chunk.samples.elements.map { Double($0) })
-      trained.standardizer?.inverseTransform(&x)
+      trained.toDataUnits(&x)
       if let bad = x.nonFiniteReport() {
         throw CLIError(
           "sampling produced a non-finite value (\(bad.firstValue)) in sample \(first + bad.firstRow + 1); "
             + "try more --steps")
       }
       try stream.append(x)
+      outliers?.add(x, of: trained)
       let done = first - rows.lowerBound
       if done < plotted.rows { plotted.copyRows(0..<min(n, plotted.rows - done), of: x, to: done) }
       bar.update(done + n)
     }
     bar.finish()
+    if let outliers { print(outliers.summary) }
     if let plot {
       let shown = plotted.rows < count ? "first \(plotted.rows) of \(count)" : "\(count)"
       let title = "\(shown) samples (\(sampler.rawValue))"

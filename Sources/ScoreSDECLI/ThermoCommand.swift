@@ -137,6 +137,10 @@ struct ThermoReport: TrainedModelTask {
     guard trained.conditionEncoding.dimension == 0 else {
       throw CLIError("\(command.model): thermo takes an unconditional model; this one is conditional")
     }
+    guard trained.columnTransforms == nil else {
+      throw CLIError(
+        "\(command.model): thermo takes a model without --transform (its densities are in model units)")
+    }
     let d = trained.dimension
     let sde = trained.sde
     let score = trained.scoreModel()

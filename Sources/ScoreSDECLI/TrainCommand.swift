@@ -90,6 +90,16 @@ struct TrainCommand: ParsableCommand {
   var integerColumns: String = "auto"
 
   @Option(
+    name: .customLong("transform"),
+    help: ArgumentHelp(
+      "A monotone map of data columns (0-based), fitted on the training rows and applied before the "
+        + "standardisation; repeatable: log:COLS (log x), log=c:COLS (log(x + c)), logit:COLS or logit=a,b:COLS "
+        + "(log((x − a)/(b − x))), quantile:COLS (the empirical CDF through Φ⁻¹, linear tails). Recorded in the "
+        + "model file; `sample` undoes it and every NLL and density adds its exact log-Jacobian (data units).",
+      valueName: "kind:columns"))
+  var transform: [String] = []
+
+  @Option(
     name: .customLong("weight-decay"),
     help: "AdamW's decoupled weight decay λ (Loshchilov & Hutter 2019); 0 for plain Adam.")
   var weightDecay: Double = 0
@@ -159,7 +169,8 @@ struct TrainCommand: ParsableCommand {
         loss: objective.loss, conditionDropout: conditionDropout),
       conditionColumns: columns, validationFraction: validation, patience: patience,
       validationInterval: validationInterval, integerColumns: try IntegerColumns(argument: integerColumns),
-      conditionEncoding: conditionEncoding.encoding, memoryMap: memoryMap)
+      conditionEncoding: conditionEncoding.encoding, memoryMap: memoryMap,
+      transforms: try transform.map(TransformOption.init(argument:)))
     let summary: String
     let heldOut: HeldOutRun?
     switch architecture {

@@ -1,0 +1,121 @@
+import Datasets
+import Foundation
+import LinearAlgebra
+import RealModule
+import ScoreSDE
+import Testing
+
+/// `train --transform`: a model trained with the transforms and one trained on the transformed
+/// rows themselves are the same network, so their per-point NLLs differ by exactly the
+/// transforms' log-Jacobian; `sample` undoes the transforms, clips on request and reports
+/// outliers; bad columns and data outside a domain are refused in one line.
+@Suite(.serialized) struct ColumnTransformCommandTests {
+  let folder: URL
+  let rows: Matrix<Double>
+  let training = [
+    "--steps", "30", "--width", "8", "--depth", "1", "--batch", "32", "--seed", "5", "--validation-interval",
+    "10",
+  ]
+
+  init() throws {
+    folder = try CommandLineTool.scratchFolder()
+    var rng = Xoshiro256(seed: 2020)
+    var rows = Matrix<Double>.randomNormal(rows: 120, columns: 2, using: &rng)
+    for i in 0..<rows.rows {
+      rows[i, 0] = Double.exp(0.5 * rows[i, 0] + 1)  // log-normal: positive, skewed
+      rows[i, 1] = Double.pow(rows[i, 1], 3)  // heavy-tailed
+    }
+    self.rows = rows
+    try NumPyFile.write(rows, to: folder.appendingPathComponent("x.npy"))
+  }
+
+  func run(_ arguments: [String]) throws -> CommandLineTool.Outcome {
+    try CommandLineTool.run(arguments, in: folder)
+  }
+
+  @Test func nllInDataUnitsIsNLLOfTransformedRowsMinusTheLogJacobian() throws {
+    let a = try run(
+      [
+        "train", "--data", "x.npy", "--out", "a.safetensors", "--transform", "log:0", "--transform",
+        "quantile:1",
+      ]
+        + training)
+    #expect(a.status == 0, "\(a.standardError)")
+    let model = try TrainedModel<MLP<Double>>.load(from: folder.appendingPathComponent("a.safetensors"))
+    let transforms = try #require(model.columnTransforms)
+    #expect(transforms.transforms[0] == .log(offset: 0))
+    guard case .quantile(let map) = transforms.transforms[1] else {
+      Issue.record("column 1 is \(transforms.transforms[1])")
+      return
+    }
+    #expect(map.knots.count == 96)  // the 96 training rows (20 % held out), all distinct
+    let range = try #require(model.dataRange)
+    #expect(range.dimension == 2 && range.lower[0] < -1 && range.upper[0] > 1)
+    // The same network, trained on the transformed rows (same split, same standardisation).
+    try NumPyFile.write(transforms.applied(to: rows), to: folder.appendingPathComponent("y.npy"))
+    let b = try run(["train", "--data", "y.npy", "--out", "b.safetensors"] + training)
+    #expect(b.status == 0, "\(b.standardError)")
+    for (m, data) in [("a", "x"), ("b", "y")] {
+      let nll = try run(
+        ["nll", "--model", "\(m).safetensors", "--data", "\(data).npy", "--steps", "10", "--out", "\(m).npy"])
+      #expect(nll.status == 0, "\(nll.standardError)")
+    }
+    let nllA = try NumPyFile.read(from: folder.appendingPathComponent("a.npy"), as: Double.self)
+    let nllB = try NumPyFile.read(from: folder.appendingPathComponent("b.npy"), as: Double.self)
+    let jacobians = transforms.logAbsJacobians(of: rows)
+    // Bit-identical ODE solves; only the two additions round differently.
+    for i in 0..<rows.rows {
+      let expected = nllB.elements[i] - jacobians[i]
+      #expect(
+        abs(nllA.elements[i] - expected) <= 1e-12 * max(1, abs(expected)),
+        "row \(i): \(nllA.elements[i]) vs \(expected)")
+    }
+    // A point outside the log's domain is refused, naming it.
+    var bad = rows
+    bad[1, 0] = -1
+    try NumPyFile.write(bad, to: folder.appendingPathComponent("bad.npy"))
+    let refused = try run(["nll", "--model", "a.safetensors", "--data", "bad.npy", "--steps", "10"])
+    #expect(refused.status != 0)
+    #expect(
+      refused.standardError.contains(
+        "bad.npy: row 2 holds -1.0 in column 0, outside the domain of the model's --transform log on that column (x > 0)"
+      ),
+      "\(refused.standardError)")
+
+    // Samples come back in data units (positive first column), clipped on request, with the
+    // outlier report against the training file the model records.
+    let sampled = try run(
+      ["sample", "--model", "a.safetensors", "--out", "s.npy", "--count", "200", "--steps", "5", "--clip"])
+    #expect(sampled.status == 0, "\(sampled.standardError)")
+    let samples = try NumPyFile.read(from: folder.appendingPathComponent("s.npy"), as: Double.self)
+    #expect((0..<samples.rows).allSatisfy { samples[$0, 0] > 0 })
+    #expect(
+      sampled.standardOutput.contains("outliers: ")
+        && sampled.standardOutput.contains("of 200 samples")
+        && sampled.standardOutput.contains("reference: x.npy (the training file the model records)"),
+      "\(sampled.standardOutput)")
+    let none = try run(
+      [
+        "sample", "--model", "a.safetensors", "--out", "t.npy", "--count", "10", "--steps", "5",
+        "--reference", "none",
+      ])
+    #expect(none.status == 0 && !none.standardOutput.contains("outliers:"), "\(none.standardError)")
+  }
+
+  @Test(arguments: [
+    (["log:1"], "x.npy: --transform log on column 1 needs x > 0, but row "),
+    (["log:5"], "x.npy: --transform log:5 names column 5, but the data has columns 0…1"),
+    (["log:0", "quantile:0"], "--transform quantile:0 and --transform log:0 both name column 0"),
+    (["log:0,0"], "--transform log:0,0 names a column twice"),
+    (["cube:0"], "--transform cube:0: unknown transform 'cube' (log, logit or quantile)"),
+    (["logit=1,0:0"], "--transform logit=1,0:0: logit takes no bounds (0, 1) or two, lower < upper"),
+  ])
+  func badTransformsAreRefused(transforms: [String], message: String) throws {
+    let outcome = try run(
+      ["train", "--data", "x.npy", "--out", "z.safetensors", "--steps", "2"]
+        + transforms.flatMap { ["--transform", $0] })
+    #expect(outcome.status != 0)
+    #expect(outcome.standardError.contains(message), "\(outcome.standardError)")
+    #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("z.safetensors").path))
+  }
+}
