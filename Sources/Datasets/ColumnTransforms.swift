@@ -37,8 +37,8 @@ public enum ColumnTransformError: Error, Sendable, Equatable, CustomStringConver
   public var description: String {
     switch self {
     case .outsideDomain(let source, let row, let column, let value, let transform, let domain):
-      return "\(source): row \(row + 1), column \(column + 1) is \(value), outside the domain of "
-        + "--transform \(transform) (\(domain))"
+      return "\(source): row \(row + 1), column \(column + 1) is \(value), outside the domain of the "
+        + "\(transform) transform (\(domain))"
     case .cannotFitQuantileMap(let source, let column):
       return "\(source): column \(column + 1) has fewer than 2 distinct values (or values too close to "
         + "tell apart); no quantile map can be fitted"

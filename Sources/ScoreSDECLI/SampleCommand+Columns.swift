@@ -43,7 +43,8 @@ struct SampleColumnOptions: ParsableArguments {
     guard clip else { return nil }
     guard let range = trained.dataRange else {
       throw CLIError(
-        "\(model) records no training range (models trained on data files record one); drop --clip")
+        "\(model) records no training range (`train` records one for a data file read into memory); drop --clip"
+      )
     }
     return range.widened(by: clipMargin)
   }
@@ -72,7 +73,11 @@ struct SampleColumnOptions: ParsableArguments {
   /// The outlier report's reference for `trained`: `--reference`, or the training file the
   /// model records when it exists and fits; `nil` for none (an unconditional model only).
   func outlierReport<Network: ScoreNetwork>(for trained: TrainedModel<Network>) throws -> OutlierTally? {
-    guard trained.conditionEncoding.dimension == 0, reference?.lowercased() != "none" else { return nil }
+    guard reference?.lowercased() != "none" else { return nil }
+    guard trained.conditionEncoding.dimension == 0 else {
+      if reference != nil { throw CLIError("--reference: the outlier report is for unconditional models") }
+      return nil
+    }
     let path: String
     let label: String
     if let reference {

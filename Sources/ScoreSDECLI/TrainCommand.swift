@@ -92,7 +92,7 @@ struct TrainCommand: ParsableCommand {
   @Option(
     name: .customLong("transform"),
     help: ArgumentHelp(
-      "A monotone map of data columns (0-based), fitted on the training rows and applied before the "
+      "A monotone map of data columns (0-based; 3,5 or 0-29), fitted on the training rows and applied before the "
         + "standardisation; repeatable: log:COLS (log x), log=c:COLS (log(x + c)), logit:COLS or logit=a,b:COLS "
         + "(log((x − a)/(b − x))), quantile:COLS (the empirical CDF through Φ⁻¹, linear tails). Recorded in the "
         + "model file; `sample` undoes it and every NLL and density adds its exact log-Jacobian (data units).",

@@ -14,6 +14,7 @@ import LinearAlgebra
 /// | `logit:2` | `log(x/(1 − x))` (0 < x < 1) |
 /// | `logit=0,255:2` | `log((x − 0)/(255 − x))` (0 < x < 255) |
 /// | `quantile:7` | the fitted ``QuantileMap`` (every real x) |
+/// | `quantile:0-29` | the same, on each of columns 0 to 29 |
 struct TransformOption: Equatable {
   /// The transform.
   let request: ColumnTransformRequest
@@ -32,11 +33,16 @@ struct TransformOption: Equatable {
     }
     let kind = String(argument[..<colon])
     let columnText = argument[argument.index(after: colon)...]
-    columns = try columnText.split(separator: ",", omittingEmptySubsequences: false).map { part in
-      guard let c = Int(part.trimmingCharacters(in: .whitespaces)), c >= 0 else {
-        throw CLIError("--transform \(argument): '\(part)' is not a column number (0-based)")
+    columns = try columnText.split(separator: ",", omittingEmptySubsequences: false).flatMap { part in
+      // A column, or an inclusive range of them: 3 or 0-29.
+      let ends = part.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map {
+        Int($0.trimmingCharacters(in: .whitespaces))
       }
-      return c
+      guard let first = ends.first ?? nil, let last = ends.last ?? nil, first >= 0, first <= last else {
+        throw CLIError(
+          "--transform \(argument): '\(part)' is not a column number (0-based) or a range such as 0-29")
+      }
+      return Array(first...last)
     }
     guard Set(columns).count == columns.count else {
       throw CLIError("--transform \(argument) names a column twice")

@@ -129,7 +129,7 @@ struct ColumnTransformTests {
     #expect(
       ColumnTransformError.outsideDomain(
         source: "t.csv", row: 1, column: 1, value: -4, transform: "log", domain: "x > 0"
-      ).description == "t.csv: row 2, column 2 is -4.0, outside the domain of --transform log (x > 0)")
+      ).description == "t.csv: row 2, column 2 is -4.0, outside the domain of the log transform (x > 0)")
     #expect(throws: ColumnTransformError.unknownColumn(source: "t.csv", column: 2, dimension: 2)) {
       try ColumnTransforms(fitting: [2: .quantile], to: rows, source: "t.csv")
     }

@@ -60,7 +60,7 @@ struct DenoisedClippingTests {
   @Test func clippingLeavesAnInsideOracleAloneAndPullsSamplesIntoANarrowerBox() throws {
     let points = Matrix<Double>([[-1, 0], [1, 0], [-1, 2], [1, 2]])
     let oracle = PointMassScore(points: points, process: sde)
-    var options = SamplingOptions<Double>(kind: .eulerMaruyama(steps: 200), seed: 3)
+    var options = SamplingOptions<Double>(kind: .eulerMaruyama(steps: 100), seed: 3)
     options.denoise = true
     let plain = try Sampler(process: sde, score: oracle, options: options).sample(count: 64, dimension: 2)
     let box = DenoisedClipping(

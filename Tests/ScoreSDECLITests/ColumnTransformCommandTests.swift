@@ -107,6 +107,11 @@ import Testing
     (["log:5"], "x.npy: --transform log:5 names column 5, but the data has columns 0…1"),
     (["log:0", "quantile:0"], "--transform quantile:0 and --transform log:0 both name column 0"),
     (["log:0,0"], "--transform log:0,0 names a column twice"),
+    (
+      ["quantile:1-0"],
+      "--transform quantile:1-0: '1-0' is not a column number (0-based) or a range such as 0-29"
+    ),
+    (["quantile:0-2"], "x.npy: --transform quantile:0-2 names column 2, but the data has columns 0…1"),
     (["cube:0"], "--transform cube:0: unknown transform 'cube' (log, logit or quantile)"),
     (["logit=1,0:0"], "--transform logit=1,0:0: logit takes no bounds (0, 1) or two, lower < upper"),
   ])
