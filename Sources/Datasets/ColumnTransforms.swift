@@ -1,6 +1,6 @@
 public import LinearAlgebra
 
-/// What to do to a column before it is fitted: ``ColumnTransforms/init(fitting:to:source:)``
+/// What to do to a column before it is fitted: ``ColumnTransforms/init(fitting:to:dimension:source:)``
 /// turns it into a ``ColumnTransform`` (fitting the quantile map on the rows given).
 public enum ColumnTransformRequest: Sendable, Hashable {
   /// `log(x + offset)`.
