@@ -31,6 +31,14 @@ import Testing
     #expect(evaluated.status == 0, "\(evaluated.standardError)")
     #expect(evaluated.standardOutput.contains("mean NLL ≤"), "\(evaluated.standardOutput)")
     #expect(evaluated.standardOutput.contains("upper bound"))
+    // Commands written for scalar kernels refuse it in one line.
+    let density = try CommandLineTool.run(
+      ["density", "--model", "cld.safetensors", "--grid", "-1:1:3,-1:1:3", "--out", "d.npy", "--steps", "2"],
+      in: folder)
+    #expect(
+      density.status != 0 && density.standardError.contains("scalar-kernel"), "\(density.standardError)")
+    let export = try CommandLineTool.run(["export", "--pytorch", "cld.safetensors", "py"], in: folder)
+    #expect(export.status != 0 && export.standardError.contains("matrix kernel"), "\(export.standardError)")
   }
 
   @Test func aLinearModelRecordsItsMatrices() throws {
