@@ -176,7 +176,9 @@ public struct SDEDescription: Sendable, Codable, Hashable, CustomStringConvertib
       return nil
     case .criticallyDampedLangevin(let d, let mass, let gamma, let schedule):
       if let failure = check(schedule) { return failure }
-      guard d >= 1 else { return "critically-damped Langevin needs a positive dimension, got \(d)" }
+      guard d >= 1 && d <= 1 << 24 else {
+        return "critically-damped Langevin needs a dimension in 1…\(1 << 24), got \(d)"
+      }
       guard mass > 0 && mass.isFinite else {
         return "critically-damped Langevin needs a mass M > 0, got \(mass)"
       }
