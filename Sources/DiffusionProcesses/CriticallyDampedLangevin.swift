@@ -33,9 +33,11 @@ import RealModule
 /// ```
 ///
 /// Euler–Maruyama, the probability-flow ODE and the exact likelihood of `(x, v)` work through
-/// ``LinearGaussianSDE``; the paper's symmetric splitting sampler is ``SymmetricSplittingSampler``.
-/// Not provided (yet): the paper's hybrid score matching (scores of `v` given `x₀` only) with
-/// its output parameterisation, and training of CLD models in general.
+/// ``LinearGaussianSDE`` (the type is one itself, delegating to ``process``); the paper's symmetric
+/// splitting sampler is ``SymmetricSplittingSampler``. Training uses the paper's hybrid score
+/// matching (scores of `v` given `x₀` only, with its output parameterisation; see
+/// ``HybridScoreKernel`` and ``DenoisingScoreMatching``), and the bound on `log p(x)` is
+/// ``PositionLikelihoodBound``.
 public struct CriticallyDampedLangevin<Scalar: BLASScalar>: Sendable, Equatable {
   /// The data dimension `d` (the process has `2d`).
   public let dimension: Int

@@ -58,6 +58,7 @@ public enum PyTorchExport {
   ) throws(PyTorchExportError) -> String {
     let architecture = Network.architectureName
     guard supportedArchitectures.contains(architecture) else { throw .unsupportedArchitecture(architecture) }
+    guard model.process.hasIsotropicKernel else { throw .unsupportedProcess(model.process.name) }
     let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
     guard !weightsFileName.isEmpty, weightsFileName.allSatisfy(allowed.contains),
       !weightsFileName.hasPrefix(".")
@@ -113,6 +114,9 @@ public enum PyTorchExportError: Error, Equatable, CustomStringConvertible {
   case unsupportedArchitecture(String)
   /// The weights file name would not be a plain file name in a Python string literal.
   case invalidFileName(String)
+  /// The process has a matrix kernel (`linear`, `cld`), which the module's scalar
+  /// `score_coefficients` cannot express.
+  case unsupportedProcess(String)
 
   /// What went wrong, in one sentence.
   public var description: String {
@@ -122,6 +126,10 @@ public enum PyTorchExportError: Error, Equatable, CustomStringConvertible {
         + PyTorchExport.supportedArchitectures.joined(separator: " and ")
     case .invalidFileName(let name):
       return "'\(name)' is not a plain file name (letters, digits, '.', '_', '-', not starting with '.')"
+    case .unsupportedProcess(let name):
+      return
+        "the model's process is '\(name)', a matrix kernel; the PyTorch export writes the scalar kernels "
+        + "(vp, cosine, subvp, ve, ou)"
     }
   }
 }

@@ -119,6 +119,7 @@ struct DensityEvaluation: TrainedModelTask {
   func run<Network: ScoreNetwork>(_ trained: TrainedModel<Network>) throws -> (
     density: GridLogDensity<Double>, labels: (x: String, y: String)
   ) where Network.Scalar == Double {
+    try trained.requireIsotropicKernel(command: "density", path: command.model)
     let d = trained.dimension
     let grid: DensityGrid<Double>
     do {

@@ -189,6 +189,7 @@ struct PosteriorEvaluation: TrainedModelTask {
 
   func run<Network: ScoreNetwork>(_ trained: TrainedModel<Network>) throws -> ParameterGridPosterior<Double>
   where Network.Scalar == Double {
+    try trained.requireIsotropicKernel(command: "nll --condition-grid", path: model)
     let d = trained.dimension
     let k = trained.conditionEncoding.dimension
     guard k > 0 else {

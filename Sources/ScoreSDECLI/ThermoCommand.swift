@@ -134,6 +134,7 @@ struct ThermoReport: TrainedModelTask {
 
   func run<Network: ScoreNetwork>(_ trained: TrainedModel<Network>) throws -> Output
   where Network.Scalar == Double {
+    try trained.requireIsotropicKernel(command: "thermo", path: command.model)
     guard trained.conditionEncoding.dimension == 0 else {
       throw CLIError("\(command.model): thermo takes an unconditional model; this one is conditional")
     }
