@@ -63,6 +63,37 @@ public protocol LinearGaussianSDE<Scalar>: SDE {
   /// The kernel's score `−Σ(tᵢ)⁻¹(x_tᵢ − Φ(tᵢ) x₀ᵢ − m(tᵢ))` from the clean and the perturbed point.
   func conditionalScore(
     _ xt: Matrix<Scalar>, given x0: Matrix<Scalar>, at times: [Scalar], into out: inout Matrix<Scalar>)
+
+  // Denoising score matching (defaults and the math in LinearGaussianSDE+Denoising.swift).
+
+  /// `(scale, std, shift)` of an isotropic kernel `N(scale·x₀ + shift, std² I)`: every
+  /// ``GaussianSDE``'s marginal; `nil` (the default) for a matrix kernel. Training and network
+  /// score models take the scalar path, bit for bit the one of a ``GaussianSDE``, when it is set.
+  func isotropicMarginal(at t: Scalar) -> (scale: Scalar, standardDeviation: Scalar, shift: Scalar)?
+
+  /// The width of the state the process runs on for data of `dataDimension` columns: the data's
+  /// own (the default), `2d` for critically-damped Langevin diffusion's `(x, v)`.
+  func stateDimension(dataDimension: Int) -> Int
+
+  /// The state columns whose score a network learns (all by default; the velocities for
+  /// critically-damped Langevin diffusion's hybrid score matching).
+  func learnedScoreColumns(stateDimension: Int) -> Range<Int>
+
+  /// The denoising perturbation of clean data, one time per row: `u_tᵢ = A(tᵢ) x₀ᵢ + m(tᵢ) + C(tᵢ) zᵢ`
+  /// with `C Cᵀ` the covariance of `u_t` given the data `x₀` (the default is
+  /// ``perturb(_:at:noise:into:)``; critically-damped Langevin integrates out `v₀`).
+  /// - Parameters:
+  ///   - x0: clean data, `n × d`.
+  ///   - times: `n` times.
+  ///   - noise: standard normal `z`, `n × D` (`D` the state dimension).
+  ///   - state: receives `u_t`, `n × D`.
+  func denoisingPerturbation(
+    _ x0: Matrix<Scalar>, at times: [Scalar], noise: Matrix<Scalar>, into state: inout Matrix<Scalar>)
+
+  /// The `D × D` matrix `K(t)` that turns a noise prediction `f ≈ z` into the score, `s = K f`:
+  /// `−C(t)⁻ᵀ` by default (the conditional score of ``conditionalScore(noise:at:into:)``), zero
+  /// outside ``learnedScoreColumns(stateDimension:)``.
+  func noisePredictionScoreMatrix(at t: Scalar, dimension: Int) -> Matrix<Scalar>
 }
 
 extension GaussianSDE {

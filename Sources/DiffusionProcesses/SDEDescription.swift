@@ -1,3 +1,4 @@
+public import LinearAlgebra
 import RealModule
 
 /// A forward process by kind and parameters, in `Double`: what a model file or a checkpoint
@@ -26,6 +27,15 @@ public struct SDEDescription: Sendable, Codable, Hashable, CustomStringConvertib
     case ve(sigmaMin: Double, sigmaMax: Double)
     /// `OrnsteinUhlenbeckSDE`, `dx = −θ(x − μ) dt + σ dW`.
     case ornsteinUhlenbeck(theta: Double, mean: Double, sigma: Double)
+    /// ``LinearSDE``, `dX = β(t)(F X + c) dt + √β(t) L dW`: `F` and `L` as rows (`d × d`), `c` (`d`
+    /// entries, or none for 0) and the schedule `β`. A matrix kernel: rebuilt as a
+    /// ``StandardLinearSDE``, not a ``StandardSDE``.
+    case linear(drift: [[Double]], offset: [Double], noise: [[Double]], schedule: Schedule)
+    /// ``CriticallyDampedLangevin`` diffusion on `(x, v)` for `dimension` data columns, with mass
+    /// `M`, initial velocity scale `γ` and schedule `β` (the paper's: `M = 0.25`, `γ = 0.04`,
+    /// constant `β = 4`). A matrix kernel, rebuilt as a ``StandardLinearSDE``.
+    case criticallyDampedLangevin(
+      dimension: Int, mass: Double, initialVelocityScale: Double, schedule: Schedule)
   }
 
   /// The family and its parameters.
@@ -44,22 +54,34 @@ public struct SDEDescription: Sendable, Codable, Hashable, CustomStringConvertib
   }
 
   /// The description of one of the module's processes (`VPSDE`, `SubVPSDE`, `VESDE`,
-  /// `OrnsteinUhlenbeckSDE`, ``StandardSDE``), or `nil` for any other type (and for a
-  /// schedule other than the linear and cosine ones).
+  /// `OrnsteinUhlenbeckSDE`, ``StandardSDE``, ``LinearSDE``, ``CriticallyDampedLangevin``,
+  /// ``StandardLinearSDE``), or `nil` for any other type (and for a schedule other than the
+  /// linear and cosine ones).
   ///
   /// - Parameter process: the process.
-  public init?<Process: GaussianSDE>(_ process: Process) {
+  public init?<Process: LinearGaussianSDE>(_ process: Process) {
     typealias S = Process.Scalar
-    func schedule(_ s: AnyNoiseSchedule<S>) -> Schedule? {
-      switch s.base {
-      case let l as LinearNoiseSchedule<S>:
-        return .linear(betaMin: Double(l.betaMin), betaMax: Double(l.betaMax))
-      case let c as CosineNoiseSchedule<S>:
-        return .cosine(offset: Double(c.offset), maximumBeta: Double(c.maximumBeta))
-      default: return nil
-      }
+    func schedule(_ s: AnyNoiseSchedule<S>) -> Schedule? { Schedule(s) }
+    func rows(_ m: Matrix<S>) -> [[Double]] {
+      (0..<m.rows).map { i in (0..<m.columns).map { Double(m[i, $0]) } }
     }
     switch process {
+    case let p as LinearSDE<S>:
+      guard let s = schedule(p.schedule) else { return nil }
+      self.init(
+        .linear(
+          drift: rows(p.driftMatrix),
+          offset: p.offset.allSatisfy { $0 == 0 } ? [] : p.offset.map(Double.init),
+          noise: rows(p.noise), schedule: s), endTime: Double(p.endTime))
+    case let p as CriticallyDampedLangevin<S>:
+      guard let s = schedule(p.process.schedule) else { return nil }
+      self.init(
+        .criticallyDampedLangevin(
+          dimension: p.dimension, mass: Double(p.mass), initialVelocityScale: Double(p.initialVelocityScale),
+          schedule: s), endTime: Double(p.endTime))
+    case let p as StandardLinearSDE<S>:
+      guard let d = p.processDescription else { return nil }
+      self = d
     case let p as VPSDE<S>:
       guard let s = schedule(p.schedule) else { return nil }
       self.init(.vp(schedule: s), endTime: Double(p.endTime))
@@ -78,7 +100,7 @@ public struct SDEDescription: Sendable, Codable, Hashable, CustomStringConvertib
   }
 
   /// The name of the family: `"vp"`, `"cosine"` (VP with the cosine schedule), `"subvp"`,
-  /// `"ve"` or `"ou"`.
+  /// `"ve"`, `"ou"`, `"linear"` or `"cld"`.
   public var name: String {
     switch kind {
     case .vp(.linear): return "vp"
@@ -86,6 +108,34 @@ public struct SDEDescription: Sendable, Codable, Hashable, CustomStringConvertib
     case .subVP: return "subvp"
     case .ve: return "ve"
     case .ornsteinUhlenbeck: return "ou"
+    case .linear: return "linear"
+    case .criticallyDampedLangevin: return "cld"
+    }
+  }
+
+  /// Whether the kernel is isotropic (`N(a x₀ + b, σ² I)`): the process is then a
+  /// ``StandardSDE``; otherwise (`.linear`, `.criticallyDampedLangevin`) a ``StandardLinearSDE``.
+  public var hasIsotropicKernel: Bool {
+    switch kind {
+    case .vp, .subVP, .ve, .ornsteinUhlenbeck: return true
+    case .linear, .criticallyDampedLangevin: return false
+    }
+  }
+
+  /// The number of data columns of a model whose network sees `stateDimension` columns: half of
+  /// them for critically-damped Langevin diffusion (`(x, v)`), all of them otherwise.
+  public func dataDimension(stateDimension: Int) -> Int {
+    if case .criticallyDampedLangevin = kind { return stateDimension / 2 }
+    return stateDimension
+  }
+
+  /// The number of state columns the process runs on: `d` for `.linear`, `2d` for
+  /// `.criticallyDampedLangevin`, `nil` for the scalar kernels (any dimension).
+  public var stateDimension: Int? {
+    switch kind {
+    case .linear(let drift, _, _, _): return drift.count
+    case .criticallyDampedLangevin(let d, _, _, _): return 2 * d
+    default: return nil
     }
   }
 
@@ -112,7 +162,48 @@ public struct SDEDescription: Sendable, Codable, Hashable, CustomStringConvertib
     case .ornsteinUhlenbeck(let theta, let mean, let sigma):
       return theta > 0 && theta.isFinite && sigma > 0 && sigma.isFinite && mean.isFinite
         ? nil : "invalid Ornstein–Uhlenbeck parameters θ = \(theta), μ = \(mean), σ = \(sigma)"
+    case .linear(let drift, let offset, let noise, let schedule):
+      if let failure = check(schedule) { return failure }
+      if let failure = Self.linearFailure(drift: drift, offset: offset, noise: noise) { return failure }
+      do {
+        _ = try LinearSDE<Double>(
+          drift: Matrix(drift), offset: offset, noise: Matrix(noise), schedule: schedule.noiseSchedule(),
+          endTime: endTime)
+      } catch {
+        return
+          "the linear SDE cannot be built (the noise L Lᵀ must reach every direction through F): \(error)"
+      }
+      return nil
+    case .criticallyDampedLangevin(let d, let mass, let gamma, let schedule):
+      if let failure = check(schedule) { return failure }
+      guard d >= 1 else { return "critically-damped Langevin needs a positive dimension, got \(d)" }
+      guard mass > 0 && mass.isFinite else {
+        return "critically-damped Langevin needs a mass M > 0, got \(mass)"
+      }
+      guard gamma >= 0 && gamma.isFinite else {
+        return "critically-damped Langevin needs γ ≥ 0, got \(gamma)"
+      }
+      return nil
     }
+  }
+
+  /// Why `F`, `c`, `L` cannot make a ``LinearSDE`` (shapes, finiteness, noise that never reaches
+  /// some direction), or `nil`.
+  static func linearFailure(drift: [[Double]], offset: [Double], noise: [[Double]]) -> String? {
+    let d = drift.count
+    guard d >= 1, drift.allSatisfy({ $0.count == d }) else {
+      return "the drift F must be a non-empty square matrix, got rows of \(drift.map(\.count))"
+    }
+    guard noise.count == d, noise.allSatisfy({ $0.count == d }) else {
+      return "the noise L must be \(d) × \(d) like F, got \(noise.count) rows of \(noise.map(\.count))"
+    }
+    guard offset.isEmpty || offset.count == d else {
+      return "the offset c must have \(d) entries like F, got \(offset.count)"
+    }
+    guard drift.joined().allSatisfy(\.isFinite) else { return "the drift F has a non-finite entry" }
+    guard noise.joined().allSatisfy(\.isFinite) else { return "the noise L has a non-finite entry" }
+    guard offset.allSatisfy(\.isFinite) else { return "the offset c has a non-finite entry" }
+    return nil
   }
 
   /// Such as `vp(linear β 0.1…20, T = 1)`.
@@ -129,7 +220,32 @@ public struct SDEDescription: Sendable, Codable, Hashable, CustomStringConvertib
     case .ve(let lo, let hi): parameters = "σ \(lo)…\(hi)"
     case .ornsteinUhlenbeck(let theta, let mean, let sigma):
       parameters = "θ = \(theta), μ = \(mean), σ = \(sigma)"
+    case .linear(let drift, let offset, _, let s):
+      parameters = "\(drift.count) × \(drift.count) F, L\(offset.isEmpty ? "" : ", c"), \(text(s))"
+    case .criticallyDampedLangevin(let d, let mass, let gamma, let s):
+      parameters = "d = \(d), M = \(mass), γ = \(gamma), \(text(s))"
     }
     return "\(name)(\(parameters), T = \(endTime))"
+  }
+}
+
+extension SDEDescription.Schedule {
+  /// The description of a linear or cosine schedule, or `nil` for another.
+  public init?<S: BLASScalar>(_ schedule: AnyNoiseSchedule<S>) {
+    switch schedule.base {
+    case let l as LinearNoiseSchedule<S>:
+      self = .linear(betaMin: Double(l.betaMin), betaMax: Double(l.betaMax))
+    case let c as CosineNoiseSchedule<S>:
+      self = .cosine(offset: Double(c.offset), maximumBeta: Double(c.maximumBeta))
+    default: return nil
+    }
+  }
+
+  /// The schedule, its parameters rounded to `S`.
+  public func noiseSchedule<S: BLASScalar>() -> AnyNoiseSchedule<S> {
+    switch self {
+    case .linear(let b0, let b1): return .linear(betaMin: S(b0), betaMax: S(b1))
+    case .cosine(let offset, let bmax): return .cosine(offset: S(offset), maximumBeta: S(bmax))
+    }
   }
 }

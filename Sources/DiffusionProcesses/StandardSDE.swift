@@ -21,7 +21,9 @@ public enum StandardSDE<Scalar: BLASScalar>: GaussianSDE, Hashable {
 
   /// The process a description names (its parameters rounded to `Scalar`).
   ///
-  /// - Parameter description: a valid description (see ``SDEDescription/validationFailure``).
+  /// - Parameter description: a valid description (see ``SDEDescription/validationFailure``) of
+  ///   an isotropic kernel (``SDEDescription/hasIsotropicKernel``; the matrix kernels, `.linear`
+  ///   and `.criticallyDampedLangevin`, are ``StandardLinearSDE``s).
   public init(_ description: SDEDescription) {
     if let failure = description.validationFailure { preconditionFailure("StandardSDE: \(failure)") }
     let endTime = Scalar(description.endTime)
@@ -39,6 +41,8 @@ public enum StandardSDE<Scalar: BLASScalar>: GaussianSDE, Hashable {
       self = .ornsteinUhlenbeck(
         OrnsteinUhlenbeckSDE(theta: Scalar(theta), mean: Scalar(mean), sigma: Scalar(sigma), endTime: endTime)
       )
+    case .linear, .criticallyDampedLangevin:
+      preconditionFailure("StandardSDE: \(description.name) has a matrix kernel; build a StandardLinearSDE")
     }
   }
 

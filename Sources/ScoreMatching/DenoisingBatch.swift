@@ -6,6 +6,10 @@ public import LinearAlgebra
 /// Filled by ``DenoisingScoreMatching/prepare(_:into:using:)``; its buffers are reused, so a
 /// training step allocates nothing once the batch has had its size.
 ///
+/// For a matrix-kernel process (see ``DenoisingScoreMatching``) the rows are `D` wide (the state:
+/// `(x, v)` for critically-damped Langevin diffusion), the perturbed point is `A x₀ᵢ + m + C zᵢ`,
+/// the target `zᵢ` and `κᵢ = 1`, over ``lossColumns``.
+///
 /// For row `i` with time `tᵢ`, kernel `(aᵢ, σᵢ, shiftᵢ)`, data `x₀ᵢ` and noise `zᵢ`:
 ///
 ///     perturbedᵢ = aᵢ·x₀ᵢ + shiftᵢ + σᵢ·zᵢ,
@@ -25,6 +29,8 @@ public struct DenoisingBatch<Scalar: BLASScalar>: Sendable {
   /// The conditioned network input and times (EDM); empty when the network sees `(x_t, t)`.
   @usableFromInline var conditionedInputBuffer = Matrix<Scalar>(rows: 0, columns: 0)
   @usableFromInline var conditionedTimeBuffer: [Scalar] = []
+  /// The columns the loss sees, or `nil` for all of them.
+  @usableFromInline var scoredColumns: Range<Int>? = nil
 
   /// `tᵢ`, one per row.
   @inlinable public var times: [Scalar] { timeBuffer }
@@ -44,6 +50,9 @@ public struct DenoisingBatch<Scalar: BLASScalar>: Sendable {
   @inlinable public var targets: Matrix<Scalar> { targetBuffer }
   /// `κᵢ`, the weight of row `i`'s squared error (weighting × parameterisation × importance).
   @inlinable public var weights: [Scalar] { weightBuffer }
+  /// The columns of the target the loss compares (`0..<D`, or the velocities `d..<2d` of
+  /// critically-damped Langevin diffusion's hybrid score matching); the others are ignored.
+  @inlinable public var lossColumns: Range<Int> { scoredColumns ?? 0..<perturbedBuffer.columns }
 
   /// An empty batch; the first ``DenoisingScoreMatching/prepare(_:into:using:)`` sizes it.
   public init() {

@@ -28,6 +28,21 @@ import RealModule
 /// per-time minimum is `E‖s* + z/σ‖² = d/σ² − tr Σ_t⁻¹ = Σ_k a²λ_k / (σ²(a²λ_k + σ²))`, i.e.
 /// `Σ_k a²λ_k/(a²λ_k + σ²)` for the ε-loss.
 ///
+/// **Matrix kernels.** For a ``LinearGaussianSDE`` without an isotropic kernel (``LinearSDE``,
+/// ``CriticallyDampedLangevin``; ``LinearGaussianSDE/isotropicMarginal(at:)`` is `nil`) the
+/// batch is ``LinearGaussianSDE/denoisingPerturbation(_:at:noise:into:)``'s
+/// `u_t = A x₀ + m + C z` (`C Cᵀ = Σ_t`, the kernel of each row's time, computed once per distinct
+/// time) and the network predicts `z`, the score being `s = K(t) f` with `K = −C⁻ᵀ`
+/// (``LinearGaussianSDE/noisePredictionScoreMatrix(at:dimension:)``). The weighting is the kernel's
+/// own metric, `λ‖s − s*‖²_Σ = ‖Cᵀ(s − s*)‖² = ‖f − z‖²`, which for `Σ = σ²I` is the ε-loss's
+/// `λ = σ²`: so `κ = 1` with uniform times, and the target is `z` on the
+/// ``LinearGaussianSDE/learnedScoreColumns(stateDimension:)`` (all, or the velocities of
+/// critically-damped Langevin diffusion, whose position columns the loss ignores: hybrid score
+/// matching, Dockhorn et al. 2022). Only `.noise` parameterisation, `.noise` weighting and uniform
+/// times are defined there (``unsupportedOptions(process:options:)``). At the exact score the
+/// per-time minimum is `E‖Cᵀ s*(u_t) + z‖² = D − tr(Σ_t Σ_{u_t}⁻¹)` over the learned block, with
+/// `Σ_{u_t}` the covariance of `u_t` (for Gaussian data).
+///
 /// ```swift
 /// let dsm = DenoisingScoreMatching(process: VPSDE<Float>())        // the W1 loss
 /// var batch = DenoisingBatch<Float>()
@@ -35,7 +50,7 @@ import RealModule
 /// network.forward(batch.perturbed, times: .perRow(batch.times), into: &f, workspace: &ws)
 /// let loss = dsm.loss(output: f, batch: batch, gradient: &dLdf)    // feed dLdf to backward
 /// ```
-public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
+public struct DenoisingScoreMatching<Process: LinearGaussianSDE>: Sendable {
   /// The precision.
   public typealias Scalar = Process.Scalar
 
@@ -51,11 +66,43 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
   /// - Parameters:
   ///   - process: the forward SDE.
   ///   - options: parameterisation, weighting, time sampling (the W1 loss by default).
+  /// - Precondition: ``unsupportedOptions(process:options:)`` is `nil`.
   public init(process: Process, options: DenoisingOptions = DenoisingOptions()) {
+    if let reason = Self.unsupportedOptions(process: process, options: options) {
+      preconditionFailure("DenoisingScoreMatching: \(reason)")
+    }
     self.process = process
     self.options = options
     self.timeSampler = TimeSampler(
       process: process, proposal: options.resolvedProposal, smallTimeCutoff: Scalar(options.smallTimeCutoff))
+  }
+
+  /// Why `options` cannot train `process`, or `nil`: a process without an isotropic kernel
+  /// supports the `.noise` parameterisation and weighting with uniform times only (see the type).
+  ///
+  /// - Parameters:
+  ///   - process: the forward process.
+  ///   - options: the loss's settings.
+  /// - Returns: the reason, or `nil`.
+  public static func unsupportedOptions(process: Process, options: DenoisingOptions) -> String? {
+    guard process.isotropicMarginal(at: process.endTime) == nil else { return nil }
+    if options.parameterization != .noise {
+      return
+        "a matrix-kernel process trains a noise (ε) prediction only, not \(options.parameterization.fileName)"
+    }
+    if options.weighting != .noise {
+      return "a matrix-kernel process trains with the noise weighting only, not \(options.weighting.rawValue)"
+    }
+    if options.resolvedProposal != .uniform {
+      return "a matrix-kernel process draws uniform times only, not \(options.resolvedProposal.rawValue)"
+    }
+    return nil
+  }
+
+  /// The columns of the network's state (`D`) for data of `dataDimension` columns.
+  @inlinable
+  public func stateDimension(dataDimension: Int) -> Int {
+    process.stateDimension(dataDimension: dataDimension)
   }
 
   /// Draws the batch's times and noise from `rng` and forms the perturbed points, targets and
@@ -72,7 +119,7 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
   public func prepare<G: RandomNumberGenerator>(
     _ x0: Matrix<Scalar>, into batch: inout DenoisingBatch<Scalar>, using rng: inout G
   ) {
-    batch.prepare(rows: x0.rows, dimension: x0.columns)
+    batch.prepare(rows: x0.rows, dimension: stateDimension(dataDimension: x0.columns))
     timeSampler.sample(into: &batch.timeBuffer, sampling: options.timeSampling, using: &rng)
     batch.noiseBuffer.fillNormal(using: &rng)
     formBatch(x0, into: &batch)
@@ -84,17 +131,19 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
   /// - Parameters:
   ///   - x0: clean data, `n × d`.
   ///   - times: `n` times in `[ε, T]`.
-  ///   - noise: `n × d` standard normal noise.
+  ///   - noise: `n × D` standard normal noise (`D` = ``stateDimension(dataDimension:)``, `d`
+  ///     for every process but critically-damped Langevin's `2d`).
   ///   - batch: receives the batch.
   @inlinable
   public func prepare(
     _ x0: Matrix<Scalar>, at times: [Scalar], noise: Matrix<Scalar>, into batch: inout DenoisingBatch<Scalar>
   ) {
     precondition(times.count == x0.rows, "DenoisingScoreMatching: \(times.count) times for \(x0.rows) rows")
+    let width = stateDimension(dataDimension: x0.columns)
     precondition(
-      noise.hasShape(of: x0),
+      noise.rows == x0.rows && noise.columns == width,
       "DenoisingScoreMatching: data \(x0.shapeDescription) but noise \(noise.shapeDescription)")
-    batch.prepare(rows: x0.rows, dimension: x0.columns)
+    batch.prepare(rows: x0.rows, dimension: width)
     batch.timeBuffer.withUnsafeMutableBufferPointer { t in
       for i in t.indices { t[i] = times[i] }
     }
@@ -105,7 +154,7 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
   /// `κ(t)`, the weight of a row's squared error at time `t` (see the type's discussion).
   @inlinable
   public func weight(at t: Scalar) -> Scalar {
-    let (a, s) = process.marginal(at: t)
+    guard let (a, s, _) = process.isotropicMarginal(at: t) else { return 1 }
     return weight(at: t, scale: a, standardDeviation: s)
   }
 
@@ -170,6 +219,11 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
   /// conditioned input and times when the parameterisation asks for them (EDM).
   @inlinable
   func formBatch(_ x0: Matrix<Scalar>, into batch: inout DenoisingBatch<Scalar>) {
+    guard process.isotropicMarginal(at: process.endTime) != nil else {
+      formMatrixKernelBatch(x0, into: &batch)
+      return
+    }
+    batch.scoredColumns = nil
     let (n, d) = (x0.rows, x0.columns)
     let parameterization = options.parameterization
     let conditions = parameterization.conditionsNetworkInput
@@ -189,8 +243,7 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
                 batch.conditionedInputBuffer.withUnsafeMutableBufferPointer { u in
                   batch.conditionedTimeBuffer.withUnsafeMutableBufferPointer { tau in
                     for i in 0..<n {
-                      let (a, s) = process.marginal(at: t[i])
-                      let b = process.marginalShift(at: t[i])
+                      let (a, s, b) = process.isotropicMarginal(at: t[i])!
                       w[i] = weight(at: t[i], scale: a, standardDeviation: s)
                       let row = i * d
                       for j in row..<(row + d) { xt[j] = a * p0[j] + b + s * z[j] }
@@ -213,6 +266,21 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
     }
   }
 
+  /// A matrix kernel's batch (see the type): `u_t` from the process, target `z`, `κ = 1`, and
+  /// the learned columns.
+  @inlinable
+  func formMatrixKernelBatch(_ x0: Matrix<Scalar>, into batch: inout DenoisingBatch<Scalar>) {
+    if !batch.conditionedTimeBuffer.isEmpty { batch.conditionedTimeBuffer.removeAll(keepingCapacity: true) }
+    process.denoisingPerturbation(
+      x0, at: batch.timeBuffer, noise: batch.noiseBuffer, into: &batch.perturbedBuffer)
+    batch.targetBuffer.assign(batch.noiseBuffer)
+    batch.weightBuffer.withUnsafeMutableBufferPointer { w in
+      for i in w.indices { w[i] = 1 }
+    }
+    let columns = process.learnedScoreColumns(stateDimension: batch.perturbedBuffer.columns)
+    batch.scoredColumns = columns.count == batch.perturbedBuffer.columns ? nil : columns
+  }
+
   /// The loss `L = (1/n) Σᵢ κᵢ‖fᵢ − targetᵢ‖²` of the network output `f` on `batch`, and its
   /// gradient `∂L/∂f` (allocation-free; the sum is accumulated in `Double`).
   ///
@@ -233,6 +301,33 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
     let (n, d) = (output.rows, output.columns)
     let scale = 2 / Scalar(n)
     var total = 0.0
+    if let columns = batch.scoredColumns {
+      // Only the learned columns count (hybrid score matching); the others get no gradient.
+      output.withUnsafeBufferPointer { f in
+        batch.targets.withUnsafeBufferPointer { y in
+          batch.weights.withUnsafeBufferPointer { w in
+            gradient.withUnsafeMutableBufferPointer { g in
+              for i in 0..<n {
+                var row: Scalar = 0
+                let c = scale * w[i]
+                for j in 0..<d {
+                  let k = i * d + j
+                  guard columns.contains(j) else {
+                    g[k] = 0
+                    continue
+                  }
+                  let r = f[k] - y[k]
+                  row += r * r
+                  g[k] = c * r
+                }
+                total += Double(w[i] * row)
+              }
+            }
+          }
+        }
+      }
+      return Scalar(total / Double(n))
+    }
     output.withUnsafeBufferPointer { f in
       batch.targets.withUnsafeBufferPointer { y in
         batch.weights.withUnsafeBufferPointer { w in
@@ -289,12 +384,13 @@ public struct DenoisingScoreMatching<Process: GaussianSDE>: Sendable {
     _ output: Matrix<Scalar>, _ batch: DenoisingBatch<Scalar>, _ body: (Int, Scalar) -> Void
   ) {
     let d = output.columns
+    let columns = batch.scoredColumns ?? 0..<d
     output.withUnsafeBufferPointer { f in
       batch.targetBuffer.withUnsafeBufferPointer { y in
         batch.weightBuffer.withUnsafeBufferPointer { w in
           for i in 0..<output.rows {
             var row: Scalar = 0
-            for j in (i * d)..<((i + 1) * d) {
+            for j in (i * d + columns.lowerBound)..<(i * d + columns.upperBound) {
               let r = f[j] - y[j]
               row += r * r
             }

@@ -13,7 +13,7 @@ import RealModule
 ///
 /// `l`, `h` the standardised `ℓ(ε)`, `ℓ(T)`. The inverse log-SNR is the process's own
 /// ``GaussianSDE/time(atLogSignalToNoiseRatio:)`` (closed form for VP, sub-VP, VE and OU).
-public struct LogNormalNoiseLevels<Process: GaussianSDE>: Sendable {
+public struct LogNormalNoiseLevels<Process: LinearGaussianSDE>: Sendable {
   /// The precision.
   public typealias Scalar = Process.Scalar
   /// `P_mean`.
@@ -61,11 +61,12 @@ public struct LogNormalNoiseLevels<Process: GaussianSDE>: Sendable {
 
   /// `q(t)`.
   @inlinable
+  /// (NaN for a process without an isotropic kernel, which trains with uniform times only.)
   public func density(at t: Scalar) -> Scalar {
     let ps = Self.standardDeviationOfLogNoiseLevel
     let z = (-0.5 * Double(process.logSignalToNoiseRatio(at: t)) - Self.meanLogNoiseLevel) / ps
     let g = Double(process.diffusion(at: t))
-    let s = Double(process.marginal(at: t).standardDeviation)
+    let s = Double(process.isotropicMarginal(at: t)?.standardDeviation ?? .nan)
     let phi = Double.exp(-0.5 * z * z) / (2 * Double.pi).squareRoot()
     return Scalar(phi * g * g / (2 * s * s) / (ps * (upperProbability - lowerProbability)))
   }

@@ -24,6 +24,16 @@ public enum ScoreCondition<Scalar: BLASScalar>: Sendable {
 ///     score:                                                 s = f
 ///     x₀-prediction:                                         s = −(x − shift(t) − a(t)·f)/σ(t)²
 ///
+/// **Matrix kernels** (``LinearSDE``, ``CriticallyDampedLangevin``, ``StandardLinearSDE``: any
+/// ``LinearGaussianSDE`` without ``LinearGaussianSDE/isotropicMarginal(at:)``) take the noise
+/// parameterisation only, generalised: `s = K(t) f` with
+/// ``LinearGaussianSDE/noisePredictionScoreMatrix(at:dimension:)`` `K = −C_t⁻ᵀ` (one GEMM for the
+/// batch), or for critically-damped Langevin diffusion `K = diag(0, −1/ℓᵛᵛ)`, a zero position
+/// score and the paper's `−ℓ_t α_θ` on the velocities. Then `∂s/∂x = K ∂f/∂x`, so the exact
+/// divergence is `tr(K ∂f/∂x) = Σ_k (K_{k·} ∂f/∂x)_k` (one stacked vector–Jacobian pass with the
+/// rows of `K` as the `D` probes) and the vector–Jacobian product is `(Kᵀv)ᵀ ∂f/∂x`. The model is
+/// `D` wide (`2d` for `(x, v)`), and every sampler and the likelihood run on it unchanged.
+///
 /// It is a ``DivergenceScoreModel``: `∂s/∂x = c_out·∂f/∂x + c_x·I`, so the exact divergence is
 /// `c_out·tr(∂f/∂x) + d·c_x` (the MLP's batched input-Jacobian products with the `d` unit
 /// probes) and the vector–Jacobian product is `c_out·vᵀ∂f/∂x + c_x·v` (the network's
@@ -41,7 +51,7 @@ public enum ScoreCondition<Scalar: BLASScalar>: Sendable {
 /// model.score(x, at: 0.5, into: &s, workspace: &workspace)                    // no allocation
 /// let atTwo = conditionalModel.conditioned(on: [2.0])                         // fixed condition
 /// ```
-public struct NetworkScoreModel<Network: ScoreNetwork, Process: GaussianSDE>: DivergenceScoreModel
+public struct NetworkScoreModel<Network: ScoreNetwork, Process: LinearGaussianSDE>: DivergenceScoreModel
 where Network.Scalar == Process.Scalar {
   /// The precision.
   public typealias Scalar = Process.Scalar
@@ -67,11 +77,16 @@ where Network.Scalar == Process.Scalar {
   ///   - parameterization: what the network predicts (`.noise`, ε, by default).
   ///   - conditionEncoding: how conditions enter (unconditional by default).
   ///   - condition: the condition for plain score evaluations (`.unconditional` by default).
+  /// - Precondition: `parameterization` is `.noise` for a process without an isotropic kernel.
   public init(
     network: Network, process: Process, parameterization: Parameterization = .noise,
     conditionEncoding: ConditionEncoding = .unconditional, condition: ScoreCondition<Scalar> = .unconditional
   ) {
     conditionEncoding.checkNetwork(conditionColumns: network.conditionDimension, owner: "NetworkScoreModel")
+    precondition(
+      parameterization == .noise || process.isotropicMarginal(at: process.endTime) != nil,
+      "NetworkScoreModel: a matrix-kernel process takes the noise parameterisation, not \(parameterization.fileName)"
+    )
     self.network = network
     self.process = process
     self.parameterization = parameterization
@@ -79,7 +94,7 @@ where Network.Scalar == Process.Scalar {
     self.condition = condition
   }
 
-  /// `d`, the dimension of x.
+  /// `d`, the dimension of x (the state's `D = 2d` for critically-damped Langevin diffusion).
   @inlinable public var dimension: Int { network.inputDimension }
 
   /// `k`, the number of condition entries (0 for an unconditional model).
@@ -171,6 +186,10 @@ where Network.Scalar == Process.Scalar {
     if workspace.exactJacobian == nil {
       workspace.exactJacobian = network.makeJacobianWorkspace(rows: x.rows, probesPerRow: dimension)
     }
+    if process.isotropicMarginal(at: t) == nil {
+      matrixKernelScoreAndDivergence(x, at: t, into: &out, divergence: &divergence, workspace: &workspace)
+      return
+    }
     let (inputScale, time) = conditionInput(x, at: t, workspace: &workspace)
     network.divergence(
       parameterization.conditionsNetworkInput ? workspace.conditionedInput : x, times: .shared(time),
@@ -197,6 +216,16 @@ where Network.Scalar == Process.Scalar {
     encodeCondition(rows: x.rows, workspace: &workspace)
     if workspace.probeJacobian == nil {
       workspace.probeJacobian = network.makeJacobianWorkspace(rows: x.rows, probesPerRow: 1)
+    }
+    if process.isotropicMarginal(at: t) == nil {
+      let k = process.noisePredictionScoreMatrix(at: t, dimension: dimension)
+      workspace.kernelProbes.ensureShape(of: probe)
+      workspace.kernelProbes.formProduct(probe, k)  // rows vᵢᵀK = (Kᵀvᵢ)ᵀ
+      network.vectorJacobianProducts(
+        x, times: .shared(t), condition: networkCondition(workspace), probes: workspace.kernelProbes,
+        into: &vjp, output: &out, workspace: &workspace.probeJacobian!)
+      applyScoreMatrix(k, to: &out, workspace: &workspace)
+      return
     }
     let (inputScale, time) = conditionInput(x, at: t, workspace: &workspace)
     network.vectorJacobianProducts(
@@ -258,7 +287,53 @@ where Network.Scalar == Process.Scalar {
     network.evaluate(
       parameterization.conditionsNetworkInput ? workspace.conditionedInput : x, times: .shared(time),
       condition: networkCondition(workspace), into: &out, workspace: &workspace.network)
+    if process.isotropicMarginal(at: t) == nil {
+      applyScoreMatrix(
+        process.noisePredictionScoreMatrix(at: t, dimension: dimension), to: &out, workspace: &workspace)
+      return
+    }
     convertToScore(&out, given: x, at: t)
+  }
+
+  /// `out ← out Kᵀ` (each row `K fᵢ`), one GEMM.
+  @inlinable
+  func applyScoreMatrix(_ k: Matrix<Scalar>, to out: inout Matrix<Scalar>, workspace: inout Workspace) {
+    workspace.networkOutput.ensureShape(of: out)
+    workspace.networkOutput.assign(out)
+    out.formProduct(workspace.networkOutput, k, transposingB: true)
+  }
+
+  /// A matrix kernel's score and exact divergence `tr(K ∂f/∂x)` (see the type): the `D` rows of
+  /// `K` as the probes of every point, one stacked pass.
+  @inlinable
+  func matrixKernelScoreAndDivergence(
+    _ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>, divergence: inout [Scalar],
+    workspace: inout Workspace
+  ) {
+    let (n, width) = (x.rows, dimension)
+    let k = process.noisePredictionScoreMatrix(at: t, dimension: width)
+    if workspace.kernelProbes.rows != n * width || workspace.kernelProbes.columns != width {
+      workspace.kernelProbes.resize(rows: n * width, columns: width)
+      workspace.kernelProducts.resize(rows: n * width, columns: width)
+    }
+    workspace.kernelProbes.withUnsafeMutableBufferPointer { e in
+      k.withUnsafeBufferPointer { pk in
+        for i in 0..<n {
+          for j in 0..<(width * width) { e[i * width * width + j] = pk[j] }
+        }
+      }
+    }
+    network.vectorJacobianProducts(
+      x, times: .shared(t), condition: networkCondition(workspace), probes: workspace.kernelProbes,
+      into: &workspace.kernelProducts, output: &out, workspace: &workspace.exactJacobian!)
+    workspace.kernelProducts.withUnsafeBufferPointer { v in
+      for i in 0..<n {
+        var trace: Scalar = 0
+        for r in 0..<width { trace += v[(i * width + r) * width + r] }
+        divergence[i] = trace
+      }
+    }
+    applyScoreMatrix(k, to: &out, workspace: &workspace)
   }
 
   /// The network's input for `x` at `t` (``Parameterization/networkInput(at:scale:standardDeviation:shift:)``):
@@ -266,10 +341,10 @@ where Network.Scalar == Process.Scalar {
   /// and returns `c` (1 when `x` goes in as it is) and the network's time.
   @inlinable
   func conditionInput(_ x: Matrix<Scalar>, at t: Scalar, workspace: inout Workspace) -> (Scalar, Scalar) {
-    guard parameterization.conditionsNetworkInput else { return (1, t) }
-    let (a, s) = process.marginal(at: t)
-    let input = parameterization.networkInput(
-      at: t, scale: a, standardDeviation: s, shift: process.marginalShift(at: t))
+    guard parameterization.conditionsNetworkInput, let (a, s, b) = process.isotropicMarginal(at: t) else {
+      return (1, t)
+    }
+    let input = parameterization.networkInput(at: t, scale: a, standardDeviation: s, shift: b)
     workspace.conditionedInput.ensureShape(of: x)
     x.withUnsafeBufferPointer { px in
       workspace.conditionedInput.withUnsafeMutableBufferPointer { u in
@@ -286,8 +361,20 @@ where Network.Scalar == Process.Scalar {
   @discardableResult
   func convertToScore(_ out: inout Matrix<Scalar>, given x: Matrix<Scalar>, at t: Scalar) -> (Scalar, Scalar)
   {
-    let (cOut, cX) = process.convert(&out, from: parameterization, to: .score, given: x, at: t)
-    return (cOut, cX)
+    // GaussianSDE.convert(_:from:to:given:at:), through the isotropic kernel.
+    let (a, s, b) = process.isotropicMarginal(at: t)!
+    let (cm, cx) = Parameterization.coefficients(
+      from: parameterization, to: .score, scale: a, standardDeviation: s)
+    x.withUnsafeBufferPointer { px in
+      out.withUnsafeMutableBufferPointer { p in
+        if cx == 0 {
+          for j in p.indices { p[j] = cm * p[j] }
+        } else {
+          for j in p.indices { p[j] = cm * p[j] + cx * (px[j] - b) }
+        }
+      }
+    }
+    return (cm, cx)
   }
 
   @inlinable
@@ -305,4 +392,4 @@ extension NetworkScoreModel: ConditionalScoreModel {}
 
 /// The score model of an ``MLP`` trained for `Process` (the spelling of `NetworkScoreModel<Process>`
 /// before networks became pluggable).
-public typealias MLPScoreModel<Process: GaussianSDE> = NetworkScoreModel<MLP<Process.Scalar>, Process>
+public typealias MLPScoreModel<Process: LinearGaussianSDE> = NetworkScoreModel<MLP<Process.Scalar>, Process>

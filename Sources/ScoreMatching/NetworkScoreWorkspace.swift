@@ -23,6 +23,10 @@ public struct NetworkScoreWorkspace<Network: ScoreNetwork>: Sendable {
   /// The conditioned input `c·x + offset` of a preconditioned parameterisation (EDM); empty
   /// otherwise.
   @usableFromInline var conditionedInput = Matrix<Scalar>(rows: 0, columns: 0)
+  /// A matrix kernel's buffers: the network output before `K(t)`, the probes and the products.
+  @usableFromInline var networkOutput = Matrix<Scalar>(rows: 0, columns: 0)
+  @usableFromInline var kernelProbes = Matrix<Scalar>(rows: 0, columns: 0)
+  @usableFromInline var kernelProducts = Matrix<Scalar>(rows: 0, columns: 0)
 
   @usableFromInline
   init(network: Network.Workspace, rows: Int, conditionColumns: Int) {

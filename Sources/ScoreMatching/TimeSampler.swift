@@ -9,7 +9,7 @@ import RealModule
 /// let sampler = TimeSampler(process: VPSDE<Double>(), proposal: .importance, smallTimeCutoff: 1e-5)
 /// let t = sampler.time(atQuantile: 0.5)      // the median time
 /// ```
-public struct TimeSampler<Process: GaussianSDE>: Sendable {
+public struct TimeSampler<Process: LinearGaussianSDE>: Sendable {
   /// The precision.
   public typealias Scalar = Process.Scalar
 
@@ -82,14 +82,15 @@ public struct TimeSampler<Process: GaussianSDE>: Sendable {
     }
   }
 
-  /// The density `q(t)`: `1/(T − ε)`, or `g(t)²/(σ(t)²·Z)`.
+  /// The density `q(t)`: `1/(T − ε)`, or `g(t)²/(σ(t)²·Z)` (NaN for a process without an
+  /// isotropic kernel, which trains with uniform times only).
   @inlinable
   public func density(at t: Scalar) -> Scalar {
     switch proposal {
     case .uniform: return 1 / length
     case .importance:
       let g = process.diffusion(at: t)
-      let s = process.marginal(at: t).standardDeviation
+      let s = process.isotropicMarginal(at: t)?.standardDeviation ?? .nan
       return g * g / (s * s * importanceNormalizer)
     case .logNormal: return logNormal.density(at: t)
     }

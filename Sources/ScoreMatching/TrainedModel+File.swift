@@ -169,7 +169,19 @@ extension TrainedModel {
       }
       return s
     }
-    let data = try standardizer(ModelKey.standardizer, columns: network.inputDimension)
+    if let width = process.stateDimension, width != network.inputDimension {
+      throw .invalidMetadata(
+        path: path, key: ModelKey.process,
+        reason: "a \(process.name) process on \(width) columns for a network of \(network.inputDimension)")
+    }
+    if !process.hasIsotropicKernel && parameterization != .noise {
+      throw .invalidMetadata(
+        path: path, key: ModelKey.parameterization,
+        reason:
+          "a \(process.name) model predicts the noise; '\(parameterization.fileName)' is not defined for it")
+    }
+    let dataDimension = process.dataDimension(stateDimension: network.inputDimension)
+    let data = try standardizer(ModelKey.standardizer, columns: dataDimension)
     let conditions = try standardizer(ModelKey.conditionStandardizer, columns: encoding.dimension)
     let training = try decode(TrainingSummary.self, ModelKey.training)
     if let failure = training.validationFailure {
@@ -183,18 +195,18 @@ extension TrainedModel {
       if let failure = baseline.validationFailure {
         throw .invalidMetadata(path: path, key: ModelKey.gaussianBaseline, reason: failure)
       }
-      guard baseline.dimension == network.inputDimension else {
+      guard baseline.dimension == dataDimension else {
         throw .invalidMetadata(
           path: path, key: ModelKey.gaussianBaseline,
           reason:
-            "a baseline of dimension \(baseline.dimension) for a model of dimension \(network.inputDimension)"
+            "a baseline of dimension \(baseline.dimension) for a model of dimension \(dataDimension)"
         )
       }
       model.gaussianBaseline = baseline
     }
     if metadata[ModelKey.dequantization] != nil {
       let dequantization = try decode(Dequantization.self, ModelKey.dequantization)
-      if let failure = dequantization.validationFailure(dimension: network.inputDimension) {
+      if let failure = dequantization.validationFailure(dimension: dataDimension) {
         throw .invalidMetadata(path: path, key: ModelKey.dequantization, reason: failure)
       }
       model.dequantization = dequantization

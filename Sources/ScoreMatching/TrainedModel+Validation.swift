@@ -112,6 +112,13 @@ enum ModelFileCheck {
     case .ve(let lo, let hi): kind = .ve(sigmaMin: r(lo), sigmaMax: r(hi))
     case .ornsteinUhlenbeck(let theta, let mean, let sigma):
       kind = .ornsteinUhlenbeck(theta: r(theta), mean: r(mean), sigma: r(sigma))
+    case .linear(let drift, let offset, let noise, let s):
+      kind = .linear(
+        drift: drift.map { $0.map(r) }, offset: offset.map(r), noise: noise.map { $0.map(r) },
+        schedule: rounded(s))
+    case .criticallyDampedLangevin(let d, let mass, let gamma, let s):
+      kind = .criticallyDampedLangevin(
+        dimension: d, mass: r(mass), initialVelocityScale: r(gamma), schedule: rounded(s))
     }
     return SDEDescription(kind, endTime: r(process.endTime)).validationFailure.map { "in \(S.self): \($0)" }
   }

@@ -129,11 +129,16 @@ public struct TrainedModel<Network: ScoreNetwork>: Sendable {
     conditionStandardizer: Standardizer? = nil, training: TrainingSummary
   ) {
     if let failure = process.validationFailure { preconditionFailure("TrainedModel: \(failure)") }
+    precondition(
+      process.stateDimension.map { $0 == network.inputDimension } ?? true,
+      "TrainedModel: a \(process.name) process on \(process.stateDimension ?? 0) columns for a network of "
+        + "\(network.inputDimension)")
+    let dataDimension = process.dataDimension(stateDimension: network.inputDimension)
     conditionEncoding.checkNetwork(conditionColumns: network.conditionDimension, owner: "TrainedModel")
     precondition(
-      standardizer.map { $0.dimension == network.inputDimension } ?? true,
+      standardizer.map { $0.dimension == dataDimension } ?? true,
       "TrainedModel: a standardizer of \(standardizer?.dimension ?? 0) columns for dimension "
-        + "\(network.inputDimension)")
+        + "\(dataDimension)")
     precondition(
       conditionStandardizer.map { $0.dimension == conditionEncoding.dimension } ?? true,
       "TrainedModel: a condition standardizer of \(conditionStandardizer?.dimension ?? 0) columns for "
@@ -147,11 +152,47 @@ public struct TrainedModel<Network: ScoreNetwork>: Sendable {
     self.training = training
   }
 
-  /// `d`.
-  public var dimension: Int { network.inputDimension }
+  /// `d`, the data's columns (the network's input, except for critically-damped Langevin
+  /// diffusion, whose network sees `(x, v)`, ``stateDimension``).
+  public var dimension: Int { process.dataDimension(stateDimension: network.inputDimension) }
+
+  /// The columns the process and the network run on: `2d` for critically-damped Langevin
+  /// diffusion, `d` otherwise.
+  public var stateDimension: Int { network.inputDimension }
 
   /// The forward process, rebuilt.
+  /// - Precondition: the process has an isotropic kernel (``SDEDescription/hasIsotropicKernel``);
+  ///   a `.linear` or `.criticallyDampedLangevin` one is ``linearSDE``.
   public var sde: StandardSDE<Scalar> { StandardSDE(process) }
+
+  /// The forward process of a model with a matrix kernel (`.linear`, `.criticallyDampedLangevin`),
+  /// rebuilt; `nil` for an isotropic kernel (``sde``).
+  public var linearSDE: StandardLinearSDE<Scalar>? {
+    guard !process.hasIsotropicKernel else { return nil }
+    do {
+      return try StandardLinearSDE(process)
+    } catch {
+      preconditionFailure("TrainedModel: the process \(process) cannot be built in \(Scalar.self): \(error)")
+    }
+  }
+
+  /// The score model of a matrix-kernel model in model units (the full `D`-wide score: for
+  /// critically-damped Langevin diffusion that of `(x, v)`, zero in the positions), or `nil` for
+  /// an isotropic kernel (``scoreModel(condition:)``).
+  ///
+  /// - Parameter condition: `.unconditional` (∅) by default.
+  /// - Returns: a ``NetworkScoreModel`` Euler–Maruyama, the probability-flow ODE and the
+  ///   likelihood run on.
+  public func linearScoreModel(
+    condition: ScoreCondition<Scalar> = .unconditional
+  ) -> NetworkScoreModel<Network, StandardLinearSDE<Scalar>>? {
+    linearSDE.map {
+      NetworkScoreModel(
+        network: network, process: $0, parameterization: parameterization,
+        conditionEncoding: conditionEncoding,
+        condition: condition)
+    }
+  }
 
   /// The score model in model (standardised) units, with a condition in network units.
   ///

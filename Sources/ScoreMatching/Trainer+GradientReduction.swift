@@ -166,7 +166,7 @@ extension RowBlocks {
   /// first call and reused while the rows stay the same), computed exactly as that block of a
   /// threaded step is.
   @inlinable
-  mutating func runShare<Process: GaussianSDE>(
+  mutating func runShare<Process: LinearGaussianSDE>(
     rows: Range<Int>, objective: DenoisingScoreMatching<Process>, network: Network,
     batch: DenoisingBatch<Scalar>, condition: Matrix<Scalar>?
   ) -> Scalar where Process.Scalar == Scalar {

@@ -75,7 +75,7 @@ struct RowBlocks<Network: ScoreNetwork>: Sendable {
   ///   - gradients: receives `Σ_b (m_b/n) ∇L_b`.
   /// - Returns: `Σ_b (m_b/n) L_b`.
   @inlinable
-  mutating func lossAndGradient<Process: GaussianSDE>(
+  mutating func lossAndGradient<Process: LinearGaussianSDE>(
     objective: DenoisingScoreMatching<Process>, network: Network, batch: DenoisingBatch<Scalar>,
     condition: Matrix<Scalar>?, blocks count: Int, into gradients: inout Network.Parameters
   ) -> Scalar where Process.Scalar == Scalar {
@@ -119,7 +119,7 @@ struct RowBlock<Network: ScoreNetwork>: Sendable {
 
   /// Copies the block's rows of `batch` (and `condition`) and computes their loss and gradient.
   @inlinable
-  mutating func run<Process: GaussianSDE>(
+  mutating func run<Process: LinearGaussianSDE>(
     objective: DenoisingScoreMatching<Process>, network: Network, batch full: DenoisingBatch<Scalar>,
     condition: Matrix<Scalar>?
   ) where Process.Scalar == Scalar {
@@ -154,7 +154,7 @@ struct LossBuffers<Network: ScoreNetwork>: Sendable {
   /// The loss of ``batch`` (with ``conditions`` when `conditional`) and its gradient, into
   /// ``gradients``.
   @inlinable
-  mutating func lossAndGradient<Process: GaussianSDE>(
+  mutating func lossAndGradient<Process: LinearGaussianSDE>(
     objective: DenoisingScoreMatching<Process>, network: Network, conditional: Bool
   ) -> Scalar where Process.Scalar == Scalar {
     objective.lossAndGradient(
@@ -181,6 +181,7 @@ extension DenoisingBatch {
     noiseBuffer.copyRows(range, of: source.noiseBuffer, to: 0)
     perturbedBuffer.copyRows(range, of: source.perturbedBuffer, to: 0)
     targetBuffer.copyRows(range, of: source.targetBuffer, to: 0)
+    scoredColumns = source.scoredColumns
     if source.conditionedInputBuffer.rows == source.rows && source.rows > 0 {
       prepareConditionedInput()
       conditionedInputBuffer.copyRows(range, of: source.conditionedInputBuffer, to: 0)

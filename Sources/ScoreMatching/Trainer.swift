@@ -4,7 +4,8 @@ public import LinearAlgebra
 public import ScoreNetworks
 
 /// The training loop: denoising score matching of any ``ScoreNetwork`` (an ``MLP`` by default)
-/// for a ``GaussianSDE`` on batches from a ``TrainingDataSource``, with an
+/// for a ``LinearGaussianSDE`` (a ``GaussianSDE``, or a matrix kernel such as ``LinearSDE`` and
+/// ``CriticallyDampedLangevin``, whose network is as wide as the process's state) on batches from a ``TrainingDataSource``, with an
 /// optimizer, a learning-rate schedule, gradient clipping, an EMA of the weights, condition
 /// dropout, progress and evaluation callbacks, and checkpoints that resume bit-identically.
 ///
@@ -42,7 +43,7 @@ public import ScoreNetworks
 ///   process: VPSDE<Float>(), network: ResidualMLP<Float>.self,
 ///   architecture: ResidualMLPConfiguration(inputDimension: 2), source: source)
 /// ```
-public struct Trainer<Network: ScoreNetwork, Process: GaussianSDE, Source: TrainingDataSource>: Sendable
+public struct Trainer<Network: ScoreNetwork, Process: LinearGaussianSDE, Source: TrainingDataSource>: Sendable
 where Source.Scalar == Process.Scalar, Network.Scalar == Process.Scalar {
   /// The precision.
   public typealias Scalar = Process.Scalar
@@ -122,6 +123,9 @@ where Source.Scalar == Process.Scalar, Network.Scalar == Process.Scalar {
       throw .invalidConfiguration(
         "the small-time cutoff \(configuration.loss.smallTimeCutoff) is not below T = \(process.endTime)")
     }
+    if let reason = DenoisingScoreMatching.unsupportedOptions(process: process, options: configuration.loss) {
+      throw .invalidConfiguration(reason)
+    }
     if configuration.conditionDropout > 0 && k == 0 {
       throw .invalidConfiguration("condition dropout needs conditioning columns; the source has none")
     }
@@ -132,9 +136,13 @@ where Source.Scalar == Process.Scalar, Network.Scalar == Process.Scalar {
     }
     var rng = Xoshiro256(seed: configuration.seed, stream: UInt64.max)
     let network = Network(configuration: architecture, using: &rng)
-    guard network.inputDimension == d else {
+    guard process.stateDimension(dataDimension: d) > 0 else {
+      throw .invalidConfiguration("the process does not take data of \(d) columns")
+    }
+    guard network.inputDimension == process.stateDimension(dataDimension: d) else {
       throw .invalidConfiguration(
-        "the network takes \(network.inputDimension) data columns, the source gives \(d)")
+        "the network takes \(network.inputDimension) columns, the process's state for the source's \(d) "
+          + "data columns has \(process.stateDimension(dataDimension: d))")
     }
     guard network.conditionDimension == encoding.networkColumns else {
       throw .invalidConfiguration(

@@ -97,7 +97,7 @@ struct TrainerBuffers<Network: ScoreNetwork>: Sendable {
     raw = Matrix(rows: rows, columns: columns)
     x0 = Matrix(rows: rows, columns: dataColumns)
     loss = LossBuffers(
-      network: network, rows: rows, dimension: dataColumns, conditionColumns: conditionColumns)
+      network: network, rows: rows, dimension: network.inputDimension, conditionColumns: conditionColumns)
     self.standardizer = standardizer
     self.dataColumns = dataColumns
   }

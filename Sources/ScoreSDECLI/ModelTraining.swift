@@ -281,7 +281,30 @@ enum ModelTraining {
     label: String,
     name: String, heldOut: Matrix<Float>? = nil
   ) throws -> TrainingOutcome<Network> where Source.Scalar == Float {
+    var settings = settings
+    settings.process = try ProcessOption.resolved(settings.process, dataDimension: source.dataColumns)
     if let failure = settings.process.validationFailure { throw CLIError("--sde: \(failure)") }
+    if settings.process.hasIsotropicKernel {
+      return try run(
+        process: StandardSDE<Float>(settings.process), source: source, network: network,
+        standardizer: standardizer, settings: settings, label: label, name: name, heldOut: heldOut)
+    }
+    let process: StandardLinearSDE<Float>
+    do {
+      process = try StandardLinearSDE<Float>(settings.process)
+    } catch {
+      throw CLIError("--sde \(settings.process.name): the process cannot be built in Float: \(error)")
+    }
+    return try run(
+      process: process, source: source, network: network, standardizer: standardizer, settings: settings,
+      label: label, name: name, heldOut: heldOut)
+  }
+
+  /// Trains on `source` for `process` (a ``StandardSDE`` or a ``StandardLinearSDE``).
+  static func run<Process: LinearGaussianSDE, Source: TrainingDataSource, Network: CommandLineNetwork>(
+    process: Process, source: Source, network: Network.Type, standardizer: Standardizer?,
+    settings: TrainingSettings, label: String, name: String, heldOut: Matrix<Float>?
+  ) throws -> TrainingOutcome<Network> where Source.Scalar == Float, Process.Scalar == Float {
     // A malformed SOURCE_DATE_EPOCH would otherwise fail only once training is over.
     _ = try TrainingSummary.sourceDateEpoch()
     let encoding = ConditionEncoding.training(
@@ -294,10 +317,10 @@ enum ModelTraining {
         passthrough: encoding.hasMaskColumn ? 1 : 0, seed: settings.configuration.seed)
     }
     let architecture = Network.configuration(
-      dimension: source.dataColumns, conditionColumns: encoding.networkColumns, width: settings.width,
+      dimension: process.stateDimension(dataDimension: source.dataColumns), conditionColumns: encoding.networkColumns, width: settings.width,
       depth: settings.depth, encoding: parameterEncoding)
     var trainer = try Trainer(
-      process: StandardSDE<Float>(settings.process), network: network, architecture: architecture,
+      process: process, network: network, architecture: architecture,
       source: source,
       configuration: settings.configuration, standardizer: standardizer)
     trainer.threads = Workers.count

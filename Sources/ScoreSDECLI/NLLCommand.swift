@@ -34,8 +34,15 @@ struct NLLCommand: ParsableCommand {
     help: "For discrete data: the quantisation bin width, to report bits/dim of the dequantised data.")
   var binWidth: Double?
 
-  @Option(help: "Seed for fresh samples of a built-in density.")
+  @Option(help: "Seed for fresh samples of a built-in density (and a CLD model's velocity draws).")
   var seed: UInt64 = 1
+
+  @Option(
+    name: .customLong("velocity-draws"),
+    help: ArgumentHelp(
+      "A CLD model (--sde cld): velocities v ~ N(0, γM I) drawn per point for the bound log p(x) ≥ "
+        + "E_v[log p(x, v)] + H(N(0, γM I)), each one probability-flow solve."))
+  var velocityDraws: Int = 1
 
   @OptionGroup var posterior: PosteriorOptions
 
@@ -52,6 +59,7 @@ struct NLLCommand: ParsableCommand {
 
   func validate() throws {
     guard count >= 1 else { throw ValidationError("--count must be at least 1") }
+    guard velocityDraws >= 1 else { throw ValidationError("--velocity-draws must be at least 1") }
     try validateSteps(steps)
     if let binWidth, !(binWidth > 0 && binWidth.isFinite) {
       throw ValidationError("--bin-width must be positive")
@@ -94,8 +102,9 @@ struct NLLCommand: ParsableCommand {
     var summary = RunningMean()
     var baselineSummary = RunningMean()
     var excess = RunningMean()
-    let (dimension, dequantization) = try Evaluation(
-      points: points, rows: rows, integration: integration, source: data, dequantizationSeed: seed
+    let (dimension, dequantization, bound) = try Evaluation(
+      points: points, rows: rows, integration: integration, source: data, dequantizationSeed: seed,
+      velocityDraws: velocityDraws
     ) { nll, baseline in
       for v in nll { summary.add(v) }
       if let baseline {
@@ -115,7 +124,12 @@ struct NLLCommand: ParsableCommand {
       return
     }
     let d = Double(dimension)
-    if summary.count > 1 {
+    if let bound {
+      print(
+        String(
+          format: "mean NLL ≤ %.4f ± %.4f nats per point (%d points): an upper bound, %@", summary.mean,
+          summary.count > 1 ? summary.standardError : .nan, summary.count, bound))
+    } else if summary.count > 1 {
       print(
         String(
           format: "mean NLL %.4f ± %.4f nats per point (%d points)", summary.mean, summary.standardError,
@@ -192,10 +206,14 @@ struct NLLCommand: ParsableCommand {
   /// `k + w·u` (one `u ~ U[0, 1)` per entry of its integer columns, drawn from
   /// `Xoshiro256(seed: dequantizationSeed, stream: 1)` in point order), and `consume` gets
   /// those points; without it the points are taken as they are.
+  ///
+  /// A critically-damped Langevin model's value is the bound `−E_v[log p(x, v)] − H(N(0, γM I))`
+  /// on the NLL of `x` (``PositionLikelihoodBound``) with `velocityDraws` velocities per point
+  /// drawn from the `dequantizationSeed` (0 without one); a general linear SDE's is exact.
   static func negativeLogLikelihoods<Network: ScoreNetwork>(
     of points: PointSource, rows: Range<Int>? = nil, under trained: TrainedModel<Network>,
     integration: ODEIntegration<Double>, source: String, dequantizationSeed: UInt64? = nil,
-    consume: ([Double], Matrix<Double>) throws -> Void
+    velocityDraws: Int = 1, consume: ([Double], Matrix<Double>) throws -> Void
   ) throws where Network.Scalar == Double {
     let rows = rows ?? 0..<points.count
     let d = trained.dimension
@@ -228,10 +246,28 @@ struct NLLCommand: ParsableCommand {
       }
       trained.toModelScale(&x)
       if k > 0 { range.check(trained.network, conditions: (0..<conditions.rows).map { conditions.row($0) }) }
-      let score = trained.scoreModel(condition: k > 0 ? .perRow(conditions) : .unconditional)
-      let result = try ProbabilityFlowLikelihood(process: trained.sde, score: score, integration: integration)
-        .logLikelihood(of: x, firstRow: kept.lowerBound, blockRows: blockRows, threads: Workers.count)
-      try consume(result.logLikelihoods.map { -($0 + trained.logDensityCorrection) }, chunk)
+      let condition: ScoreCondition<Double> = k > 0 ? .perRow(conditions) : .unconditional
+      let logLikelihoods: [Double]
+      if let process = trained.linearSDE, let score = trained.linearScoreModel(condition: condition) {
+        let likelihood = ProbabilityFlowLikelihood(process: process, score: score, integration: integration)
+        if case .criticallyDampedLangevin(let cld) = process {
+          logLikelihoods = try likelihood.positionLogLikelihoodBound(
+            of: x, velocityStandardDeviation: (cld.initialVelocityScale * cld.mass).squareRoot(),
+            draws: velocityDraws, seed: dequantizationSeed ?? 0, firstRow: kept.lowerBound, blockRows: blockRows,
+            threads: Workers.count
+          ).bounds
+        } else {
+          logLikelihoods = try likelihood.logLikelihood(
+            of: x, firstRow: kept.lowerBound, blockRows: blockRows, threads: Workers.count
+          ).logLikelihoods
+        }
+      } else {
+        let score = trained.scoreModel(condition: condition)
+        logLikelihoods = try ProbabilityFlowLikelihood(process: trained.sde, score: score, integration: integration)
+          .logLikelihood(of: x, firstRow: kept.lowerBound, blockRows: blockRows, threads: Workers.count)
+          .logLikelihoods
+      }
+      try consume(logLikelihoods.map { -($0 + trained.logDensityCorrection) }, chunk)
       bar.update(kept.upperBound - rows.lowerBound)
     }
     bar.finish()
@@ -313,12 +349,15 @@ struct Evaluation: TrainedModelTask {
   /// points as they are).
   let dequantizationSeed: UInt64?
   let consume: (_ nll: [Double], _ baseline: [Double]?) throws -> Void
+  /// Velocity draws per point of a critically-damped Langevin model's bound.
+  let velocityDraws: Int
 
   init(
     points: PointSource, rows: Range<Int>? = nil, integration: ODEIntegration<Double>, source: String,
-    dequantizationSeed: UInt64? = nil,
+    dequantizationSeed: UInt64? = nil, velocityDraws: Int = 1,
     consume: @escaping (_ nll: [Double], _ baseline: [Double]?) throws -> Void
   ) {
+    self.velocityDraws = velocityDraws
     self.points = points
     self.rows = rows
     self.integration = integration
@@ -327,16 +366,25 @@ struct Evaluation: TrainedModelTask {
     self.consume = consume
   }
 
+  /// The model's dimension, its dequantisation, and for a critically-damped Langevin model the
+  /// sentence that says the values are bounds.
   func run<Network: ScoreNetwork>(_ model: TrainedModel<Network>) throws -> (
-    dimension: Int, dequantization: Dequantization?
+    dimension: Int, dequantization: Dequantization?, bound: String?
   ) where Network.Scalar == Double {
     let baseline = model.conditionEncoding.dimension == 0 ? model.gaussianBaseline : nil
     try NLLCommand.negativeLogLikelihoods(
       of: points, rows: rows, under: model, integration: integration, source: source,
-      dequantizationSeed: dequantizationSeed
+      dequantizationSeed: dequantizationSeed, velocityDraws: velocityDraws
     ) { nll, chunk in
       try consume(nll, baseline.map { b in b.logDensities(chunk).map { -$0 } })
     }
-    return (model.dimension, dequantizationSeed == nil ? nil : model.dequantization)
+    var bound: String? = nil
+    if case .criticallyDampedLangevin(_, let mass, let gamma, _) = model.process.kind {
+      bound = String(
+        format: "−E_v[log p(x, v)] − H(N(0, γM I)) with γM = %g, %d velocity draw(s) per point "
+          + "(critically-damped Langevin models the density of (x, v); the ± includes the draws)",
+        gamma * mass, velocityDraws)
+    }
+    return (model.dimension, dequantizationSeed == nil ? nil : model.dequantization, bound)
   }
 }

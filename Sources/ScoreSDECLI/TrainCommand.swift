@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import DiffusionProcesses
 import Foundation
 import LinearAlgebra
 import ScoreMatching
@@ -16,8 +17,21 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Where to write the model (.safetensors).")
   var out: String
 
-  @Option(help: "The forward SDE: vp, cosine, subvp, ve or ou.")
+  @Option(
+    help: ArgumentHelp(
+      "The forward SDE: vp, cosine, subvp, ve, ou, linear (dX = β(F X + c) dt + √β L dW, β ∈ [0.1, 20]; "
+        + "needs --drift and --noise) or cld (critically-damped Langevin on (x, v), M = 0.25, γ = 0.04, β = 4; "
+        + "hybrid score matching). linear and cld train a noise prediction (--objective noise)."))
   var sde: ProcessOption = .vp
+
+  @Option(help: "--sde linear: the drift matrix F, a d × d .npy file (stable: eigenvalues with negative real part).")
+  var drift: String?
+
+  @Option(help: "--sde linear: the noise factor L, a d × d .npy file.")
+  var noise: String?
+
+  @Option(help: "--sde linear: the offset c, a .npy file of d entries (default 0).")
+  var offset: String?
 
   @Option(
     help: ArgumentHelp(
@@ -145,13 +159,26 @@ struct TrainCommand: ParsableCommand {
     }
   }
 
+  /// The process `--sde` (with `--drift`, `--noise`, `--offset`) names.
+  func processDescription() throws -> SDEDescription {
+    if sde != .linear, drift != nil || noise != nil || offset != nil {
+      throw CLIError("--drift, --noise and --offset apply to --sde linear only")
+    }
+    if sde == .linear || sde == .cld, objective != .noise {
+      throw CLIError("--sde \(sde.rawValue) trains a noise prediction: --objective noise only")
+    }
+    return sde == .linear
+      ? try ProcessOption.linearDescription(drift: drift, noise: noise, offset: offset) : sde.description
+  }
+
   func run() throws {
     let input = DataInput(argument: data)
+    let process = try processDescription()
     var outputs = CommandOutputs(inputs: input.isFile ? [("--data", data)] : [])
     let modelFile = try outputs.add(out, option: "--out")
     let columns = try parseColumns(conditionColumns)
     let settings = TrainingSettings(
-      process: sde.description, architecture: architecture, width: width, depth: depth,
+      process: process, architecture: architecture, width: width, depth: depth,
       configuration: TrainingConfiguration(
         seed: seed, batchSize: batch, steps: steps,
         optimizer: weightDecay > 0 ? .adamW(weightDecay: weightDecay) : .adam, learningRate: learningRate,
