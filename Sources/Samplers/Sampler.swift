@@ -39,13 +39,14 @@ public import LinearAlgebra
 /// let sampler = try Sampler(process: linear, score: oracle, options: SamplingOptions(kind: .eulerMaruyama(steps: 500)))
 /// ```
 ///
-/// **Critically-damped Langevin diffusion.** A sampler built from a ``CriticallyDampedLangevin``
-/// runs on the augmented state `(x, v)` — its model scores `2d` columns, positions then
-/// velocities — but speaks in data dimensions: `sample(count:dimension:)` takes `d`, draws
-/// `(x, v)` from the prior `N(0, I) ⊗ N(0, M I)`, integrates to `ε` and returns the positions
-/// `x` as ``SamplingResult/samples`` (`count × d`) and the velocities as
-/// ``SamplingResult/velocities``; trajectories record the whole state. Its default kind is
-/// `sscs` with 100 steps, and it never takes Tweedie's step (``denoises``).
+/// **Critically-damped Langevin diffusion.** A sampler built on a ``CriticallyDampedLangevin``
+/// (or a ``StandardLinearSDE`` holding one, as a trained model's) runs on the augmented state
+/// `(x, v)` — its model scores `2d` columns, positions then velocities — but speaks in data
+/// dimensions, as every process does through ``LinearGaussianSDE/stateDimension(dataDimension:)``:
+/// `sample(count:dimension:)` takes `d`, draws `(x, v)` from the prior `N(0, I) ⊗ N(0, M I)`,
+/// integrates to `ε` and returns the positions `x` as ``SamplingResult/samples`` (`count × d`)
+/// and the velocities as ``SamplingResult/velocities``; trajectories record the whole state. It
+/// takes `sscs` besides the general kinds, and it never takes Tweedie's step (``denoises``).
 ///
 /// ```swift
 /// let cld = CriticallyDampedLangevin<Double>(dimension: 2)
@@ -55,8 +56,7 @@ public import LinearAlgebra
 /// ```
 public struct Sampler<Process: LinearGaussianSDE, Model: ScoreModel>: ScoreComposition
 where Process.Scalar == Model.Scalar {
-  /// The forward process (for critically-damped Langevin diffusion, the ``LinearSDE`` on
-  /// `(x, v)`).
+  /// The forward process.
   public let process: Process
   /// The score model.
   public let model: Model
@@ -64,7 +64,7 @@ where Process.Scalar == Model.Scalar {
   /// ``validateOptions()``) set after construction stops ``sample(count:dimension:firstRow:)``
   /// with a precondition failure.
   public var options: SamplingOptions<Scalar>
-  /// The critically-damped Langevin diffusion whose augmented state the sampler runs, or `nil`.
+  /// The critically-damped Langevin diffusion the process is (for `sscs`), or `nil`.
   public let phaseSpace: CriticallyDampedLangevin<Scalar>?
   /// Whether the process's kernel is scalar (``GaussianSDE``), so that every kind applies.
   public let hasScalarKernel: Bool
@@ -97,7 +97,9 @@ where Process.Scalar == Model.Scalar {
 
   /// A sampler for any linear process with the score `model`, checked against the kinds the
   /// process takes (``validateOptions()``). A process whose type is a ``GaussianSDE`` only at
-  /// run time (a generic caller's) gets the scalar-kernel path all the same.
+  /// run time (a generic caller's) gets the scalar-kernel path all the same; a
+  /// ``CriticallyDampedLangevin`` (or a ``StandardLinearSDE`` holding one) is sampled on its
+  /// augmented state and takes `sscs`.
   /// - Throws: ``SamplerConfigurationError`` when `options` ask for what the process lacks.
   @inlinable
   public init(process: Process, score model: Model, options: SamplingOptions<Scalar>)
@@ -106,7 +108,7 @@ where Process.Scalar == Model.Scalar {
     self.process = process
     self.model = model
     self.options = options
-    phaseSpace = nil
+    phaseSpace = Self.criticallyDampedLangevin(in: process)
     if let scalar = Self.scalarKernelBatchSampler(Process.self) {
       hasScalarKernel = true
       batchSampler = scalar
@@ -119,24 +121,13 @@ where Process.Scalar == Model.Scalar {
     try validateOptions()
   }
 
-  /// A sampler for critically-damped Langevin diffusion with the score `model` of the augmented
-  /// state `(x, v)`; `sscs` with 100 uniform steps by default.
-  /// - Throws: ``SamplerConfigurationError`` for a kind that needs a scalar kernel or diffusion,
-  ///   an observation, or `denoise` set to `true`.
+  /// The critically-damped Langevin diffusion `process` is (directly or in a
+  /// ``StandardLinearSDE``), or `nil`.
   @inlinable
-  public init(
-    process: CriticallyDampedLangevin<Model.Scalar>, score model: Model,
-    options: SamplingOptions<Model.Scalar> = SamplingOptions(kind: .symmetricSplitting())
-  ) throws(SamplerConfigurationError) where Process == LinearSDE<Model.Scalar> {
-    self.process = process.process
-    self.model = model
-    self.options = options
-    phaseSpace = process
-    hasScalarKernel = false
-    batchSampler = { sampler, rows, dimension throws(SamplingError) in
-      try sampler.sampleLinearBatch(rows: rows, dimension: dimension)
-    }
-    try validateOptions()
+  static func criticallyDampedLangevin(in process: Process) -> CriticallyDampedLangevin<Scalar>? {
+    if let cld = process as? CriticallyDampedLangevin<Scalar> { return cld }
+    if case .criticallyDampedLangevin(let cld)? = process as? StandardLinearSDE<Scalar> { return cld }
+    return nil
   }
 
   /// The scalar-kernel batch sampler when `type` is a ``GaussianSDE`` at run time, else `nil`.
@@ -190,14 +181,13 @@ where Process.Scalar == Model.Scalar {
   public var denoises: Bool { phaseSpace == nil && options.resolvedDenoise }
 
   /// The number of columns of the state the sampler integrates for `dimension`-dimensional
-  /// samples: `2d` on critically-damped Langevin's `(x, v)`, else `d`.
+  /// samples (``LinearGaussianSDE/stateDimension(dataDimension:)``): `2d` on critically-damped
+  /// Langevin's `(x, v)`, else `d`.
   @inlinable
   func stateDimension(_ dimension: Int) -> Int {
-    guard let phaseSpace else { return dimension }
-    precondition(
-      dimension == phaseSpace.dimension,
-      "Sampler: critically-damped Langevin in \(phaseSpace.dimension) dimensions, asked for \(dimension)")
-    return 2 * dimension
+    let columns = process.stateDimension(dataDimension: dimension)
+    precondition(columns >= dimension, "Sampler: the process does not run on \(dimension)-dimensional data")
+    return columns
   }
 
   /// The grid the fixed-step kinds use, from `T` to `ε`; `nil` for adaptive integration.
@@ -270,7 +260,7 @@ where Process.Scalar == Model.Scalar {
       trajectory += batch.trajectory
     }
     statistics.wallTime = clock.now - started
-    if phaseSpace != nil {
+    if columns > dimension {
       return SamplingResult(
         samples: samples.columnBlock(0..<dimension), velocities: samples.columnBlock(dimension..<columns),
         statistics: statistics, trajectory: trajectory)

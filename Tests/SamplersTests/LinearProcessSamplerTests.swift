@@ -80,7 +80,8 @@ func samplerOnCriticallyDampedLangevinReproducesGaussianData(kind: SamplerKind<D
 /// Kinds a process cannot run are thrown at construction, with the kinds it takes: the
 /// scalar-kernel kinds on a general linear process and on CLD, `sra` and `adaptive-sde` under
 /// a matrix diffusion (taken when `L = I`), `sscs` without CLD (also on VP, through
-/// ``Sampler/validateOptions()``), observations, and denoising CLD samples.
+/// ``Sampler/validateOptions()``, and on CLD's bare ``LinearSDE``; a CLD inside a
+/// ``StandardLinearSDE`` takes it), observations, and denoising CLD samples.
 @Test func linearProcessesRefuseWhatTheyCannotRun() throws {
   let coupled = coupledLinearSDE()
   let oracle = LinearData.oracle(coupled)
@@ -137,6 +138,12 @@ func samplerOnCriticallyDampedLangevinReproducesGaussianData(kind: SamplerKind<D
       .sra, alternatives: [.symmetricSplitting] + general)
   ) {
     try Sampler(process: cld, score: cldOracle, options: options(.sra))
+  }
+  let wrapped = try Sampler(
+    process: StandardLinearSDE.criticallyDampedLangevin(cld), score: cldOracle, options: options(.symmetricSplitting))
+  #expect(wrapped.phaseSpace == cld && !wrapped.hasScalarKernel)
+  #expect(throws: SamplerConfigurationError.needsCriticallyDampedLangevin(.symmetricSplitting)) {
+    try Sampler(process: cld.process, score: cldOracle, options: options(.symmetricSplitting))
   }
   var denoised = options(.symmetricSplitting)
   denoised.denoise = true
