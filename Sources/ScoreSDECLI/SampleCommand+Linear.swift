@@ -34,16 +34,20 @@ extension SampleCommand {
     guard let process = trained.linearSDE, let unconditional = trained.linearScoreModel() else {
       if let choice = samplerChoice, choice.needsPhaseSpace {
         throw CLIError(
-          "--sampler \(choice.rawValue) samples critically-damped Langevin models (--sde cld) only; \(trainedWith)")
+          "--sampler \(choice.rawValue) samples critically-damped Langevin models (--sde cld) only; \(trainedWith)"
+        )
       }
       return nil
     }
     if observe != nil {
-      throw CLIError("--observe needs a model with a scalar kernel (--sde vp, subvp, ve or ou); \(trainedWith)")
+      throw CLIError(
+        "--observe needs a model with a scalar kernel (--sde vp, subvp, ve or ou); \(trainedWith)")
     }
     let name = samplerChoice ?? Self.defaultSampler(for: process)
     if samplerChoice == nil {
-      let given = [("--order", order != nil), ("--snr", snr != nil), ("--eta", eta != nil), ("--churn", churn != nil)]
+      let given = [
+        ("--order", order != nil), ("--snr", snr != nil), ("--eta", eta != nil), ("--churn", churn != nil),
+      ]
       if let (option, _) = given.first(where: \.1) {
         throw CLIError(
           "\(option) belongs to a sampler this model does not take; \(trainedWith), sampled with "

@@ -156,8 +156,10 @@ struct SampleCommand: ParsableCommand {
     options.threads = Workers.count
     options.batchSize = Workers.samplingBatch
     let started = Date()
-    let (nfe, used) = try Drawing(command: self, options: options, format: format, samples: samples, plot: plotFile)
-      .run(modelAt: URL(fileURLWithPath: model))
+    let (nfe, used) = try Drawing(
+      command: self, options: options, format: format, samples: samples, plot: plotFile
+    )
+    .run(modelAt: URL(fileURLWithPath: model))
     try outputs.commit()
     if let shard {
       print(Sharding.summary(shard, rows: rows, of: count, unit: "samples", alignment: Workers.samplingBatch))

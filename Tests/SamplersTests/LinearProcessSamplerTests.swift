@@ -140,7 +140,8 @@ func samplerOnCriticallyDampedLangevinReproducesGaussianData(kind: SamplerKind<D
     try Sampler(process: cld, score: cldOracle, options: options(.sra))
   }
   let wrapped = try Sampler(
-    process: StandardLinearSDE.criticallyDampedLangevin(cld), score: cldOracle, options: options(.symmetricSplitting))
+    process: StandardLinearSDE.criticallyDampedLangevin(cld), score: cldOracle,
+    options: options(.symmetricSplitting))
   #expect(wrapped.phaseSpace == cld && !wrapped.hasScalarKernel)
   #expect(throws: SamplerConfigurationError.needsCriticallyDampedLangevin(.symmetricSplitting)) {
     try Sampler(process: cld.process, score: cldOracle, options: options(.symmetricSplitting))

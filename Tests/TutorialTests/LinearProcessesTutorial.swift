@@ -46,7 +46,8 @@ import Testing
     #expect(abs(mean[i] - kernelMean[i]) < 4.5 * (c[i, i] / n).squareRoot() + 0.02 * c[i, i].squareRoot())
     for j in 0..<3 {
       let se = ((c[i, i] * c[j, j] + c[i, j] * c[i, j]) / n).squareRoot()
-      #expect(abs(covariance[i, j] - c[i, j]) < 4.5 * se + 0.02 * (c[i, i] * c[j, j]).squareRoot(), "Σ[\(i), \(j)]")
+      #expect(
+        abs(covariance[i, j] - c[i, j]) < 4.5 * se + 0.02 * (c[i, i] * c[j, j]).squareRoot(), "Σ[\(i), \(j)]")
     }
   }
 }
@@ -115,7 +116,8 @@ import Testing
 /// within 10⁻⁴ nats on every point when the exact `p_T` ends the integration.
 @Test func phaseSpaceLikelihoodIsExact() throws {
   let cld = CriticallyDampedLangevin<Double>(dimension: 2)
-  let oracle = try cld.oracle(weights: [1], means: [[1, -0.5]], covariances: [Matrix([[0.5, 0.3], [0.3, 0.4]])])
+  let oracle = try cld.oracle(
+    weights: [1], means: [[1, -0.5]], covariances: [Matrix([[0.5, 0.3], [0.3, 0.4]])])
   // snippet: linear-processes-likelihood
   var rng = Xoshiro256(seed: 5)
   let states = oracle.sample(count: 20, using: &rng)  // (x₀, v₀), v₀ ~ N(0, γM I)
