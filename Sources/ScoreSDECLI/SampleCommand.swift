@@ -41,7 +41,7 @@ struct SampleCommand: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Number of steps (default: 20 for dpm/dpm-sde, 1000 for em/pc/ancestral, 100 for sra/ode/euler/heun, "
+      "Number of steps (default: 20 for dpm/dpm-sde, 1000 for em/pc/ancestral, 100 for sra/ode/euler/heun/sscs, "
         + "18 for edm-heun, 50 for euler-a/ddim)."))
   var steps: Int?
 
