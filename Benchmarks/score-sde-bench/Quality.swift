@@ -181,6 +181,7 @@ extension SamplerKind where Scalar == Double {
     case .ddim(let steps, let eta, _): return .ddim(steps: steps, eta: S(eta))
     case .dpmSolverSDE(let steps, let order, _): return .dpmSolverSDE(steps: steps, order: order)
     case .sra(let steps, _): return .sra(steps: steps)
+    case .symmetricSplitting(let steps, _): return .symmetricSplitting(steps: steps)
     case .adaptiveSDE(let o):
       var options = AdaptiveSDEOptions<S>(
         relativeTolerance: S(o.relativeTolerance), absoluteTolerance: S(o.absoluteTolerance),

@@ -23,28 +23,171 @@ public import LinearAlgebra
 /// let result = try sampler.sample(count: 1000, dimension: 2)
 /// print(result.samples.columnMeans(), result.statistics.scoreEvaluations)   // NFE 10
 /// ```
-public struct Sampler<Process: GaussianSDE, Model: ScoreModel>: ScoreComposition
+///
+/// **Linear processes.** Any ``LinearGaussianSDE`` — a ``LinearSDE`` with matrix drift and
+/// noise, critically-damped Langevin diffusion — samples through the same front end with the
+/// kinds that need only the general protocol: Euler–Maruyama, the probability-flow kinds
+/// (`euler`, `heun`, `ode`, `adaptive`), `sra` and `adaptive-sde` when the diffusion is scalar,
+/// and `sscs` (``SymmetricSplittingSampler``) for critically-damped Langevin. The kinds written
+/// in a scalar kernel (predictor–corrector, ancestral, DPM-Solver, the EDM family) and
+/// observations need a ``GaussianSDE``; for any other process the initializer throws a
+/// ``SamplerConfigurationError`` naming the kinds it takes. Tweedie's final step uses the
+/// matrix kernel (``LinearTweedieDenoiser``).
+///
+/// ```swift
+/// let linear = try LinearSDE(drift: f, noise: l)
+/// let sampler = try Sampler(process: linear, score: oracle, options: SamplingOptions(kind: .eulerMaruyama(steps: 500)))
+/// ```
+///
+/// **Critically-damped Langevin diffusion.** A sampler built on a ``CriticallyDampedLangevin``
+/// (or a ``StandardLinearSDE`` holding one, as a trained model's) runs on the augmented state
+/// `(x, v)` — its model scores `2d` columns, positions then velocities — but speaks in data
+/// dimensions, as every process does through ``LinearGaussianSDE/stateDimension(dataDimension:)``:
+/// `sample(count:dimension:)` takes `d`, draws `(x, v)` from the prior `N(0, I) ⊗ N(0, M I)`,
+/// integrates to `ε` and returns the positions `x` as ``SamplingResult/samples`` (`count × d`)
+/// and the velocities as ``SamplingResult/velocities``; trajectories record the whole state. It
+/// takes `sscs` besides the general kinds, and it never takes Tweedie's step (``denoises``).
+///
+/// ```swift
+/// let cld = CriticallyDampedLangevin<Double>(dimension: 2)
+/// let oracle = try cld.oracle(weights: [1], means: [[1, -0.5]], covariances: [c])
+/// let sampler = try Sampler(process: cld, score: oracle, options: SamplingOptions(kind: .symmetricSplitting(steps: 50)))
+/// let x = try sampler.sample(count: 1000, dimension: 2).samples   // 1000 × 2 positions
+/// ```
+public struct Sampler<Process: LinearGaussianSDE, Model: ScoreModel>: ScoreComposition
 where Process.Scalar == Model.Scalar {
   /// The forward process.
   public let process: Process
   /// The score model.
   public let model: Model
-  /// Which sampler and how.
+  /// Which sampler and how. A kind or setting the process does not take (see
+  /// ``validateOptions()``) set after construction stops ``sample(count:dimension:firstRow:)``
+  /// with a precondition failure.
   public var options: SamplingOptions<Scalar>
+  /// The critically-damped Langevin diffusion the process is (for `sscs`), or `nil`.
+  public let phaseSpace: CriticallyDampedLangevin<Scalar>?
+  /// Whether the process's kernel is scalar (``GaussianSDE``), so that every kind applies.
+  public let hasScalarKernel: Bool
+  /// Samples one batch of global rows in a given dimension: the scalar-kernel path, specialised
+  /// for the ``GaussianSDE`` when the process is one, or the linear path.
+  @usableFromInline let batchSampler:
+    @Sendable (Sampler, Range<Int>, Int) throws(SamplingError) -> BatchOutcome<Scalar>
 
-  /// A sampler for `process` with the score `model`.
+  /// A sampler for `process` with the score `model`: every kind but `sscs`.
   @inlinable
-  public init(process: Process, score model: Model, options: SamplingOptions<Scalar> = SamplingOptions()) {
+  public init(process: Process, score model: Model, options: SamplingOptions<Scalar> = SamplingOptions())
+  where Process: GaussianSDE {
     self.process = process
     self.model = model
     self.options = options
+    phaseSpace = nil
+    hasScalarKernel = true
+    batchSampler = { sampler, rows, dimension throws(SamplingError) in
+      try sampler.sampleScalarKernelBatch(rows: rows, dimension: dimension)
+    }
   }
 
   /// A sampler for `forward` with the score `model`.
   @available(*, deprecated, renamed: "init(process:score:options:)")
   @inlinable
-  public init(forward: Process, score model: Model, options: SamplingOptions<Scalar> = SamplingOptions()) {
+  public init(forward: Process, score model: Model, options: SamplingOptions<Scalar> = SamplingOptions())
+  where Process: GaussianSDE {
     self.init(process: forward, score: model, options: options)
+  }
+
+  /// A sampler for any linear process with the score `model`, checked against the kinds the
+  /// process takes (``validateOptions()``). A process whose type is a ``GaussianSDE`` only at
+  /// run time (a generic caller's) gets the scalar-kernel path all the same; a
+  /// ``CriticallyDampedLangevin`` (or a ``StandardLinearSDE`` holding one) is sampled on its
+  /// augmented state and takes `sscs`.
+  /// - Throws: ``SamplerConfigurationError`` when `options` ask for what the process lacks.
+  @inlinable
+  public init(process: Process, score model: Model, options: SamplingOptions<Scalar>)
+    throws(SamplerConfigurationError)
+  {
+    self.process = process
+    self.model = model
+    self.options = options
+    phaseSpace = Self.criticallyDampedLangevin(in: process)
+    if let scalar = Self.scalarKernelBatchSampler(Process.self) {
+      hasScalarKernel = true
+      batchSampler = scalar
+    } else {
+      hasScalarKernel = false
+      batchSampler = { sampler, rows, dimension throws(SamplingError) in
+        try sampler.sampleLinearBatch(rows: rows, dimension: dimension)
+      }
+    }
+    try validateOptions()
+  }
+
+  /// The critically-damped Langevin diffusion `process` is (directly or in a
+  /// ``StandardLinearSDE``), or `nil`.
+  @inlinable
+  static func criticallyDampedLangevin(in process: Process) -> CriticallyDampedLangevin<Scalar>? {
+    if let cld = process as? CriticallyDampedLangevin<Scalar> { return cld }
+    if case .criticallyDampedLangevin(let cld)? = process as? StandardLinearSDE<Scalar> { return cld }
+    return nil
+  }
+
+  /// The scalar-kernel batch sampler when `type` is a ``GaussianSDE`` at run time, else `nil`.
+  @inlinable
+  static func scalarKernelBatchSampler(
+    _ type: Process.Type
+  ) -> (@Sendable (Sampler, Range<Int>, Int) throws(SamplingError) -> BatchOutcome<Scalar>)? {
+    guard let gaussian = type as? any GaussianSDE<Scalar>.Type else { return nil }
+    return scalarKernelBatchSampler(opening: gaussian)
+  }
+
+  /// The scalar-kernel path for `G`, the process's own type opened as a ``GaussianSDE``.
+  @inlinable
+  static func scalarKernelBatchSampler<G: GaussianSDE>(
+    opening _: G.Type
+  ) -> @Sendable (Sampler, Range<Int>, Int) throws(SamplingError) -> BatchOutcome<Scalar>
+  where G.Scalar == Scalar {
+    { sampler, rows, dimension throws(SamplingError) in
+      // `G` is `Process`: the cast only restates it.
+      let scalar = Sampler<G, Model>(
+        process: sampler.process as! G, score: sampler.model, options: sampler.options)
+      return try scalar.sampleScalarKernelBatch(rows: rows, dimension: dimension)
+    }
+  }
+
+  /// Checks ``options`` against the process: throws for a kind that needs a scalar kernel
+  /// (``SamplerName/needsScalarKernel``) or a scalar diffusion on a process without one, for
+  /// `sscs` without critically-damped Langevin, for an observation without a scalar kernel,
+  /// and for denoising critically-damped Langevin samples.
+  @inlinable
+  public func validateOptions() throws(SamplerConfigurationError) {
+    let name = options.kind.name
+    if name.needsPhaseSpace && phaseSpace == nil { throw .needsCriticallyDampedLangevin(name) }
+    if hasScalarKernel { return }
+    let matrixDiffusion = process.noiseFactor != nil
+    let alternatives = SamplerName.linearProcessCases(
+      phaseSpace: phaseSpace != nil, matrixDiffusion: matrixDiffusion)
+    if name.needsScalarKernel { throw .needsScalarKernel(name, alternatives: alternatives) }
+    if matrixDiffusion && name.needsScalarDiffusion {
+      throw .needsScalarDiffusion(name, alternatives: alternatives)
+    }
+    if options.observation != nil { throw .observationNeedsScalarKernel }
+    if phaseSpace != nil && options.denoise == true { throw .denoisingNeedsPositionScore }
+  }
+
+  /// Whether sampling ends with Tweedie's step: ``SamplingOptions/resolvedDenoise``, except
+  /// for critically-damped Langevin diffusion, which never denoises — its positions end at `ε`
+  /// with no fresh noise (noise enters through the velocity), and a model trained by hybrid
+  /// score matching gives no position score for the step to use.
+  @inlinable
+  public var denoises: Bool { phaseSpace == nil && options.resolvedDenoise }
+
+  /// The number of columns of the state the sampler integrates for `dimension`-dimensional
+  /// samples (``LinearGaussianSDE/stateDimension(dataDimension:)``): `2d` on critically-damped
+  /// Langevin's `(x, v)`, else `d`.
+  @inlinable
+  func stateDimension(_ dimension: Int) -> Int {
+    let columns = process.stateDimension(dataDimension: dimension)
+    precondition(columns >= dimension, "Sampler: the process does not run on \(dimension)-dimensional data")
+    return columns
   }
 
   /// The grid the fixed-step kinds use, from `T` to `ε`; `nil` for adaptive integration.
@@ -56,7 +199,8 @@ where Process.Scalar == Model.Scalar {
       .probabilityFlow(.euler(let steps, let spacing)), .probabilityFlow(.heun(let steps, let spacing)),
       .probabilityFlow(.rungeKutta4(let steps, let spacing)), .edmHeun(let steps, let spacing, _),
       .eulerAncestral(let steps, _, let spacing), .ddim(let steps, _, let spacing),
-      .dpmSolverSDE(let steps, _, let spacing), .sra(let steps, let spacing):
+      .dpmSolverSDE(let steps, _, let spacing), .sra(let steps, let spacing),
+      .symmetricSplitting(let steps, let spacing):
       return grid(steps: steps, spacing: spacing)
     case .probabilityFlow(.adaptive), .adaptiveSDE: return nil
     }
@@ -76,9 +220,10 @@ where Process.Scalar == Model.Scalar {
   ///
   /// - Parameters:
   ///   - count: the number of samples.
-  ///   - dimension: `d`.
+  ///   - dimension: `d` (for critically-damped Langevin, the data's, half the state's).
   ///   - firstRow: the global index of the first sample (to continue a run in pieces).
-  /// - Returns: the samples (`count × d`), statistics and the recorded trajectory.
+  /// - Returns: the samples (`count × d`; with critically-damped Langevin the positions, and
+  ///   the velocities beside them), statistics and the recorded trajectory.
   /// - Throws: ``SamplingError`` when a state becomes non-finite or the adaptive solver fails.
   @inlinable
   public func sample(
@@ -94,17 +239,18 @@ where Process.Scalar == Model.Scalar {
     precondition(
       options.tileRows.map { $0 >= 1 } ?? true,
       "SamplingOptions.tileRows must be at least 1, got \(options.tileRows!)")
+    do { try validateOptions() } catch { preconditionFailure("Sampler: \(error)") }
+    let columns = stateDimension(dimension)
     let clock = ContinuousClock()
     let started = clock.now
     let batches = RowBlockPartition.blocks(rows: count, size: Swift.max(1, options.batchSize ?? count))
     // Batch b always covers the same global rows; which thread runs it does not matter.
     let outcomes = mapConcurrently(batches, workers: options.threads) { _, rows in
       Result { () throws(SamplingError) in
-        try sampleBatch(
-          rows: (firstRow + rows.lowerBound)..<(firstRow + rows.upperBound), dimension: dimension)
+        try batchSampler(self, (firstRow + rows.lowerBound)..<(firstRow + rows.upperBound), dimension)
       }
     }
-    var samples = Matrix<Scalar>(rows: count, columns: dimension)
+    var samples = Matrix<Scalar>(rows: count, columns: columns)
     var statistics = SamplingStatistics()
     var trajectory: [TrajectorySnapshot<Scalar>] = []
     for (b, outcome) in outcomes.enumerated() {
@@ -114,12 +260,21 @@ where Process.Scalar == Model.Scalar {
       trajectory += batch.trajectory
     }
     statistics.wallTime = clock.now - started
+    if columns > dimension {
+      return SamplingResult(
+        samples: samples.columnBlock(0..<dimension), velocities: samples.columnBlock(dimension..<columns),
+        statistics: statistics, trajectory: trajectory)
+    }
     return SamplingResult(samples: samples, statistics: statistics, trajectory: trajectory)
   }
+}
 
-  /// Samples the global rows `rows`: prior, sampler, optional denoising and observation.
+extension Sampler where Process: GaussianSDE {
+  /// Samples the global rows `rows` with a scalar kernel: prior, sampler, optional denoising and
+  /// observation.
   @inlinable
-  func sampleBatch(rows: Range<Int>, dimension: Int) throws(SamplingError) -> BatchOutcome<Scalar> {
+  func sampleScalarKernelBatch(rows: Range<Int>, dimension: Int) throws(SamplingError) -> BatchOutcome<Scalar>
+  {
     let model = RowTiledScore(
       base: self.model, tileRows: options.tileRows ?? Swift.max(1, rows.count),
       firstRow: options.tileRows == nil ? 0 : rows.lowerBound)
@@ -200,24 +355,8 @@ where Process.Scalar == Model.Scalar {
         noise: &noise, recorder: &recorder)
     case .adaptiveSDE(let adaptive):
       return try runAdaptiveSDE(adaptive, model, &x, noise: &noise, recorder: &recorder)
-    }
-  }
-
-  /// Runs ``AdaptiveReverseSDESolver`` from `T` to `ε` on one batch, each row driven by a
-  /// ``BrownianPaths`` keyed by one draw from its stream.
-  @inlinable
-  func runAdaptiveSDE(
-    _ adaptive: AdaptiveSDEOptions<Scalar>, _ model: RowTiledScore<Model>, _ x: inout Matrix<Scalar>,
-    noise: inout RowStreams, recorder: inout TrajectoryRecorder<Scalar>
-  ) throws(SamplingError) -> SamplingStatistics {
-    let solver = AdaptiveReverseSDESolver(process: process, score: model, options: adaptive)
-    var paths = BrownianPaths(
-      streams: &noise, dimension: x.columns, over: Double(smallTime)...Double(process.endTime))
-    var workspace = solver.makeWorkspace(rows: x.rows, columns: x.columns)
-    return try solver.integrate(
-      &x, from: process.endTime, to: smallTime, along: &paths, workspace: &workspace
-    ) { i, t, state in
-      recorder.record(step: i + 1, time: t, states: state)
+    case .symmetricSplitting:
+      preconditionFailure("Sampler: sscs samples critically-damped Langevin diffusion only")
     }
   }
 
@@ -239,7 +378,28 @@ where Process.Scalar == Model.Scalar {
     return try integrateReverse(
       solver, &x, over: grid, noise: &noise, workspace: &workspace, recorder: &recorder)
   }
+}
 
+extension Sampler {
+  /// Runs ``AdaptiveReverseSDESolver`` from `T` to `ε` on one batch, each row driven by a
+  /// ``BrownianPaths`` keyed by one draw from its stream.
+  @inlinable
+  func runAdaptiveSDE(
+    _ adaptive: AdaptiveSDEOptions<Scalar>, _ model: RowTiledScore<Model>, _ x: inout Matrix<Scalar>,
+    noise: inout RowStreams, recorder: inout TrajectoryRecorder<Scalar>
+  ) throws(SamplingError) -> SamplingStatistics {
+    let solver = AdaptiveReverseSDESolver(process: process, score: model, options: adaptive)
+    var paths = BrownianPaths(
+      streams: &noise, dimension: x.columns, over: Double(smallTime)...Double(process.endTime))
+    var workspace = solver.makeWorkspace(rows: x.rows, columns: x.columns)
+    return try solver.integrate(
+      &x, from: process.endTime, to: smallTime, along: &paths, workspace: &workspace
+    ) { i, t, state in
+      recorder.record(step: i + 1, time: t, states: state)
+    }
+  }
+
+  /// Runs `solver` over `grid` on one batch, recording the trajectory.
   @inlinable
   func integrateReverse<Solver: ReverseSDESolver>(
     _ solver: Solver, _ x: inout Matrix<Scalar>, over grid: TimeGrid<Scalar>, noise: inout RowStreams,
@@ -255,20 +415,26 @@ where Process.Scalar == Model.Scalar {
 
 /// The samples of a ``Sampler`` run, what they cost, and the recorded trajectory.
 public struct SamplingResult<Scalar: BLASScalar>: Sendable {
-  /// The samples, `count × d`, in global-index order.
+  /// The samples, `count × d`, in global-index order (for critically-damped Langevin diffusion,
+  /// the positions `x`).
   public let samples: Matrix<Scalar>
+  /// For critically-damped Langevin diffusion, the velocities `v` that end beside the positions
+  /// (`count × d`, row `i` with sample `i`); `nil` for every other process.
+  public let velocities: Matrix<Scalar>?
   /// Score evaluations, steps and wall time.
   public let statistics: SamplingStatistics
   /// Snapshots every ``SamplingOptions/trajectoryStride`` steps, batch by batch (empty unless a
-  /// stride was set).
+  /// stride was set); with critically-damped Langevin, of the whole state `(x, v)`.
   public let trajectory: [TrajectorySnapshot<Scalar>]
 
   /// A result from its parts.
   @inlinable
   public init(
-    samples: Matrix<Scalar>, statistics: SamplingStatistics, trajectory: [TrajectorySnapshot<Scalar>]
+    samples: Matrix<Scalar>, velocities: Matrix<Scalar>? = nil, statistics: SamplingStatistics,
+    trajectory: [TrajectorySnapshot<Scalar>]
   ) {
     self.samples = samples
+    self.velocities = velocities
     self.statistics = statistics
     self.trajectory = trajectory
   }

@@ -53,6 +53,11 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
   /// ``AdaptiveReverseSDESolver`` (Jolicoeur-Martineau et al. 2021, Algorithm 1) on the reverse
   /// SDE, driven by per-row ``BrownianPaths`` (`adaptive-sde`); one step size per batch.
   case adaptiveSDE(AdaptiveSDEOptions<Scalar> = AdaptiveSDEOptions())
+  /// ``SymmetricSplittingSampler``, the symmetric splitting sampler of critically-damped Langevin
+  /// diffusion (Dockhorn, Vahdat & Kreis 2022) on the augmented state `(x, v)` (`sscs`); 100
+  /// uniform steps by default, one score evaluation per step. Only for a ``Sampler`` built on a
+  /// ``CriticallyDampedLangevin``.
+  case symmetricSplitting(steps: Int = 100, spacing: TimeGrid<Scalar>.Spacing = .uniform)
 
   /// Adaptive Dormand–Prince on the probability flow with `rtol = atol = 1e-5`.
   public static var adaptive: SamplerKind { .probabilityFlow(.standard) }
@@ -80,6 +85,7 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
     case .dpmSolverSDE: self = .dpmSolverSDE(steps: steps ?? 20)
     case .sra: self = .sra(steps: steps ?? 100)
     case .adaptiveSDE: self = .adaptiveSDE()
+    case .symmetricSplitting: self = .symmetricSplitting(steps: steps ?? 100)
     }
   }
 
@@ -101,6 +107,7 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
     case .dpmSolverSDE: return .dpmSolverSDE
     case .sra: return .sra
     case .adaptiveSDE: return .adaptiveSDE
+    case .symmetricSplitting: return .symmetricSplitting
     }
   }
 
@@ -125,9 +132,11 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
   /// set: `x̂₀ = (x_ε − shift(ε) + σ_ε² s(x_ε, ε))/α_ε` (``TweedieDenoiser``), one more score
   /// evaluation.
   /// Yes for the reverse-SDE samplers (their state at `ε` carries fresh noise; for the EDM family
-  /// the step is their own last step to `σ = 0`), no for the probability-flow kinds.
+  /// the step is their own last step to `σ = 0`), no for the probability-flow kinds and for
+  /// ``symmetricSplitting(steps:spacing:)``: critically-damped Langevin samples are never
+  /// denoised (``Sampler/denoises``).
   @inlinable
-  public var denoisesByDefault: Bool { isStochastic }
+  public var denoisesByDefault: Bool { isStochastic && self.name != .symmetricSplitting }
 
   /// The fixed steps, or `nil` for adaptive integration.
   @inlinable
@@ -135,7 +144,8 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
     switch self {
     case .eulerMaruyama(let steps, _), .predictorCorrector(let steps, _, _), .ancestral(let steps, _),
       .dpmSolver(let steps, _, _), .edmHeun(let steps, _, _), .eulerAncestral(let steps, _, _),
-      .ddim(let steps, _, _), .dpmSolverSDE(let steps, _, _), .sra(let steps, _):
+      .ddim(let steps, _, _), .dpmSolverSDE(let steps, _, _), .sra(let steps, _),
+      .symmetricSplitting(let steps, _):
       return steps
     case .probabilityFlow(let integration): return integration.steps
     case .adaptiveSDE: return nil
@@ -171,6 +181,7 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
       return .dpmSolverSDE(steps: steps, order: order, spacing: spacing)
     case .sra(_, let spacing): return .sra(steps: steps, spacing: spacing)
     case .adaptiveSDE: return self
+    case .symmetricSplitting(_, let spacing): return .symmetricSplitting(steps: steps, spacing: spacing)
     }
   }
 }
@@ -209,9 +220,11 @@ public enum SamplerName: String, Sendable, Hashable, CaseIterable {
   case sra = "sra"
   /// ``SamplerKind/adaptiveSDE(_:)`` (`adaptive-sde`).
   case adaptiveSDE = "adaptive-sde"
+  /// ``SamplerKind/symmetricSplitting(steps:spacing:)`` (`sscs`), critically-damped Langevin only.
+  case symmetricSplitting = "sscs"
 
   /// Whether the sampler is a reverse-SDE sampler (``ReverseSDESolver``): it draws per-row noise
-  /// at its steps and ends with Tweedie's denoising step by default.
+  /// at its steps and (all but `sscs`) ends with Tweedie's denoising step by default.
   ///
   /// The EDM family (`edm-heun`, `euler-a`, `ddim`, `dpm-sde`) counts as stochastic even where
   /// its settings draw no noise (no churn, `η = 0`): their updates are written for noise levels
@@ -222,15 +235,57 @@ public enum SamplerName: String, Sendable, Hashable, CaseIterable {
   public var isStochastic: Bool {
     switch self {
     case .eulerMaruyama, .predictorCorrector, .ancestral, .edmHeun, .eulerAncestral, .ddim, .dpmSolverSDE,
-      .sra, .adaptiveSDE:
+      .sra, .adaptiveSDE, .symmetricSplitting:
       return true
     case .euler, .heun, .probabilityFlow, .adaptive, .dpmSolver: return false
     }
   }
 
-  /// The default number of steps: 1000 for the first-order SDE samplers, 100 for SRA and the
+  /// The default number of steps: 1000 for the first-order SDE samplers, 100 for SRA, SSCS and the
   /// fixed-step probability flow, 20 for DPM-Solver and its SDE variant, 18 for EDM's Heun, 50 for
   /// Euler-ancestral and DDIM; 0 for the adaptive solvers, which choose their own.
   @inlinable
   public var defaultSteps: Int { SamplerKind<Double>(self).steps ?? 0 }
+}
+
+extension SamplerName {
+  /// Whether the kind's update is written in a scalar kernel `x_t = a(t)·x₀ + b(t) + σ(t)·z`
+  /// (``GaussianSDE/marginal(at:)``): predictor–corrector (the reverse-diffusion predictor and the
+  /// corrector's signal-to-noise step rule), ancestral sampling, DPM-Solver and its SDE variant,
+  /// and the EDM family (`edm-heun`, `euler-a`, `ddim`). A ``Sampler`` on a process that is only
+  /// a ``LinearGaussianSDE`` refuses them (``SamplerConfigurationError/needsScalarKernel(_:alternatives:)``).
+  @inlinable
+  public var needsScalarKernel: Bool {
+    switch self {
+    case .predictorCorrector, .ancestral, .dpmSolver, .edmHeun, .eulerAncestral, .ddim, .dpmSolverSDE:
+      return true
+    case .eulerMaruyama, .euler, .heun, .probabilityFlow, .adaptive, .sra, .adaptiveSDE, .symmetricSplitting:
+      return false
+    }
+  }
+
+  /// Whether the kind draws its noise as `g(t)·z` and so cannot apply a matrix diffusion
+  /// `G = g·L` (``SDE/noiseFactor``): `sra` and `adaptive-sde`, whose Brownian increments and
+  /// error estimates are written per coordinate.
+  @inlinable
+  public var needsScalarDiffusion: Bool { self == .sra || self == .adaptiveSDE }
+
+  /// Whether the kind runs only on critically-damped Langevin diffusion: `sscs`.
+  @inlinable
+  public var needsPhaseSpace: Bool { self == .symmetricSplitting }
+
+  /// The kinds a ``Sampler`` on a process that is not a ``GaussianSDE`` takes: Euler–Maruyama and
+  /// the probability-flow kinds always; `sra` and `adaptive-sde` when the diffusion is scalar
+  /// (`matrixDiffusion` false); `sscs` on critically-damped Langevin (`phaseSpace` true).
+  ///
+  /// ```swift
+  /// SamplerName.linearProcessCases(phaseSpace: true, matrixDiffusion: true)   // sscs, em, ode, …
+  /// ```
+  @inlinable
+  public static func linearProcessCases(phaseSpace: Bool, matrixDiffusion: Bool) -> [SamplerName] {
+    (phaseSpace ? [.symmetricSplitting] : [])
+      + allCases.filter { name in
+        !name.needsScalarKernel && !name.needsPhaseSpace && !(matrixDiffusion && name.needsScalarDiffusion)
+      }
+  }
 }

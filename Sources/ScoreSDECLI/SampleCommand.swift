@@ -24,18 +24,24 @@ struct SampleCommand: ParsableCommand {
   var out: String
 
   @Option(
+    name: .customLong("sampler"),
     help: ArgumentHelp(
       "dpm (DPM-Solver++, the default), em, pc, ancestral, sra (Rößler's SRA1 stochastic Runge–Kutta), "
         + "adaptive-sde (adaptive reverse SDE), ode (RK4), euler or heun (probability flow), adaptive "
         + "(Dormand–Prince), edm-heun (Karras et al.'s Heun with churn), euler-a (Euler-ancestral), ddim, "
         + "dpm-sde (DPM-Solver++ 2M/3M SDE). Every sampler ends at t = 1e-3; the reverse-SDE samplers "
         + "(em, pc, ancestral, sra, adaptive-sde, edm-heun, euler-a, ddim, dpm-sde) then take one Tweedie "
-        + "denoising step. See ChoosingASampler for the measured table."))
-  var sampler: SamplerName = .dpmSolver
+        + "denoising step. See ChoosingASampler for the measured table. A model trained with --sde cld "
+        + "or linear takes em, euler, heun, ode and adaptive (sra and adaptive-sde when L = I), and a cld "
+        + "model sscs (the symmetric splitting sampler, its default); a linear model's default is ode."))
+  var samplerChoice: SamplerName?
+
+  /// `--sampler`, or DPM-Solver++ (the default for a model with a scalar kernel).
+  var sampler: SamplerName { samplerChoice ?? .dpmSolver }
 
   @Option(
     help: ArgumentHelp(
-      "Number of steps (default: 20 for dpm/dpm-sde, 1000 for em/pc/ancestral, 100 for sra/ode/euler/heun, "
+      "Number of steps (default: 20 for dpm/dpm-sde, 1000 for em/pc/ancestral, 100 for sra/ode/euler/heun/sscs, "
         + "18 for edm-heun, 50 for euler-a/ddim)."))
   var steps: Int?
 
@@ -152,8 +158,10 @@ struct SampleCommand: ParsableCommand {
     options.threads = Workers.count
     options.batchSize = Workers.samplingBatch
     let started = Date()
-    let nfe = try Drawing(command: self, options: options, format: format, samples: samples, plot: plotFile)
-      .run(modelAt: URL(fileURLWithPath: model))
+    let (nfe, used) = try Drawing(
+      command: self, options: options, format: format, samples: samples, plot: plotFile
+    )
+    .run(modelAt: URL(fileURLWithPath: model))
     try outputs.commit()
     if let shard {
       print(Sharding.summary(shard, rows: rows, of: count, unit: "samples", alignment: Workers.samplingBatch))
@@ -162,7 +170,7 @@ struct SampleCommand: ParsableCommand {
       String(
         format: "wrote %d samples to %@%@ (sampler %@, %d score evaluations per sample, %.2f s)", rows.count,
         path,
-        plot.map { " and a plot to \($0)" } ?? "", options.kind.name.rawValue, nfe,
+        plot.map { " and a plot to \($0)" } ?? "", used.rawValue, nfe,
         Date().timeIntervalSince(started)))
   }
 
@@ -193,11 +201,12 @@ struct SampleCommand: ParsableCommand {
   /// Samples ``rows`` in chunks of 1024 rows (identical to one batch: each row has its own noise
   /// stream and its own place in the model's row tiles), each mapped back to the data's units in
   /// `Double` and streamed into `samples`, so that memory stays bounded whatever `--count` is;
-  /// the first ``plottedRows`` rows go to the plot. Returns the score evaluations per sample.
+  /// the first ``plottedRows`` rows go to the plot. Returns the score evaluations per sample and
+  /// the sampler that ran.
   func draw<Network: ScoreNetwork>(
     _ trained: TrainedModel<Network>, options: SamplingOptions<Float>, format: OutputFormat,
     samples: OutputFile, plot: OutputFile?
-  ) throws -> Int where Network.Scalar == Float {
+  ) throws -> (Int, SamplerName) where Network.Scalar == Float {
     let k = trained.conditionEncoding.dimension
     let values = try condition.map { try parseValues($0, option: "--condition") }
     switch (k, values) {
@@ -216,6 +225,7 @@ struct SampleCommand: ParsableCommand {
     if guidance > 0 && !trained.conditionEncoding.hasMaskColumn {
       throw CLIError("--guidance needs a conditional model trained with --condition-dropout > 0")
     }
+    let matrixKernel = try matrixKernelSampling(trained, options: options, condition: values)
     let d = trained.dimension
     let problem = try inverseProblem(dimension: d)
     let box = try columns.clipBox(for: trained, model: model)
@@ -233,7 +243,9 @@ struct SampleCommand: ParsableCommand {
     for first in stride(from: rows.lowerBound, to: rows.upperBound, by: 1024) {
       let n = min(1024, rows.upperBound - first)
       let chunk: SamplingResult<Float>
-      if let problem {
+      if let matrixKernel {
+        chunk = try matrixKernel.sample(first..<(first + n))
+      } else if let problem {
         let prior = values.map { trained.scoreModel(conditionInDataUnits: $0) } ?? trained.scoreModel()
         chunk = try problem.sample(trained, prior: prior, options: options, count: n, firstRow: first)
       } else if let v = values, guidance > 0 {
@@ -265,14 +277,14 @@ struct SampleCommand: ParsableCommand {
     if let outliers { print(outliers.summary) }
     if let plot {
       let shown = plotted.rows < count ? "first \(plotted.rows) of \(count)" : "\(count)"
-      let title = "\(shown) samples (\(sampler.rawValue))"
+      let title = "\(shown) samples (\((matrixKernel?.name ?? sampler).rawValue))"
       let svg =
         d >= 2
         ? Plots.scatter(samples: plotted, title: title, maximumPoints: plotted.rows)
         : Plots.histogram(plotted.elements, title: title, xLabel: "x₁")
       try plot.write(svg.rendered)
     }
-    return nfe
+    return (nfe, matrixKernel?.name ?? sampler)
   }
 }
 
@@ -285,7 +297,7 @@ struct Drawing: TrainedModelTask {
   let samples: OutputFile
   let plot: OutputFile?
 
-  func run<Network: ScoreNetwork>(_ model: TrainedModel<Network>) throws -> Int
+  func run<Network: ScoreNetwork>(_ model: TrainedModel<Network>) throws -> (Int, SamplerName)
   where Network.Scalar == Float {
     try command.draw(model, options: options, format: format, samples: samples, plot: plot)
   }
