@@ -66,7 +66,8 @@ extension Trainer {
         nll = likelihood(averagedNetwork)
       }
       let point = ValidationPoint(
-        step: state.step, loss: loss, trainingLoss: smoothedLoss, isBest: improved, negativeLogLikelihood: nll)
+        step: state.step, loss: loss, trainingLoss: smoothedLoss, isBest: improved, negativeLogLikelihood: nll
+      )
       stopping.history.append(point)
       state.earlyStopping = stopping
       validated(point)
@@ -83,10 +84,13 @@ extension Trainer {
         progress(progressReport(target: target, firstStep: firstStep, elapsed: clock.now - start))
       }
       if done % validation.interval == 0 || done == target {
-        let patienceRunsOut = validation.patience.map { stopping.evaluationsWithoutImprovement + 1 >= $0 } ?? false
+        let patienceRunsOut =
+          validation.patience.map { stopping.evaluationsWithoutImprovement + 1 >= $0 } ?? false
         // The NLL is also measured at the last evaluation, when the run may stop after it.
         evaluate(last: done == target || patienceRunsOut)
-        if let patience = validation.patience, stopping.evaluationsWithoutImprovement >= patience, done < target {
+        if let patience = validation.patience, stopping.evaluationsWithoutImprovement >= patience,
+          done < target
+        {
           stoppedEarly = true
         }
       }

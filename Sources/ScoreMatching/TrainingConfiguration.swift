@@ -196,10 +196,12 @@ extension TrainingConfiguration {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     self.init(
       seed: try c.decode(UInt64.self, forKey: .seed), batchSize: try c.decode(Int.self, forKey: .batchSize),
-      steps: try c.decode(Int.self, forKey: .steps), optimizer: try c.decode(OptimizerKind.self, forKey: .optimizer),
+      steps: try c.decode(Int.self, forKey: .steps),
+      optimizer: try c.decode(OptimizerKind.self, forKey: .optimizer),
       learningRate: try c.decode(Double.self, forKey: .learningRate),
       schedule: try c.decode(LearningRateScheduleKind.self, forKey: .schedule),
-      emaDecay: try c.decode(Double.self, forKey: .emaDecay), emaWarmup: try c.decode(Bool.self, forKey: .emaWarmup),
+      emaDecay: try c.decode(Double.self, forKey: .emaDecay),
+      emaWarmup: try c.decode(Bool.self, forKey: .emaWarmup),
       gradientClipNorm: try c.decodeIfPresent(Double.self, forKey: .gradientClipNorm),
       loss: try c.decode(DenoisingOptions.self, forKey: .loss),
       conditionDropout: try c.decode(Double.self, forKey: .conditionDropout),

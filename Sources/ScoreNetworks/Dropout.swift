@@ -70,7 +70,8 @@ public struct Dropout: Sendable, Hashable {
   /// - Returns: `u ≥ p` for the entry's uniform draw `u ∈ [0, 1)`.
   @inlinable
   public func keeps(layer: Int, row: Int, unit: Int) -> Bool {
-    let rowKey = Self.mix(seed ^ Self.mix(UInt64(truncatingIfNeeded: layer) &<< 40 ^ UInt64(truncatingIfNeeded: row)))
+    let rowKey = Self.mix(
+      seed ^ Self.mix(UInt64(truncatingIfNeeded: layer) &<< 40 ^ UInt64(truncatingIfNeeded: row)))
     let bits = Self.mix(rowKey &+ UInt64(truncatingIfNeeded: unit) &* 0x9E37_79B9_7F4A_7C15)
     return Double(bits >> 11) * 0x1p-53 >= rate
   }

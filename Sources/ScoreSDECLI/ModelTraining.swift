@@ -29,6 +29,9 @@ struct TrainingSettings {
   /// Whether a `.npy` file is read through a memory map (`nil`: when it is large,
   /// ``ModelTraining/memoryMapThresholdBytes``).
   var memoryMap: Bool? = nil
+  /// The size-aware settings the user gave, still to be resolved from the data's size (`nil`:
+  /// `width`, `depth` and `configuration` are final).
+  var sizeAwareChoices: SizeAwareChoices? = nil
 
   /// The patience in force: `patience`, 10 by default, `nil` when 0 turned stopping off.
   var resolvedPatience: Int? {
@@ -149,8 +152,9 @@ enum ModelTraining {
   }
 
   static func train<Network: CommandLineNetwork>(
-    _ input: DataInput, network: Network.Type, settings: TrainingSettings, label: String
+    _ input: DataInput, network: Network.Type, settings given: TrainingSettings, label: String
   ) throws -> TrainingOutcome<Network> {
+    var settings = given.resolvingSizes(.standard)
     if try usesMemoryMap(input, settings: settings) {
       return try trainMapped(input, network: network, settings: settings, label: label)
     }
@@ -182,6 +186,9 @@ enum ModelTraining {
               + "trains on every row)")
         }
       }
+      settings = given.resolvingSizes(
+        SizeAwareDefaults(
+          trainingRows: trainingRows.rows, columns: max(1, data.columns - settings.conditionColumns.count)))
       // Standardised in Double before the rows become Float: a Float copy of 1e9 + N(0, 1) is
       // all 1e9. The source carries the standardisation (fitted on the training rows alone);
       // the trainer records it in the model.
@@ -324,13 +331,22 @@ enum ModelTraining {
         model: try trainer.trainedModel(data: name), losses: losses, stepsPerSecond: rate, seconds: seconds)
     }
     // Enough (time, noise) draws per held-out row for a steady loss, at most 16 384 rows in all.
-    let policy = ValidationPolicy(
+    var policy = ValidationPolicy(
       data: heldOut, interval: settings.resolvedValidationInterval, patience: settings.resolvedPatience,
       drawsPerRow: max(1, min(8, 16_384 / heldOut.rows)))
+    policy.likelihoodInterval = likelihoodInterval
+    let likelihood = heldOutLikelihood(
+      of: heldOut, dataColumns: source.dataColumns, settings: settings, encoding: encoding,
+      logAbsDeterminant: source.appliedStandardizer?.logAbsDeterminant ?? 0, network: network)
     var best = (step: 0, loss: Double.infinity)
-    let outcome = try trainer.train(validation: policy, progress: progress) { point in
+    var nllText = ""
+    let outcome = try trainer.train(validation: policy, likelihood: likelihood, progress: progress) { point in
       if point.isBest { best = (point.step, point.loss) }
-      heldOutText = String(format: "  held-out %.4f (best %.4f at %d)", point.loss, best.loss, best.step)
+      if let nll = point.negativeLogLikelihood {
+        nllText = String(format: ", NLL %.2f at %d", nll, point.step)
+      }
+      heldOutText =
+        String(format: "  held-out %.4f (best %.4f at %d", point.loss, best.loss, best.step) + nllText + ")"
     }
     bar.finish()
     return TrainingOutcome(
