@@ -155,6 +155,10 @@ enum ModelTraining {
     _ input: DataInput, network: Network.Type, settings given: TrainingSettings, label: String
   ) throws -> TrainingOutcome<Network> {
     var settings = given.resolvingSizes(.standard)
+    // A network without dropout (the encoded-condition MLP) trains without it unless asked.
+    if !Network.supportsDropout && given.sizeAwareChoices?.dropout == nil {
+      settings.configuration.dropout = 0
+    }
     if try usesMemoryMap(input, settings: settings) {
       return try trainMapped(input, network: network, settings: settings, label: label)
     }
@@ -189,6 +193,9 @@ enum ModelTraining {
       settings = given.resolvingSizes(
         SizeAwareDefaults(
           trainingRows: trainingRows.rows, columns: max(1, data.columns - settings.conditionColumns.count)))
+      if !Network.supportsDropout && given.sizeAwareChoices?.dropout == nil {
+        settings.configuration.dropout = 0
+      }
       // Standardised in Double before the rows become Float: a Float copy of 1e9 + N(0, 1) is
       // all 1e9. The source carries the standardisation (fitted on the training rows alone);
       // the trainer records it in the model.
