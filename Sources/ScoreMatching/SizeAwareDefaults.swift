@@ -18,8 +18,9 @@
 ///     dropout      = 0.1
 ///     weight decay = 0.01 (AdamW)
 ///
-/// It was found by measurement on three small public tables (wine 142 × 13, breast cancer
-/// 455 × 30, digits 1 437 × 61 training rows; `Benchmarks/tabular_benchmark.py`).
+/// It was found by measurement on three small public tables (wine 114 × 13 and breast cancer
+/// 364 × 30 training rows improved with it; digits, 1 150 × 52, underfitted with it and did
+/// better with the standard settings; `Benchmarks/tabular_benchmark.py`).
 ///
 /// ```swift
 /// let chosen = SizeAwareDefaults(trainingRows: 455, columns: 30)
@@ -40,7 +41,7 @@ public struct SizeAwareDefaults: Sendable, Hashable {
   public var weightDecay: Double
 
   /// Training rows from which the standard settings apply.
-  public static let largeDataRows = 5_000
+  public static let largeDataRows = 1_000
 
   /// The standard settings: width 128, depth 3, 10 000 steps, batch 512, no dropout, no weight
   /// decay (large data sets and built-in densities).

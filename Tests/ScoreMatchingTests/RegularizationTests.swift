@@ -10,7 +10,7 @@ import Testing
 /// from (n·d)^¼, the batch the power of two ≥ n/2 in 64…512, the steps 4 000 + 2n capped at
 /// 10 000, dropout 0.1 and weight decay 0.01.
 @Test func sizeAwareDefaultsFollowTheRule() {
-  #expect(SizeAwareDefaults(trainingRows: 5_000, columns: 2) == .standard)
+  #expect(SizeAwareDefaults(trainingRows: 1_000, columns: 2) == .standard)
   #expect(SizeAwareDefaults(trainingRows: 100_000, columns: 64) == .standard)
   #expect(
     SizeAwareDefaults.standard
@@ -26,11 +26,11 @@ import Testing
     SizeAwareDefaults(trainingRows: 20, columns: 2)
       == SizeAwareDefaults(
         width: 64, depth: 3, steps: 4_040, batchSize: 64, dropout: 0.1, weightDecay: 0.01))
-  // 4 999 × 64: width capped at 128, batch at 512, steps at 10 000.
+  // 999 × 64: width capped at 128, batch at 512, steps 5 998.
   #expect(
-    SizeAwareDefaults(trainingRows: 4_999, columns: 64)
+    SizeAwareDefaults(trainingRows: 999, columns: 64)
       == SizeAwareDefaults(
-        width: 128, depth: 3, steps: 10_000, batchSize: 512, dropout: 0.1, weightDecay: 0.01))
+        width: 128, depth: 3, steps: 5_998, batchSize: 512, dropout: 0.1, weightDecay: 0.01))
 }
 
 /// A validated run stopped at a checkpoint and resumed continues exactly: the same curve, the
