@@ -90,6 +90,9 @@ def main():
     parser.add_argument("--tool", default=".build/release/score-sde")
     parser.add_argument("--out", default=None, help="keep the files here (default: a temporary folder)")
     parser.add_argument("--tables", default=None, help="comma-separated names (default: all)")
+    parser.add_argument("--train-args", default="", help="extra `train` options (experiments; default: none)")
+    parser.add_argument("--sample-args", default="", help="extra `sample` options (experiments; default: none)")
+    parser.add_argument("--reuse", action="store_true", help="keep a model already in --out (re-sample only)")
     options = parser.parse_args()
     tool = os.path.abspath(options.tool)
     rows = []
@@ -107,13 +110,19 @@ def main():
         np.save(os.path.join(folder, "train.npy"), train)
         np.save(os.path.join(folder, "test.npy"), test)
 
-        trained, trained_err, train_seconds = run(
-            tool, ["train", "--data", "train.npy", "--out", "model.safetensors"], folder)
+        if options.reuse and os.path.exists(os.path.join(folder, "train.log")):
+            trained, trained_err, train_seconds = open(os.path.join(folder, "train.log")).read(), "", 0.0
+        else:
+            trained, trained_err, train_seconds = run(
+                tool, ["train", "--data", "train.npy", "--out", "model.safetensors"] + options.train_args.split(),
+                folder)
+            with open(os.path.join(folder, "train.log"), "w") as log:
+                log.write(trained)
         evaluated, evaluated_err, nll_seconds = run(
             tool, ["nll", "--model", "model.safetensors", "--data", "test.npy"], folder)
         _, _, sample_seconds = run(
-            tool, ["sample", "--model", "model.safetensors", "--out", "samples.npy", "--count", str(len(train))],
-            folder)
+            tool, ["sample", "--model", "model.safetensors", "--out", "samples.npy", "--count", str(len(train))]
+            + options.sample_args.split(), folder)
         samples = np.load(os.path.join(folder, "samples.npy"))
 
         model_nll = float(re.search(r"mean NLL (\S+) ± (\S+)", evaluated).group(1))

@@ -57,16 +57,18 @@ extension DenoisingScoreMatching {
   ///     network.
   ///   - workspace: the buffers.
   ///   - gradients: receives `∂L/∂θ`.
+  ///   - dropout: ``Dropout`` of the network's hidden units in this pass (none by default).
   /// - Returns: the loss `L`.
   @inlinable
   public func lossAndGradient<Network: ScoreNetwork>(
     network: Network, batch: DenoisingBatch<Scalar>, condition: Matrix<Scalar>?,
-    workspace: inout NetworkLossWorkspace<Network>, gradients: inout Network.Parameters
+    workspace: inout NetworkLossWorkspace<Network>, gradients: inout Network.Parameters,
+    dropout: Dropout = .none
   ) -> Scalar where Network.Scalar == Scalar {
     workspace.prepare(rows: batch.rows, columns: batch.perturbed.columns)
     network.forward(
       batch.networkInput, times: .perRow(batch.networkTimes), condition: condition, into: &workspace.output,
-      workspace: &workspace.network)
+      workspace: &workspace.network, dropout: dropout)
     let value = loss(output: workspace.output, batch: batch, gradient: &workspace.outputGradient)
     network.backward(
       outputGradient: workspace.outputGradient, workspace: &workspace.network, into: &gradients)

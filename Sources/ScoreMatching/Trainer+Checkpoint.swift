@@ -24,6 +24,16 @@ enum CheckpointKey {
   static let lastGradientNorm = "score_sde.gradient_norm.last_bits"
   static let lastLearningRate = "score_sde.learning_rate.last_bits"
   static let rng = "score_sde.rng"
+  static let earlyStopping = "score_sde.validation.early_stopping"
+}
+
+/// The early-stopping state in a checkpoint's metadata (the best weights are tensors `best.*`);
+/// the best loss as bits, since it is +∞ before the first evaluation.
+struct EarlyStoppingRecord: Codable {
+  var bestStep: Int
+  var bestLossBits: String
+  var evaluationsWithoutImprovement: Int
+  var history: [ValidationPoint]
 }
 
 /// `value` as compact sorted JSON (for metadata; encoding plain value types cannot fail).
@@ -54,6 +64,9 @@ extension Trainer {
     }
     tensors.append(contentsOf: state.ema.namedTensors())
     tensors.append(contentsOf: state.optimizerState)
+    if let stopping = state.earlyStopping {
+      tensors.append(contentsOf: stopping.bestParameters.namedTensors(prefix: "best."))
+    }
     return tensors
   }
 
@@ -83,6 +96,12 @@ extension Trainer {
     m[CheckpointKey.lastLoss] = bitString(state.lastLoss)
     m[CheckpointKey.lastGradientNorm] = bitString(state.lastGradientNorm)
     m[CheckpointKey.lastLearningRate] = bitString(state.lastLearningRate)
+    if let stopping = state.earlyStopping {
+      m[CheckpointKey.earlyStopping] = metadataJSON(
+        EarlyStoppingRecord(
+          bestStep: stopping.bestStep, bestLossBits: bitString(stopping.bestLoss),
+          evaluationsWithoutImprovement: stopping.evaluationsWithoutImprovement, history: stopping.history))
+    }
     m[CheckpointKey.rng] =
       "xoshiro256++: step k draws from Xoshiro256(seed: \(configuration.seed), stream: k); "
       + "initial weights from stream 2^64-1; evaluation from stream 2^64-2"
@@ -259,6 +278,25 @@ extension Trainer {
       throw error
     } catch {
       throw .incompatibleCheckpoint(path: path, reason: "\(error)")
+    }
+    if metadata[CheckpointKey.earlyStopping] != nil {
+      let record = try decode(EarlyStoppingRecord.self, CheckpointKey.earlyStopping)
+      guard let bits = UInt64(record.bestLossBits, radix: 16), record.bestStep >= 0,
+        record.evaluationsWithoutImprovement >= 0
+      else {
+        throw .incompatibleCheckpoint(
+          path: path, reason: "metadata \(CheckpointKey.earlyStopping) holds an invalid step, count or loss")
+      }
+      var stopping = EarlyStoppingState(parameters: state.ema.average, step: record.bestStep)
+      do {
+        try stopping.bestParameters.load(from: tensors, prefix: "best.")
+      } catch {
+        throw .checkpointFile(path: url.relativePath, error)
+      }
+      stopping.bestLoss = Double(bitPattern: bits)
+      stopping.evaluationsWithoutImprovement = record.evaluationsWithoutImprovement
+      stopping.history = record.history
+      state.earlyStopping = stopping
     }
     state.ema.updateCount = try integer(CheckpointKey.emaUpdates)
     state.step = try integer(CheckpointKey.step)

@@ -8,13 +8,23 @@ extension Trainer {
   @inlinable
   mutating func batchLossAndGradient(condition: Matrix<Scalar>?) -> Scalar {
     let count = RowBlocks<Network>.blockCount(rows: buffers.loss.batch.rows, threads: threads)
+    let dropout = stepDropout
     guard count > 1 else {
       return buffers.loss.lossAndGradient(
-        objective: objective, network: state.network, conditional: condition != nil)
+        objective: objective, network: state.network, conditional: condition != nil, dropout: dropout)
     }
     return buffers.rowBlocks.lossAndGradient(
       objective: objective, network: state.network, batch: buffers.loss.batch, condition: condition,
-      blocks: count, into: &buffers.loss.gradients)
+      blocks: count, into: &buffers.loss.gradients, dropout: dropout)
+  }
+}
+
+extension Trainer {
+  /// The current step's ``Dropout``: the configuration's rate with the seed `drawBatch` drew
+  /// (``Dropout/none`` when the rate is 0).
+  @inlinable
+  var stepDropout: Dropout {
+    configuration.dropout > 0 ? Dropout(rate: configuration.dropout, seed: buffers.dropoutSeed) : .none
   }
 }
 
@@ -77,7 +87,8 @@ struct RowBlocks<Network: ScoreNetwork>: Sendable {
   @inlinable
   mutating func lossAndGradient<Process: LinearGaussianSDE>(
     objective: DenoisingScoreMatching<Process>, network: Network, batch: DenoisingBatch<Scalar>,
-    condition: Matrix<Scalar>?, blocks count: Int, into gradients: inout Network.Parameters
+    condition: Matrix<Scalar>?, blocks count: Int, into gradients: inout Network.Parameters,
+    dropout: Dropout = .none
   ) -> Scalar where Process.Scalar == Scalar {
     let n = batch.rows
     prepare(count: count, rows: n, network: network, conditionColumns: condition?.columns ?? 0)
@@ -85,7 +96,9 @@ struct RowBlocks<Network: ScoreNetwork>: Sendable {
       // Worker b touches only block b; the shared inputs are only read.
       nonisolated(unsafe) let slots = buffer
       forEachRowBlockConcurrently(rows: n, blockCount: count) { b, _ in
-        slots[b].run(objective: objective, network: network, batch: batch, condition: condition)
+        slots[b].run(
+          objective: objective, network: network, batch: batch, condition: condition,
+          dropout: dropout.shifted(by: slots[b].rows.lowerBound))
       }
     }
     gradients.setToZero()
@@ -121,11 +134,12 @@ struct RowBlock<Network: ScoreNetwork>: Sendable {
   @inlinable
   mutating func run<Process: LinearGaussianSDE>(
     objective: DenoisingScoreMatching<Process>, network: Network, batch full: DenoisingBatch<Scalar>,
-    condition: Matrix<Scalar>?
+    condition: Matrix<Scalar>?, dropout: Dropout = .none
   ) where Process.Scalar == Scalar {
     buffers.batch.assignRows(rows, of: full)
     if let condition { buffers.conditions.copyRows(rows, of: condition, to: 0) }
-    loss = buffers.lossAndGradient(objective: objective, network: network, conditional: condition != nil)
+    loss = buffers.lossAndGradient(
+      objective: objective, network: network, conditional: condition != nil, dropout: dropout)
   }
 }
 
@@ -155,11 +169,12 @@ struct LossBuffers<Network: ScoreNetwork>: Sendable {
   /// ``gradients``.
   @inlinable
   mutating func lossAndGradient<Process: LinearGaussianSDE>(
-    objective: DenoisingScoreMatching<Process>, network: Network, conditional: Bool
+    objective: DenoisingScoreMatching<Process>, network: Network, conditional: Bool,
+    dropout: Dropout = .none
   ) -> Scalar where Process.Scalar == Scalar {
     objective.lossAndGradient(
       network: network, batch: batch, condition: conditional ? conditions : nil, workspace: &workspace,
-      gradients: &gradients)
+      gradients: &gradients, dropout: dropout)
   }
 }
 

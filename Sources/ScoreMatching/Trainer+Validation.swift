@@ -14,8 +14,13 @@ extension Trainer {
   /// (copied); after ``ValidationPolicy/patience`` evaluations in a row without one, training
   /// stops. The trainer itself ends at the last step trained (a checkpoint is written there
   /// too, so the run can be resumed); the best weights are in the returned outcome, and
-  /// ``trainedModel(keeping:data:date:environment:)`` writes them. The patience count is not
-  /// part of a checkpoint: a resumed run starts counting afresh.
+  /// ``trainedModel(keeping:data:date:environment:)`` writes them. Checkpoints hold the
+  /// ``EarlyStoppingState`` (the best weights, their step and loss, the patience count and the
+  /// curve): a run resumed from one, with the same held-out rows, continues where it stopped.
+  ///
+  /// With ``ValidationPolicy/likelihoodInterval`` set and a `likelihood` closure, every
+  /// `likelihoodInterval`-th evaluation (the 1st, the (1 + k)-th, …) and the last also measure
+  /// the held-out NLL of the averaged network, recorded in the ``ValidationPoint``.
   ///
   /// - Parameters:
   ///   - finalStep: the step to stop at if patience does not run out first
@@ -23,6 +28,8 @@ extension Trainer {
   ///   - validation: the held-out rows, the interval, the patience.
   ///   - checkpoint: where and how often to write checkpoints (`nil`: never).
   ///   - progressInterval: call `progress` after every this many steps (and after the last).
+  ///   - likelihood: the held-out NLL of a network with the averaged weights (`nil`: never
+  ///     measured).
   ///   - progress: receives a ``TrainingProgress``.
   ///   - validated: receives each ``ValidationPoint``.
   /// - Returns: the best averaged weights, their step and loss, and the curve. When no step is
@@ -31,8 +38,8 @@ extension Trainer {
   @discardableResult
   public mutating func train(
     until finalStep: Int? = nil, validation: ValidationPolicy<Scalar>, checkpoint: CheckpointPolicy? = nil,
-    progressInterval: Int = 1, progress: (TrainingProgress) -> Void = { _ in },
-    validated: (ValidationPoint) -> Void = { _ in }
+    progressInterval: Int = 1, likelihood: ((Network) -> Double)? = nil,
+    progress: (TrainingProgress) -> Void = { _ in }, validated: (ValidationPoint) -> Void = { _ in }
   ) throws(TrainingError) -> ValidationOutcome<Network.Parameters> {
     precondition(
       validation.data.columns == source.columns,
@@ -40,34 +47,36 @@ extension Trainer {
     )
     let target = finalStep ?? configuration.steps
     var heldOut = heldOutBatch(validation.data, drawsPerRow: validation.drawsPerRow)
-    var bestStep = state.step
-    var bestLoss = Double.infinity
-    var bestParameters = averagedParameters
-    var history: [ValidationPoint] = []
-    var withoutImprovement = 0
+    var stopping = state.earlyStopping ?? EarlyStoppingState(parameters: averagedParameters, step: state.step)
     var stoppedEarly = false
 
-    func evaluate() {
+    func evaluate(last: Bool) {
       let loss = heldOutLoss(&heldOut)
-      let improved = loss < bestLoss - validation.minimumImprovement
+      let improved = loss < stopping.bestLoss - validation.minimumImprovement
       if improved {
-        bestStep = state.step
-        bestLoss = loss
-        bestParameters = averagedParameters
-        withoutImprovement = 0
+        stopping.bestStep = state.step
+        stopping.bestLoss = loss
+        stopping.bestParameters = averagedParameters
+        stopping.evaluationsWithoutImprovement = 0
       } else {
-        withoutImprovement += 1
+        stopping.evaluationsWithoutImprovement += 1
+      }
+      var nll: Double? = nil
+      if let likelihood, let k = validation.likelihoodInterval, last || stopping.history.count % k == 0 {
+        nll = likelihood(averagedNetwork)
       }
       let point = ValidationPoint(
-        step: state.step, loss: loss, trainingLoss: smoothedLoss, isBest: improved)
-      history.append(point)
+        step: state.step, loss: loss, trainingLoss: smoothedLoss, isBest: improved, negativeLogLikelihood: nll
+      )
+      stopping.history.append(point)
+      state.earlyStopping = stopping
       validated(point)
     }
 
     let clock = ContinuousClock()
     let start = clock.now
     let firstStep = state.step
-    if firstStep >= target { evaluate() }
+    if firstStep >= target { evaluate(last: true) }
     while state.step < target {
       try step()
       let done = state.step
@@ -75,8 +84,13 @@ extension Trainer {
         progress(progressReport(target: target, firstStep: firstStep, elapsed: clock.now - start))
       }
       if done % validation.interval == 0 || done == target {
-        evaluate()
-        if let patience = validation.patience, withoutImprovement >= patience, done < target {
+        let patienceRunsOut =
+          validation.patience.map { stopping.evaluationsWithoutImprovement + 1 >= $0 } ?? false
+        // The NLL is also measured at the last evaluation, when the run may stop after it.
+        evaluate(last: done == target || patienceRunsOut)
+        if let patience = validation.patience, stopping.evaluationsWithoutImprovement >= patience,
+          done < target
+        {
           stoppedEarly = true
         }
       }
@@ -86,8 +100,8 @@ extension Trainer {
       if stoppedEarly { break }
     }
     return ValidationOutcome(
-      bestParameters: bestParameters, bestStep: bestStep, bestLoss: bestLoss, history: history,
-      stoppedEarly: stoppedEarly)
+      bestParameters: stopping.bestParameters, bestStep: stopping.bestStep, bestLoss: stopping.bestLoss,
+      history: stopping.history, stoppedEarly: stoppedEarly)
   }
 
   /// The denoising loss of the averaged (EMA) weights on held-out rows, each taken

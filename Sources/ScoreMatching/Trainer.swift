@@ -11,7 +11,8 @@ public import ScoreNetworks
 ///
 /// Step `k` (counting completed steps from 0) draws everything from one generator,
 /// `Xoshiro256(seed: configuration.seed, stream: k)`, in this order: the source's rows, the
-/// condition-dropout coins (one per row, when dropout is on), the times, the noise. The weights
+/// condition-dropout coins (one per row, when dropout is on), the times, the noise, and (when
+/// ``TrainingConfiguration/dropout`` is positive) the seed of the step's ``Dropout`` masks. The weights
 /// are initialised from stream `2⁶⁴ − 1`. So the run is a function of the seed alone, and a
 /// checkpoint needs no generator state: resuming at step `k` rebuilds step `k`'s generator.
 ///
@@ -125,6 +126,9 @@ where Source.Scalar == Process.Scalar, Network.Scalar == Process.Scalar {
     }
     if let reason = DenoisingScoreMatching.unsupportedOptions(process: process, options: configuration.loss) {
       throw .invalidConfiguration(reason)
+    }
+    if configuration.dropout > 0 && !Network.supportsDropout {
+      throw .invalidConfiguration("the \(Network.architectureName) network does not implement dropout")
     }
     if configuration.conditionDropout > 0 && k == 0 {
       throw .invalidConfiguration("condition dropout needs conditioning columns; the source has none")
@@ -242,6 +246,7 @@ where Source.Scalar == Process.Scalar, Network.Scalar == Process.Scalar {
     source.fill(&buffers.raw, step: k, seed: seed, using: &rng)
     buffers.split(encoding: conditionEncoding, dropout: configuration.conditionDropout, using: &rng)
     objective.prepare(buffers.x0, into: &buffers.loss.batch, using: &rng)
+    if configuration.dropout > 0 { buffers.dropoutSeed = rng.next() }
     return conditionEncoding.networkColumns > 0 ? buffers.loss.conditions : nil
   }
 

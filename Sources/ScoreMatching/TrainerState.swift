@@ -21,6 +21,9 @@ struct TrainerState<Network: ScoreNetwork>: Sendable {
   /// The un-normalised EMA of the loss and the number of losses in it.
   @usableFromInline var lossAccumulator = 0.0
   @usableFromInline var lossCount = 0
+  /// Where early stopping stands in a validated run (`nil` before one starts); saved in
+  /// checkpoints.
+  @usableFromInline var earlyStopping: EarlyStoppingState<Network.Parameters>? = nil
 
   init(network: Network, configuration: TrainingConfiguration) {
     self.network = network
@@ -89,6 +92,9 @@ struct TrainerBuffers<Network: ScoreNetwork>: Sendable {
   /// The standardisation of every source column, or `nil`.
   @usableFromInline let standardizer: Standardizer?
   @usableFromInline var dataColumns: Int
+  /// The seed of the current step's ``Dropout`` masks (drawn by `drawBatch` when the dropout
+  /// rate is positive).
+  @usableFromInline var dropoutSeed: UInt64 = 0
 
   init(
     network: Network, rows: Int, columns: Int, dataColumns: Int, conditionColumns: Int,

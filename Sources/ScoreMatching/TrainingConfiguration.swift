@@ -70,6 +70,10 @@ public struct TrainingConfiguration: Sendable, Codable, Hashable {
   public var conditionDropout: Double
   /// The decay of the smoothed loss reported to progress callbacks (bias-corrected EMA).
   public var lossSmoothing: Double
+  /// p, the rate of ``Dropout`` on the network's hidden units during training steps (0: none,
+  /// the default). Inference, evaluation and likelihoods never drop units. Files written before
+  /// the field existed read as 0.
+  public var dropout: Double
 
   /// A configuration; every parameter has the W1 benchmark's default.
   ///
@@ -86,11 +90,12 @@ public struct TrainingConfiguration: Sendable, Codable, Hashable {
   ///   - loss: ``DenoisingOptions`` defaults (ε-prediction, `λ = σ²`).
   ///   - conditionDropout: 0.
   ///   - lossSmoothing: 0.98.
+  ///   - dropout: 0 (no dropout).
   public init(
     seed: UInt64 = 0, batchSize: Int = 512, steps: Int = 10_000, optimizer: OptimizerKind = .adam,
     learningRate: Double = 1e-3, schedule: LearningRateScheduleKind = .constant, emaDecay: Double = 0.999,
     emaWarmup: Bool = true, gradientClipNorm: Double? = nil, loss: DenoisingOptions = DenoisingOptions(),
-    conditionDropout: Double = 0, lossSmoothing: Double = 0.98
+    conditionDropout: Double = 0, lossSmoothing: Double = 0.98, dropout: Double = 0
   ) {
     self.seed = seed
     self.batchSize = batchSize
@@ -104,6 +109,7 @@ public struct TrainingConfiguration: Sendable, Codable, Hashable {
     self.loss = loss
     self.conditionDropout = conditionDropout
     self.lossSmoothing = lossSmoothing
+    self.dropout = dropout
   }
 
   /// The first invalid setting, described, or `nil` when every setting is valid.
@@ -120,6 +126,7 @@ public struct TrainingConfiguration: Sendable, Codable, Hashable {
     if !(conditionDropout >= 0 && conditionDropout < 1) {
       return "conditionDropout must lie in [0, 1), got \(conditionDropout)"
     }
+    if !(dropout >= 0 && dropout < 1) { return "dropout must lie in [0, 1), got \(dropout)" }
     if !(lossSmoothing >= 0 && lossSmoothing < 1) {
       return "lossSmoothing must lie in [0, 1), got \(lossSmoothing)"
     }
@@ -179,5 +186,26 @@ public struct TrainingConfiguration: Sendable, Codable, Hashable {
     case .sgd(let momentum, let nesterov):
       return SGD(learningRate: rate, momentum: Scalar(momentum), nesterov: nesterov)
     }
+  }
+}
+
+extension TrainingConfiguration {
+  /// Reads a configuration; ``dropout`` is optional (0 when absent, as in files written before
+  /// it existed).
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    self.init(
+      seed: try c.decode(UInt64.self, forKey: .seed), batchSize: try c.decode(Int.self, forKey: .batchSize),
+      steps: try c.decode(Int.self, forKey: .steps),
+      optimizer: try c.decode(OptimizerKind.self, forKey: .optimizer),
+      learningRate: try c.decode(Double.self, forKey: .learningRate),
+      schedule: try c.decode(LearningRateScheduleKind.self, forKey: .schedule),
+      emaDecay: try c.decode(Double.self, forKey: .emaDecay),
+      emaWarmup: try c.decode(Bool.self, forKey: .emaWarmup),
+      gradientClipNorm: try c.decodeIfPresent(Double.self, forKey: .gradientClipNorm),
+      loss: try c.decode(DenoisingOptions.self, forKey: .loss),
+      conditionDropout: try c.decode(Double.self, forKey: .conditionDropout),
+      lossSmoothing: try c.decode(Double.self, forKey: .lossSmoothing),
+      dropout: try c.decodeIfPresent(Double.self, forKey: .dropout) ?? 0)
   }
 }

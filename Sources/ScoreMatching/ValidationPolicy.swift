@@ -1,4 +1,5 @@
 public import LinearAlgebra
+public import ScoreNetworks
 
 /// Held-out rows, how often a ``Trainer`` measures its averaged weights on them, and when it
 /// stops: the settings of ``Trainer/train(until:validation:checkpoint:progressInterval:progress:validated:)``.
@@ -30,6 +31,13 @@ public struct ValidationPolicy<Scalar: BLASScalar>: Sendable {
   public var drawsPerRow: Int
   /// An evaluation improves on the best when its loss is below `best − minimumImprovement`.
   public var minimumImprovement: Double
+  /// Measure the held-out NLL (with the `likelihood` closure given to
+  /// ``Trainer/train(until:validation:checkpoint:progressInterval:likelihood:progress:validated:)``)
+  /// at every `likelihoodInterval`-th evaluation, counting from the first, and at the last; `nil`
+  /// for never. The closure bounds the cost (a subsample, a fixed-step solver): the denoising loss
+  /// is a bound on the NLL that can improve while the NLL itself worsens (memorisation), which
+  /// this shows as training goes.
+  public var likelihoodInterval: Int? = nil
 
   /// A policy.
   ///
@@ -68,13 +76,19 @@ public struct ValidationPoint: Sendable, Equatable, Codable {
   public var trainingLoss: Double
   /// Whether this evaluation set a new best.
   public var isBest: Bool
+  /// The held-out NLL of the averaged weights when it was measured at this evaluation
+  /// (``ValidationPolicy/likelihoodInterval``), else `nil`.
+  public var negativeLogLikelihood: Double?
 
   /// A point.
-  public init(step: Int, loss: Double, trainingLoss: Double, isBest: Bool) {
+  public init(
+    step: Int, loss: Double, trainingLoss: Double, isBest: Bool, negativeLogLikelihood: Double? = nil
+  ) {
     self.step = step
     self.loss = loss
     self.trainingLoss = trainingLoss
     self.isBest = isBest
+    self.negativeLogLikelihood = negativeLogLikelihood
   }
 }
 
@@ -130,5 +144,35 @@ public struct ValidationSummary: Sendable, Codable, Hashable {
     self.lastStep = lastStep
     self.heldOutFraction = heldOutFraction
     self.heldOutRows = heldOutRows
+  }
+}
+
+/// Where early stopping stands: the best averaged weights so far, their step and held-out loss,
+/// the evaluations since the last improvement and the curve. A ``Trainer`` keeps it while a
+/// validated run goes and writes it into every checkpoint, so that a resumed run keeps the best
+/// weights and continues the patience count instead of starting afresh.
+public struct EarlyStoppingState<Parameters: ParameterGroup>: Sendable {
+  /// The best averaged weights so far.
+  public var bestParameters: Parameters
+  /// Their step.
+  public var bestStep: Int
+  /// Their held-out loss (`+∞` before the first evaluation).
+  public var bestLoss: Double
+  /// Evaluations in a row without an improvement.
+  public var evaluationsWithoutImprovement: Int
+  /// Every evaluation so far, in order.
+  public var history: [ValidationPoint]
+
+  /// The state before any evaluation, with `parameters` as the best so far.
+  ///
+  /// - Parameters:
+  ///   - parameters: the averaged weights at `step`.
+  ///   - step: the step.
+  public init(parameters: Parameters, step: Int) {
+    bestParameters = parameters
+    bestStep = step
+    bestLoss = .infinity
+    evaluationsWithoutImprovement = 0
+    history = []
   }
 }

@@ -6,6 +6,9 @@ extension MLP: ScoreNetwork {
   /// `"mlp"`.
   public static var architectureName: String { "mlp" }
 
+  /// `true`: see ``forward(_:times:condition:into:workspace:dropout:)``.
+  public static var supportsDropout: Bool { true }
+
   /// `d`.
   @inlinable public var inputDimension: Int { configuration.inputDimension }
 

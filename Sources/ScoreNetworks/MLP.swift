@@ -82,6 +82,30 @@ public struct MLP<Scalar: BLASScalar>: Sendable {
       x, times: times, condition: condition, into: &out, workspace: &workspace, keepingPullback: true)
   }
 
+  /// ``forward(_:times:condition:into:workspace:)`` with ``Dropout`` after each hidden layer's
+  /// activation (before its skip connection, when residual): `h_l = σ(z_l) ⊙ m_l/(1 − p)`
+  /// (`+ h_{l−1}`), the same factor multiplying the stored σ′ so that
+  /// ``backward(outputGradient:workspace:into:accumulate:)`` differentiates the dropped-out
+  /// network. `Dropout.none` gives the plain forward pass, bit for bit.
+  ///
+  /// - Parameters:
+  ///   - x: `n × d` points.
+  ///   - times: one time per row, or one for all.
+  ///   - condition: `n × c` conditions; required when `conditionDimension > 0`, else `nil`.
+  ///   - out: receives the `n × d` output.
+  ///   - workspace: from ``makeWorkspace(rows:)``.
+  ///   - dropout: the rate and the masks' seed.
+  @inlinable
+  public func forward(
+    _ x: Matrix<Scalar>, times: Times<Scalar>, condition: Matrix<Scalar>? = nil,
+    into out: inout Matrix<Scalar>,
+    workspace: inout MLPWorkspace<Scalar>, dropout: Dropout
+  ) {
+    forwardPass(
+      x, times: times, condition: condition, into: &out, workspace: &workspace, keepingPullback: true,
+      dropout: dropout)
+  }
+
   /// The network applied to each row, `out[i] = f(x[i], tᵢ, c[i])`, for inference only: the
   /// same output as ``forward(_:times:condition:into:workspace:)``, without the
   /// activation derivatives that a backward pass needs, so each hidden layer costs one `gemm`
@@ -109,7 +133,7 @@ public struct MLP<Scalar: BLASScalar>: Sendable {
   @inlinable
   func forwardPass(
     _ x: Matrix<Scalar>, times: Times<Scalar>, condition: Matrix<Scalar>?, into out: inout Matrix<Scalar>,
-    workspace: inout MLPWorkspace<Scalar>, keepingPullback: Bool
+    workspace: inout MLPWorkspace<Scalar>, keepingPullback: Bool, dropout: Dropout = .none
   ) {
     let c = configuration
     let n = x.rows
@@ -136,11 +160,13 @@ public struct MLP<Scalar: BLASScalar>: Sendable {
         workspace.hidden[l].formProduct(source, layer.weight, transposingB: true)
       }
       let skip = residual && l > 0
+      // With dropout the skip connection is added after the mask, below.
+      let fusedSkip = skip && !dropout.isActive
       let columns = c.width
       workspace.hidden[l].withUnsafeMutableBufferPointer { v in
         workspace.derivatives[l].withUnsafeMutableBufferPointer { d in
           layer.bias.withUnsafeBufferPointer { b in
-            withOptionalPointer(skip ? source : nil) { r in
+            withOptionalPointer(fusedSkip ? source : nil) { r in
               if c.layerNorm {
                 let norm = parameters.norms[l]
                 workspace.normalized[l].withUnsafeMutableBufferPointer { xh in
@@ -165,6 +191,10 @@ public struct MLP<Scalar: BLASScalar>: Sendable {
             }
           }
         }
+      }
+      if dropout.isActive {
+        dropout.apply(to: &workspace.hidden[l], derivatives: &workspace.derivatives[l], layer: l)
+        if skip { workspace.hidden[l].add(source) }
       }
     }
     let output = parameters.layers[c.depth]

@@ -6,6 +6,9 @@ extension ResidualMLP: ScoreNetwork {
   /// `"resmlp"`.
   public static var architectureName: String { "resmlp" }
 
+  /// `true`: see ``forward(_:times:condition:into:workspace:dropout:)``.
+  public static var supportsDropout: Bool { true }
+
   /// `d`.
   @inlinable public var inputDimension: Int { configuration.inputDimension }
 

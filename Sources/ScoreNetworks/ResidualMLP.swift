@@ -94,6 +94,27 @@ public struct ResidualMLP<Scalar: BLASScalar>: Sendable {
     _ x: Matrix<Scalar>, times: Times<Scalar>, condition: Matrix<Scalar>? = nil,
     into out: inout Matrix<Scalar>, workspace ws: inout ResidualMLPWorkspace<Scalar>
   ) {
+    forward(x, times: times, condition: condition, into: &out, workspace: &ws, dropout: .none)
+  }
+
+  /// ``forward(_:times:condition:into:workspace:)`` with ``Dropout`` on each block's inner
+  /// activation, `σ(σ(v_b) W_b,1ᵀ + b_b,1) ⊙ m_b/(1 − p)`, before the block's second linear
+  /// layer (the stored σ′ gets the same factor, so a following backward pass differentiates the
+  /// dropped-out network). The residual stream itself is never dropped. `Dropout.none` gives
+  /// the plain forward pass, bit for bit.
+  ///
+  /// - Parameters:
+  ///   - x: `n × d` points.
+  ///   - times: one time per row, or one for all.
+  ///   - condition: `n × k` conditions; required when `k > 0`, else `nil`.
+  ///   - out: receives the `n × d` output.
+  ///   - workspace: from ``makeWorkspace(rows:)``.
+  ///   - dropout: the rate and the masks' seed.
+  @inlinable
+  public func forward(
+    _ x: Matrix<Scalar>, times: Times<Scalar>, condition: Matrix<Scalar>? = nil,
+    into out: inout Matrix<Scalar>, workspace ws: inout ResidualMLPWorkspace<Scalar>, dropout: Dropout
+  ) {
     let c = configuration
     let (n, h) = (x.rows, c.width)
     precondition(
@@ -138,6 +159,7 @@ public struct ResidualMLP<Scalar: BLASScalar>: Sendable {
       }
       block.linear1.forward(
         ws.modulated[b], into: &ws.inner[b], derivative: &ws.innerDerivative[b], residual: nil)
+      dropout.apply(to: &ws.inner[b], derivatives: &ws.innerDerivative[b], layer: b)
       block.linear2.forward(ws.inner[b], into: &ws.hidden[b + 1], derivative: &ws.scratch, residual: stream)
     }
     let last = c.blocks

@@ -91,6 +91,18 @@ public protocol ScoreNetwork<Scalar>: Sendable {
     _ x: Matrix<Scalar>, times: Times<Scalar>, condition: Matrix<Scalar>?, into out: inout Matrix<Scalar>,
     workspace: inout Workspace)
 
+  /// Whether ``forward(_:times:condition:into:workspace:dropout:)`` implements dropout
+  /// (defaults to `false`: a trainer refuses a positive dropout rate for the network).
+  static var supportsDropout: Bool { get }
+
+  /// ``forward(_:times:condition:into:workspace:)`` with ``Dropout`` on the hidden units, for
+  /// training: a following backward pass differentiates the dropped-out network. With
+  /// `Dropout.none` it is the plain forward pass, bit for bit (the default implementation,
+  /// which allows nothing else).
+  func forward(
+    _ x: Matrix<Scalar>, times: Times<Scalar>, condition: Matrix<Scalar>?, into out: inout Matrix<Scalar>,
+    workspace: inout Workspace, dropout: Dropout)
+
   /// The same output as ``forward(_:times:condition:into:workspace:)``, for inference only (a
   /// backward pass may not follow). Defaults to `forward`.
   func evaluate(

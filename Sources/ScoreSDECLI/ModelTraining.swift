@@ -31,6 +31,9 @@ struct TrainingSettings {
   var memoryMap: Bool? = nil
   /// `--transform`: monotone maps of data columns, fitted on the training rows (TransformOption).
   var transforms: [TransformOption] = []
+  /// The size-aware settings the user gave, still to be resolved from the data's size (`nil`:
+  /// `width`, `depth` and `configuration` are final).
+  var sizeAwareChoices: SizeAwareChoices? = nil
 
   /// The patience in force: `patience`, 10 by default, `nil` when 0 turned stopping off.
   var resolvedPatience: Int? {
@@ -151,8 +154,13 @@ enum ModelTraining {
   }
 
   static func train<Network: CommandLineNetwork>(
-    _ input: DataInput, network: Network.Type, settings: TrainingSettings, label: String
+    _ input: DataInput, network: Network.Type, settings given: TrainingSettings, label: String
   ) throws -> TrainingOutcome<Network> {
+    var settings = given.resolvingSizes(.standard)
+    // A network without dropout (the encoded-condition MLP) trains without it unless asked.
+    if !Network.supportsDropout && given.sizeAwareChoices?.dropout == nil {
+      settings.configuration.dropout = 0
+    }
     if try usesMemoryMap(input, settings: settings) {
       guard settings.transforms.isEmpty else {
         throw CLIError("--transform needs the rows in memory; train \(input.argument) with --no-memory-map")
@@ -191,6 +199,12 @@ enum ModelTraining {
               + "held-out and \(split.train.rows) training rows; at least 1 and 2 are needed (--validation 0 "
               + "trains on every row)")
         }
+      }
+      settings = given.resolvingSizes(
+        SizeAwareDefaults(
+          trainingRows: trainingRows.rows, columns: max(1, data.columns - settings.conditionColumns.count)))
+      if !Network.supportsDropout && given.sizeAwareChoices?.dropout == nil {
+        settings.configuration.dropout = 0
       }
       // Standardised in Double before the rows become Float: a Float copy of 1e9 + N(0, 1) is
       // all 1e9. The source carries the standardisation (fitted on the training rows alone);
@@ -367,13 +381,22 @@ enum ModelTraining {
         model: try trainer.trainedModel(data: name), losses: losses, stepsPerSecond: rate, seconds: seconds)
     }
     // Enough (time, noise) draws per held-out row for a steady loss, at most 16 384 rows in all.
-    let policy = ValidationPolicy(
+    var policy = ValidationPolicy(
       data: heldOut, interval: settings.resolvedValidationInterval, patience: settings.resolvedPatience,
       drawsPerRow: max(1, min(8, 16_384 / heldOut.rows)))
+    policy.likelihoodInterval = likelihoodInterval
+    let likelihood = heldOutLikelihood(
+      of: heldOut, dataColumns: source.dataColumns, settings: settings, encoding: encoding,
+      logAbsDeterminant: source.appliedStandardizer?.logAbsDeterminant ?? 0, network: network)
     var best = (step: 0, loss: Double.infinity)
-    let outcome = try trainer.train(validation: policy, progress: progress) { point in
+    var nllText = ""
+    let outcome = try trainer.train(validation: policy, likelihood: likelihood, progress: progress) { point in
       if point.isBest { best = (point.step, point.loss) }
-      heldOutText = String(format: "  held-out %.4f (best %.4f at %d)", point.loss, best.loss, best.step)
+      if let nll = point.negativeLogLikelihood {
+        nllText = String(format: ", NLL %.2f at %d", nll, point.step)
+      }
+      heldOutText =
+        String(format: "  held-out %.4f (best %.4f at %d", point.loss, best.loss, best.step) + nllText + ")"
     }
     bar.finish()
     return TrainingOutcome(

@@ -46,17 +46,23 @@ struct TrainCommand: ParsableCommand {
         + "importance-sampled times). Recorded in the model file."))
   var objective: ObjectiveOption = .noise
 
-  @Option(help: "Hidden width of the network.")
-  var width: Int = 128
+  @Option(help: ArgumentHelp("Hidden width of the network. " + SizeAwareChoices.ruleHelp))
+  var width: Int?
 
-  @Option(help: "Number of hidden layers (mlp) or residual blocks (resmlp).")
-  var depth: Int = 3
+  @Option(help: "Number of hidden layers (mlp) or residual blocks (resmlp); see --width for the default.")
+  var depth: Int?
 
-  @Option(help: "Training steps.")
-  var steps: Int = 10_000
+  @Option(help: "Training steps; see --width for the default.")
+  var steps: Int?
 
-  @Option(help: "Batch size.")
-  var batch: Int = 512
+  @Option(help: "Batch size; see --width for the default.")
+  var batch: Int?
+
+  @Option(
+    help: ArgumentHelp(
+      "Dropout rate of the hidden units in training steps (never in sampling or nll); see --width for the "
+        + "default."))
+  var dropout: Double?
 
   @Option(name: .customLong("learning-rate"), help: "Adam's peak learning rate (warm-up, then cosine decay).")
   var learningRate: Double = 2e-3
@@ -115,8 +121,10 @@ struct TrainCommand: ParsableCommand {
 
   @Option(
     name: .customLong("weight-decay"),
-    help: "AdamW's decoupled weight decay λ (Loshchilov & Hutter 2019); 0 for plain Adam.")
-  var weightDecay: Double = 0
+    help: ArgumentHelp(
+      "AdamW's decoupled weight decay λ (Loshchilov & Hutter 2019); 0 for plain Adam; see --width for the "
+        + "default."))
+  var weightDecay: Double?
 
   @Option(
     name: .customLong("condition-encoding"),
@@ -148,9 +156,15 @@ struct TrainCommand: ParsableCommand {
     if let validationInterval, validationInterval < 1 {
       throw ValidationError("--validation-interval must be at least 1, got \(validationInterval)")
     }
-    guard weightDecay >= 0, weightDecay.isFinite else {
+    if let weightDecay, !(weightDecay >= 0 && weightDecay.isFinite) {
       throw ValidationError("--weight-decay must be finite and non-negative, got \(weightDecay)")
     }
+    if let dropout, !(dropout >= 0 && dropout < 1) {
+      throw ValidationError("--dropout must lie in [0, 1), got \(dropout)")
+    }
+    let standard = SizeAwareDefaults.standard
+    let (width, depth) = (self.width ?? standard.width, self.depth ?? standard.depth)
+    let (steps, batch) = (self.steps ?? standard.steps, self.batch ?? standard.batchSize)
     guard width >= 1, depth >= 1 else { throw ValidationError("--width and --depth must be at least 1") }
     guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
     guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
@@ -187,17 +201,18 @@ struct TrainCommand: ParsableCommand {
     var outputs = CommandOutputs(inputs: input.isFile ? [("--data", data)] : [])
     let modelFile = try outputs.add(out, option: "--out")
     let columns = try parseColumns(conditionColumns)
-    let settings = TrainingSettings(
-      process: process, architecture: architecture, width: width, depth: depth,
+    // Width, depth, steps, batch, dropout and weight decay left unset are chosen from the data's
+    // size once it is read (SizeAwareDefaults).
+    var settings = TrainingSettings(
+      process: process, architecture: architecture, width: 0, depth: 0,
       configuration: TrainingConfiguration(
-        seed: seed, batchSize: batch, steps: steps,
-        optimizer: weightDecay > 0 ? .adamW(weightDecay: weightDecay) : .adam, learningRate: learningRate,
-        schedule: .warmupCosine(warmupSteps: min(500, steps / 10), minimum: learningRate / 20),
-        loss: objective.loss, conditionDropout: conditionDropout),
+        seed: seed, learningRate: learningRate, loss: objective.loss, conditionDropout: conditionDropout),
       conditionColumns: columns, validationFraction: validation, patience: patience,
       validationInterval: validationInterval, integerColumns: try IntegerColumns(argument: integerColumns),
       conditionEncoding: conditionEncoding.encoding, memoryMap: memoryMap,
       transforms: try transform.map(TransformOption.init(argument:)))
+    settings.sizeAwareChoices = SizeAwareChoices(
+      width: width, depth: depth, steps: steps, batch: batch, dropout: dropout, weightDecay: weightDecay)
     let summary: String
     let heldOut: HeldOutRun?
     switch architecture {
