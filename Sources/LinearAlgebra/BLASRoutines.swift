@@ -1,7 +1,7 @@
 internal import CLinearAlgebra
 
 /// The cblas and LAPACKE routines of one precision (`cblas_s…`/`LAPACKE_s…` for `Float`,
-/// `cblas_d…`/`LAPACKE_d…` for `Double`), as ``BLASScalar/_routines`` gives them.
+/// `cblas_d…`/`LAPACKE_d…` for `Double`), as a conformance's `_routines` gives them.
 ///
 /// The table is all a precision supplies: the underscored kernels of ``BLASScalar`` (`_gemm`,
 /// `_potrf`, …) are written once, here, and pass every call on with the same conventions —
