@@ -78,9 +78,8 @@ public enum CSVFile {
   public static func parse<S: BLASScalar>(
     _ bytes: [UInt8], file: String, header: HeaderOption = .detect
   ) throws(FileFormatError) -> CSVTable<S> {
-    var names: [String]? = nil
+    var reader = CSVRowReader<S>(file: file, header: header)
     var values = [S]()
-    var columns = -1
     var lineNumber = 0
     var lineStart = try textStart(of: bytes, file: file)
     while lineStart < bytes.count {
@@ -91,43 +90,12 @@ public enum CSVFile {
       if contentEnd > lineStart && bytes[contentEnd - 1] == 0x0D { contentEnd -= 1 }
       let line = bytes[lineStart..<contentEnd]
       lineStart = lineEnd + 1
-      if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-      let fields = try splitFields(line, file: file, line: lineNumber)
-      if columns < 0 {
-        columns = fields.count
-        let isHeader: Bool
-        switch header {
-        case .present: isHeader = true
-        case .absent: isHeader = false
-        case .detect: isHeader = fields.allSatisfy { parseNumber($0.text) == nil }
-        }
-        if isHeader {
-          names = fields.map(\.text)
-          continue
-        }
-      }
-      guard fields.count == columns else {
-        throw FileFormatError(
-          file: file, kind: .raggedRow, line: lineNumber,
-          detail: "has \(fields.count) fields, the first line has \(columns)")
-      }
-      for (j, field) in fields.enumerated() {
-        guard let v = parseNumber(field.text) else {
-          let what =
-            field.text.isEmpty ? "the field is empty, not a number" : "'\(field.text)' is not a number"
-          throw FileFormatError(file: file, kind: .notANumber, line: lineNumber, column: j + 1, detail: what)
-        }
-        let value = S(v)
-        if !value.isFinite && !v.isNaN && !isInfinityLiteral(field.text) {
-          throw FileFormatError.outOfRange(
-            field.text, as: S.self, file: file, line: lineNumber, column: j + 1)
-        }
-        values.append(value)
-      }
+      if let record = try reader.values(of: line, number: lineNumber) { values.append(contentsOf: record) }
     }
-    let c = max(columns, 0)
+    let c = max(reader.columns, 0)
     return CSVTable(
-      columnNames: names, values: Matrix(rows: c == 0 ? 0 : values.count / c, columns: c, elements: values))
+      columnNames: reader.names,
+      values: Matrix(rows: c == 0 ? 0 : values.count / c, columns: c, elements: values))
   }
 
   /// A parsed field: its text without quotes or surrounding spaces.

@@ -184,7 +184,9 @@ enum CSVLineStream {
   }
 }
 
-/// Reads the records of a CSV file line by line, as ``CSVFile/parse(_:file:header:)`` does.
+/// Reads the records of a CSV file line by line: the one reading of a record (blank lines, the
+/// header, ragged rows, fields that are not numbers or out of range), for
+/// ``CSVFile/parse(_:file:header:)`` and for the streaming conversion alike.
 struct CSVRowReader<S: BLASScalar> {
   let file: String
   let header: CSVFile.HeaderOption

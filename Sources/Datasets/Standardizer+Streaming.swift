@@ -124,20 +124,8 @@ extension Standardizer {
           func scaled(_ i: Int) -> Double {
             Double(sign: .plus, exponent: -exponent, significand: e[i * c + j]) - shift
           }
-          var m = 0.0
-          for i in 0..<k { m += scaled(i) }
-          m /= Double(k)
-          var correction = 0.0
-          for i in 0..<k { correction += scaled(i) - m }
-          m += correction / Double(k)
-          var squares = 0.0
-          for i in 0..<k {
-            let d = scaled(i) - m
-            squares += d * d
-          }
           fit.exponents[j] = exponent
-          fit.means[j] = m
-          fit.squares[j] = squares
+          (fit.means[j], fit.squares[j]) = Standardizer.correctedTwoPassMoments(count: k, scaled)
         }
       }
       chunkCount = 0

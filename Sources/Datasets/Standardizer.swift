@@ -91,17 +91,7 @@ public struct Standardizer: Sendable, Codable, Equatable {
       func scaled(_ i: Int) -> Double {
         Double(sign: .plus, exponent: -exponent, significand: Double(e[i * c + j]))
       }
-      var m = 0.0
-      for i in 0..<n { m += scaled(i) }
-      m /= Double(n)
-      var correction = 0.0
-      for i in 0..<n { correction += scaled(i) - m }
-      m += correction / Double(n)
-      var squares = 0.0
-      for i in 0..<n {
-        let d = scaled(i) - m
-        squares += d * d
-      }
+      let (m, squares) = Self.correctedTwoPassMoments(count: n, scaled)
       means[j] = Double(sign: .plus, exponent: exponent, significand: m)
       deviations[j] = Double(sign: .plus, exponent: exponent, significand: (squares / Double(n)).squareRoot())
       guard deviations[j] > 0 && deviations[j].isFinite && means[j].isFinite else {
@@ -110,6 +100,29 @@ public struct Standardizer: Sendable, Codable, Equatable {
     }
     self.means = means
     self.standardDeviations = deviations
+  }
+
+  /// The mean `m` and the sum of squared deviations `Σ(xᵢ − m)²` of `xᵢ = value(i)`,
+  /// `i < count`, by the corrected two-pass algorithm (Chan, Golub & LeVeque 1983, eq. 1.7;
+  /// Higham 2002, §1.9): `m = Σxᵢ/n` is corrected by the mean residual `Σ(xᵢ − m)/n`, which
+  /// removes the first pass's rounding error before the squares are summed. The in-memory fit and
+  /// each chunk of the streaming fit compute their moments here, on values scaled into `(−2, 2)`.
+  @inline(__always)
+  static func correctedTwoPassMoments(count n: Int, _ value: (Int) -> Double) -> (
+    mean: Double, squares: Double
+  ) {
+    var m = 0.0
+    for i in 0..<n { m += value(i) }
+    m /= Double(n)
+    var correction = 0.0
+    for i in 0..<n { correction += value(i) - m }
+    m += correction / Double(n)
+    var squares = 0.0
+    for i in 0..<n {
+      let d = value(i) - m
+      squares += d * d
+    }
+    return (m, squares)
   }
 
   /// The number of columns.

@@ -19,6 +19,37 @@ struct GaussianComponent<Scalar: BLASScalar>: Sendable {
   /// V (eigenvectors in columns).
   @usableFromInline let eigenvectors: Matrix<Scalar>
 
+  /// The normalised weights and the validated, factored components of the mixture
+  /// `Σₖ wₖ N(means[k], covariances[k])`, checked alike for every mixture oracle.
+  ///
+  /// - Parameters:
+  ///   - weights: non-negative, finite, with a positive sum; normalised to sum to 1.
+  ///   - means: `K` means of `d` entries each (as many as `weights`).
+  ///   - covariances: `K` symmetric positive-definite `d × d` matrices.
+  ///   - oracle: the oracle's name, for the messages of the preconditions.
+  /// - Throws: ``ScoreOracleError`` naming the component with a bad mean or covariance, or
+  ///   `.invalidWeights`.
+  static func mixture(
+    weights: [Scalar], means: [[Scalar]], covariances: [Matrix<Scalar>], of oracle: String
+  ) throws(ScoreOracleError) -> (weights: [Scalar], components: [GaussianComponent]) {
+    precondition(
+      !weights.isEmpty && weights.count == means.count && weights.count == covariances.count,
+      "\(oracle): \(weights.count) weights, \(means.count) means, \(covariances.count) covariances")
+    precondition(
+      means.allSatisfy { $0.count == means[0].count },
+      "\(oracle): means of different dimensions \(means.map(\.count))")
+    for (k, w) in weights.enumerated() where !(w >= 0 && w.isFinite) {
+      throw .invalidWeights(reason: "weight \(k) is \(w); weights must be finite and non-negative")
+    }
+    let total = weights.reduce(0, +)
+    guard total > 0 else { throw .invalidWeights(reason: "the weights sum to zero") }
+    var components: [GaussianComponent] = []
+    for k in means.indices {
+      components.append(try GaussianComponent(mean: means[k], covariance: covariances[k], component: k))
+    }
+    return (weights.map { $0 / total }, components)
+  }
+
   /// Validates and factors `N(mean, covariance)`; `component` numbers the errors.
   init(mean: [Scalar], covariance: Matrix<Scalar>, component: Int) throws(ScoreOracleError) {
     let d = mean.count

@@ -43,25 +43,9 @@ public struct LinearGaussianMixtureScore<Forward: LinearGaussianSDE>: Divergence
   public init(
     weights: [Scalar], means: [[Scalar]], covariances: [Matrix<Scalar>], process: Forward
   ) throws(ScoreOracleError) {
-    precondition(
-      !weights.isEmpty && weights.count == means.count && weights.count == covariances.count,
-      "LinearGaussianMixtureScore: \(weights.count) weights, \(means.count) means, \(covariances.count) covariances"
-    )
-    for (k, w) in weights.enumerated() where !(w >= 0 && w.isFinite) {
-      throw .invalidWeights(reason: "weight \(k) is \(w); weights must be finite and non-negative")
-    }
-    let total = weights.reduce(0, +)
-    guard total > 0 else { throw .invalidWeights(reason: "the weights sum to zero") }
-    var components: [GaussianComponent<Scalar>] = []
-    for k in means.indices {
-      components.append(try GaussianComponent(mean: means[k], covariance: covariances[k], component: k))
-    }
-    precondition(
-      components.allSatisfy { $0.dimension == components[0].dimension },
-      "LinearGaussianMixtureScore: means of different dimensions \(means.map(\.count))")
+    (self.weights, self.components) = try GaussianComponent.mixture(
+      weights: weights, means: means, covariances: covariances, of: "LinearGaussianMixtureScore")
     self.process = process
-    self.weights = weights.map { $0 / total }
-    self.components = components
   }
 
   /// The exact score of Gaussian data `N(mean, covariance)` under `process`.

@@ -141,6 +141,34 @@ private func unsearchableFolder(on path: String) -> String? {
   }
 }
 
+/// Opens the regular file at `path` read-only and returns its descriptor (the caller closes it)
+/// and its size.
+///
+/// The file is opened without blocking (a FIFO would otherwise wait for a writer), then its type
+/// is checked on the open descriptor, so nothing can be swapped in between; on any failure the
+/// descriptor is closed before the error is thrown. ``InputFile`` and ``MappedFile`` open here.
+///
+/// - Throws: ``FileAccessError`` naming `path` and what is wrong.
+func openRegularFile(path: String) throws(FileAccessError) -> (descriptor: Int32, size: Int) {
+  let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+  guard fd >= 0 else { throw FileAccessError.from(errno: errno, path: path) }
+  var info = stat()
+  guard fstat(fd, &info) == 0 else {
+    let code = errno
+    close(fd)
+    throw FileAccessError.from(errno: code, path: path)
+  }
+  switch info.st_mode & S_IFMT {
+  case S_IFREG: return (fd, Int(info.st_size))
+  case S_IFDIR:
+    close(fd)
+    throw FileAccessError(path: path, problem: .isDirectory)
+  default:
+    close(fd)
+    throw FileAccessError(path: path, problem: .notRegularFile(kind: fileKindName(mode: info.st_mode)))
+  }
+}
+
 /// A file type's name for messages: `"a FIFO"`, `"a character device"`.
 func fileKindName(mode: mode_t) -> String {
   switch mode & S_IFMT {

@@ -31,25 +31,7 @@ public final class InputFile {
   /// - Throws: ``FileAccessError`` naming `path` and what is wrong.
   public init(path: String) throws(FileAccessError) {
     self.path = path
-    let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-    guard fd >= 0 else { throw FileAccessError.from(errno: errno, path: path) }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else {
-      let code = errno
-      close(fd)
-      throw FileAccessError.from(errno: code, path: path)
-    }
-    switch info.st_mode & S_IFMT {
-    case S_IFREG: break
-    case S_IFDIR:
-      close(fd)
-      throw FileAccessError(path: path, problem: .isDirectory)
-    default:
-      close(fd)
-      throw FileAccessError(path: path, problem: .notRegularFile(kind: fileKindName(mode: info.st_mode)))
-    }
-    self.descriptor = fd
-    self.size = Int(info.st_size)
+    (descriptor, size) = try openRegularFile(path: path)
   }
 
   deinit { close(descriptor) }

@@ -44,18 +44,9 @@ public final class MappedFile: @unchecked Sendable {
   /// - Throws: ``FileAccessError`` naming `path` and what is wrong.
   public init(path: String) throws(FileAccessError) {
     self.path = path
-    let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-    guard fd >= 0 else { throw FileAccessError.from(errno: errno, path: path) }
+    let fd: Int32
+    (fd, size) = try openRegularFile(path: path)
     defer { close(fd) }  // the mapping outlives the descriptor
-    var info = stat()
-    guard fstat(fd, &info) == 0 else { throw FileAccessError.from(errno: errno, path: path) }
-    switch info.st_mode & S_IFMT {
-    case S_IFREG: break
-    case S_IFDIR: throw FileAccessError(path: path, problem: .isDirectory)
-    default:
-      throw FileAccessError(path: path, problem: .notRegularFile(kind: fileKindName(mode: info.st_mode)))
-    }
-    size = Int(info.st_size)
     guard size > 0 else {
       bytes = UnsafeRawBufferPointer(start: nil, count: 0)
       return

@@ -69,15 +69,7 @@ extension Matrix {
   public mutating func addToEachRow(_ v: [Scalar]) {
     precondition(
       v.count == columns, "addToEachRow: a vector of \(v.count) entries for a \(shapeDescription) matrix")
-    let (r, c) = (rows, columns)
-    storage.withUnsafeMutableBufferPointer { e in
-      v.withUnsafeBufferPointer { pv in
-        for i in 0..<r {
-          let row = e.baseAddress! + i * c
-          for j in 0..<c { row[j] += pv[j] }
-        }
-      }
-    }
+    broadcastOverRows(v) { $0 += $1 }
   }
 
   /// Multiplies row `i` by `factors[i]` (per-sample scaling, such as `α(tᵢ)·xᵢ`).
@@ -100,12 +92,19 @@ extension Matrix {
   public mutating func scaleColumns(by factors: [Scalar]) {
     precondition(
       factors.count == columns, "scaleColumns: \(factors.count) factors for a \(shapeDescription) matrix")
+    broadcastOverRows(factors) { $0 *= $1 }
+  }
+
+  /// `update(&self[i, j], v[j])` for every entry: a row vector broadcast over the rows, the one
+  /// loop of ``addToEachRow(_:)`` and ``scaleColumns(by:)``.
+  @inlinable @inline(__always)
+  mutating func broadcastOverRows(_ v: [Scalar], _ update: (inout Scalar, Scalar) -> Void) {
     let (r, c) = (rows, columns)
     storage.withUnsafeMutableBufferPointer { e in
-      factors.withUnsafeBufferPointer { f in
+      v.withUnsafeBufferPointer { pv in
         for i in 0..<r {
           let row = e.baseAddress! + i * c
-          for j in 0..<c { row[j] *= f[j] }
+          for j in 0..<c { update(&row[j], pv[j]) }
         }
       }
     }

@@ -35,6 +35,29 @@ extension ObservationOperator {
   /// `nil`: the operator is not known to be linear.
   @inlinable public var linearMatrix: Matrix<Scalar>? { nil }
 
+  /// Checks the shapes of ``apply(_:into:)``: `x` is `n × d`, `out` is `n × m`; `caller` names
+  /// the method in the message.
+  @inlinable
+  public func checkApplyShapes(_ x: Matrix<Scalar>, _ out: Matrix<Scalar>, _ caller: String) {
+    precondition(
+      x.columns == inputDimension && out.rows == x.rows && out.columns == outputDimension,
+      "\(caller): \(inputDimension) → \(outputDimension), x \(x.shapeDescription), out \(out.shapeDescription)"
+    )
+  }
+
+  /// Checks the shapes of ``vectorJacobianProduct(at:cotangent:into:)``: `x` has `n` rows,
+  /// `cotangent` is `n × m`, `out` is `n × d`; `caller` names the method in the message.
+  @inlinable
+  public func checkVectorJacobianProductShapes(
+    _ x: Matrix<Scalar>, _ cotangent: Matrix<Scalar>, _ out: Matrix<Scalar>, _ caller: String
+  ) {
+    precondition(
+      cotangent.rows == x.rows && cotangent.columns == outputDimension && out.rows == x.rows
+        && out.columns == inputDimension,
+      "\(caller): \(inputDimension) → \(outputDimension), x \(x.shapeDescription), cotangent "
+        + "\(cotangent.shapeDescription), out \(out.shapeDescription)")
+  }
+
   /// `A(xᵢ)` for every row, as a new matrix (convenient, allocates).
   @inlinable
   public func apply(_ x: Matrix<Scalar>) -> Matrix<Scalar> {
@@ -87,10 +110,7 @@ public struct LinearObservation<Scalar: BLASScalar>: ObservationOperator, Equata
   /// Rows `A xᵢ`: the product `X Aᵀ`.
   @inlinable
   public func apply(_ x: Matrix<Scalar>, into out: inout Matrix<Scalar>) {
-    precondition(
-      x.columns == inputDimension && out.rows == x.rows && out.columns == outputDimension,
-      "LinearObservation.apply: A is \(matrix.shapeDescription), x \(x.shapeDescription), out \(out.shapeDescription)"
-    )
+    checkApplyShapes(x, out, "LinearObservation.apply")
     out.formProduct(x, matrix, transposingB: true)
   }
 
@@ -99,11 +119,7 @@ public struct LinearObservation<Scalar: BLASScalar>: ObservationOperator, Equata
   public func vectorJacobianProduct(
     at x: Matrix<Scalar>, cotangent: Matrix<Scalar>, into out: inout Matrix<Scalar>
   ) {
-    precondition(
-      cotangent.rows == x.rows && cotangent.columns == outputDimension && out.rows == x.rows
-        && out.columns == inputDimension,
-      "LinearObservation.vectorJacobianProduct: A is \(matrix.shapeDescription), x \(x.shapeDescription), cotangent \(cotangent.shapeDescription), out \(out.shapeDescription)"
-    )
+    checkVectorJacobianProductShapes(x, cotangent, out, "LinearObservation.vectorJacobianProduct")
     out.formProduct(cotangent, matrix)
   }
 }
@@ -147,10 +163,7 @@ public struct ClosureObservation<Scalar: BLASScalar>: ObservationOperator {
   /// Calls `value` on every row.
   @inlinable
   public func apply(_ x: Matrix<Scalar>, into out: inout Matrix<Scalar>) {
-    precondition(
-      x.columns == inputDimension && out.rows == x.rows && out.columns == outputDimension,
-      "ClosureObservation.apply: \(inputDimension) → \(outputDimension), x \(x.shapeDescription), out \(out.shapeDescription)"
-    )
+    checkApplyShapes(x, out, "ClosureObservation.apply")
     for i in 0..<x.rows {
       let y = value(x.row(i))
       precondition(
@@ -165,11 +178,7 @@ public struct ClosureObservation<Scalar: BLASScalar>: ObservationOperator {
   public func vectorJacobianProduct(
     at x: Matrix<Scalar>, cotangent: Matrix<Scalar>, into out: inout Matrix<Scalar>
   ) {
-    precondition(
-      cotangent.rows == x.rows && cotangent.columns == outputDimension && out.rows == x.rows
-        && out.columns == inputDimension,
-      "ClosureObservation.vectorJacobianProduct: \(inputDimension) → \(outputDimension), x \(x.shapeDescription), cotangent \(cotangent.shapeDescription), out \(out.shapeDescription)"
-    )
+    checkVectorJacobianProductShapes(x, cotangent, out, "ClosureObservation.vectorJacobianProduct")
     for i in 0..<x.rows {
       let g = jacobianTransposeProduct(x.row(i), cotangent.row(i))
       precondition(

@@ -123,20 +123,13 @@ where Process.Scalar == Model.Scalar {
   public func integrated<G: RandomNumberGenerator>(
     from start: Scalar, to end: Scalar, data: Matrix<Scalar>, rounds: Int, using rng: inout G
   ) -> EntropyProductionEstimate {
-    precondition(
-      start > 0 && start < end && end <= process.endTime,
-      "EntropyProduction.integrated: need 0 < t₀ < t₁ ≤ T, got [\(start), \(end)], T = \(process.endTime)")
-    precondition(rounds >= 2, "EntropyProduction.integrated needs at least 2 rounds, got \(rounds)")
-    let width = Double(end - start)
-    var total = RoundsOverPoints(points: data.rows)
-    var system = total
-    var medium = total
-    for t in TimeSampling.stratifiedTimes(rounds, from: start, to: end, using: &rng) {
-      let c = contributions(of: process.perturb(data, at: t, using: &rng).perturbed, at: t)
-      total.add(c.total, scale: width)
-      system.add(c.system, scale: width)
-      medium.add(c.medium, scale: width)
+    let e = RoundsOverPoints.integrate(
+      "EntropyProduction.integrated", process: process, from: start, to: end, data: data, rounds: rounds,
+      terms: 3, using: &rng
+    ) { x, t in
+      let c = contributions(of: x, at: t)
+      return [c.total, c.system, c.medium]
     }
-    return EntropyProductionEstimate(total: total.estimate, system: system.estimate, medium: medium.estimate)
+    return EntropyProductionEstimate(total: e[0], system: e[1], medium: e[2])
   }
 }

@@ -68,15 +68,9 @@ where Process.Scalar == Model.Scalar, Model.Scalar == Reference.Scalar {
   public func divergence<G: RandomNumberGenerator>(
     from start: Scalar, to end: Scalar, data: Matrix<Scalar>, rounds: Int, using rng: inout G
   ) -> MonteCarloEstimate {
-    precondition(
-      start > 0 && start < end && end <= process.endTime,
-      "PathSpaceDivergence: need 0 < t₀ < t₁ ≤ T, got [\(start), \(end)], T = \(process.endTime)")
-    precondition(rounds >= 2, "PathSpaceDivergence needs at least 2 rounds, got \(rounds)")
-    let width = Double(end - start)
-    var estimate = RoundsOverPoints(points: data.rows)
-    for t in TimeSampling.stratifiedTimes(rounds, from: start, to: end, using: &rng) {
-      estimate.add(integrand(process.perturb(data, at: t, using: &rng).perturbed, at: t), scale: width)
-    }
-    return estimate.estimate
+    RoundsOverPoints.integrate(
+      "PathSpaceDivergence", process: process, from: start, to: end, data: data, rounds: rounds, terms: 1,
+      using: &rng
+    ) { x, t in [integrand(x, at: t)] }[0]
   }
 }

@@ -1,3 +1,4 @@
+import DiffusionProcesses
 import LinearAlgebra
 
 /// Where the times of a time-integral estimator come from, and how its standard error is taken.
@@ -88,6 +89,41 @@ struct RoundsOverPoints {
       sum += scale * v
     }
     roundMeans.append(sum / Double(values.count))
+  }
+
+  /// `∫_{t₀}^{t₁}` of `terms` per-point integrands over `rounds` stratified times: every round
+  /// perturbs all of `data` (samples of `p_0`) to its time through `process`'s kernel with fresh
+  /// noise from `rng` and adds `(t₁ − t₀)·h_k(x_t, t)` for each term `k`, so each estimate has
+  /// both shares of the standard error.
+  ///
+  /// - Parameters:
+  ///   - estimator: the caller's name, for the messages of the preconditions.
+  ///   - process: the forward process, whose `endTime` bounds `t₁`.
+  ///   - start: `t₀ > 0`.
+  ///   - end: `t₁ ≤ T`.
+  ///   - data: `n × d` samples of `p_0`.
+  ///   - rounds: the number of stratified times (even, ≥ 2).
+  ///   - terms: how many per-point arrays `integrand` returns.
+  ///   - rng: the source of times and noise.
+  ///   - integrand: the `terms` arrays of `n` per-point values at points of `p_t`.
+  /// - Returns: one estimate per term.
+  static func integrate<Process: GaussianSDE, G: RandomNumberGenerator>(
+    _ estimator: String, process: Process, from start: Process.Scalar, to end: Process.Scalar,
+    data: Matrix<Process.Scalar>, rounds: Int, terms: Int, using rng: inout G,
+    _ integrand: (Matrix<Process.Scalar>, Process.Scalar) -> [[Double]]
+  ) -> [MonteCarloEstimate] {
+    precondition(
+      start > 0 && start < end && end <= process.endTime,
+      "\(estimator): need 0 < t₀ < t₁ ≤ T, got [\(start), \(end)], T = \(process.endTime)")
+    precondition(rounds >= 2, "\(estimator) needs at least 2 rounds, got \(rounds)")
+    let width = Double(end - start)
+    var sums = [RoundsOverPoints](repeating: RoundsOverPoints(points: data.rows), count: terms)
+    for t in TimeSampling.stratifiedTimes(rounds, from: start, to: end, using: &rng) {
+      let values = integrand(process.perturb(data, at: t, using: &rng).perturbed, t)
+      precondition(values.count == terms, "\(estimator): \(values.count) integrands, expected \(terms)")
+      for k in 0..<terms { sums[k].add(values[k], scale: width) }
+    }
+    return sums.map(\.estimate)
   }
 
   /// The estimate with both shares of the standard error.
