@@ -279,9 +279,12 @@ public final class OutputFile {
     defer { closedir(directory) }
     var removed: [String] = []
     while let entry = readdir(directory) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-      }
+      // Read the name in place, up to its NUL: readdir's entries are packed with their own
+      // lengths (d_reclen), so copying the whole 256-byte d_name field can read past the end of
+      // the directory buffer (a crash seen when the last entry sat at the end of a page).
+      let name = String(
+        cString: (UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!)
+          .assumingMemoryBound(to: CChar.self))
       guard name.hasPrefix("."),
         let marker = [partialMarker, backupMarker].first(where: { name.contains($0) }),
         let range = name.ranges(of: marker).last,

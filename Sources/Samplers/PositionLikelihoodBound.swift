@@ -60,7 +60,8 @@ extension ProbabilityFlowLikelihood {
     precondition(draws >= 1, "positionLogLikelihoodBound: draws must be at least 1, got \(draws)")
     precondition(
       velocityStandardDeviation > 0 && velocityStandardDeviation.isFinite,
-      "positionLogLikelihoodBound: the velocity standard deviation must be positive, got \(velocityStandardDeviation)")
+      "positionLogLikelihoodBound: the velocity standard deviation must be positive, got \(velocityStandardDeviation)"
+    )
     let (n, d) = (positions.rows, positions.columns)
     var states = Matrix<Scalar>(rows: n * draws, columns: 2 * d)
     for i in 0..<n {
@@ -92,6 +93,7 @@ extension ProbabilityFlowLikelihood {
       }
     }
     return PositionLikelihoodBound(
-      bounds: bounds, standardErrors: errors, entropy: Scalar(entropy), draws: draws, jointLogLikelihoods: joint)
+      bounds: bounds, standardErrors: errors, entropy: Scalar(entropy), draws: draws,
+      jointLogLikelihoods: joint)
   }
 }

@@ -351,7 +351,8 @@ enum ModelTraining {
         passthrough: encoding.hasMaskColumn ? 1 : 0, seed: settings.configuration.seed)
     }
     let architecture = Network.configuration(
-      dimension: process.stateDimension(dataDimension: source.dataColumns), conditionColumns: encoding.networkColumns, width: settings.width,
+      dimension: process.stateDimension(dataDimension: source.dataColumns),
+      conditionColumns: encoding.networkColumns, width: settings.width,
       depth: settings.depth, encoding: parameterEncoding)
     var trainer = try Trainer(
       process: process, network: network, architecture: architecture,

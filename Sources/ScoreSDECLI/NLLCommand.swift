@@ -255,7 +255,8 @@ struct NLLCommand: ParsableCommand {
         if case .criticallyDampedLangevin(let cld) = process {
           logLikelihoods = try likelihood.positionLogLikelihoodBound(
             of: x, velocityStandardDeviation: (cld.initialVelocityScale * cld.mass).squareRoot(),
-            draws: velocityDraws, seed: dequantizationSeed ?? 0, firstRow: kept.lowerBound, blockRows: blockRows,
+            draws: velocityDraws, seed: dequantizationSeed ?? 0, firstRow: kept.lowerBound,
+            blockRows: blockRows,
             threads: Workers.count
           ).bounds
         } else {
@@ -265,9 +266,11 @@ struct NLLCommand: ParsableCommand {
         }
       } else {
         let score = trained.scoreModel(condition: condition)
-        logLikelihoods = try ProbabilityFlowLikelihood(process: trained.sde, score: score, integration: integration)
-          .logLikelihood(of: x, firstRow: kept.lowerBound, blockRows: blockRows, threads: Workers.count)
-          .logLikelihoods
+        logLikelihoods = try ProbabilityFlowLikelihood(
+          process: trained.sde, score: score, integration: integration
+        )
+        .logLikelihood(of: x, firstRow: kept.lowerBound, blockRows: blockRows, threads: Workers.count)
+        .logLikelihoods
       }
       try consume(zip(logLikelihoods, corrections).map { -($0 + $1) }, chunk)
       bar.update(kept.upperBound - rows.lowerBound)

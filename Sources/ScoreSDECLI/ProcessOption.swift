@@ -50,7 +50,9 @@ enum ProcessOption: String, ExpressibleByArgument, CaseIterable {
     let f = try read(drift, "--drift")
     let l = try read(noise, "--noise")
     let c = try offset.map { try read($0, "--offset") }
-    guard f.rows == f.columns else { throw CLIError("--drift \(drift): F must be square, got \(f.rows) × \(f.columns)") }
+    guard f.rows == f.columns else {
+      throw CLIError("--drift \(drift): F must be square, got \(f.rows) × \(f.columns)")
+    }
     guard l.rows == f.rows && l.columns == f.columns else {
       throw CLIError("--noise \(noise): L must be \(f.rows) × \(f.rows) like F, got \(l.rows) × \(l.columns)")
     }
@@ -68,7 +70,9 @@ enum ProcessOption: String, ExpressibleByArgument, CaseIterable {
     }
     let rows = { (m: Matrix<Double>) in (0..<m.rows).map { Array(m.row($0)) } }
     let description = SDEDescription(
-      .linear(drift: rows(f), offset: c?.elements ?? [], noise: rows(l), schedule: .linear(betaMin: 0.1, betaMax: 20)))
+      .linear(
+        drift: rows(f), offset: c?.elements ?? [], noise: rows(l),
+        schedule: .linear(betaMin: 0.1, betaMax: 20)))
     if let failure = description.validationFailure {
       throw CLIError("--sde linear (--drift \(drift), --noise \(noise)): \(failure)")
     }
@@ -90,7 +94,8 @@ enum ProcessOption: String, ExpressibleByArgument, CaseIterable {
       resolved.kind = .criticallyDampedLangevin(
         dimension: d, mass: mass, initialVelocityScale: gamma, schedule: schedule)
     case .linear(let drift, _, _, _) where drift.count != d:
-      throw CLIError("--sde linear: F and L are \(drift.count) × \(drift.count), but the data has \(d) columns")
+      throw CLIError(
+        "--sde linear: F and L are \(drift.count) × \(drift.count), but the data has \(d) columns")
     default: break
     }
     return resolved

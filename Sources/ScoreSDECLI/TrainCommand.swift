@@ -24,7 +24,9 @@ struct TrainCommand: ParsableCommand {
         + "hybrid score matching). linear and cld train a noise prediction (--objective noise)."))
   var sde: ProcessOption = .vp
 
-  @Option(help: "--sde linear: the drift matrix F, a d × d .npy file (stable: eigenvalues with negative real part).")
+  @Option(
+    help: "--sde linear: the drift matrix F, a d × d .npy file (stable: eigenvalues with negative real part)."
+  )
   var drift: String?
 
   @Option(help: "--sde linear: the noise factor L, a d × d .npy file.")
