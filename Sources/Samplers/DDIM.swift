@@ -15,7 +15,7 @@ public import RealModule
 /// standard deviation of `q(x̃₁ | x̃₀, x₀)`, so `η = 1` is ancestral sampling (DDPM) with the
 /// Tweedie estimate of `x₀` and `η = 0` the deterministic DDIM, which is first-order DPM-Solver++
 /// (``DPMSolver`` with `order: 1`): `x₁ = (σ₁/σ₀)(x − shift₀) + α₁(1 − e^{−h})·x̂₀ + shift₁`.
-/// The step is linear in `x`, `s` and `z` (``coefficients(from:to:)``); one score evaluation.
+/// The step is linear in `x`, `s` and `z` (``DDIMStep/coefficients(from:to:)``); one score evaluation.
 ///
 /// In the `σ̃` variable this is the same update as k-diffusion's Euler-ancestral step, so both are
 /// one type, ``DDIMStep``: ``EulerAncestral`` is the same step with k-diffusion's spelling of `η`

@@ -158,7 +158,7 @@ extension Trainer {
   /// ``ValidationSummary`` in ``TrainingSummary/validation``.
   ///
   /// - Parameters:
-  ///   - outcome: what ``train(until:validation:checkpoint:progressInterval:progress:validated:)``
+  ///   - outcome: what ``train(until:validation:checkpoint:progressInterval:likelihood:progress:validated:)``
   ///     returned.
   ///   - data: a description of the training data for the summary.
   ///   - date: the date to record (see ``trainedModel(data:date:environment:)``).

@@ -2,7 +2,7 @@ public import LinearAlgebra
 public import ScoreNetworks
 
 /// Held-out rows, how often a ``Trainer`` measures its averaged weights on them, and when it
-/// stops: the settings of ``Trainer/train(until:validation:checkpoint:progressInterval:progress:validated:)``.
+/// stops: the settings of ``Trainer/train(until:validation:checkpoint:progressInterval:likelihood:progress:validated:)``.
 ///
 /// The held-out loss is the denoising loss of the EMA weights (those a model file keeps) on the
 /// held-out rows, each row taken ``drawsPerRow`` times with its own time and noise. The times and
