@@ -110,7 +110,7 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
     case .nonFinite(let source, let row, let column, let value, let count):
       return "\(source): row \(row + 1), column \(column + 1) is \(value)"
         + (count > 1 ? " (\(count) non-finite entries in all)" : "")
-        + "; remove or replace non-finite values before training"
+        + "; remove or replace the non-finite values"
     case .tooFewRows(let source, let needed, let actual):
       return "\(source): needs at least \(needed) rows, has \(actual)"
     case .wrongColumnCount(let source, let expected, let actual):

@@ -19,10 +19,21 @@ struct DataInput {
   /// when it names a file of another kind (`model.safetensors`, `data.txt`).
   func distribution() throws -> any DataDistribution {
     let ext = URL(fileURLWithPath: argument).pathExtension
+    if !DatasetRegistry.names.contains(argument) {
+      var isDirectory: ObjCBool = false
+      if FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory), isDirectory.boolValue {
+        throw CLIError("\(argument) is a directory; --data takes a .npy or .csv file or a built-in density")
+      }
+    }
     guard ext.isEmpty || DatasetRegistry.names.contains(argument) else {
       throw CLIError(
         "\(argument): --data takes a .npy or .csv file or a built-in density (see `score-sde datasets`), "
           + "not a .\(ext) file")
+    }
+    if !DatasetRegistry.names.contains(argument), FileManager.default.fileExists(atPath: argument) {
+      throw CLIError(
+        "\(argument): --data takes a .npy or .csv file (by its extension) or a built-in density, "
+          + "not a file without one")
     }
     return try DatasetRegistry.distribution(named: argument)
   }

@@ -169,6 +169,10 @@ struct TrainCommand: ParsableCommand {
     let (steps, batch) = (self.steps ?? standard.steps, self.batch ?? standard.batchSize)
     guard width >= 1, depth >= 1 else { throw ValidationError("--width and --depth must be at least 1") }
     guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+    guard steps <= maximumTrainingSteps else {
+      throw ValidationError(
+        "--steps \(steps): at most \(maximumTrainingSteps) (weeks of training at any rate this tool reaches)")
+    }
     guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
     let needed = architecture.trainingBytes(width: width, depth: depth, batch: batch)
     let available = Double(ProcessInfo.processInfo.physicalMemory)
@@ -316,6 +320,10 @@ func parseValues(_ text: String, option: String) throws -> [Double] {
     return v
   }
 }
+
+/// The most steps `train` takes: a billion, weeks of training at any rate the tool reaches, so
+/// that a mistyped exponent is refused at once instead of running forever.
+let maximumTrainingSteps = 1_000_000_000
 
 /// The most fixed steps `sample` and `nll` take: far more than any sampler needs, and few enough
 /// that the time grid (one number per step) is never the allocation that fails.

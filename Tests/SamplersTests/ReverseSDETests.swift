@@ -54,7 +54,7 @@ import Testing
 }
 
 /// The same seed gives bit-identical samples whatever the batch split and thread count: batches
-/// of 1000, 7 and 1, batches of 7 on two threads, and a run continued with `firstRow`, for every
+/// of 150, 7 and 1, batches of 7 on two threads, and a run continued with `firstRow`, for every
 /// fixed-step sampler on the mixture (a nonlinear score computed with BLAS products); the EDM
 /// family with settings that draw noise (`batchTestKind`). (The adaptive kinds choose one step
 /// size per batch, so their samples agree across batch sizes only to the tolerance.)
@@ -63,27 +63,30 @@ import Testing
   .eulerAncestral, .ddim, .dpmSolverSDE, .sra,
 ])
 func samplesDoNotDependOnBatchSize(kind: SamplerName) throws {
+  // 150 rows: enough for 22 batches of 7 (the last one short) and a continued run that starts
+  // mid-batch; a batch of 1 runs every step once per row, which a debug build feels.
+  let rows = 150
   let sde = VPSDE<Double>()
   let oracle = MixtureData.oracle(sde)
   var options = SamplingOptions<Double>(kind: batchTestKind(kind), seed: 5)
-  options.batchSize = 1000
-  let reference = try Sampler(process: sde, score: oracle, options: options).sample(count: 1000, dimension: 2)
+  options.batchSize = rows
+  let reference = try Sampler(process: sde, score: oracle, options: options).sample(count: rows, dimension: 2)
   for batch in [7, 1] {
     options.batchSize = batch
-    let split = try Sampler(process: sde, score: oracle, options: options).sample(count: 1000, dimension: 2)
+    let split = try Sampler(process: sde, score: oracle, options: options).sample(count: rows, dimension: 2)
     #expect(split.samples == reference.samples, "\(kind): batches of \(batch)")
-    #expect(split.statistics.batches == (1000 + batch - 1) / batch)
+    #expect(split.statistics.batches == (rows + batch - 1) / batch)
     #expect(split.statistics.scoreEvaluations == reference.statistics.scoreEvaluations)
   }
   options.batchSize = 7
   options.threads = 2
-  let threaded = try Sampler(process: sde, score: oracle, options: options).sample(count: 1000, dimension: 2)
+  let threaded = try Sampler(process: sde, score: oracle, options: options).sample(count: rows, dimension: 2)
   #expect(threaded.samples == reference.samples, "\(kind): two threads")
   options.threads = 1
   options.batchSize = nil
   let sampler = Sampler(process: sde, score: oracle, options: options)
-  let tail = try sampler.sample(count: 400, dimension: 2, firstRow: 600)
-  #expect(tail.samples == reference.samples.rows(600..<1000), "\(kind): continued run")
+  let tail = try sampler.sample(count: rows - 90, dimension: 2, firstRow: 90)
+  #expect(tail.samples == reference.samples.rows(90..<rows), "\(kind): continued run")
 }
 
 /// Samplers are generic over the precision: every kind, in Float and in Double, reproduces the

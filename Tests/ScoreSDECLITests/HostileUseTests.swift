@@ -174,6 +174,7 @@ import Testing
   @Test func inputsThatAreNotRegularFilesAreNamedInWords() throws {
     try FileManager.default.createDirectory(at: file("dir.safetensors"), withIntermediateDirectories: false)
     #expect(mkfifo(file("pipe.npy").path, 0o644) == 0)
+    #expect(FileManager.default.createFile(atPath: file("pipe").path, contents: Data("1,2\n".utf8)))
     #expect(
       symlink("loop2.csv", file("loop1.csv").path) == 0 && symlink("loop1.csv", file("loop2.csv").path) == 0)
     for (arguments, text) in [
@@ -183,6 +184,15 @@ import Testing
         "pipe.npy: is a FIFO (named pipe), not a regular file"
       ),
       (["nll", "--model", model, "--data", "loop1.csv"], "loop1.csv: its symbolic links form a loop"),
+      (["train", "--data", "dir.safetensors", "--out", "m.safetensors"], "dir.safetensors is a directory"),
+      (
+        ["sample", "--model", model, "--reference", "dir.safetensors", "--out", "s.npy"],
+        "dir.safetensors is a directory"
+      ),
+      (
+        ["train", "--data", "pipe", "--out", "m.safetensors"],
+        "pipe: --data takes a .npy or .csv file (by its"
+      ),
     ] {
       let outcome = try run(arguments)
       #expect(outcome.status == 1)

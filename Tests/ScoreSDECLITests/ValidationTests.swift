@@ -67,6 +67,7 @@ import Testing
       (["--patience=-1"], "--patience must be 0 or more, got -1"),
       (["--weight-decay=-0.1"], "--weight-decay must be finite and non-negative, got -0.1"),
       (["--validation-interval", "0"], "--validation-interval must be at least 1, got 0"),
+      (["--steps", "1000000000000"], "--steps 1000000000000: at most 1000000000"),
     ] {
       let outcome = try CommandLineTool.run(
         ["train", "--data", "small.npy", "--out", "x.safetensors", "--steps", "5"] + arguments, in: folder)
