@@ -223,14 +223,14 @@ extension TrainedModel {
     }
     if metadata[ModelKey.columnTransforms] != nil {
       let transforms = try decode(ColumnTransforms.self, ModelKey.columnTransforms)
-      if let failure = transforms.validationFailure(dimension: network.inputDimension) {
+      if let failure = transforms.validationFailure(dimension: dataDimension) {
         throw .invalidMetadata(path: path, key: ModelKey.columnTransforms, reason: failure)
       }
       model.columnTransforms = transforms
     }
     if metadata[ModelKey.dataRange] != nil {
       let range = try decode(DataRange.self, ModelKey.dataRange)
-      if let failure = range.validationFailure(dimension: network.inputDimension) {
+      if let failure = range.validationFailure(dimension: dataDimension) {
         throw .invalidMetadata(path: path, key: ModelKey.dataRange, reason: failure)
       }
       model.dataRange = range

@@ -19,16 +19,19 @@ extension ModelTraining {
   /// log-Jacobian). The fixed coarse grid makes it a few percent off the `nll` command's value,
   /// but the same every time, so its course over training is what it shows: a rise while the
   /// denoising loss still falls is memorisation. Its cost, `rows · d` Jacobian products at
-  /// `4 · steps` times, is bounded whatever the data's size. `nil` for conditional data.
-  static func heldOutLikelihood<Network: CommandLineNetwork>(
-    of heldOut: Matrix<Float>, dataColumns d: Int, settings: TrainingSettings, encoding: ConditionEncoding,
-    logAbsDeterminant: Double, network: Network.Type
-  ) -> ((Network) -> Double)? where Network.Scalar == Float {
-    guard heldOut.columns == d, encoding.networkColumns == 0, heldOut.rows > 0 else { return nil }
+  /// `4 · steps` times, is bounded whatever the data's size. `nil` for conditional data and for
+  /// processes whose state is not the data (critically-damped Langevin: the positions' NLL is
+  /// only bounded, by `nll`, with velocity draws).
+  static func heldOutLikelihood<Network: CommandLineNetwork, Process: LinearGaussianSDE>(
+    of heldOut: Matrix<Float>, dataColumns d: Int, process: Process, settings: TrainingSettings,
+    encoding: ConditionEncoding, logAbsDeterminant: Double, network: Network.Type
+  ) -> ((Network) -> Double)? where Network.Scalar == Float, Process.Scalar == Float {
+    guard heldOut.columns == d, process.stateDimension(dataDimension: d) == d, encoding.networkColumns == 0,
+      heldOut.rows > 0
+    else { return nil }
     let count = min(heldOut.rows, likelihoodRows)
     var points = Matrix<Float>(rows: count, columns: d)
     for i in 0..<count { points.setRow(i, to: heldOut.row(i * heldOut.rows / count)) }
-    let process = StandardSDE<Float>(settings.process)
     let parameterization = settings.configuration.loss.parameterization
     return { network in
       let score = NetworkScoreModel(network: network, process: process, parameterization: parameterization)

@@ -387,7 +387,7 @@ enum ModelTraining {
       drawsPerRow: max(1, min(8, 16_384 / heldOut.rows)))
     policy.likelihoodInterval = likelihoodInterval
     let likelihood = heldOutLikelihood(
-      of: heldOut, dataColumns: source.dataColumns, settings: settings, encoding: encoding,
+      of: heldOut, dataColumns: source.dataColumns, process: process, settings: settings, encoding: encoding,
       logAbsDeterminant: source.appliedStandardizer?.logAbsDeterminant ?? 0, network: network)
     var best = (step: 0, loss: Double.infinity)
     var nllText = ""

@@ -25,8 +25,8 @@ extension SampleCommand {
   /// The sampling of a matrix-kernel model with the command's options, or `nil` for a model with a
   /// scalar kernel (which the rest of `sample` draws from). One-line errors for what such a model
   /// cannot do: a sampler written in a scalar kernel or diffusion (naming the ones it takes),
-  /// posterior sampling (`--observe`), and the scalar default's own options; and for `sscs` on a
-  /// scalar-kernel model.
+  /// posterior sampling (`--observe`), clipping (`--clip`), and the scalar default's own options;
+  /// and for `sscs` on a scalar-kernel model.
   func matrixKernelSampling<Network: ScoreNetwork>(
     _ trained: TrainedModel<Network>, options: SamplingOptions<Float>, condition values: [Double]?
   ) throws -> MatrixKernelSampling? where Network.Scalar == Float {
@@ -42,6 +42,11 @@ extension SampleCommand {
     if observe != nil {
       throw CLIError(
         "--observe needs a model with a scalar kernel (--sde vp, subvp, ve or ou); \(trainedWith)")
+    }
+    if columns.clip {
+      throw CLIError(
+        "--clip keeps the denoised estimate of a scalar-kernel model inside the data's range; \(trainedWith), "
+          + "whose samplers never denoise")
     }
     let name = samplerChoice ?? Self.defaultSampler(for: process)
     if samplerChoice == nil {

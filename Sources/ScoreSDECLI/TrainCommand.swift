@@ -268,7 +268,8 @@ struct TrainCommand: ParsableCommand {
       dimension: points.columns,
       heldOut: (model, baseline.logDensities(points).map { -$0 }),
       training: (modelTraining, baseline.logDensities(training).map { -$0 }))
-    LikelihoodReport.print(comparison, heldOutLabel: "held-out", trainingLabel: "training")
+    LikelihoodReport.print(
+      comparison, heldOutLabel: "held-out", trainingLabel: "training", modelIsBound: sde == .cld)
   }
 
   /// `count` rows of `m` at indices `⌊i·m.rows/count⌋`, i = 0 … count − 1.

@@ -41,6 +41,38 @@ import Testing
     #expect(export.status != 0 && export.standardError.contains("matrix kernel"), "\(export.standardError)")
   }
 
+  /// A small data file gets a validation split, so `train` measures held-out NLLs as it goes and
+  /// after it: on CLD it skips the running NLL (the state is not the data) and labels the final
+  /// report's model numbers as bounds; on a linear process it computes them exactly. (Both once
+  /// stopped with a precondition failure building a scalar process for the running NLL.)
+  @Test func smallDataFilesTrainWithValidationOnMatrixKernels() throws {
+    var rng = Xoshiro256(seed: 9)
+    try NumPyFile.write(
+      Matrix<Double>.randomNormal(rows: 120, columns: 2, using: &rng),
+      to: folder.appendingPathComponent("t.npy"))
+    try write([[-1, 0.5], [-0.5, -1]], "F.npy")
+    try write([[1, 0], [0.3, 0.8]], "L.npy")
+    let common = [
+      "train", "--data", "t.npy", "--steps", "30", "--width", "8", "--depth", "1", "--batch", "16",
+    ]
+    let cld = try CommandLineTool.run(common + ["--sde", "cld", "--out", "c.safetensors"], in: folder)
+    #expect(cld.status == 0, "\(cld.standardError)")
+    #expect(cld.standardOutput.contains("held-out NLL (24 rows): model ≤ "), "\(cld.standardOutput)")
+    #expect(cld.standardOutput.contains("upper bounds"))
+    // Its samplers never denoise, so --clip has nothing to clip and says so.
+    let clipped = try CommandLineTool.run(
+      ["sample", "--model", "c.safetensors", "--count", "4", "--clip", "--out", "s.npy"], in: folder)
+    #expect(
+      clipped.status != 0 && clipped.standardError.contains("never denoise"), "\(clipped.standardError)")
+    #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("s.npy").path))
+    let linear = try CommandLineTool.run(
+      common + ["--sde", "linear", "--drift", "F.npy", "--noise", "L.npy", "--out", "l.safetensors"],
+      in: folder)
+    #expect(linear.status == 0, "\(linear.standardError)")
+    #expect(linear.standardOutput.contains("held-out NLL (24 rows): model "), "\(linear.standardOutput)")
+    #expect(!linear.standardOutput.contains("≤") && !linear.standardOutput.contains("upper bounds"))
+  }
+
   @Test func aLinearModelRecordsItsMatrices() throws {
     try write([[-1, 0.5], [-0.5, -1]], "F.npy")
     try write([[1, 0], [0.3, 0.8]], "L.npy")
