@@ -11,7 +11,7 @@ public import LinearAlgebra
 ///                                             schedule: .linear(betaMin: 4, betaMax: 4))))
 /// let score = NetworkScoreModel(network: mlp, process: process)   // the learned (x, v) score
 /// ```
-public enum StandardLinearSDE<Scalar: BLASScalar>: LinearGaussianSDE, Equatable {
+public enum StandardLinearSDE<Scalar: BLASScalar>: LinearGaussianSDE, SDEForwarding, Equatable {
   /// `dX = β(F X + c) dt + √β L dW`.
   case linear(LinearSDE<Scalar>)
   /// Critically-damped Langevin diffusion on `(x, v)`.
@@ -59,40 +59,16 @@ public enum StandardLinearSDE<Scalar: BLASScalar>: LinearGaussianSDE, Equatable 
     }
   }
 
-  /// `T`.
-  @inlinable public var endTime: Scalar { withProcess { $0.endTime } }
+  /// Calls `body` with the wrapped process (``SDEForwarding``'s one `switch`).
+  @inlinable
+  public func withSDE<Result>(_ body: (any SDE<Scalar>) -> Result) -> Result { withProcess { body($0) } }
+
   /// The process's `ε`.
   @inlinable public var smallTimeCutoff: Scalar { withProcess { $0.smallTimeCutoff } }
   /// The process's `L` (`nil` for `L = I`).
   @inlinable public var noiseFactor: Matrix<Scalar>? { withProcess { $0.noiseFactor } }
   /// The process's `L Lᵀ`.
   @inlinable public var noiseCovariance: Matrix<Scalar>? { withProcess { $0.noiseCovariance } }
-
-  /// The process's drift.
-  @inlinable
-  public func drift(_ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>) {
-    withProcess { $0.drift(x, at: t, into: &out) }
-  }
-
-  /// The process's `g(t)`.
-  @inlinable
-  public func diffusion(at t: Scalar) -> Scalar { withProcess { $0.diffusion(at: t) } }
-
-  /// Draws from the process's prior.
-  @inlinable
-  public func samplePrior<G: RandomNumberGenerator>(count: Int, dimension: Int, using rng: inout G)
-    -> Matrix<Scalar>
-  {
-    switch self {
-    case .linear(let p): return p.samplePrior(count: count, dimension: dimension, using: &rng)
-    case .criticallyDampedLangevin(let p):
-      return p.samplePrior(count: count, dimension: dimension, using: &rng)
-    }
-  }
-
-  /// The prior's log-density of each row.
-  @inlinable
-  public func priorLogDensity(_ x: Matrix<Scalar>) -> [Scalar] { withProcess { $0.priorLogDensity(x) } }
 
   /// The process's kernel.
   @inlinable

@@ -9,7 +9,7 @@ public import LinearAlgebra
 /// let process = StandardSDE<Float>(.init(.vp(schedule: .linear(betaMin: 0.1, betaMax: 20))))
 /// let (scale, std) = process.marginal(at: 0.5)
 /// ```
-public enum StandardSDE<Scalar: BLASScalar>: GaussianSDE, Hashable {
+public enum StandardSDE<Scalar: BLASScalar>: GaussianSDE, SDEForwarding, Hashable {
   /// A variance-preserving process (linear or cosine schedule).
   case vp(VPSDE<Scalar>)
   /// A sub-VP process.
@@ -67,31 +67,9 @@ public enum StandardSDE<Scalar: BLASScalar>: GaussianSDE, Hashable {
     }
   }
 
-  /// `T`.
+  /// Calls `body` with the wrapped process (``SDEForwarding``'s one `switch`).
   @inlinable
-  public var endTime: Scalar { withProcess { $0.endTime } }
-
-  /// The process's drift `f(x, t)`.
-  @inlinable
-  public func drift(_ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>) {
-    withProcess { $0.drift(x, at: t, into: &out) }
-  }
-
-  /// The process's `g(t)`.
-  @inlinable
-  public func diffusion(at t: Scalar) -> Scalar { withProcess { $0.diffusion(at: t) } }
-
-  /// Draws from the process's prior.
-  @inlinable
-  public func samplePrior<G: RandomNumberGenerator>(count: Int, dimension: Int, using rng: inout G)
-    -> Matrix<Scalar>
-  {
-    withProcess { $0.samplePrior(count: count, dimension: dimension, using: &rng) }
-  }
-
-  /// The prior's log-density of each row.
-  @inlinable
-  public func priorLogDensity(_ x: Matrix<Scalar>) -> [Scalar] { withProcess { $0.priorLogDensity(x) } }
+  public func withSDE<Result>(_ body: (any SDE<Scalar>) -> Result) -> Result { withProcess { body($0) } }
 
   /// The process's kernel `(scale(t), std(t))`.
   @inlinable

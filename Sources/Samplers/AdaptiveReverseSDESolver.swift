@@ -109,23 +109,18 @@ where Process.Scalar == Model.Scalar {
 
   /// Scratch memory: drifts, the proposal, the candidate and the noise.
   public struct Workspace {
-    @usableFromInline var reverse: ReverseSDE<Process, Model>.Workspace
-    @usableFromInline var drift: Matrix<Scalar>
-    @usableFromInline var stageDrift: Matrix<Scalar>
-    @usableFromInline var proposal: Matrix<Scalar>
+    /// `F(x, t)` at the accepted state, the Euler–Maruyama proposal `x'` (the stage),
+    /// `F(x', t')`, `ΔB` and the reverse SDE's scratch.
+    @usableFromInline var base: ReverseSDEStepWorkspace<Process, Model>
+    /// The proposal of the last accepted step, `x'_prev`.
     @usableFromInline var previousProposal: Matrix<Scalar>
+    /// The improved-Euler candidate `x''`.
     @usableFromInline var candidate: Matrix<Scalar>
-    @usableFromInline var brownian: Matrix<Scalar>
 
     @inlinable
-    init(reverse: ReverseSDE<Process, Model>.Workspace, rows: Int, columns: Int) {
-      self.reverse = reverse
-      drift = Matrix(rows: rows, columns: columns)
-      stageDrift = drift
-      proposal = drift
-      previousProposal = drift
-      candidate = drift
-      brownian = drift
+    init(for sde: ReverseSDE<Process, Model>, rows: Int, columns: Int) {
+      base = ReverseSDEStepWorkspace(for: sde, rows: rows, columns: columns, stages: true)
+      (previousProposal, candidate) = (base.drift, base.drift)
     }
   }
 
@@ -141,7 +136,7 @@ where Process.Scalar == Model.Scalar {
   /// Scratch memory for batches of `rows × columns`.
   @inlinable
   public func makeWorkspace(rows: Int, columns: Int) -> Workspace {
-    Workspace(reverse: reverse.makeWorkspace(rows: rows, columns: columns), rows: rows, columns: columns)
+    Workspace(for: reverse, rows: rows, columns: columns)
   }
 
   /// Integrates every row of `x` from `t0` down to `t1 < t0` with adaptive steps.
@@ -169,7 +164,7 @@ where Process.Scalar == Model.Scalar {
     precondition(
       paths.lower <= Double(t1) && Double(t0) <= paths.upper,
       "integrate: paths on [\(paths.lower), \(paths.upper)] do not cover [\(t1), \(t0)]")
-    for m in [\Workspace.drift, \.stageDrift, \.proposal, \.candidate, \.brownian] {
+    for m in [\Workspace.base.drift, \.base.stageDrift, \.base.stage, \.candidate, \.base.noise] {
       w[keyPath: m].ensureShape(of: x)
     }
     w.previousProposal.ensureShape(of: x)
@@ -193,28 +188,28 @@ where Process.Scalar == Model.Scalar {
       let (start, stop) = (Scalar(t), Scalar(next))
       let step = stop - start
       if !driftIsCurrent {
-        reverse.drift(x, at: start, into: &w.drift, workspace: &w.reverse)
+        w.base.evaluateDrift(reverse, at: x, time: start)
         stats.scoreEvaluations += 1
-        guard w.drift.isFinite else { throw .nonFinite(step: stats.acceptedSteps, time: t) }
+        guard w.base.drift.isFinite else { throw .nonFinite(step: stats.acceptedSteps, time: t) }
         driftIsCurrent = true
       }
-      paths.increment(from: t, to: next, into: &w.brownian)
+      paths.increment(from: t, to: next, into: &w.base.noise)
       // x' = x + h·F(x, t) + g(t)·ΔB
-      w.proposal.assign(x, adding: w.drift, scaledBy: step)
-      w.proposal.add(w.brownian, scaledBy: reverse.diffusion(at: start))
+      w.base.stage.assign(x, adding: w.base.drift, scaledBy: step)
+      w.base.stage.add(w.base.noise, scaledBy: reverse.diffusion(at: start))
       // x̃ = x' + h·F(x', t') + g(t')·ΔB;  x'' = (x + x̃)/2
-      reverse.drift(w.proposal, at: stop, into: &w.stageDrift, workspace: &w.reverse)
+      w.base.evaluateStageDrift(reverse, time: stop)
       stats.scoreEvaluations += 1
-      w.candidate.assign(w.proposal, adding: w.stageDrift, scaledBy: step)
+      w.candidate.assign(w.base.stage, adding: w.base.stageDrift, scaledBy: step)
       w.candidate.scale(
-        by: 1 / 2, adding: w.brownian, scaledBy: reverse.diffusion(at: stop) / 2, x, scaledBy: 1 / 2)
-      let error = errorNorm(proposal: w.proposal, candidate: w.candidate, previous: w.previousProposal)
+        by: 1 / 2, adding: w.base.noise, scaledBy: reverse.diffusion(at: stop) / 2, x, scaledBy: 1 / 2)
+      let error = errorNorm(proposal: w.base.stage, candidate: w.candidate, previous: w.previousProposal)
       let taken = t - next
       nonFiniteLast = !(error.isFinite && w.candidate.isFinite)
       if !nonFiniteLast && error <= 1 {
         stats.acceptedSteps += 1
         x.assign(w.candidate)
-        swap(&w.previousProposal, &w.proposal)
+        swap(&w.previousProposal, &w.base.stage)
         t = next
         driftIsCurrent = false
         observer(stats.acceptedSteps - 1, stop, x)

@@ -49,24 +49,15 @@ where Process.Scalar == Model.Scalar {
 
   /// The last three data predictions and their `λ`, and the model's scratch memory.
   public struct Workspace {
-    @usableFromInline var model: Model.Workspace
-    @usableFromInline var m0: Matrix<Scalar>
-    @usableFromInline var m1: Matrix<Scalar>
-    @usableFromInline var m2: Matrix<Scalar>
+    @usableFromInline var history: DataPredictionHistory<Model>
+    /// `λ` at the start of the last three steps, most recent first.
     @usableFromInline var lambdas: (Scalar, Scalar, Scalar) = (0, 0, 0)
-    /// How many previous predictions are valid (0, 1 or 2).
-    @usableFromInline var history = 0
-    /// The end time of the previous step, for checking that steps chain.
-    @usableFromInline var previousEnd: Scalar? = nil
     @usableFromInline var stepIndex = 0
     @usableFromInline var gridSteps: Int? = nil
 
     @inlinable
-    init(model: Model.Workspace, rows: Int, columns: Int) {
-      self.model = model
-      m0 = Matrix(rows: rows, columns: columns)
-      m1 = Matrix(rows: rows, columns: columns)
-      m2 = Matrix(rows: rows, columns: columns)
+    init(model: Model, rows: Int, columns: Int) {
+      history = DataPredictionHistory(model: model, rows: rows, columns: columns)
     }
   }
 
@@ -99,14 +90,14 @@ where Process.Scalar == Model.Scalar {
   /// Scratch memory for batches of `rows × columns`.
   @inlinable
   public func makeWorkspace(rows: Int, columns: Int) -> Workspace {
-    Workspace(model: model.makeWorkspace(rows: rows), rows: rows, columns: columns)
+    Workspace(model: model, rows: rows, columns: columns)
   }
 
   /// Clears the history and records the grid's length (for the lower-order final steps).
   @inlinable
   public func prepare(_ workspace: inout Workspace, for grid: TimeGrid<Scalar>) {
-    workspace.history = 0
-    workspace.previousEnd = nil
+    workspace.history.count = 0
+    workspace.history.previousEnd = nil
     workspace.stepIndex = 0
     workspace.gridSteps = grid.steps
   }
@@ -122,23 +113,11 @@ where Process.Scalar == Model.Scalar {
   /// when they ended at `t0` (otherwise the history restarts at first order).
   @inlinable
   public func step(_ x: inout Matrix<Scalar>, from t0: Scalar, to t1: Scalar, workspace w: inout Workspace) {
-    if w.previousEnd != t0 {
-      w.history = 0
-      if w.previousEnd != nil { w.gridSteps = nil }
-    }
-    // Shift the history: m2 ← m1 ← m0.
-    swap(&w.m2, &w.m1)
-    swap(&w.m1, &w.m0)
+    if w.history.restartUnlessChained(at: t0) && w.history.previousEnd != nil { w.gridSteps = nil }
+    let (_, s0, shift0) = w.history.push(x, at: t0, process: process, model: model)
     w.lambdas = (halfLogSNR(at: t0), w.lambdas.0, w.lambdas.1)
-    w.m0.ensureShape(of: x)
-    model.score(x, at: t0, into: &w.m0, workspace: &w.model)
-    let (a0, s0) = process.marginal(at: t0)
-    let shift0 = process.marginalShift(at: t0)
-    // m₀ = (x − shift + σ²s)/α.
-    w.m0.scale(by: s0 * s0 / a0, adding: x, scaledBy: 1 / a0)
-    if shift0 != 0 { w.m0.apply { $0 - shift0 / a0 } }
 
-    var k = Swift.min(order, w.history + 1)
+    var k = Swift.min(order, w.history.count + 1)
     if lowerOrderFinal, let n = w.gridSteps {
       if w.stepIndex == n - 1 {
         k = 1
@@ -165,30 +144,19 @@ where Process.Scalar == Model.Scalar {
         let inverseR1 = 1 / r1
         let phi2 = 1 - phi1 / h
         let phi3 = (h - phi1) / (h * h) - 1 / 2
-        // Δ₀ − Δ₁ = u·m₀ − (u + v)·m₁ + v·m₂ with u = 1/r₀, v = 1/r₁.
-        let diff = (inverseR0, -(inverseR0 + inverseR1), inverseR1)
-        let q = r0 / (r0 + r1)
-        let d1 = (inverseR0 + q * diff.0, -inverseR0 + q * diff.1, q * diff.2)
-        let d2 = (diff.0 / (r0 + r1), diff.1 / (r0 + r1), diff.2 / (r0 + r1))
-        c0 += a1 * (phi2 * d1.0 - phi3 * d2.0)
-        c1 += a1 * (phi2 * d1.1 - phi3 * d2.1)
-        c2 += a1 * (phi2 * d1.2 - phi3 * d2.2)
+        let third = thirdOrderWeights(
+          scale: a1, phi2: phi2, phi3: phi3, r0: r0, r1: r1, u: inverseR0, v: inverseR1)
+        c0 += third.0
+        c1 += third.1
+        c2 += third.2
       }
     }
     // x₁ = (σ₁/σ₀)(x − shift₀) + c₀m₀ + c₁m₁ + c₂m₂ + shift₁.
     let ratio = s1 / s0
-    if k == 3 {
-      x.scale(by: ratio, adding: w.m0, scaledBy: c0, w.m1, scaledBy: c1)
-      x.add(w.m2, scaledBy: c2)
-    } else if k == 2 {
-      x.scale(by: ratio, adding: w.m0, scaledBy: c0, w.m1, scaledBy: c1)
-    } else {
-      x.scale(by: ratio, adding: w.m0, scaledBy: c0)
-    }
+    w.history.combine(into: &x, ratio: ratio, weights: (c0, c1, c2), order: k)
     let offset = shift1 - ratio * shift0
     if offset != 0 { x.apply { $0 + offset } }
-    w.history = Swift.min(w.history + 1, 2)
-    w.previousEnd = t1
+    w.history.advance(to: t1)
     w.stepIndex += 1
   }
 }

@@ -44,24 +44,14 @@ where Process.Scalar == Model.Scalar {
   /// The last three data predictions, the last two step sizes in `λ`, the noise and the model's
   /// scratch memory.
   public struct Workspace {
-    @usableFromInline var model: Model.Workspace
-    @usableFromInline var d0: Matrix<Scalar>
-    @usableFromInline var d1: Matrix<Scalar>
-    @usableFromInline var d2: Matrix<Scalar>
+    @usableFromInline var history: DataPredictionHistory<Model>
     @usableFromInline var noise: Matrix<Scalar>
     /// The previous two steps in `λ`, most recent first.
     @usableFromInline var steps: (Scalar, Scalar) = (0, 0)
-    /// How many previous predictions are valid (0, 1 or 2).
-    @usableFromInline var history = 0
-    /// The end time of the previous step, for checking that steps chain.
-    @usableFromInline var previousEnd: Scalar? = nil
 
     @inlinable
-    init(model: Model.Workspace, rows: Int, columns: Int) {
-      self.model = model
-      d0 = Matrix(rows: rows, columns: columns)
-      d1 = Matrix(rows: rows, columns: columns)
-      d2 = Matrix(rows: rows, columns: columns)
+    init(model: Model, rows: Int, columns: Int) {
+      history = DataPredictionHistory(model: model, rows: rows, columns: columns)
       noise = Matrix(rows: rows, columns: columns)
     }
   }
@@ -85,7 +75,7 @@ where Process.Scalar == Model.Scalar {
   /// Scratch memory for batches of `rows × columns`.
   @inlinable
   public func makeWorkspace(rows: Int, columns: Int) -> Workspace {
-    Workspace(model: model.makeWorkspace(rows: rows), rows: rows, columns: columns)
+    Workspace(model: model, rows: rows, columns: columns)
   }
 
   /// One multistep update from `t0` to `t1 < t0`, using the predictions kept from the previous
@@ -95,20 +85,12 @@ where Process.Scalar == Model.Scalar {
     _ x: inout Matrix<Scalar>, from t0: Scalar, to t1: Scalar, noise: inout RowStreams,
     workspace w: inout Workspace
   ) {
-    precondition(t1 < t0, "DPMSolverSDE steps backwards in time, got \(t0) → \(t1)")
-    if w.previousEnd != t0 { w.history = 0 }
-    // Shift the history: D₋₂ ← D₋₁ ← D₀.
-    swap(&w.d2, &w.d1)
-    swap(&w.d1, &w.d0)
-    w.d0.ensureShape(of: x)
-    model.score(x, at: t0, into: &w.d0, workspace: &w.model)
-    let (a0, s0) = process.marginal(at: t0)
-    let shift0 = process.marginalShift(at: t0)
-    // D₀ = (x − shift + σ²s)/α.
-    w.d0.scale(by: s0 * s0 / a0, adding: x, scaledBy: 1 / a0)
-    if shift0 != 0 { w.d0.apply { $0 - shift0 / a0 } }
+    requireBackwardStep(from: t0, to: t1, in: "DPMSolverSDE")
+    w.history.restartUnlessChained(at: t0)
+    // D₋₂ ← D₋₁ ← D₀, D₀ = x̂₀(x, t₀) (the history's m₂, m₁, m₀).
+    let (a0, s0, shift0) = w.history.push(x, at: t0, process: process, model: model)
 
-    let k = Swift.min(order, w.history + 1)
+    let k = Swift.min(order, w.history.count + 1)
     let (a1, s1) = process.marginal(at: t1)
     let shift1 = process.marginalShift(at: t1)
     let h = (Scalar.log(a1) - Scalar.log(s1)) - (Scalar.log(a0) - Scalar.log(s0))
@@ -129,34 +111,23 @@ where Process.Scalar == Model.Scalar {
         } else {
           let phi3 = phi2 / (2 * h) - 1 / 2
           let (r0, r1) = (w.steps.0 / h, w.steps.1 / h)
-          let v = 1 / r1
-          // Δ₀ − Δ₁ = u·D₀ − (u + v)·D₋₁ + v·D₋₂.
-          let diff = (u, -(u + v), v)
-          let q = r0 / (r0 + r1)
-          let first = (u + q * diff.0, -u + q * diff.1, q * diff.2)
-          let second = (diff.0 / (r0 + r1), diff.1 / (r0 + r1), diff.2 / (r0 + r1))
-          c0 += a1 * (phi2 * first.0 - phi3 * second.0)
-          c1 += a1 * (phi2 * first.1 - phi3 * second.1)
-          c2 += a1 * (phi2 * first.2 - phi3 * second.2)
+          let third = thirdOrderWeights(scale: a1, phi2: phi2, phi3: phi3, r0: r0, r1: r1, u: u, v: 1 / r1)
+          c0 += third.0
+          c1 += third.1
+          c2 += third.2
         }
       }
     }
     // x₁ = (σ₁/σ₀)e^{−h}(x − shift₀) + c₀D₀ + c₁D₋₁ + c₂D₋₂ + σ₁√(1 − e^{−2h})·z + shift₁.
     let ratio = s1 / s0 * Scalar.exp(-h)
-    if k >= 2 {
-      x.scale(by: ratio, adding: w.d0, scaledBy: c0, w.d1, scaledBy: c1)
-      if k == 3 { x.add(w.d2, scaledBy: c2) }
-    } else {
-      x.scale(by: ratio, adding: w.d0, scaledBy: c0)
-    }
+    w.history.combine(into: &x, ratio: ratio, weights: (c0, c1, c2), order: k)
     w.noise.ensureShape(of: x)
     noise.fillNormal(&w.noise)
     x.add(w.noise, scaledBy: s1 * phi1.squareRoot())
     let offset = shift1 - ratio * shift0
     if offset != 0 { x.apply { $0 + offset } }
     w.steps = (h, w.steps.0)
-    w.history = Swift.min(w.history + 1, 2)
-    w.previousEnd = t1
+    w.history.advance(to: t1)
   }
 }
 

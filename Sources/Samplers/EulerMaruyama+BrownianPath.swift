@@ -15,12 +15,8 @@ extension EulerMaruyama: PathwiseReverseSDESolver {
     _ x: inout Matrix<Scalar>, from t0: Scalar, to t1: Scalar, brownian: Matrix<Scalar>,
     timeIntegral: Matrix<Scalar>, workspace: inout Workspace
   ) {
-    precondition(t1 < t0, "EulerMaruyama steps backwards in time, got \(t0) → \(t1)")
-    precondition(
-      brownian.hasShape(of: x),
-      "EulerMaruyama: Brownian increments \(brownian.shapeDescription) for a batch of \(x.shapeDescription)")
-    workspace.drift.ensureShape(of: x)
-    reverse.drift(x, at: t0, into: &workspace.drift, workspace: &workspace.reverse)
+    requirePathwiseStep(x, from: t0, to: t1, brownian: brownian, timeIntegral: nil, in: "EulerMaruyama")
+    workspace.evaluateDrift(reverse, at: x, time: t0)
     x.scale(by: 1, adding: workspace.drift, scaledBy: t1 - t0, brownian, scaledBy: reverse.diffusion(at: t0))
   }
 }

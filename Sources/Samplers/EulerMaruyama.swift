@@ -21,25 +21,11 @@ where Process.Scalar == Model.Scalar {
   /// The precision.
   public typealias Scalar = Process.Scalar
 
+  /// The reverse drift, the noise and the reverse SDE's scratch memory.
+  public typealias Workspace = ReverseSDEStepWorkspace<Process, Model>
+
   /// The reverse-time SDE being discretised.
   public let reverse: ReverseSDE<Process, Model>
-
-  /// The reverse drift, the noise and the reverse SDE's scratch memory.
-  public struct Workspace {
-    @usableFromInline var reverse: ReverseSDE<Process, Model>.Workspace
-    @usableFromInline var drift: Matrix<Scalar>
-    @usableFromInline var noise: Matrix<Scalar>
-    /// `L zᵢ` for a matrix diffusion (``SDE/noiseFactor``); empty otherwise.
-    @usableFromInline var correlatedNoise: Matrix<Scalar>
-
-    @inlinable
-    init(reverse: ReverseSDE<Process, Model>.Workspace, rows: Int, columns: Int) {
-      self.reverse = reverse
-      drift = Matrix(rows: rows, columns: columns)
-      noise = Matrix(rows: rows, columns: columns)
-      correlatedNoise = Matrix(rows: 0, columns: 0)
-    }
-  }
 
   /// Euler–Maruyama for the reverse of `process` with the score `model`.
   @inlinable
@@ -60,7 +46,7 @@ where Process.Scalar == Model.Scalar {
   /// Scratch memory for batches of `rows × columns`.
   @inlinable
   public func makeWorkspace(rows: Int, columns: Int) -> Workspace {
-    Workspace(reverse: reverse.makeWorkspace(rows: rows, columns: columns), rows: rows, columns: columns)
+    Workspace(for: reverse, rows: rows, columns: columns)
   }
 
   /// One Euler–Maruyama step from `t0` to `t1 < t0`.
@@ -69,22 +55,13 @@ where Process.Scalar == Model.Scalar {
     _ x: inout Matrix<Scalar>, from t0: Scalar, to t1: Scalar, noise: inout RowStreams,
     workspace: inout Workspace
   ) {
-    precondition(t1 < t0, "EulerMaruyama steps backwards in time, got \(t0) → \(t1)")
+    requireBackwardStep(from: t0, to: t1, in: "EulerMaruyama")
     let h = t1 - t0
-    workspace.drift.ensureShape(of: x)
-    workspace.noise.ensureShape(of: x)
-    reverse.drift(x, at: t0, into: &workspace.drift, workspace: &workspace.reverse)
-    noise.fillNormal(&workspace.noise)
-    if let l = reverse.process.noiseFactor {
-      // G(t) z = g(t)·L z: rows Z Lᵀ.
-      workspace.correlatedNoise.ensureShape(of: x)
-      workspace.correlatedNoise.formProduct(workspace.noise, l, transposingB: true)
-      swap(&workspace.noise, &workspace.correlatedNoise)
-    }
+    workspace.evaluateDrift(reverse, at: x, time: t0)
+    // G(t) z = g(t)·L z for a matrix diffusion: rows Z Lᵀ.
+    workspace.drawNoise(like: x, from: &noise, correlatedBy: reverse.process.noiseFactor)
     x.scale(
       by: 1, adding: workspace.drift, scaledBy: h, workspace.noise,
       scaledBy: reverse.diffusion(at: t0) * (-h).squareRoot())
   }
 }
-
-extension EulerMaruyama.Workspace: Sendable where Model.Workspace: Sendable {}

@@ -45,26 +45,6 @@ where Process.Scalar == Model.Scalar {
   /// The reverse-time SDE being discretised.
   public let reverse: ReverseSDE<Process, Model>
 
-  /// The two drift stages, the inner stage state, the increments and the reverse SDE's scratch.
-  public struct Workspace {
-    @usableFromInline var reverse: ReverseSDE<Process, Model>.Workspace
-    @usableFromInline var first: Matrix<Scalar>
-    @usableFromInline var second: Matrix<Scalar>
-    @usableFromInline var stage: Matrix<Scalar>
-    @usableFromInline var brownian: Matrix<Scalar>
-    @usableFromInline var timeIntegral: Matrix<Scalar>
-
-    @inlinable
-    init(reverse: ReverseSDE<Process, Model>.Workspace, rows: Int, columns: Int) {
-      self.reverse = reverse
-      first = Matrix(rows: rows, columns: columns)
-      second = first
-      stage = first
-      brownian = first
-      timeIntegral = first
-    }
-  }
-
   /// SRA1 for the reverse of `process` with the score `model`.
   @inlinable
   public init(process: Process, score model: Model) {
@@ -74,12 +54,6 @@ where Process.Scalar == Model.Scalar {
   /// 2: the drift at `(x₀, t₀)` and at the inner stage.
   @inlinable public var evaluationsPerStep: Int { 2 }
 
-  /// Scratch memory for batches of `rows × columns`.
-  @inlinable
-  public func makeWorkspace(rows: Int, columns: Int) -> Workspace {
-    Workspace(reverse: reverse.makeWorkspace(rows: rows, columns: columns), rows: rows, columns: columns)
-  }
-
   /// One SRA1 step from `t0` to `t1 < t0`, drawing `(ΔB, I₍₁,₀₎)` for row `i` from
   /// `noise.generators[i]` (first `d` normals for `ΔB`, then `d` for the Lévy-area part).
   @inlinable
@@ -88,15 +62,14 @@ where Process.Scalar == Model.Scalar {
     workspace: inout Workspace
   ) {
     let length = t0 - t1
-    workspace.brownian.ensureShape(of: x)
+    workspace.base.drawNoise(like: x, from: &noise)
     workspace.timeIntegral.ensureShape(of: x)
-    noise.fillNormal(&workspace.brownian)
     noise.fillNormal(&workspace.timeIntegral)
-    workspace.brownian *= length.squareRoot()
+    workspace.base.noise *= length.squareRoot()
     // I = |h|·(ΔB/2 + √(|h|/12)·z₂)
     workspace.timeIntegral.scale(
-      by: length * (length / 12).squareRoot(), adding: workspace.brownian, scaledBy: length / 2)
-    let (brownian, timeIntegral) = (workspace.brownian, workspace.timeIntegral)
+      by: length * (length / 12).squareRoot(), adding: workspace.base.noise, scaledBy: length / 2)
+    let (brownian, timeIntegral) = (workspace.base.noise, workspace.timeIntegral)
     step(&x, from: t0, to: t1, brownian: brownian, timeIntegral: timeIntegral, workspace: &workspace)
   }
 
@@ -106,23 +79,42 @@ where Process.Scalar == Model.Scalar {
     _ x: inout Matrix<Scalar>, from t0: Scalar, to t1: Scalar, brownian: Matrix<Scalar>,
     timeIntegral: Matrix<Scalar>, workspace: inout Workspace
   ) {
-    precondition(t1 < t0, "RosslerSRA1 steps backwards in time, got \(t0) → \(t1)")
-    precondition(
-      brownian.hasShape(of: x) && timeIntegral.hasShape(of: x),
-      "RosslerSRA1: increments \(brownian.shapeDescription), \(timeIntegral.shapeDescription) "
-        + "for a batch of \(x.shapeDescription)")
+    requirePathwiseStep(
+      x, from: t0, to: t1, brownian: brownian, timeIntegral: timeIntegral, in: "RosslerSRA1")
     let h = t1 - t0
     let length = -h
     let (g0, g1) = (reverse.diffusion(at: t0), reverse.diffusion(at: t1))
-    workspace.first.ensureShape(of: x)
-    workspace.second.ensureShape(of: x)
-    workspace.stage.ensureShape(of: x)
-    reverse.drift(x, at: t0, into: &workspace.first, workspace: &workspace.reverse)
-    workspace.stage.assign(x, adding: workspace.first, scaledBy: 3 * h / 4)
-    workspace.stage.add(timeIntegral, scaledBy: 3 * g1 / (2 * length))
-    reverse.drift(workspace.stage, at: t0 + 3 * h / 4, into: &workspace.second, workspace: &workspace.reverse)
-    x.scale(by: 1, adding: workspace.first, scaledBy: h / 3, workspace.second, scaledBy: 2 * h / 3)
+    workspace.base.evaluateDrift(reverse, at: x, time: t0)
+    workspace.base.stage.ensureShape(of: x)
+    workspace.base.stage.assign(x, adding: workspace.base.drift, scaledBy: 3 * h / 4)
+    workspace.base.stage.add(timeIntegral, scaledBy: 3 * g1 / (2 * length))
+    workspace.base.evaluateStageDrift(reverse, time: t0 + 3 * h / 4)
+    x.scale(
+      by: 1, adding: workspace.base.drift, scaledBy: h / 3, workspace.base.stageDrift, scaledBy: 2 * h / 3)
     x.scale(by: 1, adding: brownian, scaledBy: g1, timeIntegral, scaledBy: (g0 - g1) / length)
+  }
+}
+
+extension RosslerSRA1 {
+  /// The two drift stages (`F(x₀, t₀)` and the inner stage's), the inner stage `H₂`, the
+  /// increments `ΔB` and `I₍₁,₀₎` and the reverse SDE's scratch.
+  public struct Workspace {
+    /// `F(x₀, t₀)`, `H₂`, `F(H₂, t₀ + ¾h)`, `ΔB` and the reverse SDE's scratch.
+    @usableFromInline var base: ReverseSDEStepWorkspace<Process, Model>
+    /// `I₍₁,₀₎`.
+    @usableFromInline var timeIntegral: Matrix<Scalar>
+
+    @inlinable
+    init(for sde: ReverseSDE<Process, Model>, rows: Int, columns: Int) {
+      base = ReverseSDEStepWorkspace(for: sde, rows: rows, columns: columns, stages: true)
+      timeIntegral = base.drift
+    }
+  }
+
+  /// Scratch memory for batches of `rows × columns`.
+  @inlinable
+  public func makeWorkspace(rows: Int, columns: Int) -> Workspace {
+    Workspace(for: reverse, rows: rows, columns: columns)
   }
 }
 

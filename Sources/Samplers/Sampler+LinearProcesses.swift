@@ -8,24 +8,18 @@ extension Sampler {
   /// state is `(x, v)`, `2d` columns, for `dimension = d`.
   @inlinable
   func sampleLinearBatch(rows: Range<Int>, dimension: Int) throws(SamplingError) -> BatchOutcome<Scalar> {
-    let model = RowTiledScore(
-      base: self.model, tileRows: options.tileRows ?? Swift.max(1, rows.count),
-      firstRow: options.tileRows == nil ? 0 : rows.lowerBound)
-    var noise = RowStreams(seed: options.seed, rows: rows)
-    var x = samplePrior(of: process, dimension: stateDimension(dimension), streams: &noise)
-    var recorder = TrajectoryRecorder<Scalar>(stride: options.trajectoryStride, firstRow: rows.lowerBound)
-    recorder.record(step: 0, time: process.endTime, states: x, force: true)
-    var statistics = try runLinear(model, &x, noise: &noise, recorder: &recorder)
-    if denoises {
-      let denoiser = LinearTweedieDenoiser(process: process, score: model)
-      var workspace = denoiser.makeWorkspace(rows: x.rows, columns: x.columns)
-      denoiser.denoise(&x, at: smallTime, workspace: &workspace)
-      statistics.scoreEvaluations += 1
-      guard x.isFinite else { throw .nonFinite(step: statistics.acceptedSteps, time: Double(smallTime)) }
+    try sampleBatch(rows: rows, columns: stateDimension(dimension)) {
+      model, x, noise, recorder throws(SamplingError) in
+      var statistics = try runLinear(model, &x, noise: &noise, recorder: &recorder)
+      if denoises {
+        let denoiser = LinearTweedieDenoiser(process: process, score: model)
+        var workspace = denoiser.makeWorkspace(rows: x.rows, columns: x.columns)
+        try countDenoising(&x, statistics: &statistics) {
+          denoiser.denoise(&$0, at: smallTime, workspace: &workspace)
+        }
+      }
+      return statistics
     }
-    recorder.record(step: statistics.acceptedSteps, time: smallTime, states: x, force: true)
-    statistics.batches = 1
-    return BatchOutcome(samples: x, statistics: statistics, trajectory: recorder.snapshots)
   }
 
   /// Runs the configured kind on one batch of a linear process (``validateOptions()`` has
@@ -37,33 +31,25 @@ extension Sampler {
   ) throws(SamplingError) -> SamplingStatistics {
     switch options.kind {
     case .eulerMaruyama(let steps, let spacing):
-      let solver = EulerMaruyama(process: process, score: model)
-      var workspace = solver.makeWorkspace(rows: x.rows, columns: x.columns)
       return try integrateReverse(
-        solver, &x, over: grid(steps: steps, spacing: spacing), noise: &noise, workspace: &workspace,
+        EulerMaruyama(process: process, score: model), &x, over: grid(steps: steps, spacing: spacing),
+        noise: &noise,
         recorder: &recorder)
     case .probabilityFlow(let integration):
-      return try integration.integrate(
-        &x, along: ProbabilityFlowODE(process: process, score: model), from: process.endTime, to: smallTime,
-        process: process
-      ) { i, t, state in
-        recorder.record(step: i + 1, time: t, states: state)
-      }
+      return try runProbabilityFlow(integration, model, &x, recorder: &recorder)
     case .sra(let steps, let spacing):
-      let solver = RosslerSRA1(process: process, score: model)
-      var workspace = solver.makeWorkspace(rows: x.rows, columns: x.columns)
       return try integrateReverse(
-        solver, &x, over: grid(steps: steps, spacing: spacing), noise: &noise, workspace: &workspace,
+        RosslerSRA1(process: process, score: model), &x, over: grid(steps: steps, spacing: spacing),
+        noise: &noise,
         recorder: &recorder)
     case .adaptiveSDE(let adaptive):
       return try runAdaptiveSDE(adaptive, model, &x, noise: &noise, recorder: &recorder)
     case .symmetricSplitting(let steps, let spacing):
       guard let phaseSpace else { preconditionFailure("Sampler: sscs without critically-damped Langevin") }
-      let solver = SymmetricSplittingSampler(process: phaseSpace, score: model)
-      var workspace = solver.makeWorkspace(rows: x.rows, columns: x.columns)
       return try integrateReverse(
-        solver, &x, over: grid(steps: steps, spacing: spacing), noise: &noise, workspace: &workspace,
-        recorder: &recorder)
+        SymmetricSplittingSampler(process: phaseSpace, score: model), &x,
+        over: grid(steps: steps, spacing: spacing),
+        noise: &noise, recorder: &recorder)
     case .predictorCorrector, .ancestral, .dpmSolver, .edmHeun, .eulerAncestral, .ddim, .dpmSolverSDE:
       preconditionFailure("Sampler: \(options.kind.name.rawValue) needs a scalar kernel")
     }

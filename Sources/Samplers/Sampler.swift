@@ -275,25 +275,18 @@ extension Sampler where Process: GaussianSDE {
   @inlinable
   func sampleScalarKernelBatch(rows: Range<Int>, dimension: Int) throws(SamplingError) -> BatchOutcome<Scalar>
   {
-    let model = RowTiledScore(
-      base: self.model, tileRows: options.tileRows ?? Swift.max(1, rows.count),
-      firstRow: options.tileRows == nil ? 0 : rows.lowerBound)
-    var noise = RowStreams(seed: options.seed, rows: rows)
-    var x = samplePrior(of: process, dimension: dimension, streams: &noise)
-    var recorder = TrajectoryRecorder<Scalar>(stride: options.trajectoryStride, firstRow: rows.lowerBound)
-    recorder.record(step: 0, time: process.endTime, states: x, force: true)
-    var statistics = try run(model, &x, noise: &noise, recorder: &recorder)
-    if options.resolvedDenoise {
-      let denoiser = TweedieDenoiser(process: process, score: model)
-      var workspace = denoiser.makeWorkspace(rows: x.rows, columns: dimension)
-      denoiser.denoise(&x, at: smallTime, workspace: &workspace)
-      statistics.scoreEvaluations += 1
-      guard x.isFinite else { throw .nonFinite(step: statistics.acceptedSteps, time: Double(smallTime)) }
+    try sampleBatch(rows: rows, columns: dimension) { model, x, noise, recorder throws(SamplingError) in
+      var statistics = try run(model, &x, noise: &noise, recorder: &recorder)
+      if options.resolvedDenoise {
+        let denoiser = TweedieDenoiser(process: process, score: model)
+        var workspace = denoiser.makeWorkspace(rows: x.rows, columns: dimension)
+        try countDenoising(&x, statistics: &statistics) {
+          denoiser.denoise(&$0, at: smallTime, workspace: &workspace)
+        }
+      }
+      options.observation?.impose(on: &x, firstRow: rows.lowerBound)
+      return statistics
     }
-    options.observation?.impose(on: &x, firstRow: rows.lowerBound)
-    recorder.record(step: statistics.acceptedSteps, time: smallTime, states: x, force: true)
-    statistics.batches = 1
-    return BatchOutcome(samples: x, statistics: statistics, trajectory: recorder.snapshots)
   }
 
   /// Runs the configured kind on one batch.
@@ -317,13 +310,9 @@ extension Sampler where Process: GaussianSDE {
         corrector: LangevinCorrector(process: process, score: model, options: corrector))
       return try runReverse(
         pc, &x, over: grid(steps: steps, spacing: spacing), noise: &noise, recorder: &recorder)
-    case .probabilityFlow(let integration):
-      return try integration.integrate(
-        &x, along: ProbabilityFlowODE(process: process, score: model), from: process.endTime, to: smallTime,
-        process: process
-      ) { i, t, state in
-        recorder.record(step: i + 1, time: t, states: state)
-      }
+    case .probabilityFlow, .adaptiveSDE, .symmetricSplitting:
+      // The kinds that need no scalar kernel run as on any linear process.
+      return try runLinear(model, &x, noise: &noise, recorder: &recorder)
     case .dpmSolver(let steps, let order, let spacing):
       let solver = DPMSolver(process: process, score: model, order: order)
       let grid = grid(steps: steps, spacing: spacing)
@@ -353,10 +342,6 @@ extension Sampler where Process: GaussianSDE {
       return try runReverse(
         RosslerSRA1(process: process, score: model), &x, over: grid(steps: steps, spacing: spacing),
         noise: &noise, recorder: &recorder)
-    case .adaptiveSDE(let adaptive):
-      return try runAdaptiveSDE(adaptive, model, &x, noise: &noise, recorder: &recorder)
-    case .symmetricSplitting:
-      preconditionFailure("Sampler: sscs samples critically-damped Langevin diffusion only")
     }
   }
 
@@ -374,13 +359,61 @@ extension Sampler where Process: GaussianSDE {
       return try integrateReverse(
         wrapped, &x, over: grid, noise: &noise, workspace: &workspace, recorder: &recorder)
     }
-    var workspace = solver.makeWorkspace(rows: x.rows, columns: x.columns)
-    return try integrateReverse(
-      solver, &x, over: grid, noise: &noise, workspace: &workspace, recorder: &recorder)
+    return try integrateReverse(solver, &x, over: grid, noise: &noise, recorder: &recorder)
   }
 }
 
 extension Sampler {
+  /// One batch of the global rows `rows`, for any process: the score tiled by rows
+  /// (``RowTiledScore``) and the rows' streams, the prior draw (`columns` wide) and its snapshot,
+  /// then `body` — the configured kind, and denoising and observation where they apply — and the
+  /// final snapshot.
+  @inlinable
+  func sampleBatch(
+    rows: Range<Int>, columns: Int,
+    body: (
+      RowTiledScore<Model>, inout Matrix<Scalar>, inout RowStreams, inout TrajectoryRecorder<Scalar>
+    ) throws(SamplingError) -> SamplingStatistics
+  ) throws(SamplingError) -> BatchOutcome<Scalar> {
+    let model = RowTiledScore(
+      base: self.model, tileRows: options.tileRows ?? Swift.max(1, rows.count),
+      firstRow: options.tileRows == nil ? 0 : rows.lowerBound)
+    var noise = RowStreams(seed: options.seed, rows: rows)
+    var x = samplePrior(of: process, dimension: columns, streams: &noise)
+    var recorder = TrajectoryRecorder<Scalar>(stride: options.trajectoryStride, firstRow: rows.lowerBound)
+    recorder.record(step: 0, time: process.endTime, states: x, force: true)
+    var statistics = try body(model, &x, &noise, &recorder)
+    recorder.record(step: statistics.acceptedSteps, time: smallTime, states: x, force: true)
+    statistics.batches = 1
+    return BatchOutcome(samples: x, statistics: statistics, trajectory: recorder.snapshots)
+  }
+
+  /// Tweedie's step at `ε` by `denoise`, counted as one score evaluation.
+  /// - Throws: ``SamplingError/nonFinite(step:time:)`` when it leaves a state that is not finite.
+  @inlinable
+  func countDenoising(
+    _ x: inout Matrix<Scalar>, statistics: inout SamplingStatistics, _ denoise: (inout Matrix<Scalar>) -> Void
+  ) throws(SamplingError) {
+    denoise(&x)
+    statistics.scoreEvaluations += 1
+    guard x.isFinite else { throw .nonFinite(step: statistics.acceptedSteps, time: Double(smallTime)) }
+  }
+
+  /// Integrates the probability-flow ODE of `model` from `T` to `ε` on one batch with
+  /// `integration`, recording the trajectory.
+  @inlinable
+  func runProbabilityFlow(
+    _ integration: ODEIntegration<Scalar>, _ model: RowTiledScore<Model>, _ x: inout Matrix<Scalar>,
+    recorder: inout TrajectoryRecorder<Scalar>
+  ) throws(SamplingError) -> SamplingStatistics {
+    try integration.integrate(
+      &x, along: ProbabilityFlowODE(process: process, score: model), from: process.endTime, to: smallTime,
+      process: process
+    ) { i, t, state in
+      recorder.record(step: i + 1, time: t, states: state)
+    }
+  }
+
   /// Runs ``AdaptiveReverseSDESolver`` from `T` to `ε` on one batch, each row driven by a
   /// ``BrownianPaths`` keyed by one draw from its stream.
   @inlinable
@@ -397,6 +430,18 @@ extension Sampler {
     ) { i, t, state in
       recorder.record(step: i + 1, time: t, states: state)
     }
+  }
+
+  /// Runs `solver` over `grid` on one batch with a workspace made for it, recording the
+  /// trajectory.
+  @inlinable
+  func integrateReverse<Solver: ReverseSDESolver>(
+    _ solver: Solver, _ x: inout Matrix<Scalar>, over grid: TimeGrid<Scalar>, noise: inout RowStreams,
+    recorder: inout TrajectoryRecorder<Scalar>
+  ) throws(SamplingError) -> SamplingStatistics where Solver.Scalar == Scalar {
+    var workspace = solver.makeWorkspace(rows: x.rows, columns: x.columns)
+    return try integrateReverse(
+      solver, &x, over: grid, noise: &noise, workspace: &workspace, recorder: &recorder)
   }
 
   /// Runs `solver` over `grid` on one batch, recording the trajectory.

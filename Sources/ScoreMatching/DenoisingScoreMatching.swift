@@ -300,34 +300,9 @@ public struct DenoisingScoreMatching<Process: LinearGaussianSDE>: Sendable {
     )
     let (n, d) = (output.rows, output.columns)
     let scale = 2 / Scalar(n)
+    // Only the learned columns count (hybrid score matching); the others get no gradient.
+    let columns = batch.scoredColumns ?? 0..<d
     var total = 0.0
-    if let columns = batch.scoredColumns {
-      // Only the learned columns count (hybrid score matching); the others get no gradient.
-      output.withUnsafeBufferPointer { f in
-        batch.targets.withUnsafeBufferPointer { y in
-          batch.weights.withUnsafeBufferPointer { w in
-            gradient.withUnsafeMutableBufferPointer { g in
-              for i in 0..<n {
-                var row: Scalar = 0
-                let c = scale * w[i]
-                for j in 0..<d {
-                  let k = i * d + j
-                  guard columns.contains(j) else {
-                    g[k] = 0
-                    continue
-                  }
-                  let r = f[k] - y[k]
-                  row += r * r
-                  g[k] = c * r
-                }
-                total += Double(w[i] * row)
-              }
-            }
-          }
-        }
-      }
-      return Scalar(total / Double(n))
-    }
     output.withUnsafeBufferPointer { f in
       batch.targets.withUnsafeBufferPointer { y in
         batch.weights.withUnsafeBufferPointer { w in
@@ -335,11 +310,14 @@ public struct DenoisingScoreMatching<Process: LinearGaussianSDE>: Sendable {
             for i in 0..<n {
               var row: Scalar = 0
               let c = scale * w[i]
-              for j in (i * d)..<((i + 1) * d) {
+              let (first, end) = (i * d + columns.lowerBound, i * d + columns.upperBound)
+              for j in (i * d)..<first { g[j] = 0 }
+              for j in first..<end {
                 let r = f[j] - y[j]
                 row += r * r
                 g[j] = c * r
               }
+              for j in end..<((i + 1) * d) { g[j] = 0 }
               total += Double(w[i] * row)
             }
           }

@@ -131,18 +131,11 @@ extension ModelTraining {
         source: source, network: network, standardizer: nil, settings: settings, label: label, name: name,
         heldOut: standardizedHeldOut)
     }
-    if let measuredHeldOut, let summary = outcome.model.training.validation {
-      var recorded = summary
-      recorded.heldOutFraction = fraction
-      recorded.heldOutRows = measuredHeldOut.rows
-      outcome.model.training.validation = recorded
-      outcome.heldOut = HeldOutRun(
-        rows: measuredHeldOut, trainingRows: measuredTraining, fraction: fraction, summary: recorded,
-        baseline: nil,
-        missingBaselineReason:
-          "(no Gaussian baseline: the file is memory-mapped, its training rows are not in memory)",
-        dequantization: dequantization)
-    }
+    outcome.recordHeldOut(
+      measuredHeldOut, trainingRows: measuredTraining, fraction: fraction, baseline: nil,
+      missingBaselineReason:
+        "(no Gaussian baseline: the file is memory-mapped, its training rows are not in memory)",
+      dequantization: dequantization)
     return outcome
   }
 

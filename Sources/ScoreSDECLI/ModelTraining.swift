@@ -135,6 +135,22 @@ struct TrainingOutcome<Network: ScoreNetwork> where Network.Scalar == Float {
   let seconds: Double
   /// The held-out rows and the validation's outcome, when the run had a validation split.
   var heldOut: HeldOutRun? = nil
+
+  /// Records the held-out split in the model's validation summary (its fraction and row count)
+  /// and as ``heldOut``, when rows were held out and the run validated on them.
+  mutating func recordHeldOut(
+    _ rows: Matrix<Double>?, trainingRows: Matrix<Double>, fraction: Double, baseline: GaussianBaseline?,
+    missingBaselineReason: String? = nil, dequantization: Dequantization?
+  ) {
+    guard let rows, let summary = model.training.validation else { return }
+    var recorded = summary
+    recorded.heldOutFraction = fraction
+    recorded.heldOutRows = rows.rows
+    model.training.validation = recorded
+    heldOut = HeldOutRun(
+      rows: rows, trainingRows: trainingRows, fraction: fraction, summary: recorded, baseline: baseline,
+      missingBaselineReason: missingBaselineReason, dequantization: dequantization)
+  }
 }
 
 /// Training shared by `score-sde train` and `score-sde demo`: Float precision, data
@@ -267,15 +283,9 @@ enum ModelTraining {
         outcome.model.gaussianBaseline = try? GaussianBaseline(
           fitting: measuredTraining, source: input.argument)
       }
-      if let measuredHeldOut, let summary = outcome.model.training.validation {
-        var recorded = summary
-        recorded.heldOutFraction = fraction
-        recorded.heldOutRows = measuredHeldOut.rows
-        outcome.model.training.validation = recorded
-        outcome.heldOut = HeldOutRun(
-          rows: measuredHeldOut, trainingRows: measuredTraining, fraction: fraction, summary: recorded,
-          baseline: outcome.model.gaussianBaseline, dequantization: dequantization)
-      }
+      outcome.recordHeldOut(
+        measuredHeldOut, trainingRows: measuredTraining, fraction: fraction,
+        baseline: outcome.model.gaussianBaseline, dequantization: dequantization)
       return outcome
     }
     if case .list = settings.integerColumns {
