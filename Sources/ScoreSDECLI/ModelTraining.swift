@@ -172,7 +172,11 @@ enum ModelTraining {
   static func train<Network: CommandLineNetwork>(
     _ input: DataInput, network: Network.Type, settings given: TrainingSettings, label: String
   ) throws -> TrainingOutcome<Network> {
-    var settings = given.resolvingSizes(.standard)
+    // A data file plans SizeAwareDefaults.dataFileSteps (read into memory, its size then picks
+    // the rest); a built-in density, sampled afresh every step, the standard settings.
+    var defaults = SizeAwareDefaults.standard
+    if input.isFile { defaults.steps = SizeAwareDefaults.dataFileSteps }
+    var settings = given.resolvingSizes(defaults)
     // A network without dropout (the encoded-condition MLP) trains without it unless asked.
     if !Network.supportsDropout && given.sizeAwareChoices?.dropout == nil {
       settings.configuration.dropout = 0

@@ -22,8 +22,9 @@ struct SizeAwareChoices: Equatable {
   static let ruleHelp =
     "Default for data files of fewer than \(SizeAwareDefaults.largeDataRows) training rows (n rows, d "
     + "columns): width 64 or 128 (64·⌈(n·d)^¼/4⌉), depth 3, batch the power of two ≥ n/2 in 64…512, "
-    + "steps 4000 + 2n up to 10000, dropout 0.1, weight decay 0.01; otherwise (and for built-in "
-    + "densities) width 128, depth 3, batch 512, 10000 steps, no dropout or decay. The values used "
+    + "dropout 0.1, weight decay 0.01; otherwise width 128, depth 3, batch 512, no dropout or decay. Steps: "
+    + "\(SizeAwareDefaults.dataFileSteps) for a data file (early stopping ends most small-table runs sooner), "
+    + "10000 for a built-in density. The values used "
     + "are recorded in the model file."
 }
 

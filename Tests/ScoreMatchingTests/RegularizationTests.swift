@@ -6,31 +6,33 @@ import ScoreNetworks
 import TestSupport
 import Testing
 
-/// The size-aware rule, value by value: standard settings from 5 000 rows on; below, the width
-/// from (n·d)^¼, the batch the power of two ≥ n/2 in 64…512, the steps 4 000 + 2n capped at
-/// 10 000, dropout 0.1 and weight decay 0.01.
+/// The size-aware rule, value by value: standard settings but 20 000 steps from 1 000 rows on; below, the width
+/// from (n·d)^¼, the batch the power of two ≥ n/2 in 64…512, 20 000 steps, dropout 0.1 and
+/// weight decay 0.01.
 @Test func sizeAwareDefaultsFollowTheRule() {
-  #expect(SizeAwareDefaults(trainingRows: 1_000, columns: 2) == .standard)
-  #expect(SizeAwareDefaults(trainingRows: 100_000, columns: 64) == .standard)
+  var large = SizeAwareDefaults.standard
+  large.steps = 20_000
+  #expect(SizeAwareDefaults(trainingRows: 1_000, columns: 2) == large)
+  #expect(SizeAwareDefaults(trainingRows: 100_000, columns: 64) == large)
   #expect(
     SizeAwareDefaults.standard
       == SizeAwareDefaults(
         width: 128, depth: 3, steps: 10_000, batchSize: 512, dropout: 0, weightDecay: 0))
-  // wine: 142 × 13: (1846)^¼ = 6.55 → ⌈1.64⌉ = 2 → 128; batch 128 ≥ 71; steps 4 284.
+  // wine: 142 × 13: (1846)^¼ = 6.55 → ⌈1.64⌉ = 2 → 128; batch 128 ≥ 71.
   #expect(
     SizeAwareDefaults(trainingRows: 142, columns: 13)
       == SizeAwareDefaults(
-        width: 128, depth: 3, steps: 4_284, batchSize: 128, dropout: 0.1, weightDecay: 0.01))
-  // 20 × 2: (40)^¼ = 2.5 → 64; batch 64; steps 4 040.
+        width: 128, depth: 3, steps: 20_000, batchSize: 128, dropout: 0.1, weightDecay: 0.01))
+  // 20 × 2: (40)^¼ = 2.5 → 64; batch 64.
   #expect(
     SizeAwareDefaults(trainingRows: 20, columns: 2)
       == SizeAwareDefaults(
-        width: 64, depth: 3, steps: 4_040, batchSize: 64, dropout: 0.1, weightDecay: 0.01))
-  // 999 × 64: width capped at 128, batch at 512, steps 5 998.
+        width: 64, depth: 3, steps: 20_000, batchSize: 64, dropout: 0.1, weightDecay: 0.01))
+  // 999 × 64: width capped at 128, batch at 512.
   #expect(
     SizeAwareDefaults(trainingRows: 999, columns: 64)
       == SizeAwareDefaults(
-        width: 128, depth: 3, steps: 5_998, batchSize: 512, dropout: 0.1, weightDecay: 0.01))
+        width: 128, depth: 3, steps: 20_000, batchSize: 512, dropout: 0.1, weightDecay: 0.01))
 }
 
 /// A validated run stopped at a checkpoint and resumed continues exactly: the same curve, the
