@@ -60,16 +60,7 @@ extension GaussianSDE {
       "convert: prediction \(prediction.shapeDescription) but points \(x.shapeDescription)")
     let (a, s) = marginal(at: t)
     let (cm, cx) = Parameterization.coefficients(from: source, to: target, scale: a, standardDeviation: s)
-    let b = marginalShift(at: t)
-    x.withUnsafeBufferPointer { px in
-      prediction.withUnsafeMutableBufferPointer { p in
-        if cx == 0 {
-          for j in p.indices { p[j] = cm * p[j] }
-        } else {
-          for j in p.indices { p[j] = cm * p[j] + cx * (px[j] - b) }
-        }
-      }
-    }
+    Parameterization.apply(&prediction, prediction: cm, offset: cx, given: x, shift: marginalShift(at: t))
     return (cm, cx)
   }
 
@@ -143,6 +134,32 @@ extension Parameterization {
     case (.noise, .data): return (-s / a, 1 / a)
     case (.data, .score): return (a / (s * s), -1 / (s * s))
     case (.data, .noise): return (-a / s, 1 / s)
+    }
+  }
+
+  /// `prediction ← c_p·prediction + c_x·(x − shift)` entry by entry, the conversion
+  /// ``coefficients(from:to:scale:standardDeviation:)`` describes, for one time (one `shift`);
+  /// with `c_x = 0` the points are not read.
+  ///
+  /// - Parameters:
+  ///   - prediction: the source prediction, overwritten by the target.
+  ///   - cp: `c_p`.
+  ///   - cx: `c_x`.
+  ///   - x: the points, `prediction`'s shape.
+  ///   - shift: the marginal's shift `b(t)`.
+  @inlinable
+  public static func apply<Scalar: BLASScalar>(
+    _ prediction: inout Matrix<Scalar>, prediction cp: Scalar, offset cx: Scalar, given x: Matrix<Scalar>,
+    shift: Scalar
+  ) {
+    x.withUnsafeBufferPointer { px in
+      prediction.withUnsafeMutableBufferPointer { p in
+        if cx == 0 {
+          for j in p.indices { p[j] = cp * p[j] }
+        } else {
+          for j in p.indices { p[j] = cp * p[j] + cx * (px[j] - shift) }
+        }
+      }
     }
   }
 

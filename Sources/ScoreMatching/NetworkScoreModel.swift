@@ -365,15 +365,7 @@ where Network.Scalar == Process.Scalar {
     let (a, s, b) = process.isotropicMarginal(at: t)!
     let (cm, cx) = Parameterization.coefficients(
       from: parameterization, to: .score, scale: a, standardDeviation: s)
-    x.withUnsafeBufferPointer { px in
-      out.withUnsafeMutableBufferPointer { p in
-        if cx == 0 {
-          for j in p.indices { p[j] = cm * p[j] }
-        } else {
-          for j in p.indices { p[j] = cm * p[j] + cx * (px[j] - b) }
-        }
-      }
-    }
+    Parameterization.apply(&out, prediction: cm, offset: cx, given: x, shift: b)
     return (cm, cx)
   }
 

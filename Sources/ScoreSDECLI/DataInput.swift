@@ -16,25 +16,26 @@ struct DataInput {
   }
 
   /// The built-in density the argument names, or a one-line error that says what `--data` takes
-  /// when it names a file of another kind (`model.safetensors`, `data.txt`).
+  /// when it names a directory or a file of another kind (`model.safetensors`, `data.txt`, `data`).
   func distribution() throws -> any DataDistribution {
-    let ext = URL(fileURLWithPath: argument).pathExtension
-    if !DatasetRegistry.names.contains(argument) {
-      var isDirectory: ObjCBool = false
-      if FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory), isDirectory.boolValue {
-        throw CLIError("\(argument) is a directory; --data takes a .npy or .csv file or a built-in density")
-      }
+    if DatasetRegistry.names.contains(argument) { return try DatasetRegistry.distribution(named: argument) }
+    var isDirectory: ObjCBool = false
+    let exists = FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory)
+    if exists && isDirectory.boolValue {
+      throw CLIError("\(argument) is a directory; --data takes a .npy or .csv file or a built-in density")
     }
-    guard ext.isEmpty || DatasetRegistry.names.contains(argument) else {
+    let ext = URL(fileURLWithPath: argument).pathExtension
+    guard ext.isEmpty else {
       throw CLIError(
         "\(argument): --data takes a .npy or .csv file or a built-in density (see `score-sde datasets`), "
           + "not a .\(ext) file")
     }
-    if !DatasetRegistry.names.contains(argument), FileManager.default.fileExists(atPath: argument) {
+    if exists {
       throw CLIError(
         "\(argument): --data takes a .npy or .csv file (by its extension) or a built-in density, "
           + "not a file without one")
     }
+    // An unknown name: the registry's error lists the known ones.
     return try DatasetRegistry.distribution(named: argument)
   }
 
