@@ -18,8 +18,9 @@ import LinearAlgebra
 struct TransformOption: Equatable {
   /// The transform.
   let request: ColumnTransformRequest
-  /// The file columns (0-based) it applies to.
-  let columns: [Int]
+  /// The file columns (0-based) it applies to, as the ranges written (`3` is `3...3`); kept as
+  /// ranges so that `quantile:0-999999999999` costs nothing until the file's width refuses it.
+  let columnRanges: [ClosedRange<Int>]
   /// The argument as given, for messages.
   let argument: String
 
@@ -33,7 +34,7 @@ struct TransformOption: Equatable {
     }
     let kind = String(argument[..<colon])
     let columnText = argument[argument.index(after: colon)...]
-    columns = try columnText.split(separator: ",", omittingEmptySubsequences: false).flatMap { part in
+    columnRanges = try columnText.split(separator: ",", omittingEmptySubsequences: false).map { part in
       // A column, or an inclusive range of them: 3 or 0-29.
       let ends = part.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map {
         Int($0.trimmingCharacters(in: .whitespaces))
@@ -42,9 +43,10 @@ struct TransformOption: Equatable {
         throw CLIError(
           "--transform \(argument): '\(part)' is not a column number (0-based) or a range such as 0-29")
       }
-      return Array(first...last)
+      return first...last
     }
-    guard Set(columns).count == columns.count else {
+    let sorted = columnRanges.sorted { $0.lowerBound < $1.lowerBound }
+    guard zip(sorted, sorted.dropFirst()).allSatisfy({ $0.upperBound < $1.lowerBound }) else {
       throw CLIError("--transform \(argument) names a column twice")
     }
     let parts = kind.split(separator: "=", maxSplits: 1).map(String.init)
@@ -79,22 +81,25 @@ struct TransformOption: Equatable {
     var requests: [Int: ColumnTransformRequest] = [:]
     var owner: [Int: String] = [:]
     for option in options {
-      for c in option.columns {
-        guard c < fileColumns else {
-          throw CLIError(
-            "\(source): --transform \(option.argument) names column \(c), but the data has columns 0…\(fileColumns - 1)"
-          )
+      // Up to the first column past the file's last (refused below), not to the range's end.
+      for range in option.columnRanges {
+        for c in range.lowerBound...max(range.lowerBound, min(range.upperBound, fileColumns)) {
+          guard c < fileColumns else {
+            throw CLIError(
+              "\(source): --transform \(option.argument) names column \(c), but the data has columns 0…\(fileColumns - 1)"
+            )
+          }
+          guard let j = dataOrder.firstIndex(of: c) else {
+            throw CLIError(
+              "\(source): --transform \(option.argument) names column \(c), which --condition-columns makes a condition"
+            )
+          }
+          if let other = owner[c] {
+            throw CLIError("--transform \(option.argument) and --transform \(other) both name column \(c)")
+          }
+          owner[c] = option.argument
+          requests[j] = option.request
         }
-        guard let j = dataOrder.firstIndex(of: c) else {
-          throw CLIError(
-            "\(source): --transform \(option.argument) names column \(c), which --condition-columns makes a condition"
-          )
-        }
-        if let other = owner[c] {
-          throw CLIError("--transform \(option.argument) and --transform \(other) both name column \(c)")
-        }
-        owner[c] = option.argument
-        requests[j] = option.request
       }
     }
     return requests

@@ -112,6 +112,12 @@ import Testing
       "--transform quantile:1-0: '1-0' is not a column number (0-based) or a range such as 0-29"
     ),
     (["quantile:0-2"], "x.npy: --transform quantile:0-2 names column 2, but the data has columns 0…1"),
+    // A range of a trillion columns is refused by the file's width, not by running out of memory.
+    (
+      ["quantile:0-999999999999"],
+      "x.npy: --transform quantile:0-999999999999 names column 2, but the data has columns 0…1"
+    ),
+    (["log:0-1,1-3"], "--transform log:0-1,1-3 names a column twice"),
     (["cube:0"], "--transform cube:0: unknown transform 'cube' (log, logit or quantile)"),
     (["logit=1,0:0"], "--transform logit=1,0:0: logit takes no bounds (0, 1) or two, lower < upper"),
   ])
