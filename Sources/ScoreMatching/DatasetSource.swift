@@ -134,9 +134,7 @@ public struct DatasetSource<Scalar: BLASScalar>: TrainingDataSource {
   public mutating func fill<G: RandomNumberGenerator>(
     _ batch: inout Matrix<Scalar>, step: Int, seed: UInt64, using rng: inout G
   ) {
-    precondition(
-      batch.columns == columns,
-      "DatasetSource: a batch of \(batch.shapeDescription) for \(columns)-column rows")
+    checkBatchColumns(batch)
     let (n, c, b) = (data.rows, columns, batch.rows)
     for i in 0..<b {
       let index: Int

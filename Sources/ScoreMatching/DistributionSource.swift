@@ -35,9 +35,7 @@ public struct DistributionSource<Distribution: DataDistribution, Scalar: BLASSca
   public mutating func fill<G: RandomNumberGenerator>(
     _ batch: inout Matrix<Scalar>, step: Int, seed: UInt64, using rng: inout G
   ) {
-    precondition(
-      batch.columns == columns,
-      "DistributionSource: a batch of \(batch.shapeDescription) for \(columns)-column samples")
+    checkBatchColumns(batch)
     let sample: Matrix<Scalar> = distribution.sample(count: batch.rows, using: &rng)
     batch.assign(sample)
   }

@@ -195,9 +195,7 @@ public struct MappedDataSource<Scalar: BLASScalar>: TrainingDataSource {
   public mutating func fill<G: RandomNumberGenerator>(
     _ batch: inout Matrix<Scalar>, step: Int, seed: UInt64, using rng: inout G
   ) {
-    precondition(
-      batch.columns == columns,
-      "MappedDataSource: a batch of \(batch.shapeDescription) for \(columns)-column rows")
+    checkBatchColumns(batch)
     let (m, c, b) = (trainingRows, columns, batch.rows)
     let before = trainingRowsBefore
     let bytesPerRow = max(Self.largestFaultBytes, file.columns * file.elementSize + MappedFile.pageSize)

@@ -138,22 +138,34 @@ extension TrainedModel {
       guard let v = metadata[key] else { throw .missingMetadata(path: path, key: key) }
       return v
     }
-    func decode<T: Decodable>(_ type: T.Type, _ key: String) throws(ModelFileError) -> T {
+    /// The JSON value at `key`, decoded and then checked by `failure` (a reason, or nil when valid).
+    func decode<T: Decodable>(
+      _ type: T.Type, _ key: String, failure: (T) -> String? = { _ in nil }
+    ) throws(ModelFileError) -> T {
       let json = try value(key)
+      let decoded: T
       do {
-        return try JSONDecoder().decode(T.self, from: Data(json.utf8))
+        decoded = try JSONDecoder().decode(T.self, from: Data(json.utf8))
       } catch {
         throw .invalidMetadata(path: path, key: key, reason: "not valid JSON for \(T.self): \(error)")
       }
+      if let reason = failure(decoded) { throw .invalidMetadata(path: path, key: key, reason: reason) }
+      return decoded
+    }
+    /// `decode`, or nil when the file has no `key` (an optional part of the model).
+    func decodeIfPresent<T: Decodable>(
+      _ type: T.Type, _ key: String, failure: (T) -> String?
+    ) throws(ModelFileError) -> T? {
+      guard metadata[key] != nil else { return nil }
+      return try decode(type, key, failure: failure)
     }
     let format = try value(ModelKey.format)
     guard format == "1" else {
       throw .invalidMetadata(
         path: path, key: ModelKey.format, reason: "unknown format '\(format)' (this library reads 1)")
     }
-    let process = try decode(SDEDescription.self, ModelKey.process)
-    if let failure = ModelFileCheck.processFailure(process, as: Scalar.self) {
-      throw .invalidMetadata(path: path, key: ModelKey.process, reason: failure)
+    let process = try decode(SDEDescription.self, ModelKey.process) {
+      ModelFileCheck.processFailure($0, as: Scalar.self)
     }
     let name = try value(ModelKey.parameterization)
     guard let parameterization = Parameterization(fileName: name) else {
@@ -171,13 +183,8 @@ extension TrainedModel {
           + "\(network.conditionDimension) condition columns")
     }
     func standardizer(_ key: String, columns: Int) throws(ModelFileError) -> Standardizer? {
-      guard metadata[key] != nil else { return nil }
-      let s = try decode(Standardizer.self, key)
       // The decoder does not go through Standardizer's checked initializer: check here.
-      if let failure = ModelFileCheck.standardizerFailure(s, columns: columns) {
-        throw .invalidMetadata(path: path, key: key, reason: failure)
-      }
-      return s
+      try decodeIfPresent(Standardizer.self, key) { ModelFileCheck.standardizerFailure($0, columns: columns) }
     }
     if let width = process.stateDimension, width != network.inputDimension {
       throw .invalidMetadata(
@@ -193,47 +200,23 @@ extension TrainedModel {
     let dataDimension = process.dataDimension(stateDimension: network.inputDimension)
     let data = try standardizer(ModelKey.standardizer, columns: dataDimension)
     let conditions = try standardizer(ModelKey.conditionStandardizer, columns: encoding.dimension)
-    let training = try decode(TrainingSummary.self, ModelKey.training)
-    if let failure = training.validationFailure {
-      throw .invalidMetadata(path: path, key: ModelKey.training, reason: failure)
-    }
+    let training = try decode(TrainingSummary.self, ModelKey.training) { $0.validationFailure }
     var model = TrainedModel(
       network: network, process: process, parameterization: parameterization, conditionEncoding: encoding,
       standardizer: data, conditionStandardizer: conditions, training: training)
-    if metadata[ModelKey.gaussianBaseline] != nil {
-      let baseline = try decode(GaussianBaseline.self, ModelKey.gaussianBaseline)
-      if let failure = baseline.validationFailure {
-        throw .invalidMetadata(path: path, key: ModelKey.gaussianBaseline, reason: failure)
-      }
-      guard baseline.dimension == dataDimension else {
-        throw .invalidMetadata(
-          path: path, key: ModelKey.gaussianBaseline,
-          reason:
-            "a baseline of dimension \(baseline.dimension) for a model of dimension \(dataDimension)"
-        )
-      }
-      model.gaussianBaseline = baseline
+    model.gaussianBaseline = try decodeIfPresent(GaussianBaseline.self, ModelKey.gaussianBaseline) {
+      $0.validationFailure
+        ?? ($0.dimension == dataDimension
+          ? nil : "a baseline of dimension \($0.dimension) for a model of dimension \(dataDimension)")
     }
-    if metadata[ModelKey.dequantization] != nil {
-      let dequantization = try decode(Dequantization.self, ModelKey.dequantization)
-      if let failure = dequantization.validationFailure(dimension: dataDimension) {
-        throw .invalidMetadata(path: path, key: ModelKey.dequantization, reason: failure)
-      }
-      model.dequantization = dequantization
+    model.dequantization = try decodeIfPresent(Dequantization.self, ModelKey.dequantization) {
+      $0.validationFailure(dimension: dataDimension)
     }
-    if metadata[ModelKey.columnTransforms] != nil {
-      let transforms = try decode(ColumnTransforms.self, ModelKey.columnTransforms)
-      if let failure = transforms.validationFailure(dimension: dataDimension) {
-        throw .invalidMetadata(path: path, key: ModelKey.columnTransforms, reason: failure)
-      }
-      model.columnTransforms = transforms
+    model.columnTransforms = try decodeIfPresent(ColumnTransforms.self, ModelKey.columnTransforms) {
+      $0.validationFailure(dimension: dataDimension)
     }
-    if metadata[ModelKey.dataRange] != nil {
-      let range = try decode(DataRange.self, ModelKey.dataRange)
-      if let failure = range.validationFailure(dimension: dataDimension) {
-        throw .invalidMetadata(path: path, key: ModelKey.dataRange, reason: failure)
-      }
-      model.dataRange = range
+    model.dataRange = try decodeIfPresent(DataRange.self, ModelKey.dataRange) {
+      $0.validationFailure(dimension: dataDimension)
     }
     return model
   }

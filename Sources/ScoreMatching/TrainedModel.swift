@@ -96,39 +96,28 @@ public struct TrainedModel<Network: ScoreNetwork>: Sendable {
   /// The integer-valued data columns the model was trained on dequantised (`k + w·u`), with
   /// their bin widths, or `nil`: `score-sde nll` then reports the discrete NLL bound.
   public var dequantization: Dequantization? {
-    didSet {
-      precondition(
-        dequantization.map { $0.validationFailure(dimension: dimension) == nil } ?? true,
-        "TrainedModel: \(dequantization.flatMap { $0.validationFailure(dimension: dimension) } ?? "")")
-    }
+    didSet { requireValid(dequantization?.validationFailure(dimension: dimension)) }
   }
   /// The monotone per-column transforms applied to the data columns before the standardisation
   /// (`log`, `logit`, a fitted quantile map), or `nil`: ``toModelScale(_:)`` applies them,
   /// ``toDataScale(_:)`` undoes them, and ``logDensityCorrections(at:)`` adds their log-Jacobian.
   public var columnTransforms: ColumnTransforms? {
-    didSet {
-      precondition(
-        columnTransforms.map { $0.validationFailure(dimension: dimension) == nil } ?? true,
-        "TrainedModel: \(columnTransforms.flatMap { $0.validationFailure(dimension: dimension) } ?? "")")
-    }
+    didSet { requireValid(columnTransforms?.validationFailure(dimension: dimension)) }
   }
   /// The training rows' range per data column in model units (after the transforms and the
   /// standardisation), or `nil`: what `score-sde sample --clip` keeps the denoised estimate inside.
   public var dataRange: DataRange? {
-    didSet {
-      precondition(
-        dataRange.map { $0.validationFailure(dimension: dimension) == nil } ?? true,
-        "TrainedModel: a data range of \(dataRange?.dimension ?? 0) columns for dimension \(dimension)")
-    }
+    didSet { requireValid(dataRange?.validationFailure(dimension: dimension)) }
   }
   /// The full-covariance Gaussian fitted to the training rows' data columns, in data units, that
   /// the model should beat (`score-sde nll` prints its NLL beside the model's), or `nil`.
   public var gaussianBaseline: GaussianBaseline? {
     didSet {
-      precondition(
-        gaussianBaseline.map { $0.dimension == dimension } ?? true,
-        "TrainedModel: a Gaussian baseline of dimension \(gaussianBaseline?.dimension ?? 0) for dimension \(dimension)"
-      )
+      requireValid(
+        gaussianBaseline.flatMap {
+          $0.dimension == dimension
+            ? nil : "a Gaussian baseline of dimension \($0.dimension) for dimension \(dimension)"
+        })
     }
   }
 
@@ -169,6 +158,11 @@ public struct TrainedModel<Network: ScoreNetwork>: Sendable {
     self.standardizer = standardizer
     self.conditionStandardizer = conditionStandardizer
     self.training = training
+  }
+
+  /// Stops with `failure` when an optional part set on the model does not fit it.
+  private func requireValid(_ failure: String?) {
+    if let failure { preconditionFailure("TrainedModel: \(failure)") }
   }
 
   /// `d`, the data's columns (the network's input, except for critically-damped Langevin

@@ -47,4 +47,12 @@ extension TrainingDataSource {
 
   /// `d = columns − k`, the dimension of the data the network models.
   public var dataColumns: Int { columns - conditioningColumns }
+
+  /// Stops unless `batch` has this source's ``columns``: the first line of every `fill`.
+  @inlinable
+  public func checkBatchColumns(_ batch: Matrix<Scalar>) {
+    precondition(
+      batch.columns == columns,
+      "\(Self.self): a batch of \(batch.shapeDescription) for \(columns)-column rows")
+  }
 }
