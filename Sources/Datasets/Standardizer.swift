@@ -201,15 +201,14 @@ public struct Standardizer: Sendable, Codable, Equatable {
     }
   }
 
-  /// (x − μ) / σ for each row, as a new matrix.
+  /// (x − μ) / σ for each row, as a new matrix: ``transformed(_:as:)`` in `S` itself (the same
+  /// entries as ``transform(_:)``).
   ///
   /// - Parameter data: `n × dimension`.
   /// - Returns: the standardised data.
   @inlinable
   public func transformed<S: BLASScalar>(_ data: Matrix<S>) -> Matrix<S> {
-    var out = data
-    transform(&out)
-    return out
+    transformed(data, as: S.self)
   }
 
   /// (x − μ) / σ for each row of `data`, computed in `Double` and rounded once to `T`: how data
@@ -230,15 +229,14 @@ public struct Standardizer: Sendable, Codable, Equatable {
     mapped(data, as: type) { x, mu, sigma in (x - mu) / sigma }
   }
 
-  /// μ + σ z for each row, as a new matrix.
+  /// μ + σ z for each row, as a new matrix: ``inverseTransformed(_:as:)`` in `S` itself (the same
+  /// entries as ``inverseTransform(_:)``).
   ///
   /// - Parameter data: `n × dimension`.
   /// - Returns: the data in original units, in `S`'s precision (see ``inverseTransform(_:)``).
   @inlinable
   public func inverseTransformed<S: BLASScalar>(_ data: Matrix<S>) -> Matrix<S> {
-    var out = data
-    inverseTransform(&out)
-    return out
+    inverseTransformed(data, as: S.self)
   }
 
   /// μ + σ z for each row of `data`, computed in `Double` and rounded once to `T`: how `Float`

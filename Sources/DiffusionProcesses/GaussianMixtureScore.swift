@@ -22,31 +22,16 @@ public import RealModule
 ///   process: VESDE<Double>())
 /// let logp = oracle.logDensity(x, at: 0.5)
 /// ```
-public struct GaussianMixtureScore<Forward: GaussianSDE>: DivergenceScoreModel, ScoreOracleShapes {
+public struct GaussianMixtureScore<Forward: GaussianSDE>: DivergenceScoreModel, GaussianMixtureOracle {
   /// The precision.
   public typealias Scalar = Forward.Scalar
 
-  /// The forward process that noises the data.
-  public let process: Forward
-  /// The mixture weights `wₖ`, normalised to sum to 1.
-  public let weights: [Scalar]
-  @usableFromInline let components: [GaussianComponent<Scalar>]
+  /// The process and the validated mixture (``process``, ``weights``, ``means``, ``covariances``).
+  @usableFromInline let storage: MixtureOracleStorage<Forward>
 
-  /// The exact score of `Σₖ weights[k]·N(means[k], covariances[k])` under `process`.
-  /// - Parameters:
-  ///   - weights: non-negative, finite, with a positive sum; normalised to sum to 1.
-  ///   - means: `K` means of `d` entries each.
-  ///   - covariances: `K` symmetric positive-definite `d × d` matrices.
-  ///   - process: the forward SDE.
-  /// - Throws: ``ScoreOracleError`` naming the component with a bad mean or covariance, or
-  ///   `.invalidWeights`.
-  public init(
-    weights: [Scalar], means: [[Scalar]], covariances: [Matrix<Scalar>], process: Forward
-  ) throws(ScoreOracleError) {
-    (self.weights, self.components) = try GaussianComponent.mixture(
-      weights: weights, means: means, covariances: covariances, of: "GaussianMixtureScore")
-    self.process = process
-  }
+  /// The oracle holding `storage`.
+  @usableFromInline
+  init(storage: MixtureOracleStorage<Forward>) { self.storage = storage }
 
   /// A mixture of isotropic components `N(μₖ, σₖ² I)`.
   /// - Throws: ``ScoreOracleError`` for a non-positive or non-finite `σₖ` or bad weights.
@@ -63,15 +48,6 @@ public struct GaussianMixtureScore<Forward: GaussianSDE>: DivergenceScoreModel, 
       },
       process: process)
   }
-
-  /// The dimension `d`.
-  @inlinable public var dimension: Int { components[0].dimension }
-  /// The number of components `K`.
-  @inlinable public var componentCount: Int { components.count }
-  /// The component means `μₖ`.
-  @inlinable public var means: [[Scalar]] { components.map(\.mean) }
-  /// The component covariances `Σₖ` (symmetrised).
-  @inlinable public var covariances: [Matrix<Scalar>] { components.map(\.covariance) }
 
   /// Writes `s(xᵢ, t) = Σₖ rₖ sₖ` into row `i` of `out`.
   @inlinable

@@ -73,18 +73,10 @@ extension GaussianSDE {
   ///   - out: `n × d`, overwritten with `−zᵢ/std(tᵢ)`.
   @inlinable
   public func conditionalScore(noise: Matrix<Scalar>, at times: [Scalar], into out: inout Matrix<Scalar>) {
-    precondition(
-      out.hasShape(of: noise),
-      "conditionalScore: noise \(noise.shapeDescription) but output \(out.shapeDescription)")
-    precondition(times.count == noise.rows, "conditionalScore: \(times.count) times for \(noise.rows) rows")
-    noise.withUnsafeBufferPointer { z in
-      out.withUnsafeMutableBufferPointer { o in
-        forEachRowKernel(at: times, columns: noise.columns) { _, row, a, s, _ in
-          let c = Parameterization.coefficients(from: .noise, to: .score, scale: a, standardDeviation: s)
-            .prediction
-          for j in row { o[j] = c * z[j] }
-        }
-      }
+    forEachRowKernel("conditionalScore", at: times, reading: noise, into: &out) { _, row, z, o, a, s, _ in
+      let c = Parameterization.coefficients(from: .noise, to: .score, scale: a, standardDeviation: s)
+        .prediction
+      for j in row { o[j] = c * z[j] }
     }
   }
 
@@ -94,21 +86,10 @@ extension GaussianSDE {
   public func conditionalScore(
     _ xt: Matrix<Scalar>, given x0: Matrix<Scalar>, at times: [Scalar], into out: inout Matrix<Scalar>
   ) {
-    precondition(
-      xt.hasShape(of: x0) && out.hasShape(of: x0),
-      "conditionalScore: x_t \(xt.shapeDescription), x₀ \(x0.shapeDescription), output \(out.shapeDescription)"
-    )
-    precondition(times.count == x0.rows, "conditionalScore: \(times.count) times for \(x0.rows) rows")
-    xt.withUnsafeBufferPointer { pt in
-      x0.withUnsafeBufferPointer { p0 in
-        out.withUnsafeMutableBufferPointer { o in
-          forEachRowKernel(at: times, columns: x0.columns) { _, row, a, s, b in
-            let (c0, cx) = Parameterization.coefficients(
-              from: .data, to: .score, scale: a, standardDeviation: s)
-            for j in row { o[j] = c0 * p0[j] + cx * (pt[j] - b) }
-          }
-        }
-      }
+    forEachRowKernel("conditionalScore", at: times, reading: x0, xt, into: &out) {
+      _, row, p0, pt, o, a, s, b in
+      let (c0, cx) = Parameterization.coefficients(from: .data, to: .score, scale: a, standardDeviation: s)
+      for j in row { o[j] = c0 * p0[j] + cx * (pt[j] - b) }
     }
   }
 
@@ -118,28 +99,57 @@ extension GaussianSDE {
     _ x0: Matrix<Scalar>, at times: [Scalar], noise: Matrix<Scalar>, into xt: inout Matrix<Scalar>,
     report: (Int, Scalar) -> Void
   ) {
+    forEachRowKernel("perturb", at: times, reading: x0, noise, into: &xt) { i, row, p0, z, o, a, s, b in
+      for j in row { o[j] = a * p0[j] + b + s * z[j] }
+      report(i, s)
+    }
+  }
+
+  /// The loop of the per-row kernel operations that read one `n × d` batch `x` and write another,
+  /// `out`: checks that `out` has `x`'s shape and that there is one time per row (naming
+  /// `operation` otherwise), then calls `body(i, row, x, out, scale, std, shift)` for every row
+  /// `i` with the kernel at `times[i]` and the matrices' storage (see
+  /// ``forEachRowKernel(at:columns:_:)``).
+  @inlinable
+  func forEachRowKernel(
+    _ operation: StaticString, at times: [Scalar], reading x: Matrix<Scalar>, into out: inout Matrix<Scalar>,
+    _ body: (
+      Int, Range<Int>, UnsafeBufferPointer<Scalar>, UnsafeMutableBufferPointer<Scalar>, Scalar, Scalar, Scalar
+    ) -> Void
+  ) {
     precondition(
-      noise.hasShape(of: x0),
-      "perturb: data \(x0.shapeDescription) but noise \(noise.shapeDescription)")
-    precondition(
-      xt.hasShape(of: x0),
-      "perturb: data \(x0.shapeDescription) but output \(xt.shapeDescription)")
-    precondition(times.count == x0.rows, "perturb: \(times.count) times for \(x0.rows) rows")
-    x0.withUnsafeBufferPointer { p0 in
-      noise.withUnsafeBufferPointer { z in
-        xt.withUnsafeMutableBufferPointer { o in
-          forEachRowKernel(at: times, columns: x0.columns) { i, row, a, s, b in
-            for j in row { o[j] = a * p0[j] + b + s * z[j] }
-            report(i, s)
-          }
-        }
+      out.hasShape(of: x), "\(operation): input \(x.shapeDescription) but output \(out.shapeDescription)")
+    precondition(times.count == x.rows, "\(operation): \(times.count) times for \(x.rows) rows")
+    x.withUnsafeBufferPointer { px in
+      out.withUnsafeMutableBufferPointer { o in
+        forEachRowKernel(at: times, columns: x.columns) { i, row, a, s, b in body(i, row, px, o, a, s, b) }
+      }
+    }
+  }
+
+  /// ``forEachRowKernel(_:at:reading:into:_:)`` reading two batches of one shape, `x` and `y`:
+  /// `body(i, row, x, y, out, scale, std, shift)`.
+  @inlinable
+  func forEachRowKernel(
+    _ operation: StaticString, at times: [Scalar], reading x: Matrix<Scalar>, _ y: Matrix<Scalar>,
+    into out: inout Matrix<Scalar>,
+    _ body: (
+      Int, Range<Int>, UnsafeBufferPointer<Scalar>, UnsafeBufferPointer<Scalar>,
+      UnsafeMutableBufferPointer<Scalar>, Scalar, Scalar, Scalar
+    ) -> Void
+  ) {
+    precondition(y.hasShape(of: x), "\(operation): inputs \(x.shapeDescription) and \(y.shapeDescription)")
+    y.withUnsafeBufferPointer { py in
+      forEachRowKernel(operation, at: times, reading: x, into: &out) { i, row, px, o, a, s, b in
+        body(i, row, px, py, o, a, s, b)
       }
     }
   }
 
   /// Calls `body(i, row, scale, std, shift)` for every row `i` with the kernel at `times[i]`
   /// (`row` the range of its entries in a row-major `n × columns` matrix): the one per-row loop
-  /// of the perturbation, the conditional scores and ``convert(_:from:to:given:at:)-(_,_,_,_,[Self.Scalar])``.
+  /// of the perturbation, the conditional scores and ``convert(_:from:to:given:at:)-(_,_,_,_,[Self.Scalar])``
+  /// (through ``forEachRowKernel(_:at:reading:into:_:)``).
   @inlinable
   func forEachRowKernel(
     at times: [Scalar], columns d: Int, _ body: (Int, Range<Int>, Scalar, Scalar, Scalar) -> Void

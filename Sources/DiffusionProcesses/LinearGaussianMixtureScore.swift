@@ -26,40 +26,24 @@ import RealModule
 ///   weights: [0.5, 0.5], means: [[-2, 0, 0], [2, 0, 0]], covariances: [c, c], process: sde)
 /// let s = oracle.score(x, at: 0.3)
 /// ```
-public struct LinearGaussianMixtureScore<Forward: LinearGaussianSDE>: DivergenceScoreModel, ScoreOracleShapes
+public struct LinearGaussianMixtureScore<Forward: LinearGaussianSDE>: DivergenceScoreModel,
+  GaussianMixtureOracle
 {
   /// The precision.
   public typealias Scalar = Forward.Scalar
 
-  /// The forward process that noises the data.
-  public let process: Forward
-  /// The mixture weights `wₖ`, normalised to sum to 1.
-  public let weights: [Scalar]
-  @usableFromInline let components: [GaussianComponent<Scalar>]
+  /// The process and the validated mixture (``process``, ``weights``, ``means``, ``covariances``).
+  @usableFromInline let storage: MixtureOracleStorage<Forward>
 
-  /// The exact score of `Σₖ weights[k]·N(means[k], covariances[k])` under `process`.
-  /// - Throws: ``ScoreOracleError`` naming the component with a bad mean or covariance, or
-  ///   `.invalidWeights`.
-  public init(
-    weights: [Scalar], means: [[Scalar]], covariances: [Matrix<Scalar>], process: Forward
-  ) throws(ScoreOracleError) {
-    (self.weights, self.components) = try GaussianComponent.mixture(
-      weights: weights, means: means, covariances: covariances, of: "LinearGaussianMixtureScore")
-    self.process = process
-  }
+  /// The oracle holding `storage`.
+  @usableFromInline
+  init(storage: MixtureOracleStorage<Forward>) { self.storage = storage }
 
   /// The exact score of Gaussian data `N(mean, covariance)` under `process`.
   /// - Throws: ``ScoreOracleError`` (component 0).
   public init(mean: [Scalar], covariance: Matrix<Scalar>, process: Forward) throws(ScoreOracleError) {
     try self.init(weights: [1], means: [mean], covariances: [covariance], process: process)
   }
-
-  /// The dimension `d`.
-  @inlinable public var dimension: Int { components[0].dimension }
-  /// The component means `μₖ`.
-  @inlinable public var means: [[Scalar]] { components.map(\.mean) }
-  /// The component covariances `Σₖ`.
-  @inlinable public var covariances: [Matrix<Scalar>] { components.map(\.covariance) }
 
   /// The time-`t` components `(mₖ, Cₖ)`: `mₖ = Φ μₖ + m`, `Cₖ = Φ Σₖ Φᵀ + Σ_t`.
   public func marginalComponents(at t: Scalar) -> [(mean: [Scalar], covariance: Matrix<Scalar>)] {

@@ -5,9 +5,11 @@ public import LinearAlgebra
 ///
 ///     dx = −½β(t)·x dt + g(t) dW,   p_T ≈ N(0, I),
 ///
-/// whose `β` comes from a ``NoiseSchedule``. ``VPSDE`` (`g = √β`) and ``SubVPSDE``
-/// (`g = √(β(1 − e^{−2B}))`) conform; they write only `g`, the kernel and its inverses, and share
-/// the drift, the prior and `β` written here.
+/// whose `β` comes from a ``NoiseSchedule``. The kernel depends on `t` only through
+/// `B(t) = ∫₀ᵗ β`, so ``VPSDE`` (`g = √β`) and ``SubVPSDE`` (`g = √(β(1 − e^{−2B}))`) write only
+/// `g`, the transition and the kernel as functions of `B` (``marginal(integratedBeta:)`` and its
+/// inverses); the drift, the prior, `β`, and the kernel and its inverses in `t` (the schedule's
+/// `B(t)` and `B⁻¹` composed with those) are written once here.
 ///
 /// ```swift
 /// func rate(of process: some NoiseScheduledSDE<Double>) -> Double { process.beta(at: 0.5) }
@@ -21,6 +23,16 @@ public protocol NoiseScheduledSDE<Scalar>: GaussianSDE {
 
   /// The process with `schedule` on `[0, endTime]`.
   init(schedule: Schedule, endTime: Scalar)
+
+  /// The kernel `(scale, std)` once the noise rate has integrated to `b = B(t)`.
+  static func marginal(integratedBeta b: Scalar) -> (scale: Scalar, standardDeviation: Scalar)
+
+  /// The `B` at which the kernel's standard deviation is `standardDeviation` (the inverse of
+  /// ``marginal(integratedBeta:)``'s `std`).
+  static func integratedBeta(atStandardDeviation standardDeviation: Scalar) -> Scalar
+
+  /// The `B` at which `log(scale²/std²)` is `logSNR`.
+  static func integratedBeta(atLogSignalToNoiseRatio logSNR: Scalar) -> Scalar
 }
 
 extension NoiseScheduledSDE where Schedule == AnyNoiseSchedule<Scalar> {
@@ -50,6 +62,24 @@ extension NoiseScheduledSDE {
   /// The noise rate `β(t)`.
   @inlinable
   public func beta(at t: Scalar) -> Scalar { schedule.beta(at: t) }
+
+  /// The kernel at `B(t)`: ``marginal(integratedBeta:)`` of the schedule's integral.
+  @inlinable
+  public func marginal(at t: Scalar) -> (scale: Scalar, standardDeviation: Scalar) {
+    Self.marginal(integratedBeta: schedule.integratedBeta(at: t))
+  }
+
+  /// Closed form: ``integratedBeta(atStandardDeviation:)``, then the schedule's inverse `B⁻¹`.
+  @inlinable
+  public func time(atStandardDeviation standardDeviation: Scalar) -> Scalar {
+    schedule.time(atIntegratedBeta: Self.integratedBeta(atStandardDeviation: standardDeviation))
+  }
+
+  /// Closed form: ``integratedBeta(atLogSignalToNoiseRatio:)``, then the schedule's inverse `B⁻¹`.
+  @inlinable
+  public func time(atLogSignalToNoiseRatio logSNR: Scalar) -> Scalar {
+    schedule.time(atIntegratedBeta: Self.integratedBeta(atLogSignalToNoiseRatio: logSNR))
+  }
 
   /// `f(x, t) = −½β(t)·x`.
   @inlinable

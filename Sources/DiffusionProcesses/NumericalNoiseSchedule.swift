@@ -44,15 +44,23 @@ public struct NumericalNoiseSchedule<Scalar: BLASScalar>: NoiseSchedule {
     endTime: Scalar = 1, panels: Int = 4096, breakpoints: [Scalar] = [],
     beta: @escaping @Sendable (Scalar) -> Scalar
   ) {
-    precondition(
-      endTime > 0 && endTime.isFinite,
-      "NumericalNoiseSchedule needs a positive finite endTime, got \(endTime)")
+    checkEndTime(endTime, of: "NumericalNoiseSchedule")
     precondition(panels > 0, "NumericalNoiseSchedule needs at least one panel, got \(panels)")
     let end = Double(endTime)
     var grid = (0...panels).map { end * Double($0) / Double(panels) }
     grid += breakpoints.map { Double($0) }.filter { $0 > 0 && $0 < end }
     grid = Array(Set(grid)).sorted()
-    let f = { (t: Double) in Double(beta(Scalar(t))) }
+    self.endTime = endTime
+    self.rate = beta
+    (nodes, rates, integrals) = Self.tabulate({ Double(beta(Scalar($0))) }, on: grid)
+  }
+
+  /// The table on `grid`: `β(tₖ)` and `B(tₖ)`, each panel's integral by 5-point Gauss–Legendre
+  /// quadrature and their running sum by Kahan's compensated summation.
+  /// - Precondition: every `β(tₖ)` is finite and `≥ 0`, and `B(T) > 0`.
+  static func tabulate(_ f: (Double) -> Double, on grid: [Double]) -> (
+    nodes: [Double], rates: [Double], integrals: [Double]
+  ) {
     let rates = grid.map(f)
     for (t, b) in zip(grid, rates) {
       precondition(b >= 0 && b.isFinite, "NumericalNoiseSchedule needs a finite β ≥ 0, got β(\(t)) = \(b)")
@@ -61,7 +69,6 @@ public struct NumericalNoiseSchedule<Scalar: BLASScalar>: NoiseSchedule {
     var sum = 0.0
     var compensation = 0.0
     for (a, b) in zip(grid, grid.dropFirst()) {
-      // Kahan summation of the panel integrals.
       let y = GaussLegendre.integrate(panelFrom: a, to: b, f) - compensation
       let next = sum + y
       compensation = (next - sum) - y
@@ -69,11 +76,7 @@ public struct NumericalNoiseSchedule<Scalar: BLASScalar>: NoiseSchedule {
       integrals.append(sum)
     }
     precondition(sum > 0, "NumericalNoiseSchedule needs ∫₀ᵀ β > 0")
-    self.endTime = endTime
-    self.rate = beta
-    self.nodes = grid
-    self.rates = rates
-    self.integrals = integrals
+    return (grid, rates, integrals)
   }
 
   /// `β(t)` from the closure on `[0, T]`, `β(0)` before and `β(T)` after.

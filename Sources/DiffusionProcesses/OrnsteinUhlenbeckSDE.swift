@@ -40,8 +40,7 @@ public struct OrnsteinUhlenbeckSDE<Scalar: BLASScalar>: GaussianSDE, Hashable {
     precondition(theta > 0 && theta.isFinite, "OrnsteinUhlenbeckSDE needs 0 < theta < ∞, got \(theta)")
     precondition(sigma > 0 && sigma.isFinite, "OrnsteinUhlenbeckSDE needs 0 < sigma < ∞, got \(sigma)")
     precondition(mean.isFinite, "OrnsteinUhlenbeckSDE needs a finite mean, got \(mean)")
-    precondition(
-      endTime > 0 && endTime.isFinite, "OrnsteinUhlenbeckSDE needs a positive finite endTime, got \(endTime)")
+    checkEndTime(endTime, of: "OrnsteinUhlenbeckSDE")
     self.theta = theta
     self.mean = mean
     self.sigma = sigma

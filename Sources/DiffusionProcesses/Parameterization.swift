@@ -70,18 +70,9 @@ extension GaussianSDE {
     _ prediction: inout Matrix<Scalar>, from source: Parameterization, to target: Parameterization,
     given x: Matrix<Scalar>, at times: [Scalar]
   ) {
-    precondition(
-      prediction.hasShape(of: x),
-      "convert: prediction \(prediction.shapeDescription) but points \(x.shapeDescription)")
-    precondition(times.count == x.rows, "convert: \(times.count) times for \(x.rows) rows")
-    x.withUnsafeBufferPointer { px in
-      prediction.withUnsafeMutableBufferPointer { p in
-        forEachRowKernel(at: times, columns: x.columns) { _, row, a, s, b in
-          let (cm, cx) = Parameterization.coefficients(
-            from: source, to: target, scale: a, standardDeviation: s)
-          for j in row { p[j] = cm * p[j] + cx * (px[j] - b) }
-        }
-      }
+    forEachRowKernel("convert", at: times, reading: x, into: &prediction) { _, row, px, p, a, s, b in
+      let (cm, cx) = Parameterization.coefficients(from: source, to: target, scale: a, standardDeviation: s)
+      for j in row { p[j] = cm * p[j] + cx * (px[j] - b) }
     }
   }
 }

@@ -44,9 +44,8 @@ public struct SubVPSDE<Scalar: BLASScalar>: NoiseScheduledSDE, Hashable {
 
   /// `scale = e^{−B/2}`, `std = 1 − e^{−B}` (computed as `−expm1(−B)`).
   @inlinable
-  public func marginal(at t: Scalar) -> (scale: Scalar, standardDeviation: Scalar) {
-    let b = schedule.integratedBeta(at: t)
-    return (Scalar.exp(-b / 2), -Scalar.expMinusOne(-b))
+  public static func marginal(integratedBeta b: Scalar) -> (scale: Scalar, standardDeviation: Scalar) {
+    (Scalar.exp(-b / 2), -Scalar.expMinusOne(-b))
   }
 
   /// With `D = ∫ₛᵗ β`: `scale = e^{−D/2}`, shift 0 and
@@ -63,21 +62,21 @@ public struct SubVPSDE<Scalar: BLASScalar>: NoiseScheduledSDE, Hashable {
     return (Scalar.exp(-d / 2), 0, variance.squareRoot())
   }
 
-  /// Closed form: `B = −log(1 − std)`, then the schedule's inverse.
+  /// `B = −log(1 − std)`.
   /// - Precondition: `0 ≤ standardDeviation < 1`.
   @inlinable
-  public func time(atStandardDeviation standardDeviation: Scalar) -> Scalar {
+  public static func integratedBeta(atStandardDeviation standardDeviation: Scalar) -> Scalar {
     precondition(
       standardDeviation >= 0 && standardDeviation < 1,
       "SubVPSDE.time(atStandardDeviation:) needs 0 ≤ std < 1, got \(standardDeviation)")
-    return schedule.time(atIntegratedBeta: -Scalar.log(onePlus: -standardDeviation))
+    return -Scalar.log(onePlus: -standardDeviation)
   }
 
-  /// Closed form: with `u = e^{−B}`, `SNR = u/(1 − u)² = e^λ` is a quadratic in `u` whose root
-  /// below 1 gives `B = log(1 + (w + √(w(4 + w)))/2)`, `w = e^{−λ}`; then the schedule's inverse.
+  /// With `u = e^{−B}`, `SNR = u/(1 − u)² = e^λ` is a quadratic in `u` whose root below 1 gives
+  /// `B = log(1 + (w + √(w(4 + w)))/2)`, `w = e^{−λ}`.
   @inlinable
-  public func time(atLogSignalToNoiseRatio logSNR: Scalar) -> Scalar {
+  public static func integratedBeta(atLogSignalToNoiseRatio logSNR: Scalar) -> Scalar {
     let w = Scalar.exp(-logSNR)
-    return schedule.time(atIntegratedBeta: Scalar.log(onePlus: (w + (w * (4 + w)).squareRoot()) / 2))
+    return Scalar.log(onePlus: (w + (w * (4 + w)).squareRoot()) / 2)
   }
 }

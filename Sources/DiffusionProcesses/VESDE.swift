@@ -43,7 +43,7 @@ public struct VESDE<Scalar: BLASScalar>: GaussianSDE, Hashable {
     precondition(
       sigmaMin > 0 && sigmaMax > sigmaMin && sigmaMax.isFinite,
       "VESDE needs 0 < sigmaMin < sigmaMax < ∞, got \(sigmaMin), \(sigmaMax)")
-    precondition(endTime > 0 && endTime.isFinite, "VESDE needs a positive finite endTime, got \(endTime)")
+    checkEndTime(endTime, of: "VESDE")
     self.sigmaMin = sigmaMin
     self.sigmaMax = sigmaMax
     self.endTime = endTime

@@ -44,37 +44,35 @@ public struct VPSDE<Scalar: BLASScalar>: NoiseScheduledSDE, Hashable {
 
   /// `scale = e^{−B/2}`, `std = √(1 − e^{−B})` (computed as `√(−expm1(−B))`).
   @inlinable
-  public func marginal(at t: Scalar) -> (scale: Scalar, standardDeviation: Scalar) {
-    let b = schedule.integratedBeta(at: t)
-    return (Scalar.exp(-b / 2), (-Scalar.expMinusOne(-b)).squareRoot())
+  public static func marginal(integratedBeta b: Scalar) -> (scale: Scalar, standardDeviation: Scalar) {
+    (Scalar.exp(-b / 2), (-Scalar.expMinusOne(-b)).squareRoot())
   }
 
-  /// With `ΔB = ∫ₛᵗ β`: `scale = e^{−ΔB/2}`, shift 0, `std² = 1 − e^{−ΔB}` (DDPM's
-  /// `βᵢ = 1 − αᵢ`).
+  /// The kernel over `[s, t]` is the marginal one at `ΔB = ∫ₛᵗ β`: `scale = e^{−ΔB/2}`, shift 0,
+  /// `std² = 1 − e^{−ΔB}` (DDPM's `βᵢ = 1 − αᵢ`).
   @inlinable
   public func transition(from s: Scalar, to t: Scalar) -> (
     scale: Scalar, shift: Scalar, standardDeviation: Scalar
   ) {
     precondition(s >= 0 && s <= t, "transition(from: \(s), to: \(t)) needs 0 ≤ s ≤ t")
-    let b = schedule.integratedBeta(from: s, to: t)
-    return (Scalar.exp(-b / 2), 0, (-Scalar.expMinusOne(-b)).squareRoot())
+    let (scale, standardDeviation) = Self.marginal(integratedBeta: schedule.integratedBeta(from: s, to: t))
+    return (scale, 0, standardDeviation)
   }
 
-  /// Closed form: `B = −log(1 − std²)`, then the schedule's inverse.
+  /// `B = −log(1 − std²)`.
   /// - Precondition: `0 ≤ standardDeviation < 1`.
   @inlinable
-  public func time(atStandardDeviation standardDeviation: Scalar) -> Scalar {
+  public static func integratedBeta(atStandardDeviation standardDeviation: Scalar) -> Scalar {
     precondition(
       standardDeviation >= 0 && standardDeviation < 1,
       "VPSDE.time(atStandardDeviation:) needs 0 ≤ std < 1, got \(standardDeviation)")
-    return schedule.time(atIntegratedBeta: -Scalar.log(onePlus: -standardDeviation * standardDeviation))
+    return -Scalar.log(onePlus: -standardDeviation * standardDeviation)
   }
 
-  /// Closed form: `SNR = 1/(e^B − 1)`, so `B = log(1 + e^{−λ})` (a softplus), then the
-  /// schedule's inverse.
+  /// `SNR = 1/(e^B − 1)`, so `B = log(1 + e^{−λ})` (a softplus).
   @inlinable
-  public func time(atLogSignalToNoiseRatio logSNR: Scalar) -> Scalar {
-    schedule.time(atIntegratedBeta: softplus(-logSNR))
+  public static func integratedBeta(atLogSignalToNoiseRatio logSNR: Scalar) -> Scalar {
+    softplus(-logSNR)
   }
 }
 

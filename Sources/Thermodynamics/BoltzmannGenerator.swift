@@ -26,26 +26,36 @@ where Process.Scalar == Model.Scalar {
   /// The precision.
   public typealias Scalar = Process.Scalar
 
-  /// The forward process.
-  public let process: Process
-  /// The score model (with divergences, for the likelihood).
-  public let score: Model
-  /// How both ODE solves are integrated (adaptive Dormand–Prince at `rtol = atol = 1e-6` by
-  /// default).
-  public let integration: ODEIntegration<Scalar>
-  /// `ε`, where sampling stops and the likelihood starts (the process's cutoff by default).
-  public let startTime: Scalar
+  /// The probability-flow model both solves integrate: its ODE (the process and the score), its
+  /// ``ODEIntegration`` and its start time `ε`.
+  public let likelihood: ProbabilityFlowLikelihood<Process, Model>
 
   /// A generator for `score` under `process`.
+  /// - Parameters:
+  ///   - process: the forward process.
+  ///   - score: the score model (with divergences, for the likelihood).
+  ///   - integration: how both ODE solves are integrated (adaptive Dormand–Prince at
+  ///     `rtol = atol = 1e-6` by default).
+  ///   - startTime: `ε`, where sampling stops and the likelihood starts (the process's cutoff by
+  ///     default).
   public init(
     process: Process, score: Model, integration: ODEIntegration<Scalar>? = nil, startTime: Scalar? = nil
   ) {
-    self.process = process
-    self.score = score
-    self.integration =
-      integration ?? .adaptive(PIController(relativeTolerance: Scalar(1e-6), absoluteTolerance: Scalar(1e-6)))
-    self.startTime = startTime ?? process.smallTimeCutoff
+    likelihood = ProbabilityFlowLikelihood(
+      process: process, score: score,
+      integration: integration
+        ?? .adaptive(PIController(relativeTolerance: Scalar(1e-6), absoluteTolerance: Scalar(1e-6))),
+      startTime: startTime)
   }
+
+  /// The forward process.
+  public var process: Process { likelihood.flow.process }
+  /// The score model (with divergences, for the likelihood).
+  public var score: Model { likelihood.flow.model }
+  /// How both ODE solves are integrated.
+  public var integration: ODEIntegration<Scalar> { likelihood.integration }
+  /// `ε`, where sampling stops and the likelihood starts.
+  public var startTime: Scalar { likelihood.startTime }
 
   /// `count` samples of the probability-flow model and their exact log-densities `log q(xᵢ)`.
   /// - Parameters:
@@ -61,9 +71,6 @@ where Process.Scalar == Model.Scalar {
     options.denoise = false
     let samples = try Sampler(process: process, score: score, options: options)
       .sample(count: count, dimension: dimension).samples
-    let likelihood = try ProbabilityFlowLikelihood(
-      process: process, score: score, integration: integration, startTime: startTime
-    ).logLikelihood(of: samples)
-    return (samples, likelihood.logLikelihoods)
+    return (samples, try likelihood.logLikelihood(of: samples).logLikelihoods)
   }
 }

@@ -83,27 +83,24 @@ public enum FreeEnergy {
 
 /// An importance-sampling estimate of `log Z` (``FreeEnergy``).
 public struct PartitionFunctionEstimate: Sendable, Hashable, CustomStringConvertible {
-  /// `log Ẑ`.
-  public let logNormalizer: Double
-  /// Its delta-method standard error `√(s_w²/n)/w̄` (the relative standard error of `Ẑ`).
-  public let standardError: Double
+  /// `log Ẑ` with its delta-method standard error `√(s_w²/n)/w̄` (the relative standard error of
+  /// `Ẑ`) and the number of draws, as a ``MonteCarloEstimate``.
+  public let estimate: MonteCarloEstimate
   /// Kish's effective sample size `(Σw)²/Σw²`, between 1 and `count`.
   public let effectiveSampleSize: Double
-  /// The number of draws.
-  public let count: Int
 
   /// An estimate from its parts.
   public init(logNormalizer: Double, standardError: Double, effectiveSampleSize: Double, count: Int) {
-    self.logNormalizer = logNormalizer
-    self.standardError = standardError
+    self.estimate = MonteCarloEstimate(mean: logNormalizer, standardError: standardError, count: count)
     self.effectiveSampleSize = effectiveSampleSize
-    self.count = count
   }
 
-  /// `log Ẑ` as a ``MonteCarloEstimate``.
-  public var estimate: MonteCarloEstimate {
-    MonteCarloEstimate(mean: logNormalizer, standardError: standardError, count: count)
-  }
+  /// `log Ẑ`.
+  public var logNormalizer: Double { estimate.mean }
+  /// Its delta-method standard error `√(s_w²/n)/w̄` (the relative standard error of `Ẑ`).
+  public var standardError: Double { estimate.standardError }
+  /// The number of draws.
+  public var count: Int { estimate.count }
 
   /// The free energy `F = −kT log Z` and its standard error `kT·SE`.
   public func freeEnergy(temperature: Double) -> MonteCarloEstimate {
