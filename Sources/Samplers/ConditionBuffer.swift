@@ -37,7 +37,7 @@ extension ConditionBuffer: Sendable where Model.Workspace: Sendable {}
 /// let given = ConditionedScore(model: conditional, condition: [0.7])
 /// let sampler = EulerMaruyama(process: sde, score: given)
 /// ```
-public struct ConditionedScore<Model: ConditionalScoreModel>: ScoreModel {
+public struct ConditionedScore<Model: ConditionalScoreModel>: WorkspaceScoreModel {
   /// The precision.
   public typealias Scalar = Model.Scalar
   /// The condition repeated on every row, and the model's workspace.
@@ -72,12 +72,5 @@ public struct ConditionedScore<Model: ConditionalScoreModel>: ScoreModel {
   ) {
     workspace.broadcast(condition, rows: x.rows)
     model.score(x, at: t, condition: workspace.conditions, into: &out, workspace: &workspace.model)
-  }
-
-  /// `s(xᵢ, t, c)` for every row (allocates a workspace).
-  @inlinable
-  public func score(_ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>) {
-    var workspace = makeWorkspace(rows: x.rows)
-    score(x, at: t, into: &out, workspace: &workspace)
   }
 }
