@@ -3,8 +3,9 @@ public import LinearAlgebra
 
 /// The scratch memory of a step that evaluates the score once and may draw one Gaussian per
 /// entry: the model's workspace, the score `s(x, t)` and the noise `z`. Shared by
-/// ``GaussianReverseStep`` (ancestral and reverse-diffusion steps), ``LangevinCorrector`` and
-/// ``TweedieDenoiser``; made once per batch shape, after which nothing is allocated.
+/// ``GaussianReverseStep`` (ancestral and reverse-diffusion steps), ``LangevinCorrector``,
+/// ``TweedieDenoiser`` and ``SymmetricSplittingSampler``; made once per batch shape, after which
+/// nothing is allocated.
 ///
 /// ```swift
 /// var workspace = ScoreStepWorkspace(model: model, rows: n, columns: d)
