@@ -32,7 +32,7 @@ import RealModule
 /// _ = try sscs.integrate(&u, over: TimeGrid(spacing: .uniform, steps: 50, process: cld.process),
 ///                        noise: &noise, workspace: &workspace)
 /// ```
-public struct SymmetricSplittingSampler<Model: ScoreModel>: ReverseSDESolver {
+public struct SymmetricSplittingSampler<Model: ScoreModel>: ReverseSDESolver, ScoreStepWorkspaceProviding {
   /// The precision.
   public typealias Scalar = Model.Scalar
 
@@ -40,9 +40,6 @@ public struct SymmetricSplittingSampler<Model: ScoreModel>: ReverseSDESolver {
   public let process: CriticallyDampedLangevin<Scalar>
   /// The score model of `(x, v)` (`2d` columns).
   public let model: Model
-
-  /// The score, the noise (drawn twice a step) and the model's scratch memory.
-  public typealias Workspace = ScoreStepWorkspace<Model>
 
   /// SSCS for `process` with the score `model` of the augmented state.
   public init(process: CriticallyDampedLangevin<Scalar>, score model: Model) {
@@ -52,11 +49,6 @@ public struct SymmetricSplittingSampler<Model: ScoreModel>: ReverseSDESolver {
 
   /// 1.
   @inlinable public var evaluationsPerStep: Int { 1 }
-
-  /// Scratch memory for batches of `rows × columns` (`columns = 2d`).
-  public func makeWorkspace(rows: Int, columns: Int) -> Workspace {
-    Workspace(model: model, rows: rows, columns: columns)
-  }
 
   /// One SSCS step from `t0` to `t1 < t0`: `A(½)`, `B(1)` with the score at `(t0 + t1)/2`, `A(½)`.
   @inlinable
