@@ -57,7 +57,7 @@ public struct ClassifierFreeGuidance<Model: ConditionalScoreModel>: WorkspaceSco
   /// Scratch memory for batches of up to `rows` points.
   @inlinable
   public func makeWorkspace(rows: Int) -> Workspace {
-    Workspace(buffer: ConditionBuffer(model: model.makeWorkspace(rows: rows)))
+    Workspace(buffer: ConditionBuffer(for: model, rows: rows))
   }
 
   /// `(1 + w)·s(xᵢ, t, c) − w·s(xᵢ, t, ∅)` for every row.

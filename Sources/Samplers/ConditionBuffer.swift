@@ -7,9 +7,10 @@ public struct ConditionBuffer<Model: ConditionalScoreModel> {
   @usableFromInline var model: Model.Workspace
   @usableFromInline var conditions: Matrix<Model.Scalar>
 
+  /// No condition yet, and `model`'s workspace for batches of up to `rows` points.
   @inlinable
-  init(model: Model.Workspace) {
-    self.model = model
+  init(for model: Model, rows: Int) {
+    self.model = model.makeWorkspace(rows: rows)
     conditions = Matrix(rows: 0, columns: 0)
   }
 
@@ -62,7 +63,7 @@ public struct ConditionedScore<Model: ConditionalScoreModel>: WorkspaceScoreMode
   /// Scratch memory for batches of up to `rows` points.
   @inlinable
   public func makeWorkspace(rows: Int) -> Workspace {
-    Workspace(model: model.makeWorkspace(rows: rows))
+    Workspace(for: model, rows: rows)
   }
 
   /// `s(xᵢ, t, c)` for every row.
