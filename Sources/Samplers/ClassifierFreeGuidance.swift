@@ -14,7 +14,7 @@ public import LinearAlgebra
 /// let guided = ClassifierFreeGuidance(model: conditional, condition: [1, 0, 0], weight: 2)
 /// let sampler = DPMSolver(process: sde, score: guided, order: 2)
 /// ```
-public struct ClassifierFreeGuidance<Model: ConditionalScoreModel>: ScoreModel {
+public struct ClassifierFreeGuidance<Model: ConditionalScoreModel>: WorkspaceScoreModel {
   /// The precision.
   public typealias Scalar = Model.Scalar
 
@@ -57,7 +57,7 @@ public struct ClassifierFreeGuidance<Model: ConditionalScoreModel>: ScoreModel {
   /// Scratch memory for batches of up to `rows` points.
   @inlinable
   public func makeWorkspace(rows: Int) -> Workspace {
-    Workspace(buffer: ConditionBuffer(model: model.makeWorkspace(rows: rows)))
+    Workspace(buffer: ConditionBuffer(for: model, rows: rows))
   }
 
   /// `(1 + w)·s(xᵢ, t, c) − w·s(xᵢ, t, ∅)` for every row.
@@ -72,13 +72,6 @@ public struct ClassifierFreeGuidance<Model: ConditionalScoreModel>: ScoreModel {
     workspace.unconditional.ensureShape(of: x)
     model.score(x, at: t, condition: nil, into: &workspace.unconditional, workspace: &workspace.buffer.model)
     out.scale(by: 1 + weight, adding: workspace.unconditional, scaledBy: -weight)
-  }
-
-  /// The guided score (allocates a workspace).
-  @inlinable
-  public func score(_ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>) {
-    var workspace = makeWorkspace(rows: x.rows)
-    score(x, at: t, into: &out, workspace: &workspace)
   }
 }
 

@@ -7,9 +7,10 @@ public struct ConditionBuffer<Model: ConditionalScoreModel> {
   @usableFromInline var model: Model.Workspace
   @usableFromInline var conditions: Matrix<Model.Scalar>
 
+  /// No condition yet, and `model`'s workspace for batches of up to `rows` points.
   @inlinable
-  init(model: Model.Workspace) {
-    self.model = model
+  init(for model: Model, rows: Int) {
+    self.model = model.makeWorkspace(rows: rows)
     conditions = Matrix(rows: 0, columns: 0)
   }
 
@@ -37,7 +38,7 @@ extension ConditionBuffer: Sendable where Model.Workspace: Sendable {}
 /// let given = ConditionedScore(model: conditional, condition: [0.7])
 /// let sampler = EulerMaruyama(process: sde, score: given)
 /// ```
-public struct ConditionedScore<Model: ConditionalScoreModel>: ScoreModel {
+public struct ConditionedScore<Model: ConditionalScoreModel>: WorkspaceScoreModel {
   /// The precision.
   public typealias Scalar = Model.Scalar
   /// The condition repeated on every row, and the model's workspace.
@@ -62,7 +63,7 @@ public struct ConditionedScore<Model: ConditionalScoreModel>: ScoreModel {
   /// Scratch memory for batches of up to `rows` points.
   @inlinable
   public func makeWorkspace(rows: Int) -> Workspace {
-    Workspace(model: model.makeWorkspace(rows: rows))
+    Workspace(for: model, rows: rows)
   }
 
   /// `s(xᵢ, t, c)` for every row.
@@ -72,12 +73,5 @@ public struct ConditionedScore<Model: ConditionalScoreModel>: ScoreModel {
   ) {
     workspace.broadcast(condition, rows: x.rows)
     model.score(x, at: t, condition: workspace.conditions, into: &out, workspace: &workspace.model)
-  }
-
-  /// `s(xᵢ, t, c)` for every row (allocates a workspace).
-  @inlinable
-  public func score(_ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>) {
-    var workspace = makeWorkspace(rows: x.rows)
-    score(x, at: t, into: &out, workspace: &workspace)
   }
 }

@@ -20,7 +20,7 @@ public import LinearAlgebra
 /// let clipped = DenoisedClipping(base: model, process: sde, lower: [-3, -2], upper: [3, 2])
 /// let result = try Sampler(process: sde, score: clipped, options: options).sample(count: n, dimension: 2)
 /// ```
-public struct DenoisedClipping<Process: GaussianSDE, Base: ScoreModel>: ScoreModel
+public struct DenoisedClipping<Process: GaussianSDE, Base: ScoreModel>: WorkspaceScoreModel
 where Process.Scalar == Base.Scalar {
   /// The precision.
   public typealias Scalar = Base.Scalar
@@ -84,13 +84,6 @@ where Process.Scalar == Base.Scalar {
         }
       }
     }
-  }
-
-  /// The clipped score (allocates the base model's workspace).
-  @inlinable
-  public func score(_ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>) {
-    var workspace = makeWorkspace(rows: x.rows)
-    score(x, at: t, into: &out, workspace: &workspace)
   }
 
   /// The clipped model of the base model restricted to `range`.

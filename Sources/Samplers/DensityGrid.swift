@@ -281,14 +281,19 @@ public struct DensityGrid<Scalar: BLASScalar>: Sendable, Equatable {
     return out
   }
 
+  /// Stops `values` that are not one per point of the grid, naming `caller` in the message.
+  func requireOneValuePerPoint(_ values: [Scalar], in caller: String) {
+    precondition(
+      values.count == pointCount, "\(caller): \(values.count) values for a grid of \(pointCount) points")
+  }
+
   /// The trapezoid rule over the axes, `Σ_r w_r f_r ≈ ∫ f` with `w_r` the product of the axes'
   /// ``GridAxis/trapezoidWeight(at:)`` (the fixed coordinates are not integrated over).
   ///
   /// - Parameter values: `f` at every point, in point order.
   /// - Returns: the integral over the box spanned by the axes.
   public func trapezoidIntegral(of values: [Scalar]) -> Scalar {
-    precondition(
-      values.count == pointCount, "DensityGrid: \(values.count) values for a grid of \(pointCount) points")
+    requireOneValuePerPoint(values, in: "DensityGrid")
     let axes = self.axes
     var total: Scalar = 0
     for (r, v) in values.enumerated() {

@@ -76,7 +76,7 @@ public enum PosteriorLikelihoodApproximation<Scalar: BLASScalar>: Sendable, Equa
 /// ```
 public struct DiffusionPosteriorScore<
   Process: GaussianSDE, Prior: DivergenceScoreModel, Operator: ObservationOperator
->: ScoreModel
+>: WorkspaceScoreModel
 where Process.Scalar == Prior.Scalar, Operator.Scalar == Prior.Scalar {
   /// The precision.
   public typealias Scalar = Prior.Scalar
@@ -100,22 +100,35 @@ where Process.Scalar == Prior.Scalar, Operator.Scalar == Prior.Scalar {
   /// Scratch memory: the prior's workspace and the buffers of one evaluation.
   public struct Workspace {
     @usableFromInline var prior: Prior.Workspace
-    @usableFromInline var denoised: Matrix<Scalar>
-    @usableFromInline var predicted: Matrix<Scalar>
-    @usableFromInline var weighted: Matrix<Scalar>
-    @usableFromInline var rotated: Matrix<Scalar>
-    @usableFromInline var pulledBack: Matrix<Scalar>
-    @usableFromInline var vjp: Matrix<Scalar>
+    /// `x̂₀`, `n × d`.
+    @usableFromInline var denoised = Matrix<Scalar>(rows: 0, columns: 0)
+    /// `A(x̂₀)`, `n × m`.
+    @usableFromInline var predicted = Matrix<Scalar>(rows: 0, columns: 0)
+    /// The residuals `y − A(x̂₀)`, then `w = W (y − A(x̂₀))`, `n × m`.
+    @usableFromInline var weighted = Matrix<Scalar>(rows: 0, columns: 0)
+    /// The residuals in the eigenbasis of `A Aᵀ` (pseudoinverse likelihood), `n × m`.
+    @usableFromInline var rotated = Matrix<Scalar>(rows: 0, columns: 0)
+    /// `u = A'(x̂₀)ᵀ w`, `n × d`.
+    @usableFromInline var pulledBack = Matrix<Scalar>(rows: 0, columns: 0)
+    /// `uᵀ∂s/∂x`, then the likelihood gradient `Jᵀu`, `n × d`.
+    @usableFromInline var vjp = Matrix<Scalar>(rows: 0, columns: 0)
 
     @inlinable
     init(prior: Prior.Workspace, rows: Int, columns: Int, observed: Int) {
       self.prior = prior
-      denoised = Matrix(rows: rows, columns: columns)
-      predicted = Matrix(rows: rows, columns: observed)
-      weighted = Matrix(rows: rows, columns: observed)
-      rotated = Matrix(rows: rows, columns: observed)
-      pulledBack = Matrix(rows: rows, columns: columns)
-      vjp = Matrix(rows: rows, columns: columns)
+      ensureShape(rows: rows, columns: columns, observed: observed)
+    }
+
+    /// Gives the buffers of points the shape `rows × columns` and those of observations
+    /// `rows × observed`; allocates only when a shape changes.
+    @inlinable
+    mutating func ensureShape(rows: Int, columns: Int, observed: Int) {
+      denoised.ensureShape(rows: rows, columns: columns)
+      pulledBack.ensureShape(rows: rows, columns: columns)
+      vjp.ensureShape(rows: rows, columns: columns)
+      predicted.ensureShape(rows: rows, columns: observed)
+      weighted.ensureShape(rows: rows, columns: observed)
+      rotated.ensureShape(rows: rows, columns: observed)
     }
   }
 
@@ -191,13 +204,6 @@ where Process.Scalar == Prior.Scalar, Operator.Scalar == Prior.Scalar {
     return copy
   }
 
-  /// ``score(_:at:into:workspace:)`` with a workspace made for the call (allocates).
-  @inlinable
-  public func score(_ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>) {
-    var workspace = makeWorkspace(rows: x.rows)
-    score(x, at: t, into: &out, workspace: &workspace)
-  }
-
   /// Writes `s(xᵢ, t) + Jᵀ A'(x̂₀)ᵀ W (y − A(x̂₀))` into row `i` of `out`.
   @inlinable
   public func score(
@@ -232,11 +238,7 @@ where Process.Scalar == Prior.Scalar, Operator.Scalar == Prior.Scalar {
       observation.rows == 1 || observation.rows == x.rows,
       "DiffusionPosteriorScore: \(observation.rows) observation rows for a batch of \(x.rows)")
     let m = observationOperator.outputDimension
-    workspace.denoised.ensureShape(of: x)
-    workspace.pulledBack.ensureShape(of: x)
-    workspace.vjp.ensureShape(of: x)
-    workspace.predicted.ensureShape(rows: x.rows, columns: m)
-    workspace.weighted.ensureShape(rows: x.rows, columns: m)
+    workspace.ensureShape(rows: x.rows, columns: x.columns, observed: m)
 
     // x̂₀ = (x − shift + std²·s)/scale.
     prior.score(x, at: t, into: &out, workspace: &workspace.prior)
@@ -278,7 +280,6 @@ where Process.Scalar == Prior.Scalar, Operator.Scalar == Prior.Scalar {
       // W = U diag(1/(σ_y² + r_t² λ)) Uᵀ, applied to the rows: r ← ((r U) ∘ d) Uᵀ.
       let (scale, std) = process.marginal(at: t)
       let r2 = dataVariance * std * std / (std * std + dataVariance * scale * scale)
-      workspace.rotated.ensureShape(of: workspace.weighted)
       workspace.rotated.formProduct(workspace.weighted, gramEigenvectors)
       workspace.rotated.scaleColumns(by: gramEigenvalues.map { 1 / (noise * noise + r2 * $0) })
       workspace.weighted.formProduct(workspace.rotated, gramEigenvectors, transposingB: true)

@@ -37,9 +37,7 @@ public struct GridLogDensity<Scalar: BLASScalar>: Sendable {
 
   /// A result from its parts.
   public init(grid: DensityGrid<Scalar>, logDensities: [Scalar], statistics: SamplingStatistics) {
-    precondition(
-      logDensities.count == grid.pointCount,
-      "GridLogDensity: \(logDensities.count) values for a grid of \(grid.pointCount) points")
+    grid.requireOneValuePerPoint(logDensities, in: "GridLogDensity")
     self.grid = grid
     self.logDensities = logDensities
     self.statistics = statistics

@@ -22,7 +22,7 @@ public import LinearAlgebra
 /// let tiled = RowTiledScore(base: network, tileRows: 256, firstRow: 100)
 /// tiled.score(x, at: 0.5, into: &s)
 /// ```
-public struct RowTiledScore<Base: ScoreModel>: ScoreModel {
+public struct RowTiledScore<Base: ScoreModel>: WorkspaceScoreModel {
   /// The precision.
   public typealias Scalar = Base.Scalar
 
@@ -93,13 +93,6 @@ public struct RowTiledScore<Base: ScoreModel>: ScoreModel {
       start += count
       position = 0
     }
-  }
-
-  /// `s(xᵢ, t)` for every row (allocates a workspace).
-  @inlinable
-  public func score(_ x: Matrix<Scalar>, at t: Scalar, into out: inout Matrix<Scalar>) {
-    var workspace = makeWorkspace(rows: x.rows)
-    score(x, at: t, into: &out, workspace: &workspace)
   }
 }
 

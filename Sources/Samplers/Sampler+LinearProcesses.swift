@@ -8,18 +8,9 @@ extension Sampler {
   /// state is `(x, v)`, `2d` columns, for `dimension = d`.
   @inlinable
   func sampleLinearBatch(rows: Range<Int>, dimension: Int) throws(SamplingError) -> BatchOutcome<Scalar> {
-    try sampleBatch(rows: rows, columns: stateDimension(dimension)) {
-      model, x, noise, recorder throws(SamplingError) in
-      var statistics = try runLinear(model, &x, noise: &noise, recorder: &recorder)
-      if denoises {
-        let denoiser = LinearTweedieDenoiser(process: process, score: model)
-        var workspace = denoiser.makeWorkspace(rows: x.rows, columns: x.columns)
-        try countDenoising(&x, statistics: &statistics) {
-          denoiser.denoise(&$0, at: smallTime, workspace: &workspace)
-        }
-      }
-      return statistics
-    }
+    try sampleBatch(
+      rows: rows, columns: stateDimension(dimension),
+      tweedie: { LinearTweedieDenoiser(process: process, score: $0) }, run: runLinear(_:_:noise:recorder:))
   }
 
   /// Runs the configured kind on one batch of a linear process (``validateOptions()`` has

@@ -275,26 +275,22 @@ extension Sampler where Process: GaussianSDE {
   @inlinable
   func sampleScalarKernelBatch(rows: Range<Int>, dimension: Int) throws(SamplingError) -> BatchOutcome<Scalar>
   {
-    try sampleBatch(rows: rows, columns: dimension) { model, x, noise, recorder throws(SamplingError) in
-      var statistics = try run(model, &x, noise: &noise, recorder: &recorder)
-      if options.resolvedDenoise {
-        let denoiser = TweedieDenoiser(process: process, score: model)
-        var workspace = denoiser.makeWorkspace(rows: x.rows, columns: dimension)
-        try countDenoising(&x, statistics: &statistics) {
-          denoiser.denoise(&$0, at: smallTime, workspace: &workspace)
-        }
-      }
-      options.observation?.impose(on: &x, firstRow: rows.lowerBound)
-      return statistics
-    }
+    try sampleBatch(
+      rows: rows, columns: dimension, tweedie: { TweedieDenoiser(process: process, score: $0) },
+      run: run(_:_:noise:recorder:))
   }
 
-  /// Runs the configured kind on one batch.
+  /// Runs the configured kind on one batch: a kind that needs neither the scalar kernel nor an
+  /// observation as on any linear process (``runLinear(_:_:noise:recorder:)``), the others here —
+  /// the scalar-kernel kinds, and the reverse-SDE kinds wrapped in ``ObservationReplacement``.
   @inlinable
   func run(
     _ model: RowTiledScore<Model>, _ x: inout Matrix<Scalar>, noise: inout RowStreams,
     recorder: inout TrajectoryRecorder<Scalar>
   ) throws(SamplingError) -> SamplingStatistics {
+    if options.observation == nil && !options.kind.name.needsScalarKernel {
+      return try runLinear(model, &x, noise: &noise, recorder: &recorder)
+    }
     switch options.kind {
     case .eulerMaruyama(let steps, let spacing):
       return try runReverse(
@@ -311,8 +307,7 @@ extension Sampler where Process: GaussianSDE {
       return try runReverse(
         pc, &x, over: grid(steps: steps, spacing: spacing), noise: &noise, recorder: &recorder)
     case .probabilityFlow, .adaptiveSDE, .symmetricSplitting:
-      // The kinds that need no scalar kernel run as on any linear process.
-      return try runLinear(model, &x, noise: &noise, recorder: &recorder)
+      preconditionFailure("Sampler: \(options.kind.name.rawValue) takes no observation")
     case .dpmSolver(let steps, let order, let spacing):
       let solver = DPMSolver(process: process, score: model, order: order)
       let grid = grid(steps: steps, spacing: spacing)
@@ -366,15 +361,15 @@ extension Sampler where Process: GaussianSDE {
 extension Sampler {
   /// One batch of the global rows `rows`, for any process: the score tiled by rows
   /// (``RowTiledScore``) and the rows' streams, the prior draw (`columns` wide) and its snapshot,
-  /// then `body` — the configured kind, and denoising and observation where they apply — and the
-  /// final snapshot.
+  /// `run` (the configured kind), Tweedie's step by the denoiser `tweedie` makes for the tiled
+  /// score when the sampler ``denoises``, the observation if there is one, and the final snapshot.
   @inlinable
-  func sampleBatch(
-    rows: Range<Int>, columns: Int,
-    body: (
+  func sampleBatch<Denoiser: TweedieDenoising>(
+    rows: Range<Int>, columns: Int, tweedie: (RowTiledScore<Model>) -> Denoiser,
+    run: (
       RowTiledScore<Model>, inout Matrix<Scalar>, inout RowStreams, inout TrajectoryRecorder<Scalar>
     ) throws(SamplingError) -> SamplingStatistics
-  ) throws(SamplingError) -> BatchOutcome<Scalar> {
+  ) throws(SamplingError) -> BatchOutcome<Scalar> where Denoiser.Scalar == Scalar {
     let model = RowTiledScore(
       base: self.model, tileRows: options.tileRows ?? Swift.max(1, rows.count),
       firstRow: options.tileRows == nil ? 0 : rows.lowerBound)
@@ -382,19 +377,22 @@ extension Sampler {
     var x = samplePrior(of: process, dimension: columns, streams: &noise)
     var recorder = TrajectoryRecorder<Scalar>(stride: options.trajectoryStride, firstRow: rows.lowerBound)
     recorder.record(step: 0, time: process.endTime, states: x, force: true)
-    var statistics = try body(model, &x, &noise, &recorder)
+    var statistics = try run(model, &x, &noise, &recorder)
+    if denoises { try denoise(&x, with: tweedie(model), statistics: &statistics) }
+    options.observation?.impose(on: &x, firstRow: rows.lowerBound)
     recorder.record(step: statistics.acceptedSteps, time: smallTime, states: x, force: true)
     statistics.batches = 1
     return BatchOutcome(samples: x, statistics: statistics, trajectory: recorder.snapshots)
   }
 
-  /// Tweedie's step at `ε` by `denoise`, counted as one score evaluation.
+  /// Tweedie's step at `ε` by `denoiser`, counted as one score evaluation.
   /// - Throws: ``SamplingError/nonFinite(step:time:)`` when it leaves a state that is not finite.
   @inlinable
-  func countDenoising(
-    _ x: inout Matrix<Scalar>, statistics: inout SamplingStatistics, _ denoise: (inout Matrix<Scalar>) -> Void
-  ) throws(SamplingError) {
-    denoise(&x)
+  func denoise<Denoiser: TweedieDenoising>(
+    _ x: inout Matrix<Scalar>, with denoiser: Denoiser, statistics: inout SamplingStatistics
+  ) throws(SamplingError) where Denoiser.Scalar == Scalar {
+    var workspace = denoiser.makeWorkspace(rows: x.rows, columns: x.columns)
+    denoiser.denoise(&x, at: smallTime, workspace: &workspace)
     statistics.scoreEvaluations += 1
     guard x.isFinite else { throw .nonFinite(step: statistics.acceptedSteps, time: Double(smallTime)) }
   }

@@ -3,8 +3,9 @@ public import LinearAlgebra
 
 /// The scratch memory of a step that evaluates the score once and may draw one Gaussian per
 /// entry: the model's workspace, the score `s(x, t)` and the noise `z`. Shared by
-/// ``GaussianReverseStep`` (ancestral and reverse-diffusion steps), ``LangevinCorrector`` and
-/// ``TweedieDenoiser``; made once per batch shape, after which nothing is allocated.
+/// ``GaussianReverseStep`` (ancestral and reverse-diffusion steps), ``LangevinCorrector``,
+/// ``TweedieDenoiser`` and ``SymmetricSplittingSampler``; made once per batch shape, after which
+/// nothing is allocated.
 ///
 /// ```swift
 /// var workspace = ScoreStepWorkspace(model: model, rows: n, columns: d)
@@ -52,6 +53,27 @@ public struct ScoreStepWorkspace<Model: ScoreModel> {
 
 extension ScoreStepWorkspace: Sendable where Model.Workspace: Sendable {}
 
+/// A step built from a forward ``SDE`` and a ``ScoreModel`` whose scratch memory is a
+/// ``ScoreStepWorkspace`` (the score, the noise and the model's workspace), made here: every
+/// ``ScoreStepping`` step and ``SymmetricSplittingSampler``.
+///
+/// ```swift
+/// let sscs = SymmetricSplittingSampler(process: cld, score: model)
+/// var workspace = sscs.makeWorkspace(rows: n, columns: 4)   // any ScoreStepWorkspaceProviding
+/// ```
+public protocol ScoreStepWorkspaceProviding<Process, Model>: ScoreComposition {}
+
+extension ScoreStepWorkspaceProviding {
+  /// The score, the noise and the model's scratch memory.
+  public typealias Workspace = ScoreStepWorkspace<Model>
+
+  /// Scratch memory for batches of `rows × columns`.
+  @inlinable
+  public func makeWorkspace(rows: Int, columns: Int) -> ScoreStepWorkspace<Model> {
+    ScoreStepWorkspace(model: model, rows: rows, columns: columns)
+  }
+}
+
 /// A step built from a forward ``GaussianSDE`` and a ``ScoreModel`` that evaluates the score in a
 /// ``ScoreStepWorkspace``: ``GaussianReverseStep`` (`x₁ = a·x₀ + b·s + c·z + offset`),
 /// ``LangevinCorrector`` (`x ← x + ε·s + √(2ε)·z`) and ``TweedieDenoiser``
@@ -61,21 +83,12 @@ extension ScoreStepWorkspace: Sendable where Model.Workspace: Sendable {}
 /// let denoiser = TweedieDenoiser(process: sde, score: model)
 /// var workspace = denoiser.makeWorkspace(rows: n, columns: d)   // any ScoreStepping
 /// ```
-public protocol ScoreStepping<Process, Model>: ScoreComposition where Process: GaussianSDE {
+public protocol ScoreStepping<Process, Model>: ScoreStepWorkspaceProviding where Process: GaussianSDE {
   /// The step for `process` with the score `model` (and default settings, if it has any).
   init(process: Process, score model: Model)
 }
 
 extension ScoreStepping {
-  /// The score, the noise and the model's scratch memory.
-  public typealias Workspace = ScoreStepWorkspace<Model>
-
-  /// Scratch memory for batches of `rows × columns`.
-  @inlinable
-  public func makeWorkspace(rows: Int, columns: Int) -> ScoreStepWorkspace<Model> {
-    ScoreStepWorkspace(model: model, rows: rows, columns: columns)
-  }
-
   /// The step for `forward` with the score `model`.
   @available(*, deprecated, renamed: "init(process:score:)")
   @inlinable

@@ -32,7 +32,7 @@ import RealModule
 /// _ = try sscs.integrate(&u, over: TimeGrid(spacing: .uniform, steps: 50, process: cld.process),
 ///                        noise: &noise, workspace: &workspace)
 /// ```
-public struct SymmetricSplittingSampler<Model: ScoreModel>: ReverseSDESolver {
+public struct SymmetricSplittingSampler<Model: ScoreModel>: ReverseSDESolver, ScoreStepWorkspaceProviding {
   /// The precision.
   public typealias Scalar = Model.Scalar
 
@@ -40,13 +40,6 @@ public struct SymmetricSplittingSampler<Model: ScoreModel>: ReverseSDESolver {
   public let process: CriticallyDampedLangevin<Scalar>
   /// The score model of `(x, v)` (`2d` columns).
   public let model: Model
-
-  /// The score, the two noise draws and the model's scratch memory.
-  public struct Workspace {
-    @usableFromInline var model: Model.Workspace
-    @usableFromInline var score: Matrix<Scalar>
-    @usableFromInline var noise: Matrix<Scalar>
-  }
 
   /// SSCS for `process` with the score `model` of the augmented state.
   public init(process: CriticallyDampedLangevin<Scalar>, score model: Model) {
@@ -56,13 +49,6 @@ public struct SymmetricSplittingSampler<Model: ScoreModel>: ReverseSDESolver {
 
   /// 1.
   @inlinable public var evaluationsPerStep: Int { 1 }
-
-  /// Scratch memory for batches of `rows × columns` (`columns = 2d`).
-  public func makeWorkspace(rows: Int, columns: Int) -> Workspace {
-    Workspace(
-      model: model.makeWorkspace(rows: rows), score: Matrix(rows: rows, columns: columns),
-      noise: Matrix(rows: rows, columns: columns))
-  }
 
   /// One SSCS step from `t0` to `t1 < t0`: `A(½)`, `B(1)` with the score at `(t0 + t1)/2`, `A(½)`.
   @inlinable
@@ -76,12 +62,10 @@ public struct SymmetricSplittingSampler<Model: ScoreModel>: ReverseSDESolver {
       x.columns == 2 * d, "SymmetricSplittingSampler: states \(x.shapeDescription) for 2d = \(2 * d)")
     let schedule = process.process.schedule
     let mid = t0 + (t1 - t0) / 2
-    workspace.score.ensureShape(of: x)
-    workspace.noise.ensureShape(of: x)
     applyOrnsteinUhlenbeck(
       &x, integratedBeta: Double(schedule.integratedBeta(from: mid, to: t0)),
       noise: &noise, workspace: &workspace)
-    model.score(x, at: mid, into: &workspace.score, workspace: &workspace.model)
+    workspace.evaluate(model, at: x, time: mid)
     let gamma = process.friction
     let step = 2 * gamma * schedule.integratedBeta(from: t1, to: t0)
     let inverseMass = 1 / process.mass
@@ -110,7 +94,7 @@ public struct SymmetricSplittingSampler<Model: ScoreModel>: ReverseSDESolver {
     let c22 = Swift.max(0, sigma.vv - c21 * c21).squareRoot()
     let (p11, p12, p21, p22) = (Scalar(phi.0), Scalar(phi.1), Scalar(phi.2), Scalar(phi.3))
     let (l11, l21, l22) = (Scalar(c11), Scalar(c21), Scalar(c22))
-    noise.fillNormal(&workspace.noise)
+    workspace.drawNoise(like: x, from: &noise)
     let d = process.dimension
     let n = x.rows
     workspace.noise.withUnsafeBufferPointer { z in
@@ -170,5 +154,3 @@ let gaussLegendre8: (nodes: [Double], weights: [Double]) = (
     0.362_683_783_378_362_0, 0.313_706_645_877_887_3, 0.222_381_034_453_374_5, 0.101_228_536_290_376_3,
   ]
 )
-
-extension SymmetricSplittingSampler.Workspace: Sendable where Model.Workspace: Sendable {}
