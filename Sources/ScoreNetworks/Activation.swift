@@ -1,5 +1,4 @@
 public import LinearAlgebra
-import RealModule
 
 /// A pointwise nonlinearity σ, applied with its derivative σ′ in the same pass.
 ///
@@ -47,44 +46,11 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
   public func valueAndDerivative<S: BLASScalar>(at z: S) -> (value: S, derivative: S) {
     switch self {
     case .identity: return (z, 1)
-    case .relu: return Activation.reluPair(z)
-    case .tanh: return Activation.tanhPair(z)
-    case .silu: return Activation.siluPair(z)
-    case .gelu: return Activation.geluPair(z)
-    case .softplus: return Activation.softplusPair(z)
+    case .relu: return ReLUPair.valueAndDerivative(at: z)
+    case .tanh: return TanhPair.valueAndDerivative(at: z)
+    case .silu: return SiLUPair.valueAndDerivative(at: z)
+    case .gelu: return GELUPair.valueAndDerivative(at: z)
+    case .softplus: return SoftplusPair.valueAndDerivative(at: z)
     }
-  }
-
-  @inlinable @inline(__always)
-  static func reluPair<S: BLASScalar>(_ z: S) -> (S, S) {
-    z > 0 ? (z, 1) : (0, 0)
-  }
-
-  @inlinable @inline(__always)
-  static func tanhPair<S: BLASScalar>(_ z: S) -> (S, S) {
-    let a = S.tanh(z)
-    return (a, 1 - a * a)
-  }
-
-  @inlinable @inline(__always)
-  static func siluPair<S: BLASScalar>(_ z: S) -> (S, S) {
-    let s = 1 / (1 + S.vectorizableExp(-z))
-    return (z * s, s * (1 + z * (1 - s)))
-  }
-
-  @inlinable @inline(__always)
-  static func geluPair<S: BLASScalar>(_ z: S) -> (S, S) {
-    let phi = (1 + S.erf(z * S(0.707_106_781_186_547_524_4))) / 2
-    let halfSquare: S = z * z / 2
-    let density: S = S.vectorizableExp(-halfSquare) * S(0.398_942_280_401_432_677_9)
-    return (z * phi, phi + z * density)
-  }
-
-  @inlinable @inline(__always)
-  static func softplusPair<S: BLASScalar>(_ z: S) -> (S, S) {
-    let e = S.vectorizableExp(-Swift.abs(z))
-    let value = Swift.max(z, 0) + S.log(onePlus: e)
-    let sigmoid = z >= 0 ? 1 / (1 + e) : e / (1 + e)
-    return (value, sigmoid)
   }
 }

@@ -33,39 +33,8 @@ func applyBiasAndActivation<S: BLASScalar>(
   }
 }
 
-/// An activation's value and derivative as a static function, so that a loop generic over it is
-/// specialised and inlined (a closure argument would cost an indirect call per entry).
-@usableFromInline
-protocol ActivationPair {
-  static func callAsFunction<S: BLASScalar>(_ z: S) -> (S, S)
-}
-
-@usableFromInline enum ReLUPair: ActivationPair {
-  @inlinable @inline(__always) static func callAsFunction<S: BLASScalar>(_ z: S) -> (S, S) {
-    Activation.reluPair(z)
-  }
-}
-@usableFromInline enum TanhPair: ActivationPair {
-  @inlinable @inline(__always) static func callAsFunction<S: BLASScalar>(_ z: S) -> (S, S) {
-    Activation.tanhPair(z)
-  }
-}
-@usableFromInline enum SiLUPair: ActivationPair {
-  @inlinable @inline(__always) static func callAsFunction<S: BLASScalar>(_ z: S) -> (S, S) {
-    Activation.siluPair(z)
-  }
-}
-@usableFromInline enum GELUPair: ActivationPair {
-  @inlinable @inline(__always) static func callAsFunction<S: BLASScalar>(_ z: S) -> (S, S) {
-    Activation.geluPair(z)
-  }
-}
-@usableFromInline enum SoftplusPair: ActivationPair {
-  @inlinable @inline(__always) static func callAsFunction<S: BLASScalar>(_ z: S) -> (S, S) {
-    Activation.softplusPair(z)
-  }
-}
-
+/// ``applyBiasAndActivation(_:derivative:bias:residual:rows:columns:activation:)`` for the
+/// activation `F`, one loop per combination of the optional buffers.
 @inlinable @inline(__always)
 func fusedRows<S: BLASScalar, F: ActivationPair>(
   _ values: UnsafeMutablePointer<S>, _ derivative: UnsafeMutablePointer<S>?, _ bias: UnsafePointer<S>,
@@ -78,7 +47,7 @@ func fusedRows<S: BLASScalar, F: ActivationPair>(
       let d = derivative + i * columns
       let r = residual + i * columns
       for j in 0..<columns {
-        let (a, da) = F.callAsFunction(v[j] + bias[j])
+        let (a, da) = F.valueAndDerivative(at: v[j] + bias[j])
         v[j] = a + r[j]
         d[j] = da
       }
@@ -88,7 +57,7 @@ func fusedRows<S: BLASScalar, F: ActivationPair>(
       let v = values + i * columns
       let d = derivative + i * columns
       for j in 0..<columns {
-        let (a, da) = F.callAsFunction(v[j] + bias[j])
+        let (a, da) = F.valueAndDerivative(at: v[j] + bias[j])
         v[j] = a
         d[j] = da
       }
@@ -99,12 +68,12 @@ func fusedRows<S: BLASScalar, F: ActivationPair>(
     for i in 0..<rows {
       let v = values + i * columns
       let r = residual + i * columns
-      for j in 0..<columns { v[j] = F.callAsFunction(v[j] + bias[j]).0 + r[j] }
+      for j in 0..<columns { v[j] = F.valueAndDerivative(at: v[j] + bias[j]).0 + r[j] }
     }
   case (nil, nil):
     for i in 0..<rows {
       let v = values + i * columns
-      for j in 0..<columns { v[j] = F.callAsFunction(v[j] + bias[j]).0 }
+      for j in 0..<columns { v[j] = F.valueAndDerivative(at: v[j] + bias[j]).0 }
     }
   }
 }
@@ -161,13 +130,13 @@ func activateInPlace<S: BLASScalar>(
     let derivative = derivative!
     if let residual {
       for k in 0..<count {
-        let (a, da) = F.callAsFunction(values[k])
+        let (a, da) = F.valueAndDerivative(at: values[k])
         values[k] = a + residual[k]
         derivative[k] = da
       }
     } else {
       for k in 0..<count {
-        let (a, da) = F.callAsFunction(values[k])
+        let (a, da) = F.valueAndDerivative(at: values[k])
         values[k] = a
         derivative[k] = da
       }

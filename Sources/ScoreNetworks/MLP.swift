@@ -137,12 +137,9 @@ public struct MLP<Scalar: BLASScalar>: Sendable {
   ) {
     let c = configuration
     let n = x.rows
-    precondition(
-      x.columns == c.inputDimension,
-      "MLP.forward: x is \(x.shapeDescription), the network takes \(c.inputDimension) columns")
-    precondition(
-      out.rows == n && out.columns == c.inputDimension,
-      "MLP.forward: output \(out.shapeDescription) for x \(x.shapeDescription)")
+    checkBatch(
+      x, times: times, condition: condition, output: out, inputDimension: c.inputDimension,
+      conditionDimension: c.conditionDimension, network: "MLP")
     workspace.prepare(rows: n)
     workspace.hasForwardPass = false
     fillInput(x, times: times, condition: condition, into: &workspace.input)
@@ -234,28 +231,14 @@ public struct MLP<Scalar: BLASScalar>: Sendable {
     }
   }
 
-  /// Writes `[x ‖ γ(t) ‖ c]` into `input`, row by row.
+  /// Writes `[x ‖ γ(t) ‖ c]` into `input`, row by row (the batch checked by ``checkBatch``).
   @inlinable
   func fillInput(
     _ x: Matrix<Scalar>, times: Times<Scalar>, condition: Matrix<Scalar>?, into input: inout Matrix<Scalar>
   ) {
-    let cfg = configuration
     let n = x.rows
-    let (d, e, k) = (cfg.inputDimension, embedding.dimension, cfg.conditionDimension)
-    let width = d + e + k
-    if k > 0 {
-      guard let condition else {
-        preconditionFailure("MLP.forward: the network takes a \(k)-column condition, none was given")
-      }
-      precondition(
-        condition.rows == n && condition.columns == k,
-        "MLP.forward: condition \(condition.shapeDescription) for x \(x.shapeDescription); need \(n)×\(k)")
-    } else {
-      precondition(condition == nil, "MLP.forward: the network takes no condition, one was given")
-    }
-    if case .perRow(let t) = times {
-      precondition(t.count == n, "MLP.forward: \(t.count) times for \(n) rows")
-    }
+    let d = configuration.inputDimension
+    let width = configuration.networkInputDimension
     input.withUnsafeMutableBufferPointer { h in
       let h = h.baseAddress!
       x.withUnsafeBufferPointer { px in
@@ -263,26 +246,7 @@ public struct MLP<Scalar: BLASScalar>: Sendable {
           for j in 0..<d { h[i * width + j] = px[i * d + j] }
         }
       }
-      switch times {
-      case .shared(let t):
-        if n > 0 {
-          embedding.writeFeatures(at: t, into: h + d)
-          for i in 1..<max(n, 1) {
-            for j in 0..<e { h[i * width + d + j] = h[d + j] }
-          }
-        }
-      case .perRow(let t):
-        t.withUnsafeBufferPointer { t in
-          for i in 0..<n { embedding.writeFeatures(at: t[i], into: h + i * width + d) }
-        }
-      }
-      if let condition {
-        condition.withUnsafeBufferPointer { pc in
-          for i in 0..<n {
-            for j in 0..<k { h[i * width + d + e + j] = pc[i * k + j] }
-          }
-        }
-      }
+      embedding.writeFeatures(rows: n, times: times, condition: condition, into: h + d, rowLength: width)
     }
   }
 }

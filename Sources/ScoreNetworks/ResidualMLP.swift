@@ -117,12 +117,9 @@ public struct ResidualMLP<Scalar: BLASScalar>: Sendable {
   ) {
     let c = configuration
     let (n, h) = (x.rows, c.width)
-    precondition(
-      x.columns == c.inputDimension,
-      "ResidualMLP.forward: x is \(x.shapeDescription), the network takes \(c.inputDimension) columns")
-    precondition(
-      out.rows == n && out.columns == c.inputDimension,
-      "ResidualMLP.forward: output \(out.shapeDescription) for x \(x.shapeDescription)")
+    checkBatch(
+      x, times: times, condition: condition, output: out, inputDimension: c.inputDimension,
+      conditionDimension: c.conditionDimension, network: "ResidualMLP")
     // With one time for all rows and no condition, e, m and every [s ‖ β] are one row.
     let shared = times.isShared && c.conditionDimension == 0 && n > 0
     ws.prepare(rows: n, conditioningRows: shared ? 1 : n)
@@ -205,48 +202,16 @@ public struct ResidualMLP<Scalar: BLASScalar>: Sendable {
   /// ε of the layer normalisations, 10⁻⁵ (PyTorch's default).
   @inlinable static var normalizationEpsilon: Scalar { Scalar(1e-5) }
 
-  /// Writes `e = [γ(t) ‖ c]` into `features`, row by row.
+  /// Writes `e = [γ(t) ‖ c]` into `features`, row by row (the batch checked by ``checkBatch``).
   @inlinable
   func fillFeatures(
     rows n: Int, times: Times<Scalar>, condition: Matrix<Scalar>?, into features: inout Matrix<Scalar>
   ) {
-    let (e, k) = (timeEmbedding.dimension, configuration.conditionDimension)
-    let width = e + k
-    if k > 0 {
-      guard let condition else {
-        preconditionFailure("ResidualMLP.forward: the network takes a \(k)-column condition, none was given")
-      }
-      precondition(
-        condition.rows == n && condition.columns == k,
-        "ResidualMLP.forward: condition \(condition.shapeDescription) for \(n) rows; need \(n)×\(k)")
-    } else {
-      precondition(condition == nil, "ResidualMLP.forward: the network takes no condition, one was given")
-    }
-    if case .perRow(let t) = times {
-      precondition(t.count == n, "ResidualMLP.forward: \(t.count) times for \(n) rows")
-    }
     guard n > 0 else { return }
-    let embedding = timeEmbedding
+    let width = configuration.embeddingDimension
     features.withUnsafeMutableBufferPointer { f in
-      let f = f.baseAddress!
-      switch times {
-      case .shared(let t):
-        embedding.writeFeatures(at: t, into: f)
-        for i in 1..<n {
-          for j in 0..<e { f[i * width + j] = f[j] }
-        }
-      case .perRow(let t):
-        t.withUnsafeBufferPointer { t in
-          for i in 0..<n { embedding.writeFeatures(at: t[i], into: f + i * width) }
-        }
-      }
-      if let condition {
-        condition.withUnsafeBufferPointer { pc in
-          for i in 0..<n {
-            for j in 0..<k { f[i * width + e + j] = pc[i * k + j] }
-          }
-        }
-      }
+      timeEmbedding.writeFeatures(
+        rows: n, times: times, condition: condition, into: f.baseAddress!, rowLength: width)
     }
   }
 }
