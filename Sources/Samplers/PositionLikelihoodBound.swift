@@ -1,4 +1,4 @@
-public import DiffusionProcesses
+import DiffusionProcesses
 public import LinearAlgebra
 import RealModule
 
