@@ -9,6 +9,7 @@ import RealModule
 /// | ``log(offset:)`` | `log(x + c)` | `x > −c` | `−log(x + c)` | `eʸ − c` |
 /// | ``logit(lower:upper:)`` | `log((x − a)/(b − x))` | `a < x < b` | `log(b − a) − log(x − a) − log(b − x)` | `a + (b − a)/(1 + e⁻ʸ)` |
 /// | ``quantile(_:)`` | ``QuantileMap/value(_:)`` | ℝ | ``QuantileMap/logDerivative(_:)`` | ``QuantileMap/inverse(_:)`` |
+/// | ``kernelQuantile(_:)`` | ``KernelQuantileMap/value(_:)`` | ℝ | ``KernelQuantileMap/logDerivative(_:)`` | ``KernelQuantileMap/inverse(_:)`` |
 ///
 /// A density of the transformed column gives one of the original by the change of variables
 /// `log p_x(x) = log p_y(T(x)) + log T′(x)`: ``ColumnTransforms/logAbsJacobians(of:)`` sums the
@@ -22,6 +23,8 @@ public enum ColumnTransform: Sendable, Codable, Hashable {
   case logit(lower: Double, upper: Double)
   /// A fitted Gaussianising map (empirical CDF through Φ⁻¹, linear tails).
   case quantile(QuantileMap)
+  /// A fitted smooth Gaussianising map (kernel-smoothed CDF through Φ⁻¹).
+  case kernelQuantile(KernelQuantileMap)
 
   /// `T(x)`; `NaN` or `−∞` outside the domain (check ``contains(_:)`` first).
   public func value(_ x: Double) -> Double {
@@ -30,6 +33,7 @@ public enum ColumnTransform: Sendable, Codable, Hashable {
     case .log(let c): return Double.log(x + c)
     case .logit(let a, let b): return Double.log(x - a) - Double.log(b - x)
     case .quantile(let map): return map.value(x)
+    case .kernelQuantile(let map): return map.value(x)
     }
   }
 
@@ -43,6 +47,7 @@ public enum ColumnTransform: Sendable, Codable, Hashable {
       let fraction = y >= 0 ? 1 / (1 + Double.exp(-y)) : Double.exp(y) / (1 + Double.exp(y))
       return Swift.min(Swift.max(a + (b - a) * fraction, a), b)
     case .quantile(let map): return map.inverse(y)
+    case .kernelQuantile(let map): return map.inverse(y)
     }
   }
 
@@ -53,13 +58,14 @@ public enum ColumnTransform: Sendable, Codable, Hashable {
     case .log(let c): return -Double.log(x + c)
     case .logit(let a, let b): return Double.log(b - a) - Double.log(x - a) - Double.log(b - x)
     case .quantile(let map): return map.logDerivative(x)
+    case .kernelQuantile(let map): return map.logDerivative(x)
     }
   }
 
   /// Whether `x` is in the domain.
   public func contains(_ x: Double) -> Bool {
     switch self {
-    case .identity, .quantile: return x.isFinite
+    case .identity, .quantile, .kernelQuantile: return x.isFinite
     case .log(let c): return x + c > 0 && x.isFinite
     case .logit(let a, let b): return x > a && x < b
     }
@@ -68,19 +74,21 @@ public enum ColumnTransform: Sendable, Codable, Hashable {
   /// The domain in words, for error messages: `"x > 0"`, `"0 < x < 1"`, `"every real x"`.
   public var domainDescription: String {
     switch self {
-    case .identity, .quantile: return "every real x"
+    case .identity, .quantile, .kernelQuantile: return "every real x"
     case .log(let c): return "x > \(Self.text(-c))"
     case .logit(let a, let b): return "\(Self.text(a)) < x < \(Self.text(b))"
     }
   }
 
-  /// The transform as the command line writes it: `log`, `log=1`, `logit=0,255`, `quantile`.
+  /// The transform as the command line writes it: `log`, `log=1`, `logit=0,255`, `quantile`,
+  /// `kernel`.
   public var name: String {
     switch self {
     case .identity: return "identity"
     case .log(let c): return c == 0 ? "log" : "log=\(Self.text(c))"
     case .logit(let a, let b): return a == 0 && b == 1 ? "logit" : "logit=\(Self.text(a)),\(Self.text(b))"
     case .quantile(let map): return "quantile (\(map.knots.count) knots)"
+    case .kernelQuantile(let map): return "kernel (\(map.centers.count) centres, bandwidth \(map.bandwidth))"
     }
   }
 
@@ -93,6 +101,7 @@ public enum ColumnTransform: Sendable, Codable, Hashable {
       return a.isFinite && b.isFinite && a < b
         ? nil : "logit bounds \(a), \(b) are not finite with lower < upper"
     case .quantile(let map): return map.validationFailure
+    case .kernelQuantile(let map): return map.validationFailure
     }
   }
 

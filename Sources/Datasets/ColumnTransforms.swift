@@ -9,6 +9,11 @@ public enum ColumnTransformRequest: Sendable, Hashable {
   case logit(lower: Double, upper: Double)
   /// The Gaussianising ``QuantileMap``, fitted to the column.
   case quantile
+  /// The smooth Gaussianising ``KernelQuantileMap``, fitted to the column.
+  case kernelQuantile
+
+  /// Whether the transform's parameters are fitted to the training rows (the quantile maps).
+  public var isFitted: Bool { self == .quantile || self == .kernelQuantile }
 
   /// The transform for a column whose fitted parameters (if any) are not known yet: what
   /// ``ColumnTransform/contains(_:)`` checks the data against before the fit.
@@ -16,7 +21,7 @@ public enum ColumnTransformRequest: Sendable, Hashable {
     switch self {
     case .log(let c): return .log(offset: c)
     case .logit(let a, let b): return .logit(lower: a, upper: b)
-    case .quantile: return .identity
+    case .quantile, .kernelQuantile: return .identity
     }
   }
 }
@@ -98,11 +103,15 @@ public struct ColumnTransforms: Sendable, Codable, Hashable {
     var transforms = [ColumnTransform](repeating: .identity, count: d)
     for (j, request) in requests { transforms[j] = request.unfitted }
     try ColumnTransforms(transforms).checkDomain(of: rows, source: source)
-    for (j, request) in requests where request == .quantile {
-      guard let map = QuantileMap(fitting: (0..<rows.rows).map { rows[$0, j] }) else {
+    for (j, request) in requests where request.isFitted {
+      let column = (0..<rows.rows).map { rows[$0, j] }
+      if request == .quantile, let map = QuantileMap(fitting: column) {
+        transforms[j] = .quantile(map)
+      } else if request == .kernelQuantile, let map = KernelQuantileMap(fitting: column) {
+        transforms[j] = .kernelQuantile(map)
+      } else {
         throw .cannotFitQuantileMap(source: source, column: j)
       }
-      transforms[j] = .quantile(map)
     }
     self.transforms = transforms
   }

@@ -46,13 +46,14 @@ struct ColumnTransformTests {
   /// `T⁻¹(T(x)) = x` and `log T′` against a central difference with step h away from any kink:
   /// the difference of a linear piece is exact up to rounding, `~ε|T|/h`; of log and logit it
   /// also carries `T‴h²/6`.
-  @Test(arguments: ["quantile", "log", "log1", "logit"])
+  @Test(arguments: ["quantile", "kernel", "log", "log1", "logit"])
   func inverseAndDerivative(kind: String) throws {
     var rng = Xoshiro256(seed: 7)
     let sample = (0..<200).map { _ in Double.exp(Double.random(in: -2...2, using: &rng)) }
     let transform: ColumnTransform
     switch kind {
     case "quantile": transform = .quantile(try #require(QuantileMap(fitting: sample)))
+    case "kernel": transform = .kernelQuantile(try #require(KernelQuantileMap(fitting: sample)))
     case "log": transform = .log(offset: 0)
     case "log1": transform = .log(offset: 1)
     default: transform = .logit(lower: 0, upper: 10)
@@ -108,10 +109,11 @@ struct ColumnTransformTests {
     let transforms = ColumnTransforms([
       .identity, .log(offset: 1.5), .logit(lower: -1, upper: 2),
       .quantile(QuantileMap(knots: [0, 1, 4], scores: [-1, 0.25, 1])),
+      .kernelQuantile(KernelQuantileMap(centers: [-1, 0.5, 3], bandwidth: 0.7)),
     ])
     let data = try JSONEncoder().encode(transforms)
     #expect(try JSONDecoder().decode(ColumnTransforms.self, from: data) == transforms)
-    var rows = Matrix<Double>([[3, 0.5, 0.7, 2.5], [-8, 100, -0.9, -3]])
+    var rows = Matrix<Double>([[3, 0.5, 0.7, 2.5, 1.2], [-8, 100, -0.9, -3, -40]])
     let original = rows
     transforms.apply(to: &rows)
     transforms.invert(&rows)
