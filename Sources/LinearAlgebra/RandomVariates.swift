@@ -81,9 +81,9 @@ extension Matrix {
   public static func randomNormal<G: RandomNumberGenerator>(
     rows: Int, columns: Int, mean: Scalar = 0, standardDeviation: Scalar = 1, using rng: inout G
   ) -> Matrix {
-    var m = Matrix(rows: rows, columns: columns)
-    m.fillNormal(mean: mean, standardDeviation: standardDeviation, using: &rng)
-    return m
+    filled(rows: rows, columns: columns) {
+      $0.fillNormal(mean: mean, standardDeviation: standardDeviation, using: &rng)
+    }
   }
 
   /// A `rows × columns` matrix of independent uniform variates on `[lower, upper)`.
@@ -91,8 +91,15 @@ extension Matrix {
   public static func randomUniform<G: RandomNumberGenerator>(
     rows: Int, columns: Int, lower: Scalar = 0, upper: Scalar = 1, using rng: inout G
   ) -> Matrix {
+    filled(rows: rows, columns: columns) { $0.fillUniform(lower: lower, upper: upper, using: &rng) }
+  }
+
+  /// A new `rows × columns` matrix overwritten by `fill`: the allocating form of the `fill…`
+  /// methods above.
+  @inlinable
+  static func filled(rows: Int, columns: Int, by fill: (inout Matrix) -> Void) -> Matrix {
     var m = Matrix(rows: rows, columns: columns)
-    m.fillUniform(lower: lower, upper: upper, using: &rng)
+    fill(&m)
     return m
   }
 }

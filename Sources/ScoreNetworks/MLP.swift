@@ -78,8 +78,7 @@ public struct MLP<Scalar: BLASScalar>: Sendable {
     into out: inout Matrix<Scalar>,
     workspace: inout MLPWorkspace<Scalar>
   ) {
-    forwardPass(
-      x, times: times, condition: condition, into: &out, workspace: &workspace, keepingPullback: true)
+    forward(x, times: times, condition: condition, into: &out, workspace: &workspace, dropout: .none)
   }
 
   /// ``forward(_:times:condition:into:workspace:)`` with ``Dropout`` after each hidden layer's
