@@ -88,7 +88,7 @@ public enum ColumnTransform: Sendable, Codable, Hashable {
     case .log(let c): return c == 0 ? "log" : "log=\(Self.text(c))"
     case .logit(let a, let b): return a == 0 && b == 1 ? "logit" : "logit=\(Self.text(a)),\(Self.text(b))"
     case .quantile(let map): return "quantile (\(map.knots.count) knots)"
-    case .kernelQuantile(let map): return "kernel (\(map.centers.count) centres, bandwidth \(map.bandwidth))"
+    case .kernelQuantile(let map): return "kernel (\(map.centers.count) centres)"
     }
   }
 

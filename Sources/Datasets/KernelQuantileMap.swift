@@ -1,32 +1,41 @@
 import RealModule
 
-/// A fitted smooth monotone map that makes one column roughly standard normal: the
-/// kernel-smoothed CDF of the column pushed through Φ⁻¹.
+/// A fitted smooth monotone map that makes one column roughly standard normal: the CDF of an
+/// adaptive Gaussian kernel density estimate of the column, pushed through Φ⁻¹.
 ///
-/// Fitted on values `v₁, …, vₙ` (at most ``defaultMaximumCenters`` of them kept as centres
-/// `c₁ ≤ … ≤ c_m`, evenly spaced in rank), with the bandwidth `h = 1.06·σ̂·n^(−1/5)` (Scott's
-/// rule for a Gaussian kernel, `σ̂` the sample standard deviation of all `n` values), the map
-/// and its derivative are
+/// With centres `c₁ ≤ … ≤ c_m` and one bandwidth `hᵢ > 0` per centre, the map and its
+/// derivative are
 ///
-///     F(x)  = (1/m) Σᵢ Φ((x − cᵢ)/h),           f(x) = F′(x) = (1/(m h)) Σᵢ φ((x − cᵢ)/h),
-///     T(x)  = Φ⁻¹(F(x)),                        log T′(x) = log f(x) − log φ(T(x)).
+///     F(x) = (1/m) Σᵢ Φ((x − cᵢ)/hᵢ),          f(x) = F′(x) = (1/m) Σᵢ φ((x − cᵢ)/hᵢ)/hᵢ,
+///     T(x) = Φ⁻¹(F(x)),                        log T′(x) = log f(x) − log φ(T(x)).
 ///
-/// `F` is the CDF of a Gaussian kernel density estimate, smooth and strictly increasing from 0
-/// to 1, so `T` is smooth, strictly increasing and onto ℝ: defined for every real `x` (held-out
-/// rows beyond the training range included), with one preimage for every `z`. Unlike
-/// ``QuantileMap``, whose derivative is piecewise constant (a histogram of the column, with a
-/// spike wherever two values nearly coincide), `log T′` is smooth, so a density in data units,
-/// `log p_x(x) = log p_z(T(x)) + log T′(x)`, is as smooth as the model's own. For a Gaussian
-/// column `T` is close to the standardisation `(x − μ)/σ` (`F` is the CDF of `N(μ, σ² + h²)`
-/// in the large-`n` limit). Beyond the data the tails are the kernel's: `T(x) ≈ (x − c₁)/h`
-/// far below the smallest centre, so a sample `z` of the model far out in its tail maps back
-/// to a point within a few bandwidths of the data.
+/// `F` is the CDF of a mixture of Gaussians, smooth and strictly increasing from 0 to 1, so `T`
+/// is smooth, strictly increasing and onto ℝ: defined for every real `x` (held-out rows beyond
+/// the training range included), with one preimage for every `z`. A standard normal in `z`
+/// pulled back through `T` is the kernel estimate `f` itself. Unlike ``QuantileMap``, whose
+/// derivative is piecewise constant (a histogram of the column, with a spike wherever two
+/// values nearly coincide), `log T′` is smooth, so a density in data units,
+/// `log p_x(x) = log p_z(T(x)) + log T′(x)`, is as smooth as the model's own.
 ///
-/// Everything runs in `Double`. Where `F` or `1 − F` underflows (more than about 37 bandwidths
-/// beyond every centre) both are carried as logarithms, so `T` stays finite and exact there.
+/// **The fit** (``init(fitting:maximumCenters:)``) is Abramson's (1982) sample-point adaptive
+/// estimate: the centres are the column's values (at most ``defaultMaximumCenters`` of them,
+/// evenly spaced in rank), a pilot estimate with Scott's bandwidth `h₀ = 1.06·σ̂·n^(−1/5)` gives
+/// `f̃(cᵢ)`, and
+///
+///     hᵢ = h₀·√(g / f̃(cᵢ)),     g = exp((1/m) Σᵢ log f̃(cᵢ))  (the pilot's geometric mean),
+///
+/// so kernels are narrow where the data are dense and wide in the tails. One fixed bandwidth
+/// gives a heavy-tailed column Gaussian tails a few `h₀` beyond its largest training value: a
+/// held-out row further out then costs hundreds of nats. The wide kernels of the outlying values
+/// give the tails the weight the column's own outliers call for.
+///
+/// Everything runs in `Double`. Where `F` or `1 − F` underflows (every centre more than about
+/// 37 of its bandwidths away on one side) both are carried as logarithms, so `T` stays finite
+/// and exact there; there `T(x) ≈ (x − cᵢ)/hᵢ` for the nearest centre, so a sample `z` of a
+/// model far out in its tail maps back to a point within a few bandwidths of the data.
 /// ``inverse(_:)`` solves `T(x) = z` by Newton's method safeguarded by bisection inside the
-/// bracket `[c₁ + h·z, c_m + h·z]`, which always holds the root (`Φ((x − c_m)/h) ≤ F(x) ≤
-/// Φ((x − c₁)/h)`).
+/// bracket `[minᵢ(cᵢ + hᵢ·z), maxᵢ(cᵢ + hᵢ·z)]`, which always holds the root (every term of `F`
+/// is at most `Φ(z)` at its left end and at least `Φ(z)` at its right end).
 ///
 /// ```swift
 /// let map = try #require(KernelQuantileMap(fitting: areas))   // skewed column
@@ -36,27 +45,27 @@ import RealModule
 public struct KernelQuantileMap: Sendable, Codable, Hashable {
   /// The kernels' centres `cᵢ`, in increasing order.
   public let centers: [Double]
-  /// The kernels' standard deviation `h > 0`.
-  public let bandwidth: Double
+  /// The kernels' standard deviations `hᵢ > 0`, one per centre.
+  public let bandwidths: [Double]
 
   /// The most centres a fit keeps by default (the cost of every evaluation is one `erfc` per
   /// centre).
   public static let defaultMaximumCenters = 512
 
-  /// A map with the given centres and bandwidth (as read from a model file); see
+  /// A map with the given centres and bandwidths (as read from a model file); see
   /// ``validationFailure``.
   ///
   /// - Parameters:
   ///   - centers: at least 1 finite value, in increasing order.
-  ///   - bandwidth: finite and positive.
-  public init(centers: [Double], bandwidth: Double) {
+  ///   - bandwidths: as many finite positive values.
+  public init(centers: [Double], bandwidths: [Double]) {
     self.centers = centers
-    self.bandwidth = bandwidth
+    self.bandwidths = bandwidths
     if let failure = validationFailure { preconditionFailure("KernelQuantileMap: \(failure)") }
   }
 
-  /// Fits the map to a column's values: the bandwidth from all of them, the centres evenly
-  /// spaced in rank among them.
+  /// Fits Abramson's adaptive estimate to a column's values: Scott's pilot bandwidth from all of
+  /// them, the centres evenly spaced in rank among them.
   ///
   /// - Parameters:
   ///   - values: the column (any order), finite.
@@ -72,8 +81,8 @@ public struct KernelQuantileMap: Sendable, Codable, Hashable {
     let n = Double(sorted.count)
     let mean = sorted.reduce(0, +) / n
     let variance = sorted.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)
-    let bandwidth = 1.06 * variance.squareRoot() * Double.pow(n, -0.2)
-    guard bandwidth.isFinite, bandwidth > 0 else { return nil }
+    let pilotBandwidth = 1.06 * variance.squareRoot() * Double.pow(n, -0.2)
+    guard pilotBandwidth.isFinite, pilotBandwidth > 0 else { return nil }
     var centers = sorted
     if sorted.count > maximumCenters {
       let top = sorted.count - 1
@@ -81,8 +90,17 @@ public struct KernelQuantileMap: Sendable, Codable, Hashable {
         sorted[($0 * top + (maximumCenters - 1) / 2) / (maximumCenters - 1)]
       }
     }
+    // The pilot's log-density at each centre (the normalising constant cancels in g/f̃).
+    let logPilot = centers.map { c in
+      Double.log(
+        centers.reduce(0.0) { sum, other in
+          let u = (c - other) / pilotBandwidth
+          return sum + Double.exp(-u * u / 2)
+        })
+    }
+    let logGeometricMean = logPilot.reduce(0, +) / Double(centers.count)
     self.centers = centers
-    self.bandwidth = bandwidth
+    self.bandwidths = logPilot.map { pilotBandwidth * Double.exp((logGeometricMean - $0) / 2) }
     guard validationFailure == nil else { return nil }
   }
 
@@ -99,39 +117,40 @@ public struct KernelQuantileMap: Sendable, Codable, Hashable {
     logDerivative(x, value: value(x))
   }
 
-  /// `log T′(x)` given `z = T(x)`: `log f(x)` as a log-sum-exp of the kernels' exponents, so
+  /// `log T′(x)` given `z = T(x)`: `log f(x)` as a log-sum-exp of the kernels' log-densities, so
   /// that it stays finite where every kernel underflows.
   func logDerivative(_ x: Double, value z: Double) -> Double {
-    let inverseH = 1 / bandwidth
     var largest = -Double.infinity
-    for c in centers {
-      let u = (x - c) * inverseH
-      largest = Swift.max(largest, -u * u / 2)
+    for (c, h) in zip(centers, bandwidths) {
+      let u = (x - c) / h
+      largest = Swift.max(largest, -u * u / 2 - Double.log(h))
     }
     var sum = 0.0
-    for c in centers {
-      let u = (x - c) * inverseH
-      sum += Double.exp(-u * u / 2 - largest)
+    for (c, h) in zip(centers, bandwidths) {
+      let u = (x - c) / h
+      sum += Double.exp(-u * u / 2 - Double.log(h) - largest)
     }
-    // log f = log Σ e^(−u²/2) − log(m·h·√(2π)); log φ(z) = −z²/2 − log √(2π).
-    return largest + Double.log(sum) - Double.log(Double(centers.count) * bandwidth) + z * z / 2
+    // log f = log Σ e^(−u²/2)/hᵢ − log(m·√(2π)); log φ(z) = −z²/2 − log √(2π).
+    return largest + Double.log(sum) - Double.log(Double(centers.count)) + z * z / 2
   }
 
-  /// `T⁻¹(z)`: Newton's method on `T(x) − z` from the middle of the bracket `[c₁ + h·z,
-  /// c_m + h·z]`, bisecting whenever a Newton step would leave the bracket, until the bracket
-  /// or the step is below a few ulps of `x`.
+  /// `T⁻¹(z)`: Newton's method on `T(x) − z` from the middle of the bracket
+  /// `[minᵢ(cᵢ + hᵢ·z), maxᵢ(cᵢ + hᵢ·z)]`, bisecting whenever a Newton step would leave the
+  /// bracket, until the bracket or the step is below a few ulps of `x`.
   public func inverse(_ z: Double) -> Double {
     precondition(!z.isNaN, "KernelQuantileMap.inverse: z is NaN")
     if z.isInfinite { return z }
-    var low = centers[0] + bandwidth * z
-    var high = centers[centers.count - 1] + bandwidth * z
+    let ends = zip(centers, bandwidths).map { $0 + $1 * z }
+    var low = ends.min()!
+    var high = ends.max()!
+    let scale = bandwidths.min()!
     var x = (low + high) / 2
     for _ in 0..<200 {
       let t = value(x)
       let residual = t - z
       if residual == 0 { return x }
       if residual < 0 { low = x } else { high = x }
-      let tolerance = 4 * Double.ulpOfOne * Swift.max(Swift.abs(low), Swift.abs(high), bandwidth)
+      let tolerance = 4 * Double.ulpOfOne * Swift.max(Swift.abs(low), Swift.abs(high), scale)
       if high - low <= tolerance { break }
       let newton = x - residual / Double.exp(logDerivative(x, value: t))
       let step = newton > low && newton < high ? newton : (low + high) / 2
@@ -142,19 +161,18 @@ public struct KernelQuantileMap: Sendable, Codable, Hashable {
   }
 
   /// `m·F(x)` and `m·(1 − F(x))` in one pass, one `erfc` per centre. With `k` the centres below
-  /// `x` (`u = (x − cᵢ)/h > 0`),
+  /// `x` (`u = (x − cᵢ)/hᵢ > 0`),
   ///
   ///     m·F = k + Σ_{u≤0} Φ(u) − Σ_{u>0} Φ(−u),     m·(1 − F) = m − k + Σ_{u>0} Φ(−u) − Σ_{u≤0} Φ(u):
   ///
   /// each is at least half of `k` (or of `m − k`), and a plain sum of small terms when that is 0,
   /// so neither tail cancels.
   func tailSums(_ x: Double) -> (lower: Double, upper: Double) {
-    let inverseH = 1 / bandwidth
     var below = 0.0  // Σ Φ(u) over the centres with u ≤ 0 (x at or below them)
     var above = 0.0  // Σ Φ(−u) over the centres with u > 0
     var count = 0
-    for c in centers {
-      let u = (x - c) * inverseH
+    for (c, h) in zip(centers, bandwidths) {
+      let u = (x - c) / h
       if u > 0 {
         above += StandardNormal.cumulativeProbability(-u)
         count += 1
@@ -166,14 +184,13 @@ public struct KernelQuantileMap: Sendable, Codable, Hashable {
     return (k + below - above, Double(centers.count) - k + above - below)
   }
 
-  /// `log(sum/m)`, or where the sum of the tail underflows (every centre more than about 37
-  /// bandwidths away on one side), the same as a log-sum-exp of `log Φ(±(x − cᵢ)/h)`.
+  /// `log(sum/m)`, or where the sum of the tail underflows (every centre more than about 37 of
+  /// its bandwidths away on one side), the same as a log-sum-exp of `log Φ(±(x − cᵢ)/hᵢ)`.
   func logMean(_ sum: Double, _ x: Double, upperTail: Bool) -> Double {
     let m = Double(centers.count)
     if sum > 1e-280 { return Double.log(sum / m) }
     let sign = upperTail ? -1.0 : 1.0
-    let inverseH = 1 / bandwidth
-    let logs = centers.map { Self.logCumulativeProbability(sign * (x - $0) * inverseH) }
+    let logs = zip(centers, bandwidths).map { Self.logCumulativeProbability(sign * (x - $0) / $1) }
     let largest = logs.max()!
     let total = logs.reduce(0.0) { $0 + Double.exp($1 - largest) }
     return largest + Double.log(total / m)
@@ -205,15 +222,18 @@ public struct KernelQuantileMap: Sendable, Codable, Hashable {
     return z
   }
 
-  /// Why the centres and bandwidth do not make a map, or `nil`.
+  /// Why the centres and bandwidths do not make a map, or `nil`.
   public var validationFailure: String? {
-    guard !centers.isEmpty else { return "no centres" }
+    guard !centers.isEmpty, centers.count == bandwidths.count else {
+      return
+        "\(centers.count) centres and \(bandwidths.count) bandwidths (at least 1 of each, as many of each)"
+    }
     guard centers.allSatisfy(\.isFinite) else { return "a centre is not finite" }
     guard zip(centers, centers.dropFirst()).allSatisfy({ $0 <= $1 }) else {
       return "the centres do not increase"
     }
-    guard bandwidth.isFinite, bandwidth > 0 else {
-      return "the bandwidth \(bandwidth) is not finite and positive"
+    guard bandwidths.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+      return "a bandwidth is not finite and positive"
     }
     return nil
   }

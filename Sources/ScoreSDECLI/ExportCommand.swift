@@ -84,7 +84,7 @@ private struct ModuleSource: TrainedModelTask {
     if let transforms = model.columnTransforms {
       throw CLIError(
         "the model was trained with --transform (\(transforms.transforms.map(\.name).joined(separator: ", "))), "
-          + "which the PyTorch module does not apply; export a model trained without it")
+          + "which the PyTorch module does not apply; export a model trained with --transform none")
     }
     do {
       let text = try PyTorchExport.moduleSource(for: model)

@@ -31,6 +31,10 @@ struct TrainingSettings {
   var memoryMap: Bool? = nil
   /// `--transform`: monotone maps of data columns, fitted on the training rows (TransformOption).
   var transforms: [TransformOption] = []
+  /// Whether a data file read into memory, with held-out rows, is offered the default transforms
+  /// when `transforms` is empty (``TransformPlan/choosingDefaultTransforms(besides:training:heldOut:)``);
+  /// `--transform none` turns it off.
+  var defaultTransforms = false
   /// The size-aware settings the user gave, still to be resolved from the data's size (`nil`:
   /// `width`, `depth` and `configuration` are final).
   var sizeAwareChoices: SizeAwareChoices? = nil
@@ -135,6 +139,8 @@ struct TrainingOutcome<Network: ScoreNetwork> where Network.Scalar == Float {
   let seconds: Double
   /// The held-out rows and the validation's outcome, when the run had a validation split.
   var heldOut: HeldOutRun? = nil
+  /// What the default column transforms came to, and why, when they were considered.
+  var transformNote: String? = nil
 
   /// Records the held-out split in the model's validation summary (its fraction and row count)
   /// and as ``heldOut``, when rows were held out and the run validated on them.
@@ -192,7 +198,7 @@ enum ModelTraining {
       let data = try conditionsMovedToEnd(
         raw, conditionColumns: settings.conditionColumns, source: input.argument)
       // Found (or checked) on every row of the file, so that an error names the file's row.
-      let plan = try TransformPlan(
+      var plan = try TransformPlan(
         settings.transforms, data: data, fileColumns: raw.columns,
         conditionColumns: settings.conditionColumns,
         source: input.argument)
@@ -229,6 +235,12 @@ enum ModelTraining {
       // Standardised in Double before the rows become Float: a Float copy of 1e9 + N(0, 1) is
       // all 1e9. The source carries the standardisation (fitted on the training rows alone);
       // the trainer records it in the model.
+      // By default, kernel quantile maps when they predict the held-out rows better.
+      var transformNote: String? = nil
+      if settings.defaultTransforms, let heldOut {
+        (plan, transformNote) = try plan.choosingDefaultTransforms(
+          besides: dequantization, training: trainingRows, heldOut: heldOut)
+      }
       // The transforms are fitted on the training rows alone; the model sees T(x).
       let transforms = try plan.fitted(to: trainingRows)
       let source: DatasetSource<Float>
@@ -278,6 +290,7 @@ enum ModelTraining {
           name: input.argument, heldOut: standardizedHeldOut)
       }
       outcome.model.columnTransforms = transforms
+      outcome.transformNote = transformNote
       outcome.model.dataRange = dataRange(
         of: trainingRows, dimension: outcome.model.dimension, transforms: transforms,
         standardizer: source.appliedStandardizer!, dequantization: dequantization)

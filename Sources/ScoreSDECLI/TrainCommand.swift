@@ -116,8 +116,12 @@ struct TrainCommand: ParsableCommand {
     help: ArgumentHelp(
       "A monotone map of data columns (0-based; 3,5 or 0-29), fitted on the training rows and applied before the "
         + "standardisation; repeatable: log:COLS (log x), log=c:COLS (log(x + c)), logit:COLS or logit=a,b:COLS "
-        + "(log((x − a)/(b − x))), quantile:COLS (the empirical CDF through Φ⁻¹, linear tails). Recorded in the "
-        + "model file; `sample` undoes it and every NLL and density adds its exact log-Jacobian (data units).",
+        + "(log((x − a)/(b − x))), quantile:COLS (the empirical CDF through Φ⁻¹, linear tails), kernel:COLS (a "
+        + "Gaussian-kernel-smoothed CDF through Φ⁻¹: smooth, onto ℝ). Recorded in the model file; `sample` undoes "
+        + "it and every NLL and density adds its exact log-Jacobian (data units). Default for a data file read "
+        + "into memory with held-out rows: kernel on every data column that is not integer-valued, when a Gaussian "
+        + "in the mapped columns predicts the held-out rows better than one in the columns as they are (said in "
+        + "the output); any --transform replaces the default, and --transform none trains on the columns as they are.",
       valueName: "kind:columns"))
   var transform: [String] = []
 
@@ -201,6 +205,18 @@ struct TrainCommand: ParsableCommand {
       ? try ProcessOption.linearDescription(drift: drift, noise: noise, offset: offset) : sde.description
   }
 
+  /// `--transform` parsed: `none` alone turns the default off and names no transform.
+  func transformOptions() throws -> [TransformOption] {
+    if transform.contains(where: { $0.lowercased() == "none" }) {
+      guard transform.count == 1 else {
+        throw CLIError(
+          "--transform none trains on the columns as they are; drop it or the other --transform options")
+      }
+      return []
+    }
+    return try transform.map(TransformOption.init(argument:))
+  }
+
   func run() throws {
     let input = DataInput(argument: data)
     let process = try processDescription()
@@ -216,7 +232,8 @@ struct TrainCommand: ParsableCommand {
       conditionColumns: columns, validationFraction: validation, patience: patience,
       validationInterval: validationInterval, integerColumns: try IntegerColumns(argument: integerColumns),
       conditionEncoding: conditionEncoding.encoding, memoryMap: memoryMap,
-      transforms: try transform.map(TransformOption.init(argument:)))
+      transforms: try transformOptions())
+    settings.defaultTransforms = transform.isEmpty
     settings.sizeAwareChoices = SizeAwareChoices(
       width: width, depth: depth, steps: steps, batch: batch, dropout: dropout, weightDecay: weightDecay)
     let summary: String
@@ -291,13 +308,12 @@ struct TrainCommand: ParsableCommand {
     let outcome = try ModelTraining.train(
       DataInput(argument: data), network: network, settings: settings, label: "train")
     try file.write([UInt8](outcome.model.fileContents))
-    return (
-      String(
-        format: "trained %d steps in %.1f s (%.0f steps/s), final loss %.4f → %@",
-        outcome.model.training.steps,
-        outcome.seconds, outcome.stepsPerSecond, outcome.losses.last?.smoothed ?? .nan, out),
-      outcome.heldOut
-    )
+    var summary = String(
+      format: "trained %d steps in %.1f s (%.0f steps/s), final loss %.4f → %@",
+      outcome.model.training.steps,
+      outcome.seconds, outcome.stepsPerSecond, outcome.losses.last?.smoothed ?? .nan, out)
+    if let note = outcome.transformNote { summary += "\ncolumn transforms: " + note }
+    return (summary, outcome.heldOut)
   }
 }
 

@@ -109,7 +109,7 @@ struct ColumnTransformTests {
     let transforms = ColumnTransforms([
       .identity, .log(offset: 1.5), .logit(lower: -1, upper: 2),
       .quantile(QuantileMap(knots: [0, 1, 4], scores: [-1, 0.25, 1])),
-      .kernelQuantile(KernelQuantileMap(centers: [-1, 0.5, 3], bandwidth: 0.7)),
+      .kernelQuantile(KernelQuantileMap(centers: [-1, 0.5, 3], bandwidths: [0.7, 0.5, 1.2])),
     ])
     let data = try JSONEncoder().encode(transforms)
     #expect(try JSONDecoder().decode(ColumnTransforms.self, from: data) == transforms)
