@@ -47,6 +47,12 @@ public struct KernelQuantileMap: Sendable, Codable, Hashable {
   public let centers: [Double]
   /// The kernels' standard deviations `hᵢ > 0`, one per centre.
   public let bandwidths: [Double]
+  /// `log hᵢ`, kept beside the bandwidths (not written to a file) for ``logDerivative(_:)``.
+  let logBandwidths: [Double]
+
+  enum CodingKeys: String, CodingKey {
+    case centers, bandwidths
+  }
 
   /// The most centres a fit keeps by default (the cost of every evaluation is one `erfc` per
   /// centre).
@@ -61,6 +67,7 @@ public struct KernelQuantileMap: Sendable, Codable, Hashable {
   public init(centers: [Double], bandwidths: [Double]) {
     self.centers = centers
     self.bandwidths = bandwidths
+    self.logBandwidths = bandwidths.map { Double.log($0) }
     if let failure = validationFailure { preconditionFailure("KernelQuantileMap: \(failure)") }
   }
 
@@ -99,9 +106,19 @@ public struct KernelQuantileMap: Sendable, Codable, Hashable {
         })
     }
     let logGeometricMean = logPilot.reduce(0, +) / Double(centers.count)
+    let bandwidths = logPilot.map { pilotBandwidth * Double.exp((logGeometricMean - $0) / 2) }
     self.centers = centers
-    self.bandwidths = logPilot.map { pilotBandwidth * Double.exp((logGeometricMean - $0) / 2) }
+    self.bandwidths = bandwidths
+    self.logBandwidths = bandwidths.map { Double.log($0) }
     guard validationFailure == nil else { return nil }
+  }
+
+  /// Reads the centres and bandwidths (check ``validationFailure`` before use).
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    centers = try container.decode([Double].self, forKey: .centers)
+    bandwidths = try container.decode([Double].self, forKey: .bandwidths)
+    logBandwidths = bandwidths.map { Double.log($0) }
   }
 
   /// `T(x) = Φ⁻¹(F(x))`, from whichever of `F(x)` and `1 − F(x)` is smaller (no cancellation in
@@ -121,22 +138,23 @@ public struct KernelQuantileMap: Sendable, Codable, Hashable {
   /// that it stays finite where every kernel underflows.
   func logDerivative(_ x: Double, value z: Double) -> Double {
     var largest = -Double.infinity
-    for (c, h) in zip(centers, bandwidths) {
-      let u = (x - c) / h
-      largest = Swift.max(largest, -u * u / 2 - Double.log(h))
+    for i in centers.indices {
+      let u = (x - centers[i]) / bandwidths[i]
+      largest = Swift.max(largest, -u * u / 2 - logBandwidths[i])
     }
     var sum = 0.0
-    for (c, h) in zip(centers, bandwidths) {
-      let u = (x - c) / h
-      sum += Double.exp(-u * u / 2 - Double.log(h) - largest)
+    for i in centers.indices {
+      let u = (x - centers[i]) / bandwidths[i]
+      sum += Double.exp(-u * u / 2 - logBandwidths[i] - largest)
     }
     // log f = log Σ e^(−u²/2)/hᵢ − log(m·√(2π)); log φ(z) = −z²/2 − log √(2π).
     return largest + Double.log(sum) - Double.log(Double(centers.count)) + z * z / 2
   }
 
-  /// `T⁻¹(z)`: Newton's method on `T(x) − z` from the middle of the bracket
-  /// `[minᵢ(cᵢ + hᵢ·z), maxᵢ(cᵢ + hᵢ·z)]`, bisecting whenever a Newton step would leave the
-  /// bracket, until the bracket or the step is below a few ulps of `x`.
+  /// `T⁻¹(z)`: Newton's method on `T(x) − z` inside the bracket `[minᵢ(cᵢ + hᵢ·z),
+  /// maxᵢ(cᵢ + hᵢ·z)]`, from the centre of rank `Φ(z)·(m − 1)` (close to the root: `F` is close
+  /// to the centres' empirical CDF), bisecting whenever a Newton step would leave the bracket,
+  /// until the bracket or the step is below a few ulps of `x`.
   public func inverse(_ z: Double) -> Double {
     precondition(!z.isNaN, "KernelQuantileMap.inverse: z is NaN")
     if z.isInfinite { return z }
@@ -144,7 +162,8 @@ public struct KernelQuantileMap: Sendable, Codable, Hashable {
     var low = ends.min()!
     var high = ends.max()!
     let scale = bandwidths.min()!
-    var x = (low + high) / 2
+    let rank = Int((StandardNormal.cumulativeProbability(z) * Double(centers.count - 1)).rounded())
+    var x = Swift.min(Swift.max(centers[rank], low), high)
     for _ in 0..<200 {
       let t = value(x)
       let residual = t - z

@@ -69,6 +69,9 @@ struct TransformOption: Equatable {
       throw CLIError(
         "--transform \(argument): \(name) takes \(name == "log" ? "one offset at most (log=1)" : "no parameters")"
       )
+    case ("none", _):
+      throw CLIError(
+        "--transform \(argument): none takes no columns (--transform none keeps every column as it is)")
     default:
       throw CLIError(
         "--transform \(argument): unknown transform '\(name)' (log, logit, quantile, kernel or none)")
@@ -220,11 +223,12 @@ struct TransformPlan {
   /// The transforms fitted to the training rows, or `nil` when none is asked for (or, by
   /// default, none can be fitted).
   func fitted(to trainingRows: Matrix<Double>) throws -> ColumnTransforms? {
-    // The default skips a column with fewer than 2 distinct training values (no spread to fit).
+    // The default skips a column it cannot fit (fewer than 2 distinct training values, or a
+    // spread that overflows), which the standardisation then reports or takes as it is.
     let fitting =
       isDefault
       ? requests.filter { entry in
-        (1..<trainingRows.rows).contains { trainingRows[$0, entry.key] != trainingRows[0, entry.key] }
+        KernelQuantileMap(fitting: (0..<trainingRows.rows).map { trainingRows[$0, entry.key] }) != nil
       }
       : requests
     guard !fitting.isEmpty else { return nil }

@@ -33,6 +33,29 @@ import Testing
     try CommandLineTool.run(arguments, in: folder)
   }
 
+  /// Model `mapped` (trained on `x.npy` with `transforms`) and model `plain` (trained on the
+  /// rows already mapped, `plainData`, with `--transform none`) are the same network on the same
+  /// split, so their per-point NLLs must differ by exactly the transforms' log-Jacobian: the ODE
+  /// solves are bit-identical, only the two additions round differently.
+  func expectNLLsDifferByTheLogJacobian(
+    mapped: String, plain: String, plainData: String, transforms: ColumnTransforms
+  ) throws {
+    for (m, data) in [(mapped, "x"), (plain, plainData)] {
+      let nll = try run(
+        ["nll", "--model", "\(m).safetensors", "--data", "\(data).npy", "--steps", "10", "--out", "\(m).npy"])
+      #expect(nll.status == 0, "\(nll.standardError)")
+    }
+    let nllMapped = try NumPyFile.read(from: folder.appendingPathComponent("\(mapped).npy"), as: Double.self)
+    let nllPlain = try NumPyFile.read(from: folder.appendingPathComponent("\(plain).npy"), as: Double.self)
+    let jacobians = transforms.logAbsJacobians(of: rows)
+    for i in 0..<rows.rows {
+      let expected = nllPlain.elements[i] - jacobians[i]
+      #expect(
+        abs(nllMapped.elements[i] - expected) <= 1e-12 * max(1, abs(expected)),
+        "row \(i): \(nllMapped.elements[i]) vs \(expected)")
+    }
+  }
+
   @Test func nllInDataUnitsIsNLLOfTransformedRowsMinusTheLogJacobian() throws {
     let a = try run(
       [
@@ -55,21 +78,7 @@ import Testing
     try NumPyFile.write(transforms.applied(to: rows), to: folder.appendingPathComponent("y.npy"))
     let b = try run(["train", "--data", "y.npy", "--out", "b.safetensors", "--transform", "none"] + training)
     #expect(b.status == 0, "\(b.standardError)")
-    for (m, data) in [("a", "x"), ("b", "y")] {
-      let nll = try run(
-        ["nll", "--model", "\(m).safetensors", "--data", "\(data).npy", "--steps", "10", "--out", "\(m).npy"])
-      #expect(nll.status == 0, "\(nll.standardError)")
-    }
-    let nllA = try NumPyFile.read(from: folder.appendingPathComponent("a.npy"), as: Double.self)
-    let nllB = try NumPyFile.read(from: folder.appendingPathComponent("b.npy"), as: Double.self)
-    let jacobians = transforms.logAbsJacobians(of: rows)
-    // Bit-identical ODE solves; only the two additions round differently.
-    for i in 0..<rows.rows {
-      let expected = nllB.elements[i] - jacobians[i]
-      #expect(
-        abs(nllA.elements[i] - expected) <= 1e-12 * max(1, abs(expected)),
-        "row \(i): \(nllA.elements[i]) vs \(expected)")
-    }
+    try expectNLLsDifferByTheLogJacobian(mapped: "a", plain: "b", plainData: "y", transforms: transforms)
     // A point outside the log's domain is refused, naming it.
     var bad = rows
     bad[1, 0] = -1
@@ -133,18 +142,7 @@ import Testing
     #expect(
       try TrainedModel<MLP<Double>>.load(from: folder.appendingPathComponent("e.safetensors"))
         .columnTransforms == nil)
-    for (m, data) in [("d", "x"), ("e", "k")] {
-      let nll = try run(
-        ["nll", "--model", "\(m).safetensors", "--data", "\(data).npy", "--steps", "10", "--out", "\(m).npy"])
-      #expect(nll.status == 0, "\(nll.standardError)")
-    }
-    let nllD = try NumPyFile.read(from: folder.appendingPathComponent("d.npy"), as: Double.self)
-    let nllE = try NumPyFile.read(from: folder.appendingPathComponent("e.npy"), as: Double.self)
-    let jacobians = transforms.logAbsJacobians(of: rows)
-    for i in 0..<rows.rows {
-      let expected = nllE.elements[i] - jacobians[i]
-      #expect(abs(nllD.elements[i] - expected) <= 1e-12 * max(1, abs(expected)), "row \(i)")
-    }
+    try expectNLLsDifferByTheLogJacobian(mapped: "d", plain: "e", plainData: "k", transforms: transforms)
     // Nothing to choose on without held-out rows.
     let f = try run(["train", "--data", "x.npy", "--out", "f.safetensors", "--validation", "0"] + training)
     #expect(f.status == 0 && !f.standardOutput.contains("column transforms:"), "\(f.standardOutput)")
@@ -171,6 +169,7 @@ import Testing
     (["log:0-1,1-3"], "--transform log:0-1,1-3 names a column twice"),
     (["cube:0"], "--transform cube:0: unknown transform 'cube' (log, logit, quantile, kernel or none)"),
     (["kernel=2:0"], "--transform kernel=2:0: kernel takes no parameters"),
+    (["none:0"], "--transform none:0: none takes no columns (--transform none keeps every column as it is)"),
     (
       ["none", "log:0"],
       "--transform none trains on the columns as they are; drop it or the other --transform options"
