@@ -32,7 +32,7 @@ struct TrainingSettings {
   /// `--transform`: monotone maps of data columns, fitted on the training rows (TransformOption).
   var transforms: [TransformOption] = []
   /// Whether a data file read into memory, with held-out rows, is offered the default transforms
-  /// when `transforms` is empty (``TransformPlan/choosingDefaultTransforms(besides:training:heldOut:)``);
+  /// when `transforms` is empty (``TransformPlan/defaultTransforms(besides:training:heldOut:)``);
   /// `--transform none` turns it off.
   var defaultTransforms = false
   /// The size-aware settings the user gave, still to be resolved from the data's size (`nil`:
@@ -198,7 +198,7 @@ enum ModelTraining {
       let data = try conditionsMovedToEnd(
         raw, conditionColumns: settings.conditionColumns, source: input.argument)
       // Found (or checked) on every row of the file, so that an error names the file's row.
-      var plan = try TransformPlan(
+      let plan = try TransformPlan(
         settings.transforms, data: data, fileColumns: raw.columns,
         conditionColumns: settings.conditionColumns,
         source: input.argument)
@@ -235,14 +235,16 @@ enum ModelTraining {
       // Standardised in Double before the rows become Float: a Float copy of 1e9 + N(0, 1) is
       // all 1e9. The source carries the standardisation (fitted on the training rows alone);
       // the trainer records it in the model.
-      // By default, kernel quantile maps when they predict the held-out rows better.
+      // The transforms are fitted on the training rows alone; the model sees T(x). By default,
+      // kernel quantile maps when they predict the held-out rows better.
+      let transforms: ColumnTransforms?
       var transformNote: String? = nil
       if settings.defaultTransforms, let heldOut {
-        (plan, transformNote) = try plan.choosingDefaultTransforms(
+        (transforms, transformNote) = plan.defaultTransforms(
           besides: dequantization, training: trainingRows, heldOut: heldOut)
+      } else {
+        transforms = try plan.fitted(to: trainingRows)
       }
-      // The transforms are fitted on the training rows alone; the model sees T(x).
-      let transforms = try plan.fitted(to: trainingRows)
       let source: DatasetSource<Float>
       do {
         source = try DatasetSource<Float>(

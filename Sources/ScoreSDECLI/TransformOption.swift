@@ -116,15 +116,11 @@ struct TransformOption: Equatable {
 /// The transforms of a `train` run on a data file, from the file's columns to the fitted maps.
 struct TransformPlan {
   /// The transform of each transformed data column.
-  private(set) var requests: [Int: ColumnTransformRequest]
+  let requests: [Int: ColumnTransformRequest]
   /// The file column (0-based) of each data column.
   let fileColumn: [Int]
   /// The data file.
   let source: String
-
-  /// Whether the plan is `train`'s default (a ``KernelQuantileMap`` on every continuous data
-  /// column) rather than the user's `--transform` options.
-  private(set) var isDefault = false
 
   /// Plans `options` for `data` (every row of the file, conditions at the end) and checks every
   /// row against the declared domains, so that an error names the file's row.
@@ -146,44 +142,35 @@ struct TransformPlan {
     }
   }
 
-  /// `train`'s default when no `--transform` is given: the smooth Gaussianising
-  /// ``KernelQuantileMap`` on every data column that is not dequantised, so that a skewed or
-  /// heavy-tailed column reaches the network close to Gaussian, with a smooth exact Jacobian in
-  /// every NLL. (An integer column keeps its dequantisation; a column constant in the training
-  /// rows is left to the standardisation's own error.)
-  func withDefaultTransforms(besides dequantization: Dequantization?) -> TransformPlan {
-    guard requests.isEmpty else { return self }
-    var plan = self
-    let integer = Set(dequantization?.columns ?? [])
-    plan.requests = Dictionary(
-      uniqueKeysWithValues: fileColumn.indices.filter { !integer.contains($0) }.map { ($0, .kernelQuantile) })
-    plan.isDefault = true
-    return plan
-  }
-
-  /// `train`'s default on a run with held-out rows: the kernel maps of
-  /// ``withDefaultTransforms(besides:)`` when a Gaussian fitted to the mapped training columns
-  /// predicts the held-out rows better (mean NLL in data units, the maps' log-Jacobians included)
-  /// than a Gaussian fitted to the columns as they are, and no transform otherwise. Both are
-  /// closed forms, so the choice costs two Cholesky factorisations; a table too small for the
-  /// kernel estimates of its columns to beat a Gaussian's keeps its columns.
+  /// `train`'s default when no `--transform` is given, on a run with held-out rows: the smooth
+  /// Gaussianising ``KernelQuantileMap`` on every data column that is not dequantised (and that
+  /// has a spread to fit; a column constant in the training rows is left to the
+  /// standardisation's own error), kept when a Gaussian fitted to the mapped training columns
+  /// predicts the held-out rows better (mean NLL in data units, the maps' log-Jacobians
+  /// included) than a Gaussian fitted to the columns as they are. Both are closed forms, so the
+  /// choice costs two Cholesky factorisations; a table too small for the kernel estimates of its
+  /// columns to beat a Gaussian's keeps its columns.
   ///
-  /// - Returns: the plan, and a line for `train`'s output saying what was chosen and why.
-  func choosingDefaultTransforms(
+  /// - Returns: the maps fitted to `training`, or `nil` when they lost or none could be fitted,
+  ///   and a line for `train`'s output saying what was chosen and why.
+  func defaultTransforms(
     besides dequantization: Dequantization?, training: Matrix<Double>, heldOut: Matrix<Double>
-  ) throws -> (plan: TransformPlan, note: String?) {
-    let candidate = withDefaultTransforms(besides: dequantization)
-    guard candidate.isDefault, let maps = try candidate.fitted(to: training) else { return (self, nil) }
+  ) -> (transforms: ColumnTransforms?, note: String?) {
     let d = fileColumn.count
-    func dataColumns(_ rows: Matrix<Double>) -> Matrix<Double> {
-      var out = Matrix<Double>(rows: rows.rows, columns: d)
-      for i in 0..<rows.rows { for j in 0..<d { out[i, j] = rows[i, j] } }
-      return out
+    let integer = Set(dequantization?.columns ?? [])
+    var fitted = [ColumnTransform](repeating: .identity, count: d)
+    for j in 0..<d where !integer.contains(j) {
+      if let map = KernelQuantileMap(fitting: (0..<training.rows).map { training[$0, j] }) {
+        fitted[j] = .kernelQuantile(map)
+      }
     }
-    let (train, held) = (dataColumns(training), dataColumns(heldOut))
+    let columns = fitted.filter { $0 != .identity }.count
+    guard columns > 0 else { return (nil, nil) }
+    let maps = ColumnTransforms(fitted)
+    let (train, held) = (dataColumns(of: training, count: d), dataColumns(of: heldOut, count: d))
     guard let plain = try? GaussianBaseline(fitting: train),
       let mapped = try? GaussianBaseline(fitting: maps.applied(to: train))
-    else { return (self, nil) }
+    else { return (nil, nil) }
     let n = Double(held.rows)
     let plainNLL = -plain.logDensities(held).reduce(0, +) / n
     let mappedNLL =
@@ -191,15 +178,14 @@ struct TransformPlan {
       / n
     let numbers = String(
       format: "a Gaussian's held-out NLL %.2f with them, %.2f without, nats per point", mappedNLL, plainNLL)
-    if mappedNLL < plainNLL {
-      let columns = maps.transforms.filter { $0 != .identity }.count
-      return (
-        candidate,
-        "kernel quantile maps on \(columns) data column(s), the default for a data file (\(numbers)); "
-          + "--transform none turns them off"
-      )
+    guard mappedNLL < plainNLL else {
+      return (nil, "none; the default kernel quantile maps lost on the held-out rows (\(numbers))")
     }
-    return (self, "none; the default kernel quantile maps lost on the held-out rows (\(numbers))")
+    return (
+      maps,
+      "kernel quantile maps on \(columns) data column(s), the default for a data file (\(numbers)); "
+        + "--transform none turns them off"
+    )
   }
 
   /// The dequantisation without the transformed columns: `auto` leaves them out (a transformed
@@ -220,21 +206,12 @@ struct TransformPlan {
       columns: kept.map { dequantization.columns[$0] }, binWidths: kept.map { dequantization.binWidths[$0] })
   }
 
-  /// The transforms fitted to the training rows, or `nil` when none is asked for (or, by
-  /// default, none can be fitted).
+  /// The transforms fitted to the training rows, or `nil` when none is asked for.
   func fitted(to trainingRows: Matrix<Double>) throws -> ColumnTransforms? {
-    // The default skips a column it cannot fit (fewer than 2 distinct training values, or a
-    // spread that overflows), which the standardisation then reports or takes as it is.
-    let fitting =
-      isDefault
-      ? requests.filter { entry in
-        KernelQuantileMap(fitting: (0..<trainingRows.rows).map { trainingRows[$0, entry.key] }) != nil
-      }
-      : requests
-    guard !fitting.isEmpty else { return nil }
+    guard !requests.isEmpty else { return nil }
     do {
       return try ColumnTransforms(
-        fitting: fitting, to: trainingRows, dimension: fileColumn.count, source: source)
+        fitting: requests, to: trainingRows, dimension: fileColumn.count, source: source)
     } catch {
       throw cliError(error)
     }
@@ -248,8 +225,9 @@ struct TransformPlan {
         "\(source): --transform \(transform) on column \(fileColumn[column]) needs \(domain), but row "
           + "\(row + 1) holds \(value)")
     case .cannotFitQuantileMap(let source, let column):
+      let kind = requests[column] == .kernelQuantile ? "kernel" : "quantile"
       return CLIError(
-        "\(source): --transform quantile on column \(fileColumn[column]): the training rows hold fewer than 2 "
+        "\(source): --transform \(kind) on column \(fileColumn[column]): the training rows hold fewer than 2 "
           + "distinct values in it")
     case .unknownColumn: return CLIError(error.description)
     }
@@ -264,8 +242,7 @@ extension ModelTraining {
     of rows: Matrix<Double>, dimension: Int, transforms: ColumnTransforms?, standardizer: Standardizer,
     dequantization: Dequantization?
   ) -> DataRange {
-    var z = Matrix<Double>(rows: rows.rows, columns: dimension)
-    for i in 0..<rows.rows { for j in 0..<dimension { z[i, j] = rows[i, j] } }
+    var z = dataColumns(of: rows, count: dimension)
     transforms?.apply(to: &z)
     let data = Standardizer(
       means: Array(standardizer.means.prefix(dimension)),
@@ -279,4 +256,11 @@ extension ModelTraining {
     }
     return DataRange(of: z).extendingUpper(by: extra)
   }
+}
+
+/// The first `count` columns of `rows` (the data columns; conditions follow them).
+func dataColumns(of rows: Matrix<Double>, count: Int) -> Matrix<Double> {
+  var out = Matrix<Double>(rows: rows.rows, columns: count)
+  for i in 0..<rows.rows { for j in 0..<count { out[i, j] = rows[i, j] } }
+  return out
 }
