@@ -140,7 +140,8 @@ struct ThermoReport: TrainedModelTask {
     }
     guard trained.columnTransforms == nil else {
       throw CLIError(
-        "\(command.model): thermo takes a model without --transform (its densities are in model units)")
+        "\(command.model): thermo takes a model trained with --transform none (its densities are in model units; "
+          + "train applies kernel quantile maps to a data file by default)")
     }
     let d = trained.dimension
     let sde = trained.sde
