@@ -8,7 +8,6 @@ import ScoreNetworks
 /// What `train` and `demo` need to know to fit a model.
 struct TrainingSettings {
   var process: SDEDescription
-  var architecture: ArchitectureOption = .mlp
   var width: Int
   var depth: Int
   var configuration: TrainingConfiguration
@@ -175,156 +174,46 @@ enum ModelTraining {
     rows < smallDataRows ? defaultSmallDataFraction : 0
   }
 
+  /// Trains a `network` on prepared data: a file in memory with its validation split, a
+  /// memory-mapped file, or a built-in density.
   static func train<Network: CommandLineNetwork>(
-    _ input: DataInput, network: Network.Type, settings given: TrainingSettings, label: String
+    _ prepared: PreparedTraining, network: Network.Type, label: String
   ) throws -> TrainingOutcome<Network> {
-    // A data file plans SizeAwareDefaults.dataFileSteps (read into memory, its size then picks
-    // the rest); a built-in density, sampled afresh every step, the standard settings.
-    var defaults = SizeAwareDefaults.standard
-    if input.isFile { defaults.steps = SizeAwareDefaults.dataFileSteps }
-    var settings = given.resolvingSizes(defaults)
-    // A network without dropout (the encoded-condition MLP) trains without it unless asked.
-    if !Network.supportsDropout && given.sizeAwareChoices?.dropout == nil {
-      settings.configuration.dropout = 0
+    let settings = prepared.settings(for: network)
+    let name = prepared.input.argument
+    guard let file = prepared.file else {
+      if prepared.input.isFile {
+        return try trainMapped(prepared.input, network: network, settings: settings, label: label)
+      }
+      return try train(
+        distribution: prepared.input.distribution(), network: network, settings: settings, label: label,
+        name: name)
     }
-    if try usesMemoryMap(input, settings: settings) {
-      guard settings.transforms.isEmpty else {
-        throw CLIError("--transform needs the rows in memory; train \(input.argument) with --no-memory-map")
-      }
-      return try trainMapped(input, network: network, settings: settings, label: label)
+    var outcome: TrainingOutcome<Network>
+    if let dequantization = file.dequantization {
+      outcome = try run(
+        source: DequantizedSource(file.source, dequantization: dequantization), network: network,
+        standardizer: nil, settings: settings, label: label, name: name, heldOut: file.standardizedHeldOut)
+      outcome.model.dequantization = dequantization
+    } else {
+      outcome = try run(
+        source: file.source, network: network, standardizer: nil, settings: settings, label: label,
+        name: name, heldOut: file.standardizedHeldOut)
     }
-    if input.isFile {
-      let (raw, _) = try input.load(count: 0, seed: 0)
-      let data = try conditionsMovedToEnd(
-        raw, conditionColumns: settings.conditionColumns, source: input.argument)
-      // Found (or checked) on every row of the file, so that an error names the file's row.
-      let plan = try TransformPlan(
-        settings.transforms, data: data, fileColumns: raw.columns,
-        conditionColumns: settings.conditionColumns,
-        source: input.argument)
-      let dequantization = try plan.reconciled(
-        settings.integerColumns.dequantization(
-          of: data, conditionColumns: settings.conditionColumns, fileColumns: raw.columns,
-          source: input.argument), declared: settings.integerColumns)
-      let fraction = settings.validationFraction ?? defaultValidationFraction(rows: data.rows)
-      var trainingRows = data
-      var heldOut: Matrix<Double>? = nil
-      if fraction > 0 {
-        // Its own stream of the seed: the split does not move when the run's draws do.
-        var rng = Xoshiro256(seed: settings.configuration.seed, stream: UInt64.max - 4)
-        let split = trainTestSplit(data, testFraction: fraction, using: &rng)
-        let usable = split.test.rows >= 1 && split.train.rows >= 2
-        if usable {
-          trainingRows = split.train
-          heldOut = split.test
-        } else if settings.validationFraction != nil {
-          // Asked for: say why it cannot be done. By default a file too small to split trains on
-          // every row.
-          throw CLIError(
-            "\(input.argument): --validation \(fraction) of its \(data.rows) rows leaves \(split.test.rows) "
-              + "held-out and \(split.train.rows) training rows; at least 1 and 2 are needed (--validation 0 "
-              + "trains on every row)")
-        }
-      }
-      settings = given.resolvingSizes(
-        SizeAwareDefaults(
-          trainingRows: trainingRows.rows, columns: max(1, data.columns - settings.conditionColumns.count)))
-      if !Network.supportsDropout && given.sizeAwareChoices?.dropout == nil {
-        settings.configuration.dropout = 0
-      }
-      // Standardised in Double before the rows become Float: a Float copy of 1e9 + N(0, 1) is
-      // all 1e9. The source carries the standardisation (fitted on the training rows alone);
-      // the trainer records it in the model.
-      // The transforms are fitted on the training rows alone; the model sees T(x). By default,
-      // kernel quantile maps when they predict the held-out rows better.
-      let transforms: ColumnTransforms?
-      var transformNote: String? = nil
-      if settings.defaultTransforms, let heldOut {
-        (transforms, transformNote) = plan.defaultTransforms(
-          besides: dequantization, training: trainingRows, heldOut: heldOut)
-      } else {
-        transforms = try plan.fitted(to: trainingRows)
-      }
-      let source: DatasetSource<Float>
-      do {
-        source = try DatasetSource<Float>(
-          standardizing: transforms?.applied(to: trainingRows) ?? trainingRows,
-          conditioningColumns: settings.conditionColumns.count,
-          source: input.argument)
-      } catch {
-        let order =
-          (0..<raw.columns).filter { !settings.conditionColumns.contains($0) } + settings.conditionColumns
-        if heldOut != nil, case .constantColumn(_, let column, let value) = error,
-          (0..<data.rows).contains(where: { data[$0, column] != value })
-        {
-          // Constant only because the rows that vary were held out: say so, not "constant".
-          throw CLIError(
-            "\(input.argument): column \(order[column] + 1) is \(value) in every training row once "
-              + "\(heldOut!.rows) of the \(data.rows) rows are held out for validation (its other values are all "
-              + "in the held-out rows); drop the column, or train on every row with --validation 0")
-        }
-        throw error.inFileColumns(conditionColumns: settings.conditionColumns, of: raw.columns)
-      }
-      // Integer-valued columns are trained as k + w·u with fresh u each step; the held-out rows
-      // (for the held-out loss and NLL) and the training rows (for the baseline and the training
-      // NLL) are dequantised once, with draws of their own stream, so that every measurement
-      // sees the same points.
-      var measuredHeldOut = heldOut
-      var measuredTraining = trainingRows
-      if let dequantization {
-        var rng = Xoshiro256(seed: settings.configuration.seed, stream: UInt64.max - 5)
-        if measuredHeldOut != nil { dequantization.dequantize(&measuredHeldOut!, using: &rng) }
-        dequantization.dequantize(&measuredTraining, using: &rng)
-      }
-      let standardizedHeldOut = measuredHeldOut.map {
-        source.appliedStandardizer!.transformed(transforms?.applied(to: $0) ?? $0, as: Float.self)
-      }
-      var outcome: TrainingOutcome<Network>
-      if let dequantization {
-        outcome = try run(
-          source: DequantizedSource(source, dequantization: dequantization), network: network,
-          standardizer: nil, settings: settings, label: label, name: input.argument,
-          heldOut: standardizedHeldOut)
-        outcome.model.dequantization = dequantization
-      } else {
-        outcome = try run(
-          source: source, network: network, standardizer: nil, settings: settings, label: label,
-          name: input.argument, heldOut: standardizedHeldOut)
-      }
-      outcome.model.columnTransforms = transforms
-      outcome.transformNote = transformNote
-      outcome.model.dataRange = dataRange(
-        of: trainingRows, dimension: outcome.model.dimension, transforms: transforms,
-        standardizer: source.appliedStandardizer!, dequantization: dequantization)
-      // The baseline a density of the data columns must beat; a conditional model's density is
-      // of x given c, which one Gaussian of x does not measure.
-      if settings.conditionColumns.isEmpty {
-        outcome.model.gaussianBaseline = try? GaussianBaseline(
-          fitting: measuredTraining, source: input.argument)
-      }
-      outcome.recordHeldOut(
-        measuredHeldOut, trainingRows: measuredTraining, fraction: fraction,
-        baseline: outcome.model.gaussianBaseline, dequantization: dequantization)
-      return outcome
+    outcome.model.columnTransforms = file.transforms
+    outcome.transformNote = file.transformNote
+    outcome.model.dataRange = dataRange(
+      of: file.trainingRows, dimension: outcome.model.dimension, transforms: file.transforms,
+      standardizer: file.source.appliedStandardizer!, dequantization: file.dequantization)
+    // The baseline a density of the data columns must beat; a conditional model's density is
+    // of x given c, which one Gaussian of x does not measure.
+    if settings.conditionColumns.isEmpty {
+      outcome.model.gaussianBaseline = try? GaussianBaseline(fitting: file.measuredTraining, source: name)
     }
-    if case .list = settings.integerColumns {
-      throw CLIError("--integer-columns applies to data files; \(input.argument) is a built-in density")
-    }
-    guard settings.transforms.isEmpty else {
-      throw CLIError("--transform applies to data files; \(input.argument) is a built-in density")
-    }
-    if let fraction = settings.validationFraction, fraction > 0 {
-      throw CLIError(
-        "--validation holds out rows of a data file; \(input.argument) is a built-in density, whose "
-          + "fresh samples cannot be memorised")
-    }
-    guard settings.conditionColumns.isEmpty else {
-      throw CLIError(
-        "--condition-columns applies to data files; built-in families carry their parameter column")
-    }
-    return try train(
-      distribution: input.distribution(), network: network, settings: settings,
-      label: label, name: input.argument)
+    outcome.recordHeldOut(
+      file.measuredHeldOut, trainingRows: file.measuredTraining, fraction: file.fraction,
+      baseline: outcome.model.gaussianBaseline, dequantization: file.dequantization)
+    return outcome
   }
 
   static func train<D: DataDistribution, Network: CommandLineNetwork>(

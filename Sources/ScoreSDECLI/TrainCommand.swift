@@ -38,8 +38,10 @@ struct TrainCommand: ParsableCommand {
   @Option(
     help: ArgumentHelp(
       "The network: mlp (hidden layers on [x, γ(t), c]) or resmlp (pre-LayerNorm residual blocks "
-        + "with a time- and condition-dependent scale and shift). Recorded in the model file."))
-  var architecture: ArchitectureOption = .mlp
+        + "with a time- and condition-dependent scale and shift). Default: resmlp for a data file read into "
+        + "memory with fewer than \(SizeAwareDefaults.largeDataRows) training rows (and no --condition-encoding), "
+        + "mlp otherwise. Recorded in the model file."))
+  var architecture: ArchitectureOption?
 
   @Option(
     help: ArgumentHelp(
@@ -151,7 +153,7 @@ struct TrainCommand: ParsableCommand {
   var memoryMap: Bool? = nil
 
   func validate() throws {
-    if conditionEncoding.encoding != nil && architecture != .mlp {
+    if conditionEncoding.encoding != nil && architecture == .resmlp {
       throw ValidationError(
         "--condition-encoding \(conditionEncoding.encoding!.name) needs --architecture mlp")
     }
@@ -178,18 +180,24 @@ struct TrainCommand: ParsableCommand {
         "--steps \(steps): at most \(maximumTrainingSteps) (weeks of training at any rate this tool reaches)")
     }
     guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+    // Checked again once the data has chosen the network, when --architecture is not given.
+    try checkMemory(architecture ?? .mlp, width: width, depth: depth, batch: batch)
+    guard learningRate > 0, learningRate.isFinite else {
+      throw ValidationError("--learning-rate must be positive")
+    }
+    guard URL(fileURLWithPath: out).pathExtension == "safetensors" else {
+      throw ValidationError("--out must name a .safetensors file, got '\(out)'")
+    }
+  }
+
+  /// A one-line error when `architecture` at this size would not fit in the machine's memory.
+  func checkMemory(_ architecture: ArchitectureOption, width: Int, depth: Int, batch: Int) throws {
     let needed = architecture.trainingBytes(width: width, depth: depth, batch: batch)
     let available = Double(ProcessInfo.processInfo.physicalMemory)
     guard needed <= available else {
       throw ValidationError(
         "--width \(width) --depth \(depth) --batch \(batch) needs about \(byteText(needed)) for the "
           + "\(architecture.rawValue)'s weights and activations; this machine has \(byteText(available))")
-    }
-    guard learningRate > 0, learningRate.isFinite else {
-      throw ValidationError("--learning-rate must be positive")
-    }
-    guard URL(fileURLWithPath: out).pathExtension == "safetensors" else {
-      throw ValidationError("--out must name a .safetensors file, got '\(out)'")
     }
   }
 
@@ -226,7 +234,7 @@ struct TrainCommand: ParsableCommand {
     // Width, depth, steps, batch, dropout and weight decay left unset are chosen from the data's
     // size once it is read (SizeAwareDefaults).
     var settings = TrainingSettings(
-      process: process, architecture: architecture, width: 0, depth: 0,
+      process: process, width: 0, depth: 0,
       configuration: TrainingConfiguration(
         seed: seed, learningRate: learningRate, loss: objective.loss, conditionDropout: conditionDropout),
       conditionColumns: columns, validationFraction: validation, patience: patience,
@@ -236,14 +244,23 @@ struct TrainCommand: ParsableCommand {
     settings.defaultTransforms = transform.isEmpty
     settings.sizeAwareChoices = SizeAwareChoices(
       width: width, depth: depth, steps: steps, batch: batch, dropout: dropout, weightDecay: weightDecay)
+    let prepared = try ModelTraining.prepare(input, settings: settings)
+    let network = architecture ?? prepared.defaultArchitecture
+    if architecture == nil, let file = prepared.file {
+      let chosen = prepared.settings
+      try checkMemory(
+        network, width: chosen.width, depth: chosen.depth, batch: chosen.configuration.batchSize)
+      print(
+        "network: \(network.rawValue), width \(chosen.width), depth \(chosen.depth) (the default for "
+          + "\(file.trainingRows.rows) training rows; --architecture chooses)")
+    }
     let summary: String
     let heldOut: HeldOutRun?
-    switch architecture {
+    switch network {
     case .mlp where conditionEncoding.encoding != nil:
-      (summary, heldOut) = try train(
-        EncodedConditionNetwork<MLP<Float>>.self, settings: settings, to: modelFile)
-    case .mlp: (summary, heldOut) = try train(MLP<Float>.self, settings: settings, to: modelFile)
-    case .resmlp: (summary, heldOut) = try train(ResidualMLP<Float>.self, settings: settings, to: modelFile)
+      (summary, heldOut) = try train(EncodedConditionNetwork<MLP<Float>>.self, prepared, to: modelFile)
+    case .mlp: (summary, heldOut) = try train(MLP<Float>.self, prepared, to: modelFile)
+    case .resmlp: (summary, heldOut) = try train(ResidualMLP<Float>.self, prepared, to: modelFile)
     }
     try outputs.commit()
     print(summary)
@@ -303,10 +320,9 @@ struct TrainCommand: ParsableCommand {
   /// Trains a `network`, writes the model into `file` and returns a summary to print once the
   /// file is in place.
   func train<Network: CommandLineNetwork>(
-    _ network: Network.Type, settings: TrainingSettings, to file: OutputFile
+    _ network: Network.Type, _ prepared: PreparedTraining, to file: OutputFile
   ) throws -> (String, HeldOutRun?) where Network.Scalar == Float {
-    let outcome = try ModelTraining.train(
-      DataInput(argument: data), network: network, settings: settings, label: "train")
+    let outcome = try ModelTraining.train(prepared, network: network, label: "train")
     try file.write([UInt8](outcome.model.fileContents))
     var summary = String(
       format: "trained %d steps in %.1f s (%.0f steps/s), final loss %.4f → %@",

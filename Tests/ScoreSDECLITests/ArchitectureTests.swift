@@ -43,6 +43,45 @@ import Testing
     #expect(evaluated.standardOutput.contains("mean NLL"))
   }
 
+  /// Without `--architecture` the data choose: the residual MLP below 1 000 training rows of a
+  /// file in memory, the plain MLP from there on, for an encoded condition and for a built-in
+  /// density; the choice is said and recorded.
+  @Test func theDataChooseTheNetworkWhenNoneIsGiven() throws {
+    var rng = Xoshiro256(seed: 6)
+    // 120 rows: 96 training rows once the default 20 % are held out. 1 300 rows: 1 040.
+    try NumPyFile.write(
+      Matrix<Double>.randomNormal(rows: 120, columns: 3, using: &rng),
+      to: folder.appendingPathComponent("small.npy"))
+    try NumPyFile.write(
+      Matrix<Double>.randomNormal(rows: 1_300, columns: 2, using: &rng),
+      to: folder.appendingPathComponent("large.npy"))
+    let common = ["--steps", "2", "--width", "8", "--depth", "1", "--batch", "16"]
+    for (arguments, expected, line) in [
+      (
+        ["--data", "small.npy"], "resmlp",
+        "network: resmlp, width 8, depth 1 (the default for 96 training rows"
+      ),
+      (["--data", "large.npy"], "mlp", "network: mlp, width 8, depth 1 (the default for 1040 training rows"),
+      (
+        ["--data", "small.npy", "--condition-columns", "2", "--condition-encoding", "fourier"], "encoded-mlp",
+        "network: mlp, width 8, depth 1 (the default for 96 training rows"
+      ),
+      (["--data", "small.npy", "--validation", "0"], "resmlp", "(the default for 120 training rows"),
+      (["--data", "moons"], "mlp", nil),
+    ] {
+      let trained = try CommandLineTool.run(
+        ["train", "--out", "d.safetensors"] + arguments + common, in: folder)
+      #expect(trained.status == 0, "\(arguments): \(trained.standardError)")
+      let architecture = try ModelFile.architecture(of: folder.appendingPathComponent("d.safetensors"))
+      #expect(architecture == expected, "\(arguments): \(architecture)")
+      if let line {
+        #expect(trained.standardOutput.contains(line), "\(arguments): \(trained.standardOutput)")
+      } else {
+        #expect(!trained.standardOutput.contains("network:"), "\(arguments): \(trained.standardOutput)")
+      }
+    }
+  }
+
   @Test func unknownArchitecturesAreRefusedWithTheirName() throws {
     let option = try CommandLineTool.run(
       [

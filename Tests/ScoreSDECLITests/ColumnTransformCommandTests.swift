@@ -13,7 +13,8 @@ import Testing
   let folder: URL
   let rows: Matrix<Double>
   let training = [
-    "--steps", "30", "--width", "8", "--depth", "1", "--batch", "32", "--seed", "5", "--validation-interval",
+    "--architecture", "mlp", "--steps", "30", "--width", "8", "--depth", "1", "--batch", "32", "--seed", "5",
+    "--validation-interval",
     "10",
   ]
 

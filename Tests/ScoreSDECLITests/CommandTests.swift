@@ -53,7 +53,8 @@ import Testing
       to: folder.appendingPathComponent("n.npy"))
     let trained = try CommandLineTool.run(
       [
-        "train", "--data", "n.npy", "--out", "n.safetensors", "--steps", "200", "--width", "32", "--batch",
+        "train", "--data", "n.npy", "--architecture", "mlp", "--out", "n.safetensors", "--steps", "200",
+        "--width", "32", "--batch",
         "128",
       ],
       in: folder)
@@ -78,7 +79,8 @@ import Testing
     for file in ["data.npy", "data.csv"] {
       let outcome = try CommandLineTool.run(
         [
-          "train", "--data", file, "--out", "\(file).safetensors", "--steps", "10", "--width", "8", "--depth",
+          "train", "--data", file, "--architecture", "mlp", "--out", "\(file).safetensors", "--steps", "10",
+          "--width", "8", "--depth",
           "1",
           "--batch", "16", "--condition-columns", "2",
         ], in: folder)

@@ -33,7 +33,8 @@ import Testing
     for (file, extra) in [("data", [String]()), ("conditional", ["--condition-columns", "2"])] {
       let outcome = try! CommandLineTool.run(
         [
-          "train", "--data", "\(file).npy", "--out", "\(file).safetensors", "--steps", "400", "--width", "32",
+          "train", "--data", "\(file).npy", "--architecture", "mlp", "--out", "\(file).safetensors",
+          "--steps", "400", "--width", "32",
           "--depth", "2", "--batch", "128", "--validation", "0",
         ] + extra, in: folder)
       precondition(outcome.status == 0, "training \(file) failed: \(outcome.standardError)")

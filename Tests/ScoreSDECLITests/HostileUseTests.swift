@@ -152,7 +152,8 @@ import Testing
     try CSVFile.write(Matrix<Double>.randomNormal(rows: 200, columns: 1, using: &rng), to: file("x.csv"))
     #expect(
       try run([
-        "train", "--data", "x.csv", "--steps", "20", "--width", "8", "--depth", "1", "--out", "m.safetensors",
+        "train", "--data", "x.csv", "--steps", "20", "--architecture", "mlp", "--width", "8", "--depth", "1",
+        "--out", "m.safetensors",
       ]).status == 0)
     let outcome = try run([
       "sample", "--model", "m.safetensors", "--count", "300", "--steps", "10", "--out", "s.npy", "--plot",

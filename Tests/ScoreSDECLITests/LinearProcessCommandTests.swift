@@ -53,7 +53,8 @@ import Testing
     try write([[-1, 0.5], [-0.5, -1]], "F.npy")
     try write([[1, 0], [0.3, 0.8]], "L.npy")
     let common = [
-      "train", "--data", "t.npy", "--steps", "30", "--width", "8", "--depth", "1", "--batch", "16",
+      "train", "--data", "t.npy", "--architecture", "mlp", "--steps", "30", "--width", "8", "--depth", "1",
+      "--batch", "16",
     ]
     let cld = try CommandLineTool.run(common + ["--sde", "cld", "--out", "c.safetensors"], in: folder)
     #expect(cld.status == 0, "\(cld.standardError)")

@@ -22,7 +22,8 @@ import Testing
     try! NumPyFile.write(x, to: folder.appendingPathComponent("data.npy"))
     let outcome = try! CommandLineTool.run(
       [
-        "train", "--data", "data.npy", "--out", "model.safetensors", "--steps", "400", "--width", "32",
+        "train", "--data", "data.npy", "--architecture", "mlp", "--out", "model.safetensors", "--steps",
+        "400", "--width", "32",
         "--batch", "128",
       ], in: folder)
     precondition(outcome.status == 0, "training the suite's model failed: \(outcome.standardError)")

@@ -21,7 +21,8 @@ import Testing
   @Test func aSmallFileIsSplitAndTheBestWeightsAreKept() throws {
     let trained = try CommandLineTool.run(
       [
-        "train", "--data", "small.npy", "--out", "m.safetensors", "--steps", "300", "--width", "16",
+        "train", "--data", "small.npy", "--out", "m.safetensors", "--architecture", "mlp", "--steps", "300",
+        "--width", "16",
         "--depth", "2", "--batch", "32", "--validation-interval", "10", "--patience", "3", "--weight-decay",
         "0.01",
       ], in: folder)
@@ -52,7 +53,8 @@ import Testing
   @Test func validationZeroTrainsOnEveryRowAndBadFractionsAreRefused() throws {
     let all = try CommandLineTool.run(
       [
-        "train", "--data", "small.npy", "--out", "all.safetensors", "--steps", "5", "--width", "8", "--depth",
+        "train", "--data", "small.npy", "--out", "all.safetensors", "--architecture", "mlp", "--steps", "5",
+        "--width", "8", "--depth",
         "1", "--validation", "0",
       ], in: folder)
     #expect(all.status == 0, "\(all.standardError)")
@@ -118,7 +120,8 @@ import Testing
   @Test func uniformIntegersBoundIsNearLogTen() throws {
     let trained = try CommandLineTool.run(
       [
-        "train", "--data", "digits.npy", "--out", "u.safetensors", "--steps", "600", "--width", "32",
+        "train", "--data", "digits.npy", "--architecture", "mlp", "--out", "u.safetensors", "--steps", "600",
+        "--width", "32",
         "--depth", "2", "--batch", "128", "--validation", "0",
       ], in: folder)
     #expect(trained.status == 0, "\(trained.standardError)")
