@@ -25,8 +25,9 @@ public struct ReverseStepCoefficients<Scalar: BLASScalar>: Sendable, Hashable {
 }
 
 /// A rule that gives the coefficients of a ``GaussianReverseStep`` from `t₀` down to `t₁` for a
-/// ``GaussianSDE``. The rules here: ``AncestralRule`` (DDPM / SMLD posterior draws) and
-/// ``ReverseDiffusionRule`` (the forward discretisation run backwards).
+/// ``GaussianSDE``. The rules here: ``AncestralRule`` (DDPM / SMLD posterior draws),
+/// ``ReverseDiffusionRule`` (the forward discretisation run backwards) and ``TweedieRule`` (the
+/// noiseless jump to the posterior mean of the clean data).
 ///
 /// ```swift
 /// let c = AncestralRule.coefficients(of: VPSDE<Double>(), from: 0.5, to: 0.49)
@@ -95,7 +96,8 @@ public enum ReverseDiffusionRule: ReverseStepRule {
 /// One reverse-time step of a ``GaussianSDE`` that is linear in the state, the score and the
 /// noise, `x₁ = a·x₀ + b·s(x₀, t₀) + c·z + offset`, with the coefficients from `Rule`: one score
 /// evaluation and one pass over the batch per step. ``AncestralSampler`` and
-/// ``ReverseDiffusionPredictor`` are its two rules.
+/// ``ReverseDiffusionPredictor`` are its two sampling rules; ``TweedieDenoiser`` is its
+/// ``TweedieRule``, the final denoising step.
 ///
 /// ```swift
 /// let ddpm = AncestralSampler(process: VPSDE<Double>(), score: model)

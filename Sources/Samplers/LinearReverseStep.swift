@@ -53,13 +53,29 @@ extension ReverseStepCoefficients {
     to x: inout Matrix<Scalar>, at t: Scalar, model: Model, noise: inout RowStreams,
     workspace: inout ScoreStepWorkspace<Model>
   ) where Model.Scalar == Scalar {
-    workspace.evaluate(model, at: x, time: t)
-    if self.noise != 0 {
-      workspace.drawNoise(like: x, from: &noise)
-      x.scale(by: state, adding: workspace.score, scaledBy: score, workspace.noise, scaledBy: self.noise)
-    } else {
-      x.scale(by: state, adding: workspace.score, scaledBy: score)
+    guard self.noise != 0 else {
+      applyWithoutNoise(to: &x, at: t, model: model, workspace: &workspace)
+      return
     }
+    workspace.evaluate(model, at: x, time: t)
+    workspace.drawNoise(like: x, from: &noise)
+    x.scale(by: state, adding: workspace.score, scaledBy: score, workspace.noise, scaledBy: self.noise)
+    addOffset(to: &x)
+  }
+
+  /// `x ← a·x + b·s(x, t) + offset`, the step's mean (`c` is not read): evaluates the score in
+  /// `workspace` and draws nothing.
+  @inlinable
+  public func applyWithoutNoise<Model: ScoreModel>(
+    to x: inout Matrix<Scalar>, at t: Scalar, model: Model, workspace: inout ScoreStepWorkspace<Model>
+  ) where Model.Scalar == Scalar {
+    workspace.evaluate(model, at: x, time: t)
+    x.scale(by: state, adding: workspace.score, scaledBy: score)
+    addOffset(to: &x)
+  }
+
+  @inlinable
+  func addOffset(to x: inout Matrix<Scalar>) {
     let offset = self.offset
     if offset != 0 { x.apply { $0 + offset } }
   }

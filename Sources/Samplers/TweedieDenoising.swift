@@ -22,6 +22,6 @@ public protocol TweedieDenoising<Scalar>: Sendable {
   func denoise(_ x: inout Matrix<Scalar>, at t: Scalar, workspace: inout Workspace)
 }
 
-extension TweedieDenoiser: TweedieDenoising {}
+extension GaussianReverseStep: TweedieDenoising where Rule == TweedieRule {}
 
 extension LinearTweedieDenoiser: TweedieDenoising {}
