@@ -39,8 +39,8 @@ struct TrainCommand: ParsableCommand {
     help: ArgumentHelp(
       "The network: mlp (hidden layers on [x, γ(t), c]) or resmlp (pre-LayerNorm residual blocks "
         + "with a time- and condition-dependent scale and shift). Default: resmlp for a data file read into "
-        + "memory with fewer than \(SizeAwareDefaults.largeDataRows) training rows (and no --condition-encoding), "
-        + "mlp otherwise. Recorded in the model file."))
+        + "memory of fewer than \(ModelTraining.smallDataRows) rows (and no --condition-encoding), mlp otherwise. "
+        + "Recorded in the model file."))
   var architecture: ArchitectureOption?
 
   @Option(
@@ -190,14 +190,18 @@ struct TrainCommand: ParsableCommand {
     }
   }
 
-  /// A one-line error when `architecture` at this size would not fit in the machine's memory.
-  func checkMemory(_ architecture: ArchitectureOption, width: Int, depth: Int, batch: Int) throws {
+  /// A one-line error when `architecture` at this size would not fit in the machine's memory;
+  /// `note` follows the message.
+  func checkMemory(
+    _ architecture: ArchitectureOption, width: Int, depth: Int, batch: Int, note: String = ""
+  ) throws {
     let needed = architecture.trainingBytes(width: width, depth: depth, batch: batch)
     let available = Double(ProcessInfo.processInfo.physicalMemory)
     guard needed <= available else {
       throw ValidationError(
         "--width \(width) --depth \(depth) --batch \(batch) needs about \(byteText(needed)) for the "
-          + "\(architecture.rawValue)'s weights and activations; this machine has \(byteText(available))")
+          + "\(architecture.rawValue)'s weights and activations; this machine has \(byteText(available))"
+          + note)
     }
   }
 
@@ -249,10 +253,11 @@ struct TrainCommand: ParsableCommand {
     if architecture == nil, let file = prepared.file {
       let chosen = prepared.settings
       try checkMemory(
-        network, width: chosen.width, depth: chosen.depth, batch: chosen.configuration.batchSize)
+        network, width: chosen.width, depth: chosen.depth, batch: chosen.configuration.batchSize,
+        note: network == .mlp ? "" : " (resmlp is the default for this file; --architecture mlp needs less)")
       print(
-        "network: \(network.rawValue), width \(chosen.width), depth \(chosen.depth) (the default for "
-          + "\(file.trainingRows.rows) training rows; --architecture chooses)")
+        "network: \(network.rawValue), width \(chosen.width), depth \(chosen.depth) (the default for a file of "
+          + "\(file.rows) rows; --architecture chooses)")
     }
     let summary: String
     let heldOut: HeldOutRun?

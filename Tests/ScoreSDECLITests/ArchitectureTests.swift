@@ -43,32 +43,41 @@ import Testing
     #expect(evaluated.standardOutput.contains("mean NLL"))
   }
 
-  /// Without `--architecture` the data choose: the residual MLP below 1 000 training rows of a
-  /// file in memory, the plain MLP from there on, for an encoded condition and for a built-in
+  /// Without `--architecture` the data choose: the residual MLP for a file in memory of fewer
+  /// than 5 000 rows, the plain MLP from there on, for an encoded condition and for a built-in
   /// density; the choice is said and recorded.
   @Test func theDataChooseTheNetworkWhenNoneIsGiven() throws {
     var rng = Xoshiro256(seed: 6)
-    // 120 rows: 96 training rows once the default 20 % are held out. 1 300 rows: 1 040.
     try NumPyFile.write(
       Matrix<Double>.randomNormal(rows: 120, columns: 3, using: &rng),
       to: folder.appendingPathComponent("small.npy"))
     try NumPyFile.write(
-      Matrix<Double>.randomNormal(rows: 1_300, columns: 2, using: &rng),
+      Matrix<Double>.randomNormal(rows: 4_999, columns: 2, using: &rng),
+      to: folder.appendingPathComponent("below.npy"))
+    try NumPyFile.write(
+      Matrix<Double>.randomNormal(rows: 5_000, columns: 2, using: &rng),
       to: folder.appendingPathComponent("large.npy"))
     let common = ["--steps", "2", "--width", "8", "--depth", "1", "--batch", "16"]
-    for (arguments, expected, line) in [
+    let cases: [([String], String, String?)] = [
       (
         ["--data", "small.npy"], "resmlp",
-        "network: resmlp, width 8, depth 1 (the default for 96 training rows"
+        "network: resmlp, width 8, depth 1 (the default for a file of 120 rows"
       ),
-      (["--data", "large.npy"], "mlp", "network: mlp, width 8, depth 1 (the default for 1040 training rows"),
+      (
+        ["--data", "below.npy"], "resmlp",
+        "network: resmlp, width 8, depth 1 (the default for a file of 4999 rows"
+      ),
+      (
+        ["--data", "large.npy"], "mlp", "network: mlp, width 8, depth 1 (the default for a file of 5000 rows"
+      ),
       (
         ["--data", "small.npy", "--condition-columns", "2", "--condition-encoding", "fourier"], "encoded-mlp",
-        "network: mlp, width 8, depth 1 (the default for 96 training rows"
+        "network: mlp, width 8, depth 1 (the default for a file of 120 rows"
       ),
-      (["--data", "small.npy", "--validation", "0"], "resmlp", "(the default for 120 training rows"),
+      (["--data", "small.npy", "--validation", "0"], "resmlp", "(the default for a file of 120 rows"),
       (["--data", "moons"], "mlp", nil),
-    ] {
+    ]
+    for (arguments, expected, line) in cases {
       let trained = try CommandLineTool.run(
         ["train", "--out", "d.safetensors"] + arguments + common, in: folder)
       #expect(trained.status == 0, "\(arguments): \(trained.standardError)")
