@@ -110,6 +110,11 @@ public struct ResidualMLP<Scalar: BLASScalar>: Sendable {
   ///   - out: receives the `n × d` output.
   ///   - workspace: from ``makeWorkspace(rows:)``.
   ///   - dropout: the rate and the masks' seed.
+  // Pre-specialised: a caller that is itself generic (the trainer, the likelihood) reaches this
+  // through the protocol's witness, where an unspecialised body would run its element loops
+  // through generic arithmetic.
+  @_specialize(exported: true, where Scalar == Float)
+  @_specialize(exported: true, where Scalar == Double)
   @inlinable
   public func forward(
     _ x: Matrix<Scalar>, times: Times<Scalar>, condition: Matrix<Scalar>? = nil,
