@@ -23,8 +23,8 @@ extension ResidualMLP {
   ///   - gradients: receives `∂L/∂θ` (from ``makeGradients()``).
   ///   - accumulate: add to `gradients` (gradient accumulation over micro-batches) instead of
   ///     overwriting them.
-  @_specialize(exported: true, where Scalar == Float)
-  @_specialize(exported: true, where Scalar == Double)
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   @inlinable
   public func backward(
     outputGradient: Matrix<Scalar>, workspace ws: inout ResidualMLPWorkspace<Scalar>,
@@ -99,8 +99,8 @@ extension ResidualMLP {
   ///   - outputGradient: `n × d`, the vectors `vᵢ`.
   ///   - workspace: the workspace of that forward pass.
   ///   - inputGradient: receives the `n × d` products.
-  @_specialize(exported: true, where Scalar == Float)
-  @_specialize(exported: true, where Scalar == Double)
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   @inlinable
   public func inputGradient(
     outputGradient: Matrix<Scalar>, workspace ws: inout ResidualMLPWorkspace<Scalar>,

@@ -113,8 +113,8 @@ public struct ResidualMLP<Scalar: BLASScalar>: Sendable {
   // Pre-specialised: a caller that is itself generic (the trainer, the likelihood) reaches this
   // through the protocol's witness, where an unspecialised body would run its element loops
   // through generic arithmetic.
-  @_specialize(exported: true, where Scalar == Float)
-  @_specialize(exported: true, where Scalar == Double)
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   @inlinable
   public func forward(
     _ x: Matrix<Scalar>, times: Times<Scalar>, condition: Matrix<Scalar>? = nil,
