@@ -64,8 +64,9 @@ struct PreparedFile {
   let standardizedHeldOut: Matrix<Float>?
   /// The fraction held out.
   let fraction: Double
+
   /// The file's rows, training and held-out.
-  let rows: Int
+  var rows: Int { trainingRows.rows + (measuredHeldOut?.rows ?? 0) }
 }
 
 extension ModelTraining {
@@ -197,7 +198,7 @@ extension ModelTraining {
       PreparedFile(
         source: source, dequantization: dequantization, transforms: transforms, transformNote: transformNote,
         trainingRows: trainingRows, measuredTraining: measuredTraining, measuredHeldOut: measuredHeldOut,
-        standardizedHeldOut: standardizedHeldOut, fraction: fraction, rows: data.rows)
+        standardizedHeldOut: standardizedHeldOut, fraction: fraction)
     )
   }
 }

@@ -181,7 +181,9 @@ struct TrainCommand: ParsableCommand {
     }
     guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
     // Checked again once the data has chosen the network, when --architecture is not given.
-    try checkMemory(architecture ?? .mlp, width: width, depth: depth, batch: batch)
+    if let shortfall = memoryShortfall(architecture ?? .mlp, width: width, depth: depth, batch: batch) {
+      throw ValidationError(shortfall)
+    }
     guard learningRate > 0, learningRate.isFinite else {
       throw ValidationError("--learning-rate must be positive")
     }
@@ -190,19 +192,16 @@ struct TrainCommand: ParsableCommand {
     }
   }
 
-  /// A one-line error when `architecture` at this size would not fit in the machine's memory;
-  /// `note` follows the message.
-  func checkMemory(
+  /// Why `architecture` at this size would not fit in the machine's memory, or `nil`; `note`
+  /// follows the message.
+  func memoryShortfall(
     _ architecture: ArchitectureOption, width: Int, depth: Int, batch: Int, note: String = ""
-  ) throws {
+  ) -> String? {
     let needed = architecture.trainingBytes(width: width, depth: depth, batch: batch)
     let available = Double(ProcessInfo.processInfo.physicalMemory)
-    guard needed <= available else {
-      throw ValidationError(
-        "--width \(width) --depth \(depth) --batch \(batch) needs about \(byteText(needed)) for the "
-          + "\(architecture.rawValue)'s weights and activations; this machine has \(byteText(available))"
-          + note)
-    }
+    guard needed > available else { return nil }
+    return "--width \(width) --depth \(depth) --batch \(batch) needs about \(byteText(needed)) for the "
+      + "\(architecture.rawValue)'s weights and activations; this machine has \(byteText(available))" + note
   }
 
   /// The process `--sde` (with `--drift`, `--noise`, `--offset`) names.
@@ -252,9 +251,14 @@ struct TrainCommand: ParsableCommand {
     let network = architecture ?? prepared.defaultArchitecture
     if architecture == nil, let file = prepared.file {
       let chosen = prepared.settings
-      try checkMemory(
-        network, width: chosen.width, depth: chosen.depth, batch: chosen.configuration.batchSize,
-        note: network == .mlp ? "" : " (resmlp is the default for this file; --architecture mlp needs less)")
+      // validate() checked the MLP at sizes no smaller than these; the residual network needs more.
+      if network == .resmlp,
+        let shortfall = memoryShortfall(
+          network, width: chosen.width, depth: chosen.depth, batch: chosen.configuration.batchSize,
+          note: " (resmlp is the default for this file; --architecture mlp needs less)")
+      {
+        throw CLIError(shortfall)
+      }
       print(
         "network: \(network.rawValue), width \(chosen.width), depth \(chosen.depth) (the default for a file of "
           + "\(file.rows) rows; --architecture chooses)")
