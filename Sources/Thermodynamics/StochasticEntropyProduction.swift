@@ -94,17 +94,9 @@ where Process.Scalar == Model.Scalar {
     data: Matrix<Scalar>, times: [Scalar], seed: UInt64, firstRow: Int = 0,
     medium rule: MediumEntropyDiscretization = .transitionRatio
   ) -> TrajectoryEntropy<Scalar> {
-    precondition(times.count >= 2, "StochasticEntropyProduction.simulate needs at least two times")
-    precondition(
-      zip(times, times.dropFirst()).allSatisfy { $0 < $1 } && times[0] > 0 && times.last! <= process.endTime,
-      "StochasticEntropyProduction.simulate: times must increase within (0, \(process.endTime)]")
-    let (n, d) = (data.rows, data.columns)
-    var streams = RowStreams(seed: seed, rows: firstRow..<(firstRow + n))
-    var noise = Matrix<Scalar>(rows: n, columns: d)
-    var x = data
-    streams.fillNormal(&noise)
-    process.perturb(data, at: [Scalar](repeating: times[0], count: n), noise: noise, into: &x)
-    return integrate(from: x, along: times, streams: &streams, reverse: false, medium: rule)
+    let start = pathStarts(data, times: times, seed: seed, firstRow: firstRow, reverse: false)
+    var streams = start.streams
+    return integrate(from: start.points, along: times, streams: &streams, reverse: false, medium: rule)
   }
 
   /// Simulates one *reverse-SDE* path per data row, from `t_K` down to `t₀`, and accumulates its
@@ -131,18 +123,32 @@ where Process.Scalar == Model.Scalar {
   public func simulateReverse(
     data: Matrix<Scalar>, times: [Scalar], seed: UInt64, firstRow: Int = 0
   ) -> TrajectoryEntropy<Scalar> {
-    precondition(times.count >= 2, "StochasticEntropyProduction.simulateReverse needs at least two times")
+    let start = pathStarts(data, times: times, seed: seed, firstRow: firstRow, reverse: true)
+    var streams = start.streams
+    return integrate(
+      from: start.points, along: times.reversed(), streams: &streams, reverse: true,
+      medium: .stratonovichMidpoint)
+  }
+
+  /// The paths' starting points, exact samples of `p` at the time they run from (`t₀` forward,
+  /// `t_K` in reverse): row `i` of `data` perturbed by the kernel with the first draws of stream
+  /// `firstRow + i` of `seed`, returned with the streams the paths go on drawing from.
+  func pathStarts(
+    _ data: Matrix<Scalar>, times: [Scalar], seed: UInt64, firstRow: Int, reverse: Bool
+  ) -> (points: Matrix<Scalar>, streams: RowStreams) {
+    let caller = "StochasticEntropyProduction." + (reverse ? "simulateReverse" : "simulate")
+    precondition(times.count >= 2, "\(caller) needs at least two times")
     precondition(
       zip(times, times.dropFirst()).allSatisfy { $0 < $1 } && times[0] > 0 && times.last! <= process.endTime,
-      "StochasticEntropyProduction.simulateReverse: times must increase within (0, \(process.endTime)]")
-    let (n, d) = (data.rows, data.columns)
+      "\(caller): times must increase within (0, \(process.endTime)]")
+    let n = data.rows
     var streams = RowStreams(seed: seed, rows: firstRow..<(firstRow + n))
-    var noise = Matrix<Scalar>(rows: n, columns: d)
-    var x = data
+    var noise = Matrix<Scalar>(rows: n, columns: data.columns)
+    var points = data
     streams.fillNormal(&noise)
-    process.perturb(data, at: [Scalar](repeating: times.last!, count: n), noise: noise, into: &x)
-    return integrate(
-      from: x, along: times.reversed(), streams: &streams, reverse: true, medium: .stratonovichMidpoint)
+    let start = reverse ? times[times.count - 1] : times[0]
+    process.perturb(data, at: [Scalar](repeating: start, count: n), noise: noise, into: &points)
+    return (points, streams)
   }
 
   /// Carries the paths from `start` (samples of `p` at `times[0]`) along `times` (increasing for
