@@ -36,6 +36,7 @@ extension Trainer {
   ///   left to train, the current averaged weights, evaluated once.
   /// - Throws: the ``TrainingError`` of a failed step or of a checkpoint that cannot be written.
   @discardableResult
+  @inlinable
   public mutating func train(
     until finalStep: Int? = nil, validation: ValidationPolicy<Scalar>, checkpoint: CheckpointPolicy? = nil,
     progressInterval: Int = 1, likelihood: ((Network) -> Double)? = nil,
@@ -46,12 +47,12 @@ extension Trainer {
       "Trainer.train: held-out rows \(validation.data.shapeDescription) for a \(source.columns)-column source"
     )
     let target = finalStep ?? configuration.steps
-    var heldOut = heldOutBatch(validation.data, drawsPerRow: validation.drawsPerRow)
+    var heldOut = heldOutBatch(validation.data, drawsPerRow: validation.drawsPerRow, stream: UInt64.max - 2)
     var stopping = state.earlyStopping ?? EarlyStoppingState(parameters: averagedParameters, step: state.step)
     var stoppedEarly = false
 
     func evaluate(last: Bool) {
-      let loss = heldOutLoss(&heldOut)
+      let loss = self.loss(of: averagedNetwork, on: &heldOut)
       let improved = loss < stopping.bestLoss - validation.minimumImprovement
       if improved {
         stopping.bestStep = state.step
@@ -113,20 +114,22 @@ extension Trainer {
   ///   - heldOut: rows in the source's layout and units (see ``ValidationPolicy/data``).
   ///   - drawsPerRow: (time, noise) pairs per row (≥ 1).
   /// - Returns: the mean loss over the `m × drawsPerRow` pairs.
+  @inlinable
   public func heldOutLoss(on heldOut: Matrix<Scalar>, drawsPerRow: Int = 8) -> Double {
     precondition(
       heldOut.columns == source.columns,
       "Trainer.heldOutLoss: held-out rows \(heldOut.shapeDescription) for a \(source.columns)-column source")
     precondition(drawsPerRow >= 1, "Trainer.heldOutLoss: drawsPerRow must be at least 1, got \(drawsPerRow)")
-    var batch = heldOutBatch(heldOut, drawsPerRow: drawsPerRow)
-    return heldOutLoss(&batch)
+    var batch = heldOutBatch(heldOut, drawsPerRow: drawsPerRow, stream: UInt64.max - 2)
+    return loss(of: averagedNetwork, on: &batch)
   }
 
   /// The held-out rows tiled `drawsPerRow` times, standardised, split and prepared (times, noise,
-  /// targets) once.
-  func heldOutBatch(_ heldOut: Matrix<Scalar>, drawsPerRow: Int) -> TrainerBuffers<Network> {
+  /// targets) once, with the draws of `Xoshiro256(seed: configuration.seed, stream: stream)`.
+  @inlinable
+  func heldOutBatch(_ heldOut: Matrix<Scalar>, drawsPerRow: Int, stream: UInt64) -> TrainerBuffers<Network> {
     let m = heldOut.rows
-    var rng = Xoshiro256(seed: configuration.seed, stream: UInt64.max - 2)
+    var rng = Xoshiro256(seed: configuration.seed, stream: stream)
     var scratch = TrainerBuffers<Network>(
       network: state.network, rows: m * drawsPerRow, columns: source.columns,
       dataColumns: source.dataColumns, conditionColumns: conditionEncoding.networkColumns,
@@ -144,13 +147,14 @@ extension Trainer {
     return scratch
   }
 
-  /// The averaged weights' loss on a batch from ``heldOutBatch(_:drawsPerRow:)``.
-  func heldOutLoss(_ scratch: inout TrainerBuffers<Network>) -> Double {
+  /// The loss of `network` on a batch from ``heldOutBatch(_:drawsPerRow:stream:)``.
+  @inlinable
+  func loss(of network: Network, on scratch: inout TrainerBuffers<Network>) -> Double {
     let condition: Matrix<Scalar>? = conditionEncoding.networkColumns > 0 ? scratch.loss.conditions : nil
     return Double(
       objective.loss(
-        network: averagedNetwork, batch: scratch.loss.batch, condition: condition,
-        workspace: &scratch.loss.workspace))
+        network: network, batch: scratch.loss.batch, condition: condition, workspace: &scratch.loss.workspace)
+    )
   }
 
   /// The model of a validated run: ``trainedModel(data:date:environment:)`` with the best

@@ -332,26 +332,17 @@ where Source.Scalar == Process.Scalar, Network.Scalar == Process.Scalar {
   ///   like the source's rows when it has an ``TrainingDataSource/appliedStandardizer`` (for
   ///   `Double` rows, `source.appliedStandardizer!.transformed(rows, as: Scalar.self)`).
   /// - Returns: both losses (means over the rows).
+  @inlinable
   public func evaluate(on heldOut: Matrix<Scalar>) -> EvaluationResult {
     precondition(
       heldOut.columns == source.columns,
       "Trainer.evaluate: held-out rows \(heldOut.shapeDescription) for a \(source.columns)-column source")
-    var rng = Xoshiro256(seed: configuration.seed, stream: UInt64.max - 1)
-    var scratch = TrainerBuffers<Network>(
-      network: state.network, rows: heldOut.rows, columns: source.columns, dataColumns: source.dataColumns,
-      conditionColumns: conditionEncoding.networkColumns, standardizer: standardizer)
-    scratch.raw.assign(heldOut)
-    scratch.split(encoding: conditionEncoding, dropout: 0, using: &rng)
-    objective.prepare(scratch.x0, into: &scratch.loss.batch, using: &rng)
-    let condition: Matrix<Scalar>? = conditionEncoding.networkColumns > 0 ? scratch.loss.conditions : nil
-    let current = objective.loss(
-      network: state.network, batch: scratch.loss.batch, condition: condition,
-      workspace: &scratch.loss.workspace)
-    let averaged = objective.loss(
-      network: averagedNetwork, batch: scratch.loss.batch, condition: condition,
-      workspace: &scratch.loss.workspace)
-    return EvaluationResult(step: state.step, loss: Double(current), averagedLoss: Double(averaged))
+    var scratch = heldOutBatch(heldOut, drawsPerRow: 1, stream: UInt64.max - 1)
+    let current = loss(of: state.network, on: &scratch)
+    let averaged = loss(of: averagedNetwork, on: &scratch)
+    return EvaluationResult(step: state.step, loss: current, averagedLoss: averaged)
   }
+
 }
 
 extension Trainer {

@@ -96,6 +96,7 @@ struct TrainerBuffers<Network: ScoreNetwork>: Sendable {
   /// rate is positive).
   @usableFromInline var dropoutSeed: UInt64 = 0
 
+  @usableFromInline
   init(
     network: Network, rows: Int, columns: Int, dataColumns: Int, conditionColumns: Int,
     standardizer: Standardizer?

@@ -107,6 +107,18 @@ public struct ValidationOutcome<Parameters: Sendable>: Sendable {
   /// for ``ValidationPolicy/patience`` evaluations.
   public var stoppedEarly: Bool
 
+  @usableFromInline
+  init(
+    bestParameters: Parameters, bestStep: Int, bestLoss: Double, history: [ValidationPoint],
+    stoppedEarly: Bool
+  ) {
+    self.bestParameters = bestParameters
+    self.bestStep = bestStep
+    self.bestLoss = bestLoss
+    self.history = history
+    self.stoppedEarly = stoppedEarly
+  }
+
   /// The summary a model file records.
   public var summary: ValidationSummary {
     ValidationSummary(
