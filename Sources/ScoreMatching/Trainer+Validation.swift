@@ -100,9 +100,7 @@ extension Trainer {
       }
       if stoppedEarly { break }
     }
-    return ValidationOutcome(
-      bestParameters: stopping.bestParameters, bestStep: stopping.bestStep, bestLoss: stopping.bestLoss,
-      history: stopping.history, stoppedEarly: stoppedEarly)
+    return ValidationOutcome(stopping, stoppedEarly: stoppedEarly)
   }
 
   /// The denoising loss of the averaged (EMA) weights on held-out rows, each taken

@@ -107,18 +107,6 @@ public struct ValidationOutcome<Parameters: Sendable>: Sendable {
   /// for ``ValidationPolicy/patience`` evaluations.
   public var stoppedEarly: Bool
 
-  @usableFromInline
-  init(
-    bestParameters: Parameters, bestStep: Int, bestLoss: Double, history: [ValidationPoint],
-    stoppedEarly: Bool
-  ) {
-    self.bestParameters = bestParameters
-    self.bestStep = bestStep
-    self.bestLoss = bestLoss
-    self.history = history
-    self.stoppedEarly = stoppedEarly
-  }
-
   /// The summary a model file records.
   public var summary: ValidationSummary {
     ValidationSummary(
@@ -186,5 +174,15 @@ public struct EarlyStoppingState<Parameters: ParameterGroup>: Sendable {
     bestLoss = .infinity
     evaluationsWithoutImprovement = 0
     history = []
+  }
+}
+
+extension ValidationOutcome where Parameters: ParameterGroup {
+  /// What a run that ended in `stopping` kept.
+  @usableFromInline
+  init(_ stopping: EarlyStoppingState<Parameters>, stoppedEarly: Bool) {
+    self.init(
+      bestParameters: stopping.bestParameters, bestStep: stopping.bestStep, bestLoss: stopping.bestLoss,
+      history: stopping.history, stoppedEarly: stoppedEarly)
   }
 }
