@@ -63,6 +63,7 @@ where Process.Scalar == Model.Scalar {
   ///   - dimension: `d`.
   ///   - seed: the seed of the prior draws.
   /// - Throws: ``SamplingError`` when either solve fails.
+  @inlinable
   public func sample(count: Int, dimension: Int, seed: UInt64) throws(SamplingError) -> (
     samples: Matrix<Scalar>, logDensities: [Scalar]
   ) {

@@ -60,6 +60,7 @@ where Process.Scalar == Model.Scalar {
   ///   - x: points, one per row, `n × d`, distributed as `p_t`.
   ///   - t: the time, in `(0, T]` (`g(t) > 0`).
   /// - Returns: three arrays of `n` values in `Double`; `total[i] = system[i] + medium[i]`.
+  @inlinable
   public func contributions(of x: Matrix<Scalar>, at t: Scalar) -> (
     total: [Double], system: [Double], medium: [Double]
   ) {
@@ -96,6 +97,7 @@ where Process.Scalar == Model.Scalar {
 
   /// The rates `Ṡ_tot(t)`, `dS/dt`, `Ṡ_m(t)` from points already distributed as `p_t`; the
   /// standard errors are over the (independent) points.
+  @inlinable
   public func rates(ofSamples x: Matrix<Scalar>, at t: Scalar) -> EntropyProductionEstimate {
     let c = contributions(of: x, at: t)
     return EntropyProductionEstimate(
@@ -105,6 +107,7 @@ where Process.Scalar == Model.Scalar {
 
   /// The rates at time `t`, from data (samples of `p_0`) perturbed to `t` through the kernel
   /// `x_t = scale(t)·x₀ + shift(t) + std(t)·z` with noise from `rng`.
+  @inlinable
   public func rates<G: RandomNumberGenerator>(
     at t: Scalar, data: Matrix<Scalar>, using rng: inout G
   ) -> EntropyProductionEstimate {
@@ -120,6 +123,7 @@ where Process.Scalar == Model.Scalar {
   ///   - data: samples of the data distribution, `n × d`.
   ///   - rounds: the number of stratified times (even, ≥ 2).
   ///   - rng: the source of times and noise.
+  @inlinable
   public func integrated<G: RandomNumberGenerator>(
     from start: Scalar, to end: Scalar, data: Matrix<Scalar>, rounds: Int, using rng: inout G
   ) -> EntropyProductionEstimate {

@@ -44,6 +44,7 @@ where Process.Scalar == Model.Scalar, Model.Scalar == Reference.Scalar {
   }
 
   /// `½ g(t)² ‖s_θ(xᵢ, t) − s⋆(xᵢ, t)‖²` for every row of `x`.
+  @inlinable
   public func integrand(_ x: Matrix<Scalar>, at t: Scalar) -> [Double] {
     let g = Double(process.diffusion(at: t))
     let difference = model.score(x, at: t) - reference.score(x, at: t)
@@ -52,6 +53,7 @@ where Process.Scalar == Model.Scalar, Model.Scalar == Reference.Scalar {
 
   /// The rate `½ g(t)² E_{p_t}‖s_θ − s⋆‖²` at time `t`, from `data` perturbed to `t`; the
   /// standard error is over the points.
+  @inlinable
   public func rate<G: RandomNumberGenerator>(
     at t: Scalar, data: Matrix<Scalar>, using rng: inout G
   ) -> MonteCarloEstimate {
@@ -65,6 +67,7 @@ where Process.Scalar == Model.Scalar, Model.Scalar == Reference.Scalar {
   ///   - data: samples of `p_0`, `n × d`, all perturbed to each round's time.
   ///   - rounds: stratified times (even, ≥ 2).
   ///   - rng: the source of times and noise.
+  @inlinable
   public func divergence<G: RandomNumberGenerator>(
     from start: Scalar, to end: Scalar, data: Matrix<Scalar>, rounds: Int, using rng: inout G
   ) -> MonteCarloEstimate {

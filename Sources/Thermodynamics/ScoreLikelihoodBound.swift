@@ -74,6 +74,7 @@ where Process.Scalar == Model.Scalar {
   ///   - terminalLogDensity: `log` of the density the reverse SDE starts from; `nil` is the prior
   ///     `π` (``SDE/priorLogDensity(_:)``). Passing an oracle's exact `log p_T` makes the bound
   ///     tight for the exact score.
+  @inlinable
   public func negativeLogLikelihoodBound(
     of data: Matrix<Scalar>, rounds: Int, seed: UInt64, firstRow: Int = 0,
     terminalLogDensity: ((Matrix<Scalar>) -> [Scalar])? = nil

@@ -90,6 +90,7 @@ where Process.Scalar == Model.Scalar {
   ///   - firstRow: the global index of `data`'s first row.
   ///   - rule: the discretisation of the medium entropy (the transition-kernel ratio by default).
   /// - Returns: the per-path entropy productions and the end points.
+  @inlinable
   public func simulate(
     data: Matrix<Scalar>, times: [Scalar], seed: UInt64, firstRow: Int = 0,
     medium rule: MediumEntropyDiscretization = .transitionRatio
@@ -120,6 +121,7 @@ where Process.Scalar == Model.Scalar {
   ///   - seed: the seed of the per-path streams.
   ///   - firstRow: the global index of `data`'s first row.
   /// - Returns: the per-path entropy productions; `start` holds the points at `t_K`, `end` at `t₀`.
+  @inlinable
   public func simulateReverse(
     data: Matrix<Scalar>, times: [Scalar], seed: UInt64, firstRow: Int = 0
   ) -> TrajectoryEntropy<Scalar> {
@@ -133,6 +135,7 @@ where Process.Scalar == Model.Scalar {
   /// The paths' starting points, exact samples of `p` at the time they run from (`t₀` forward,
   /// `t_K` in reverse): row `i` of `data` perturbed by the kernel with the first draws of stream
   /// `firstRow + i` of `seed`, returned with the streams the paths go on drawing from.
+  @inlinable
   func pathStarts(
     _ data: Matrix<Scalar>, times: [Scalar], seed: UInt64, firstRow: Int, reverse: Bool
   ) -> (points: Matrix<Scalar>, streams: RowStreams) {
@@ -154,6 +157,7 @@ where Process.Scalar == Model.Scalar {
   /// Carries the paths from `start` (samples of `p` at `times[0]`) along `times` (increasing for
   /// the forward process, decreasing for the reverse SDE) and accumulates `Δs_sys` by Simpson's
   /// rule and `Δs_m` by `rule` (forward) or the Stratonovich midpoint sum of the reverse drift.
+  @inlinable
   func integrate(
     from start: Matrix<Scalar>, along times: [Scalar], streams: inout RowStreams, reverse: Bool,
     medium rule: MediumEntropyDiscretization
@@ -253,11 +257,13 @@ where Process.Scalar == Model.Scalar {
   }
 
   /// The drift, the score and `∂_τ log p_τ` at a batch of points.
+  @usableFromInline
   struct Evaluation {
-    var drift: Matrix<Scalar>
-    var score: Matrix<Scalar>
-    var timeDerivative: [Double]
+    @usableFromInline var drift: Matrix<Scalar>
+    @usableFromInline var score: Matrix<Scalar>
+    @usableFromInline var timeDerivative: [Double]
 
+    @usableFromInline
     init(rows: Int, columns: Int) {
       drift = Matrix(rows: rows, columns: columns)
       score = Matrix(rows: rows, columns: columns)
@@ -266,6 +272,7 @@ where Process.Scalar == Model.Scalar {
   }
 
   /// Fills `out` with `f(x, t)`, `s(x, t)` and `∂_t log p = −∇·f + D∇·s − f·s + D‖s‖²` per row.
+  @inlinable
   func evaluate(
     _ x: Matrix<Scalar>, at t: Scalar, into out: inout Evaluation, divergence: inout [Scalar],
     workspace: inout Model.Workspace

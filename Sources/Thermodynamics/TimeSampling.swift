@@ -16,8 +16,10 @@ import LinearAlgebra
 ///
 /// over pairs of adjacent strata; it is unbiased up to the squared difference of the pairs'
 /// means, so conservative.
+@usableFromInline
 enum TimeSampling {
   /// `count` (even, ≥ 2) stratified uniform times on `[a, b]`, in increasing order.
+  @usableFromInline
   static func stratifiedTimes<Scalar: BLASScalar, G: RandomNumberGenerator>(
     _ count: Int, from a: Scalar, to b: Scalar, using rng: inout G
   ) -> [Scalar] {
@@ -27,6 +29,7 @@ enum TimeSampling {
   }
 
   /// The mean of one value per stratum and its collapsed-strata standard error.
+  @usableFromInline
   static func stratifiedEstimate(_ values: [Double]) -> MonteCarloEstimate {
     precondition(values.count >= 2 && values.count % 2 == 0, "stratified estimate needs an even count ≥ 2")
     let n = Double(values.count)
@@ -73,6 +76,7 @@ func gaussLegendre(from a: Double, to b: Double, panels: Int, _ h: (Double) -> D
 ///
 /// conservative (the noise's share of `Var̂ᵢ(h̄ᵢ)` is counted in both terms), so that `k` standard
 /// errors bound the distance to the distribution's value.
+@usableFromInline
 struct RoundsOverPoints {
   private(set) var roundMeans: [Double] = []
   private(set) var pointSums: [Double]
@@ -107,6 +111,7 @@ struct RoundsOverPoints {
   ///   - rng: the source of times and noise.
   ///   - integrand: the `terms` arrays of `n` per-point values at points of `p_t`.
   /// - Returns: one estimate per term.
+  @usableFromInline
   static func integrate<Process: GaussianSDE, G: RandomNumberGenerator>(
     _ estimator: String, process: Process, from start: Process.Scalar, to end: Process.Scalar,
     data: Matrix<Process.Scalar>, rounds: Int, terms: Int, using rng: inout G,
