@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The settings of a benchmark run (see Benchmarks/README.md).
 struct Options {
-  /// Workloads to run: `W1-small`, `W1-medium`, `W1-large`, `W2`, `W3`, `gemm`, `quality`.
+  /// Workloads to run: `W1-small`, `W1-medium`, `W1-large`, `W1-validated`, `W2`, `W3`, `gemm`, `quality`.
   var only: Set<String> = ["W1-small", "W1-medium", "W1-large", "W2", "W3", "gemm"]
   /// Threads for BLAS and for the batch split.
   var threads = 2
@@ -35,12 +35,15 @@ struct BenchmarkCommand: ParsableCommand {
 
   /// Every workload the benchmark knows.
   static let workloads = [
-    "W1-small", "W1-medium", "W1-large", "W2", "W3", "gemm", "quality", "oracle-samples", "encodings",
+    "W1-small", "W1-medium", "W1-large", "W1-validated", "W2", "W3", "gemm", "quality", "oracle-samples",
+    "encodings",
   ]
 
   @Option(
     help:
-      "Comma-separated workloads: W1-small, W1-medium, W1-large, W2, W3, gemm, quality, oracle-samples, encodings."
+      ArgumentHelp(
+        "Comma-separated workloads: W1-small, W1-medium, W1-large, W1-validated, W2, W3, gemm, quality, "
+          + "oracle-samples, encodings.")
   )
   var only = "W1-small,W1-medium,W1-large,W2,W3,gemm"
 

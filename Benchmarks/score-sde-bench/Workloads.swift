@@ -34,8 +34,15 @@ struct Workloads {
   /// the batch split into one row block per thread.
   /// FLOPs counted: the forward GEMMs plus the backward ones (weight gradients of every layer,
   /// input gradients of every layer but the first), `2·m·n·k` each.
+  ///
+  /// With `validationInterval`, the steps run through `Trainer.train(until:validation:)`, which
+  /// evaluates the held-out loss of the averaged weights on 512 checkerboard rows (8 draws each)
+  /// after every `validationInterval` steps (`W1-validated`): the validated loop, which every small
+  /// data file trains with, and its specialisation (compiled generic, it ran several times slower).
+  /// Its FLOPs count the steps only.
   func trainingStep<S: BLASScalar>(
-    _: S.Type, name: String, width: Int, depth: Int, batch: Int, minimumSteps: Int
+    _: S.Type, name: String, width: Int, depth: Int, batch: Int, minimumSteps: Int,
+    validationInterval: Int? = nil
   ) throws -> Measurement {
     let configuration = TrainingConfiguration(seed: 0, batchSize: batch, steps: 1, learningRate: 1e-3)
     var trainer = try Trainer(
@@ -53,7 +60,19 @@ struct Workloads {
     let rate = try withBLASThreads(1) {
       let warmup = max(2, min(20, minimumSteps))
       for _ in 0..<warmup { try trainer.step() }
-      return try throughput(seconds: options.seconds, minimumRuns: minimumSteps) { try trainer.step() }
+      guard let interval = validationInterval else {
+        return try throughput(seconds: options.seconds, minimumRuns: minimumSteps) { try trainer.step() }
+      }
+      var rng = Xoshiro256(seed: 2)
+      let heldOut: Matrix<S> = Checkerboard().sample(count: 512, using: &rng)
+      let policy = ValidationPolicy(data: heldOut, interval: interval)
+      // Ten evaluations per call, so that the held-out batch the loop builds once per call costs
+      // what it costs a run.
+      let stepsPerRun = 10 * interval
+      let runs = try throughput(seconds: options.seconds, minimumRuns: 1) {
+        try trainer.train(until: trainer.completedSteps + stepsPerRun, validation: policy)
+      }
+      return (runs.perSecond * Double(stepsPerRun), runs.seconds)
     }
     let flops = all.reduce(0) { $0 + $1.flops }
     return Measurement(

@@ -23,6 +23,12 @@ func runAll<S: BLASScalar>(_ type: S.Type) throws {
       try workloads.trainingStep(
         type, name: name, width: width, depth: depth, batch: batch, minimumSteps: minimum))
   }
+  if options.only.contains("W1-validated") {
+    report(
+      try workloads.trainingStep(
+        type, name: "W1-validated", width: 128, depth: 3, batch: 512, minimumSteps: 30, validationInterval: 10
+      ))
+  }
   if options.only.contains("W2") { report(try workloads.sampling(type)) }
   if options.only.contains("W3") { report(try workloads.likelihood(type)) }
   if options.only.contains("gemm") {
