@@ -342,7 +342,6 @@ where Source.Scalar == Process.Scalar, Network.Scalar == Process.Scalar {
     let averaged = loss(of: averagedNetwork, on: &scratch)
     return EvaluationResult(step: state.step, loss: current, averagedLoss: averaged)
   }
-
 }
 
 extension Trainer {

@@ -110,9 +110,11 @@ public struct ResidualMLP<Scalar: BLASScalar>: Sendable {
   ///   - out: receives the `n × d` output.
   ///   - workspace: from ``makeWorkspace(rows:)``.
   ///   - dropout: the rate and the masks' seed.
-  // Pre-specialised: a caller that is itself generic (the trainer, the likelihood) reaches this
-  // through the protocol's witness, where an unspecialised body would run its element loops
-  // through generic arithmetic.
+  // Pre-specialised entry points (also on backward and inputGradient) for callers that know the
+  // type but do not inline the body; the `nll` command's Double path measured 18.0 → 15.0 s on 20
+  // breast-cancer rows with them, and 11.4/9.6 s against 13.2/10.0 s without them later (noisy).
+  // They do not help a caller that is itself generic: that runs the generic body, which is why
+  // the trainer's and the likelihood's entry points are @inlinable.
   @_specialize(exported:true,where Scalar == Float)
   @_specialize(exported:true,where Scalar == Double)
   @inlinable
