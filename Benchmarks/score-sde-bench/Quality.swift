@@ -65,13 +65,13 @@ struct QualityBenchmark {
       // One plan per tolerance, named by it: adaptive kinds have no step count to tell them apart.
       Plan(
         label: "adaptive-sde-0.1",
-        kinds: [.adaptiveSDE(AdaptiveSDEOptions(relativeTolerance: 0.1, absoluteTolerance: 0.05))]),
+        kinds: [.adaptiveSDE(.jolicoeurMartineau(relativeTolerance: 0.1, absoluteTolerance: 0.05))]),
       Plan(
         label: "adaptive-sde-0.05",
-        kinds: [.adaptiveSDE(AdaptiveSDEOptions(relativeTolerance: 0.05, absoluteTolerance: 0.0078))]),
+        kinds: [.adaptiveSDE(.jolicoeurMartineau(relativeTolerance: 0.05, absoluteTolerance: 0.0078))]),
       Plan(
         label: "adaptive-sde-0.01",
-        kinds: [.adaptiveSDE(AdaptiveSDEOptions(relativeTolerance: 0.01, absoluteTolerance: 0.002))]),
+        kinds: [.adaptiveSDE(.jolicoeurMartineau(relativeTolerance: 0.01, absoluteTolerance: 0.002))]),
       Plan(label: "dpm1", kinds: [5, 10, 20, 50].map { .dpmSolver(steps: $0, order: 1) }),
       Plan(label: "dpm2", kinds: [5, 10, 20, 50].map { .dpmSolver(steps: $0, order: 2) }),
       Plan(label: "dpm3", kinds: [5, 10, 20, 50].map { .dpmSolver(steps: $0, order: 3) }),
@@ -182,15 +182,16 @@ extension SamplerKind where Scalar == Double {
     case .dpmSolverSDE(let steps, let order, _): return .dpmSolverSDE(steps: steps, order: order)
     case .sra(let steps, _): return .sra(steps: steps)
     case .symmetricSplitting(let steps, _): return .symmetricSplitting(steps: steps)
-    case .adaptiveSDE(let o):
-      var options = AdaptiveSDEOptions<S>(
-        relativeTolerance: S(o.relativeTolerance), absoluteTolerance: S(o.absoluteTolerance),
-        maximumSteps: o.maximumSteps)
-      (options.safety, options.exponent) = (S(o.safety), S(o.exponent))
-      (options.initialStepSize, options.maximumFactor) = (S(o.initialStepSize), S(o.maximumFactor))
-      options.minimumFactor = S(o.minimumFactor)
-      options.norm = o.norm == .worstRow ? .worstRow : .rootMeanSquare
-      return .adaptiveSDE(options)
+    case .adaptiveSDE(let c):
+      var controller = PIController<S>(
+        relativeTolerance: S(c.relativeTolerance), absoluteTolerance: S(c.absoluteTolerance),
+        initialStepSize: c.initialStepSize.map { S($0) }, maximumSteps: c.maximumSteps)
+      (controller.safety, controller.integralExponent) = (S(c.safety), S(c.integralExponent))
+      controller.proportionalExponent = S(c.proportionalExponent)
+      (controller.minimumFactor, controller.maximumFactor) = (S(c.minimumFactor), S(c.maximumFactor))
+      controller.norm = c.norm == .worstRow ? .worstRow : .rootMeanSquare
+      controller.toleranceScale = c.toleranceScale == .sum ? .sum : .maximum
+      return .adaptiveSDE(controller)
     }
   }
 }

@@ -2,55 +2,39 @@ public import DiffusionProcesses
 public import LinearAlgebra
 public import RealModule
 
-/// The settings of ``AdaptiveReverseSDESolver``: Jolicoeur-Martineau et al. (2021), Algorithm 1
-/// and §3, with their defaults (`ε_rel = 0.05`, `ε_abs = 0.0078`, `θ = 0.9`, `r = 0.9`,
-/// `h_init = 0.01`; `ε_abs` is their value for data in `[−1, 1]`, two 8-bit levels).
-///
-/// ```swift
-/// let options = AdaptiveSDEOptions<Double>(relativeTolerance: 0.02, absoluteTolerance: 0.005)
-/// let kind: SamplerKind<Double> = .adaptiveSDE(options)
-/// ```
-public struct AdaptiveSDEOptions<Scalar: BLASScalar>: Sendable, Hashable {
-  /// `ε_rel`, the error allowed relative to the state's magnitude.
-  public var relativeTolerance: Scalar
-  /// `ε_abs`, the error allowed near zero.
-  public var absoluteTolerance: Scalar
-  /// `θ`, the safety factor of the step-size rule (0.9).
-  public var safety: Scalar
-  /// `r`, the exponent of the step-size rule (0.9).
-  public var exponent: Scalar
-  /// `h_init`, the first step's length (0.01).
-  public var initialStepSize: Scalar
-  /// The largest ratio `h_new/h` (10; the paper leaves it unbounded, which a zero error estimate
-  /// would turn into an infinite step).
-  public var maximumFactor: Scalar
-  /// The smallest ratio `h_new/h` (0.2, as in ``PIController``; the paper leaves it unbounded, so
-  /// one absurd error estimate — a score that blows up — would shrink the step to nothing).
-  public var minimumFactor: Scalar
-  /// How the per-row errors of a batch are reduced to one (``PIController/ErrorNorm/rootMeanSquare``).
-  public var norm: PIController<Scalar>.ErrorNorm
-  /// The most steps (accepted and rejected) before ``SamplingError/tooManySteps(maximumSteps:time:)``.
-  public var maximumSteps: Int
-
-  /// Options with the given tolerances and the paper's other defaults.
+extension PIController {
+  /// The step-size rule of ``AdaptiveReverseSDESolver``: Jolicoeur-Martineau et al. (2021),
+  /// Algorithm 1 and §3, with their defaults (`ε_rel = 0.05`, `ε_abs = 0.0078`, `θ = 0.9`,
+  /// `r = 0.9`, `h_init = 0.01`; `ε_abs` is their value for data in `[−1, 1]`, two 8-bit levels).
+  ///
+  /// Their rule `h_new = θ·h·E₂^{−r}` is this controller's with ``integralExponent`` `α = r`,
+  /// ``proportionalExponent`` `β = 0` (no memory of the previous error) and the tolerance
+  /// ``ToleranceScale/maximum``, `δ = max(ε_abs, ε_rel·max(|x'|, |x'_prev|))`. The ratio `h_new/h`
+  /// is clamped to `[0.2, 10]`, which the paper leaves unbounded: a zero error estimate would
+  /// otherwise give an infinite step, and one absurd estimate (a score that blows up) would shrink
+  /// the step to nothing.
+  ///
+  /// ```swift
+  /// let kind: SamplerKind<Double> = .adaptiveSDE(.jolicoeurMartineau(relativeTolerance: 0.02,
+  ///                                                                  absoluteTolerance: 0.005))
+  /// ```
+  ///
+  /// - Parameters:
+  ///   - relativeTolerance: `ε_rel > 0`.
+  ///   - absoluteTolerance: `ε_abs > 0`.
+  ///   - maximumSteps: the step budget, accepted and rejected steps together.
+  /// - Returns: the controller, with `initialStepSize` 0.01.
   @inlinable
-  public init(
+  public static func jolicoeurMartineau(
     relativeTolerance: Scalar = 0.05, absoluteTolerance: Scalar = 0.0078, maximumSteps: Int = 100_000
-  ) {
-    precondition(
-      relativeTolerance > 0 && absoluteTolerance > 0,
-      "AdaptiveSDEOptions needs positive tolerances, got rtol \(relativeTolerance), atol \(absoluteTolerance)"
-    )
-    precondition(maximumSteps > 0, "AdaptiveSDEOptions needs a positive step budget, got \(maximumSteps)")
-    self.relativeTolerance = relativeTolerance
-    self.absoluteTolerance = absoluteTolerance
-    self.safety = 0.9
-    self.exponent = 0.9
-    self.initialStepSize = 0.01
-    self.maximumFactor = 10
-    self.minimumFactor = 0.2
-    self.norm = .rootMeanSquare
-    self.maximumSteps = maximumSteps
+  ) -> PIController {
+    var controller = PIController(
+      relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance, initialStepSize: 0.01,
+      maximumSteps: maximumSteps)
+    controller.integralExponent = 0.9
+    controller.proportionalExponent = 0
+    controller.toleranceScale = .maximum
+    return controller
   }
 }
 
@@ -70,8 +54,13 @@ public struct AdaptiveSDEOptions<Scalar: BLASScalar>: Sendable, Hashable {
 ///     E₂  = ‖(x' − x'')/δ‖₂/√d                            (per row, reduced over the batch)
 ///
 /// The step is accepted when `E₂ ≤ 1` (`x ← x''`, `t ← t'`, `x'_prev ← x'`), and either way the
-/// next step length is `min(t − ε, θ·|h|·E₂^{−r})`, the last step landing on `ε` (the ratio
-/// `θ·E₂^{−r}` clamped to `[0.2, 10]`, which the paper leaves unbounded).
+/// next step length is `min(t − ε, θ·|h|·E₂^{−r})`, the last step landing on `ε`.
+///
+/// **Step-size control.** A ``PIController`` measures and decides, as it does for the adaptive
+/// probability flow: `E₂` is its ``PIController/errorNorm(_:start:end:)`` of `x' − x''`, and
+/// ``PIController/jolicoeurMartineau(relativeTolerance:absoluteTolerance:maximumSteps:)`` sets it
+/// to the paper's rule (the ratio `θ·E₂^{−r}` clamped to `[0.2, 10]`). Any other setting works
+/// too: a PI rule with `β > 0`, or the tolerance ``PIController/ToleranceScale/sum``.
 ///
 /// **Noise.** The increments come from a ``BrownianPaths`` on `[ε, T]`: a rejected step's retry
 /// reads the Brownian bridge of the same path over the shorter interval rather than fresh noise,
@@ -82,8 +71,8 @@ public struct AdaptiveSDEOptions<Scalar: BLASScalar>: Sendable, Hashable {
 /// (a change in `|h|` of at most 1/16), where the path is exact and cheap to read.
 ///
 /// **Batches.** One step size serves the whole batch (as in the adaptive ODE solver): the rows'
-/// errors are reduced by `norm` (root mean square by default; ``PIController/ErrorNorm/worstRow``
-/// makes every row meet the tolerance). Samples therefore depend on how they are batched, and
+/// errors are reduced by the controller's `norm` (root mean square by default;
+/// ``PIController/ErrorNorm/worstRow`` makes every row meet the tolerance). Samples therefore depend on how they are batched, and
 /// agree across batch sizes only to the tolerance; the paths themselves are per row.
 ///
 /// **Cost.** The drift at an accepted state is reused by every retry from it: an attempt costs
@@ -92,7 +81,7 @@ public struct AdaptiveSDEOptions<Scalar: BLASScalar>: Sendable, Hashable {
 /// rejection; its NFE counts would be 2·(accepted + rejected)).
 ///
 /// ```swift
-/// let solver = AdaptiveReverseSDESolver(process: sde, score: model, options: AdaptiveSDEOptions())
+/// let solver = AdaptiveReverseSDESolver(process: sde, score: model, controller: .jolicoeurMartineau())
 /// var paths = BrownianPaths(streams: &noise, dimension: d, over: 1e-3...1)
 /// var workspace = solver.makeWorkspace(rows: n, columns: d)
 /// let stats = try solver.integrate(&x, from: 1, to: 1e-3, along: &paths, workspace: &workspace)
@@ -104,8 +93,9 @@ where Process.Scalar == Model.Scalar {
 
   /// The reverse-time SDE being integrated.
   public let reverse: ReverseSDE<Process, Model>
-  /// Tolerances and step-size rule.
-  public var options: AdaptiveSDEOptions<Scalar>
+  /// The tolerances, the error norm and the step-size rule; its `initialStepSize` is the first
+  /// step's length (its magnitude; 0.01 when `nil`).
+  public var controller: PIController<Scalar>
 
   /// Scratch memory: drifts, the proposal, the candidate and the noise.
   public struct Workspace {
@@ -116,21 +106,23 @@ where Process.Scalar == Model.Scalar {
     @usableFromInline var previousProposal: Matrix<Scalar>
     /// The improved-Euler candidate `x''`.
     @usableFromInline var candidate: Matrix<Scalar>
+    /// The error estimate `x' − x''`.
+    @usableFromInline var error: Matrix<Scalar>
 
     @inlinable
     init(for sde: ReverseSDE<Process, Model>, rows: Int, columns: Int) {
       base = ReverseSDEStepWorkspace(for: sde, rows: rows, columns: columns, stages: true)
-      (previousProposal, candidate) = (base.drift, base.drift)
+      (previousProposal, candidate, error) = (base.drift, base.drift, base.drift)
     }
   }
 
   /// The solver for the reverse of `process` with the score `model`.
   @inlinable
   public init(
-    process: Process, score model: Model, options: AdaptiveSDEOptions<Scalar> = AdaptiveSDEOptions()
+    process: Process, score model: Model, controller: PIController<Scalar> = .jolicoeurMartineau()
   ) {
     reverse = ReverseSDE(process: process, score: model)
-    self.options = options
+    self.controller = controller
   }
 
   /// Scratch memory for batches of `rows × columns`.
@@ -164,7 +156,7 @@ where Process.Scalar == Model.Scalar {
     precondition(
       paths.lower <= Double(t1) && Double(t0) <= paths.upper,
       "integrate: paths on [\(paths.lower), \(paths.upper)] do not cover [\(t1), \(t0)]")
-    for m in [\Workspace.base.drift, \.base.stageDrift, \.base.stage, \.candidate, \.base.noise] {
+    for m in [\Workspace.base.drift, \.base.stageDrift, \.base.stage, \.candidate, \.error, \.base.noise] {
       w[keyPath: m].ensureShape(of: x)
     }
     w.previousProposal.ensureShape(of: x)
@@ -172,12 +164,13 @@ where Process.Scalar == Model.Scalar {
     var stats = SamplingStatistics(batches: 1)
     let end = Double(t1)
     var t = Double(t0)
-    var h = Swift.min(Double(options.initialStepSize), t - end)
+    var h = Swift.min(Swift.abs(Double(controller.initialStepSize ?? 0.01)), t - end)
+    var previousError: Scalar = 1e-4
     var driftIsCurrent = false
     var nonFiniteLast = false
     while t > end {
-      if stats.acceptedSteps + stats.rejectedSteps >= options.maximumSteps {
-        throw .tooManySteps(maximumSteps: options.maximumSteps, time: t)
+      if stats.acceptedSteps + stats.rejectedSteps >= controller.maximumSteps {
+        throw .tooManySteps(maximumSteps: controller.maximumSteps, time: t)
       }
       if h <= 16 * t.ulp {
         // Retries that kept giving non-finite candidates are a failing score, not a stiff one.
@@ -203,9 +196,11 @@ where Process.Scalar == Model.Scalar {
       w.candidate.assign(w.base.stage, adding: w.base.stageDrift, scaledBy: step)
       w.candidate.scale(
         by: 1 / 2, adding: w.base.noise, scaledBy: reverse.diffusion(at: stop) / 2, x, scaledBy: 1 / 2)
-      let error = errorNorm(proposal: w.base.stage, candidate: w.candidate, previous: w.previousProposal)
+      w.error.assign(w.base.stage, adding: w.candidate, scaledBy: -1)
+      let error = controller.errorNorm(w.error, start: w.base.stage, end: w.previousProposal)
       let taken = t - next
       nonFiniteLast = !(error.isFinite && w.candidate.isFinite)
+      let factor: Scalar
       if !nonFiniteLast && error <= 1 {
         stats.acceptedSteps += 1
         x.assign(w.candidate)
@@ -213,15 +208,12 @@ where Process.Scalar == Model.Scalar {
         t = next
         driftIsCurrent = false
         observer(stats.acceptedSteps - 1, stop, x)
+        factor = controller.acceptedFactor(error: error, previousError: previousError)
+        previousError = Swift.max(error, 1e-4)
       } else {
         stats.rejectedSteps += 1
+        factor = controller.rejectedFactor(error: nonFiniteLast ? .nan : error)
       }
-      let proposed = options.safety * Scalar.pow(error, -options.exponent)
-      let factor =
-        error.isFinite
-        ? Swift.min(
-          options.maximumFactor, Swift.max(options.minimumFactor, proposed.isFinite ? proposed : .infinity))
-        : options.minimumFactor
       h = Swift.min(t - end, taken * Double(factor))
     }
     return stats
@@ -240,39 +232,6 @@ where Process.Scalar == Model.Scalar {
     var next = paths.lower + ((t - h - paths.lower) / spacing).rounded() * spacing
     if next >= t { next = t - spacing }
     return Swift.max(next, end)
-  }
-
-  /// `E₂` of the paper, reduced over the batch by ``AdaptiveSDEOptions/norm``: per row
-  /// `√(mean_j ((x'ⱼ − x''ⱼ)/δⱼ)²)` with `δⱼ = max(ε_abs, ε_rel·max(|x'ⱼ|, |x'_prev,ⱼ|))`.
-  @inlinable
-  func errorNorm(proposal: Matrix<Scalar>, candidate: Matrix<Scalar>, previous: Matrix<Scalar>) -> Scalar {
-    let (n, d) = (proposal.rows, proposal.columns)
-    if n == 0 || d == 0 { return 0 }
-    var total: Scalar = 0
-    var worst: Scalar = 0
-    proposal.withUnsafeBufferPointer { p in
-      candidate.withUnsafeBufferPointer { c in
-        previous.withUnsafeBufferPointer { q in
-          for i in 0..<n {
-            var sum: Scalar = 0
-            for j in (i * d)..<((i + 1) * d) {
-              let scale = Swift.max(
-                options.absoluteTolerance,
-                options.relativeTolerance * Swift.max(Swift.abs(p[j]), Swift.abs(q[j])))
-              let r = (p[j] - c[j]) / scale
-              sum += r * r
-            }
-            total += sum
-            let rms = (sum / Scalar(d)).squareRoot()
-            if !(rms <= worst) { worst = rms }  // propagates NaN
-          }
-        }
-      }
-    }
-    switch options.norm {
-    case .rootMeanSquare: return (total / Scalar(n * d)).squareRoot()
-    case .worstRow: return worst
-    }
   }
 }
 

@@ -1,23 +1,30 @@
 public import LinearAlgebra
 public import RealModule
 
-/// Step-size control for an embedded Runge–Kutta pair: the proportional–integral (PI)
-/// controller of Gustafsson (1991), as written in Hairer & Wanner's DOPRI5 code (Hairer, Nørsett
-/// & Wanner, "Solving ODEs I", §II.4; Hairer & Wanner, "Solving ODEs II", §IV.2; Söderlind 2002,
-/// "Automatic control and adaptive time-stepping").
+/// Step-size control for an integrator with an embedded error estimate: the proportional–integral
+/// (PI) controller of Gustafsson (1991), as written in Hairer & Wanner's DOPRI5 code (Hairer,
+/// Nørsett & Wanner, "Solving ODEs I", §II.4; Hairer & Wanner, "Solving ODEs II", §IV.2; Söderlind
+/// 2002, "Automatic control and adaptive time-stepping"). It steers the Runge–Kutta pairs of the
+/// probability flow (``ExplicitRungeKutta``) and, set as the elementary controller of
+/// Jolicoeur-Martineau et al.
+/// (``jolicoeurMartineau(relativeTolerance:absoluteTolerance:maximumSteps:)``), the adaptive
+/// reverse-SDE solver (``AdaptiveReverseSDESolver``).
 ///
 /// A step is accepted when the scaled error norm of Hairer, Nørsett & Wanner (II.4.11), taken
 /// over the `n × d` entries of the whole batch as one system,
 ///
-///     err = ( (1/(n·d)) Σᵢⱼ (eᵢⱼ / (atol + rtol·max(|x₀ᵢⱼ|, |x₁ᵢⱼ|)))² )^{1/2},
+///     err = ( (1/(n·d)) Σᵢⱼ (eᵢⱼ / δᵢⱼ)² )^{1/2},   δᵢⱼ = atol + rtol·max(|x₀ᵢⱼ|, |x₁ᵢⱼ|),
 ///
-/// is at most 1 (``ErrorNorm/rootMeanSquare``; score_sde's `solve_ivp` call on the flattened batch
-/// and k-diffusion's adaptive sampler use the same norm). Rows near a boundary between modes,
-/// where the flow separates neighbouring states, count for their share rather than setting every
-/// row's step, so the cost hardly grows with the batch (2-D mixture, `rtol = atol = 1e-5`: 86
-/// evaluations for 64 draws, 98 for 1000). ``ErrorNorm/worstRow`` takes the per-row root mean
-/// square and its maximum over rows instead, so that every row meets the tolerance, at a cost that
-/// grows with the batch (116 and 164 evaluations there). The next step size is then
+/// is at most 1 (``ToleranceScale/sum``; ``ToleranceScale/maximum`` takes
+/// `δ = max(atol, rtol·max(|x₀|, |x₁|))` instead, as Jolicoeur-Martineau et al. do). This norm
+/// over the whole batch is ``ErrorNorm/rootMeanSquare`` (score_sde's `solve_ivp` call on the
+/// flattened batch and k-diffusion's adaptive sampler use the same norm). Rows near a boundary
+/// between modes, where the flow separates neighbouring states, count for their share rather than
+/// setting every row's step, so the cost hardly grows with the batch (2-D mixture,
+/// `rtol = atol = 1e-5`: 86 evaluations for 64 draws, 98 for 1000). ``ErrorNorm/worstRow`` takes
+/// the per-row root mean square and its maximum over rows instead, so that every row meets the
+/// tolerance, at a cost that grows with the batch (116 and 164 evaluations there). The next step
+/// size is then
 ///
 ///     h_new = h · clamp(safety · err^{−α} · err_prev^{β}, minimumFactor, maximumFactor),
 ///
@@ -27,7 +34,8 @@ public import RealModule
 /// step rises quickly — on the probability flow, from `T` towards the times where the modes
 /// separate — and so avoids the rejections that left the cost flat in the tolerance. The first
 /// step's predecessor counts as `err_prev = 10⁻⁴`, as in DOPRI5. After a rejection,
-/// `h_new = h · max(minimumFactor, safety · err^{−α})` and the next accepted step may not grow.
+/// `h_new = h · max(minimumFactor, safety · err^{−α})` (at most `h`), and the Runge–Kutta
+/// integrators do not let the next accepted step grow.
 ///
 /// ```swift
 /// let controller = PIController<Double>(relativeTolerance: 1e-8, absoluteTolerance: 1e-8)
@@ -52,6 +60,8 @@ public struct PIController<Scalar: BLASScalar>: Sendable, Hashable {
   public var maximumFactor: Scalar
   /// How the error is measured over the batch (``ErrorNorm/rootMeanSquare``).
   public var norm: ErrorNorm
+  /// How `atol` and `rtol` combine into an entry's allowed error (``ToleranceScale/sum``).
+  public var toleranceScale: ToleranceScale
   /// The first step's size; `nil` picks it by Hairer's algorithm (one extra field evaluation).
   public var initialStepSize: Scalar?
   /// The most steps (accepted and rejected) before ``SamplingError/tooManySteps(maximumSteps:time:)``.
@@ -78,6 +88,7 @@ public struct PIController<Scalar: BLASScalar>: Sendable, Hashable {
     self.integralExponent = 0.14
     self.proportionalExponent = 0.08
     self.norm = .rootMeanSquare
+    self.toleranceScale = .sum
     self.minimumFactor = 0.2
     self.maximumFactor = 10
     self.initialStepSize = initialStepSize
@@ -99,9 +110,10 @@ public struct PIController<Scalar: BLASScalar>: Sendable, Hashable {
     return Swift.min(1, Swift.max(minimumFactor, safety * Scalar.pow(error, -integralExponent)))
   }
 
-  /// The scaled error norm above, ``norm``-reduced over the batch: the root mean square of
-  /// `e/(atol + rtol·max(|x₀|, |x₁|))` over every entry, or its per-row root mean square
-  /// maximised over rows. Not finite when any input is not.
+  /// The scaled error norm above, ``norm``-reduced over the batch: the root mean square of `e/δ`
+  /// over every entry, or its per-row root mean square maximised over rows, with
+  /// `δ = atol + rtol·max(|x₀|, |x₁|)` or (``ToleranceScale/maximum``)
+  /// `δ = max(atol, rtol·max(|x₀|, |x₁|))`. Not finite when any input is not.
   @inlinable
   public func errorNorm(_ error: Matrix<Scalar>, start x0: Matrix<Scalar>, end x1: Matrix<Scalar>) -> Scalar {
     let d = error.columns
@@ -114,7 +126,9 @@ public struct PIController<Scalar: BLASScalar>: Sendable, Hashable {
           for i in 0..<error.rows {
             var sum: Scalar = 0
             for j in (i * d)..<((i + 1) * d) {
-              let scale = absoluteTolerance + relativeTolerance * Swift.max(Swift.abs(a[j]), Swift.abs(b[j]))
+              let relative = relativeTolerance * Swift.max(Swift.abs(a[j]), Swift.abs(b[j]))
+              let scale =
+                toleranceScale == .sum ? absoluteTolerance + relative : Swift.max(absoluteTolerance, relative)
               let r = e[j] / scale
               sum += r * r
             }
@@ -138,6 +152,15 @@ public struct PIController<Scalar: BLASScalar>: Sendable, Hashable {
     case rootMeanSquare
     /// The largest per-row root mean square: every row meets the tolerance.
     case worstRow
+  }
+
+  /// How ``errorNorm(_:start:end:)`` forms an entry's allowed error `δ` from the tolerances and
+  /// the state's magnitude `m = max(|x₀|, |x₁|)`.
+  public enum ToleranceScale: Sendable, Hashable {
+    /// `δ = atol + rtol·m` (Hairer, Nørsett & Wanner, (II.4.10)).
+    case sum
+    /// `δ = max(atol, rtol·m)` (Jolicoeur-Martineau et al. 2021, Algorithm 1).
+    case maximum
   }
 }
 

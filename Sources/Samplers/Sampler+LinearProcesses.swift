@@ -33,8 +33,8 @@ extension Sampler {
         RosslerSRA1(process: process, score: model), &x, over: grid(steps: steps, spacing: spacing),
         noise: &noise,
         recorder: &recorder)
-    case .adaptiveSDE(let adaptive):
-      return try runAdaptiveSDE(adaptive, model, &x, noise: &noise, recorder: &recorder)
+    case .adaptiveSDE(let controller):
+      return try runAdaptiveSDE(controller, model, &x, noise: &noise, recorder: &recorder)
     case .symmetricSplitting(let steps, let spacing):
       guard let phaseSpace else { preconditionFailure("Sampler: sscs without critically-damped Langevin") }
       return try integrateReverse(

@@ -416,10 +416,10 @@ extension Sampler {
   /// ``BrownianPaths`` keyed by one draw from its stream.
   @inlinable
   func runAdaptiveSDE(
-    _ adaptive: AdaptiveSDEOptions<Scalar>, _ model: RowTiledScore<Model>, _ x: inout Matrix<Scalar>,
+    _ controller: PIController<Scalar>, _ model: RowTiledScore<Model>, _ x: inout Matrix<Scalar>,
     noise: inout RowStreams, recorder: inout TrajectoryRecorder<Scalar>
   ) throws(SamplingError) -> SamplingStatistics {
-    let solver = AdaptiveReverseSDESolver(process: process, score: model, options: adaptive)
+    let solver = AdaptiveReverseSDESolver(process: process, score: model, controller: controller)
     var paths = BrownianPaths(
       streams: &noise, dimension: x.columns, over: Double(smallTime)...Double(process.endTime))
     var workspace = solver.makeWorkspace(rows: x.rows, columns: x.columns)

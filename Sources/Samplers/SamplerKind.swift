@@ -51,8 +51,9 @@ public enum SamplerKind<Scalar: BLASScalar>: Sendable, Hashable {
   /// the reverse SDE (`sra`); two score evaluations per step.
   case sra(steps: Int = 100, spacing: TimeGrid<Scalar>.Spacing = .uniform)
   /// ``AdaptiveReverseSDESolver`` (Jolicoeur-Martineau et al. 2021, Algorithm 1) on the reverse
-  /// SDE, driven by per-row ``BrownianPaths`` (`adaptive-sde`); one step size per batch.
-  case adaptiveSDE(AdaptiveSDEOptions<Scalar> = AdaptiveSDEOptions())
+  /// SDE, driven by per-row ``BrownianPaths`` (`adaptive-sde`); one step size per batch, chosen by
+  /// the controller (the paper's rule and defaults unless given).
+  case adaptiveSDE(PIController<Scalar> = .jolicoeurMartineau())
   /// ``SymmetricSplittingSampler``, the symmetric splitting sampler of critically-damped Langevin
   /// diffusion (Dockhorn, Vahdat & Kreis 2022) on the augmented state `(x, v)` (`sscs`); 100
   /// uniform steps by default, one score evaluation per step. Only for a ``Sampler`` built on a
