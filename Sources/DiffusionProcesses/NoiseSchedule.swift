@@ -47,7 +47,9 @@ extension NoiseSchedule {
   @inlinable
   public func integratedBeta(from s: Scalar, to t: Scalar) -> Scalar {
     Scalar(
-      GaussLegendre.integrate(from: Double(s), to: Double(t), panels: 32) { Double(beta(at: Scalar($0))) })
+      GaussLegendre.fivePoint.integrate(from: Double(s), to: Double(t), panels: 32) {
+        Double(beta(at: Scalar($0)))
+      })
   }
 
   /// The inverse of ``integratedBeta(at:)`` by Newton's method on `B(t) − integral` (`B′ = β`),
@@ -75,45 +77,5 @@ extension NoiseSchedule {
       t = next
     }
     return t
-  }
-}
-
-/// Composite Gauss–Legendre quadrature in `Double` (shared by the schedules' numerical
-/// integrals).
-@usableFromInline
-enum GaussLegendre {
-  /// The 5-point rule's nodes on `[−1, 1]`.
-  @usableFromInline
-  static let nodes: [Double] = [
-    -0.906_179_845_938_663_99, -0.538_469_310_105_683_09, 0, 0.538_469_310_105_683_09,
-    0.906_179_845_938_663_99,
-  ]
-  /// The 5-point rule's weights (they sum to 2).
-  @usableFromInline
-  static let weights: [Double] = [
-    0.236_926_885_056_189_09, 0.478_628_670_499_366_47, 0.568_888_888_888_888_89,
-    0.478_628_670_499_366_47, 0.236_926_885_056_189_09,
-  ]
-
-  /// `∫ₐᵇ f` with the 5-point rule on `panels` equal panels.
-  @inlinable
-  static func integrate(from a: Double, to b: Double, panels: Int, _ f: (Double) -> Double) -> Double {
-    if a == b { return 0 }
-    let h = (b - a) / Double(panels)
-    var sum = 0.0
-    for k in 0..<panels {
-      let lo = a + Double(k) * h
-      sum += integrate(panelFrom: lo, to: k == panels - 1 ? b : lo + h, f)
-    }
-    return sum
-  }
-
-  /// `∫ₐᵇ f` with one 5-point rule.
-  @inlinable
-  static func integrate(panelFrom a: Double, to b: Double, _ f: (Double) -> Double) -> Double {
-    let (mid, half) = ((a + b) / 2, (b - a) / 2)
-    var sum = 0.0
-    for i in 0..<5 { sum += weights[i] * f(mid + half * nodes[i]) }
-    return sum * half
   }
 }

@@ -69,7 +69,7 @@ public struct NumericalNoiseSchedule<Scalar: BLASScalar>: NoiseSchedule {
     var sum = 0.0
     var compensation = 0.0
     for (a, b) in zip(grid, grid.dropFirst()) {
-      let y = GaussLegendre.integrate(panelFrom: a, to: b, f) - compensation
+      let y = GaussLegendre.fivePoint.integrate(panelFrom: a, to: b, f) - compensation
       let next = sum + y
       compensation = (next - sum) - y
       sum = next

@@ -124,33 +124,12 @@ public struct SymmetricSplittingSampler<Model: ScoreModel>: ReverseSDESolver, Sc
     )
     // 2Γ ∫₀ᵇ e^{−4u/Γ} w wᵀ du by composite 8-point Gauss–Legendre, one panel per unit of 4b/Γ.
     let panels = Swift.max(1, Int((4 * b / gamma).rounded(.up)))
-    let h = b / Double(panels)
-    var (xx, xv, vv) = (0.0, 0.0, 0.0)
-    for k in 0..<panels {
-      let mid = (Double(k) + 0.5) * h
-      for (node, weight) in zip(gaussLegendre8.nodes, gaussLegendre8.weights) {
-        let u = mid + node * h / 2
-        let e = Double.exp(-4 * u / gamma) * weight * h / 2
-        let (w1, w2) = (-4 * u / (gamma * gamma), 1 - 2 * u / gamma)
-        xx += e * w1 * w1
-        xv += e * w1 * w2
-        vv += e * w2 * w2
+    func entry(_ product: (_ w1: Double, _ w2: Double) -> Double) -> Double {
+      GaussLegendre.eightPoint.integrate(from: 0, to: b, panels: panels) { u in
+        Double.exp(-4 * u / gamma) * product(-4 * u / (gamma * gamma), 1 - 2 * u / gamma)
       }
     }
+    let (xx, xv, vv) = (entry { w1, _ in w1 * w1 }, entry { $0 * $1 }, entry { _, w2 in w2 * w2 })
     return (phi, (2 * gamma * xx, 2 * gamma * xv, 2 * gamma * vv))
   }
 }
-
-/// The 8-point Gauss–Legendre rule on `[−1, 1]` (exact for polynomials of degree ≤ 15).
-@usableFromInline
-let gaussLegendre8: (nodes: [Double], weights: [Double]) = (
-  [
-    -0.960_289_856_497_536_2, -0.796_666_477_413_626_7, -0.525_532_409_916_329_0,
-    -0.183_434_642_495_649_8, 0.183_434_642_495_649_8, 0.525_532_409_916_329_0, 0.796_666_477_413_626_7,
-    0.960_289_856_497_536_2,
-  ],
-  [
-    0.101_228_536_290_376_3, 0.222_381_034_453_374_5, 0.313_706_645_877_887_3, 0.362_683_783_378_362_0,
-    0.362_683_783_378_362_0, 0.313_706_645_877_887_3, 0.222_381_034_453_374_5, 0.101_228_536_290_376_3,
-  ]
-)

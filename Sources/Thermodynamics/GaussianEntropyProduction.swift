@@ -95,10 +95,10 @@ public struct GaussianEntropyProduction<Process: GaussianSDE>: Sendable {
     -> EntropyBalance
   {
     precondition(start > 0 && start < end, "GaussianEntropyProduction.integrated: need 0 < t₀ < t₁")
-    let total = gaussLegendre(from: Double(start), to: Double(end), panels: panels) {
+    let total = GaussLegendre.fivePoint.integrate(from: Double(start), to: Double(end), panels: panels) {
       rates(at: Process.Scalar($0)).total
     }
-    let medium = gaussLegendre(from: Double(start), to: Double(end), panels: panels) {
+    let medium = GaussLegendre.fivePoint.integrate(from: Double(start), to: Double(end), panels: panels) {
       rates(at: Process.Scalar($0)).medium
     }
     return EntropyBalance(total: total, system: entropy(at: end) - entropy(at: start), medium: medium)

@@ -43,27 +43,6 @@ enum TimeSampling {
   }
 }
 
-/// `∫ₐᵇ h(t) dt` by composite 5-point Gauss–Legendre on `panels` equal panels: exact for
-/// polynomials of degree 9 on each panel, error `O(h¹⁰ h⁽¹⁰⁾)` for smooth `h` and `O(panel²)`
-/// across a kink (the clipped cosine schedule).
-func gaussLegendre(from a: Double, to b: Double, panels: Int, _ h: (Double) -> Double) -> Double {
-  precondition(panels > 0, "gaussLegendre needs at least one panel, got \(panels)")
-  let nodes: [Double] = [
-    0, -0.538_469_310_105_683_1, 0.538_469_310_105_683_1, -0.906_179_845_938_664_0, 0.906_179_845_938_664_0,
-  ]
-  let weights: [Double] = [
-    0.568_888_888_888_888_9, 0.478_628_670_499_366_5, 0.478_628_670_499_366_5, 0.236_926_885_056_189_1,
-    0.236_926_885_056_189_1,
-  ]
-  let width = (b - a) / Double(panels)
-  var sum = 0.0
-  for p in 0..<panels {
-    let mid = a + (Double(p) + 0.5) * width
-    for (x, w) in zip(nodes, weights) { sum += w * h(mid + x * width / 2) }
-  }
-  return sum * width / 2
-}
-
 /// A two-stage time-integral estimate over a *fixed* set of `n` data points: every round (one
 /// stratified time, fresh noise) evaluates all the points.
 ///
