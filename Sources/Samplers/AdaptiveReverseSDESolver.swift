@@ -164,7 +164,7 @@ where Process.Scalar == Model.Scalar {
     var stats = SamplingStatistics(batches: 1)
     let end = Double(t1)
     var t = Double(t0)
-    var h = Swift.min(Swift.abs(Double(controller.initialStepSize ?? 0.01)), t - end)
+    var h = Swift.min(Double(controller.firstStep ?? 0.01), t - end)
     var previousError: Scalar = 1e-4
     var driftIsCurrent = false
     var nonFiniteLast = false

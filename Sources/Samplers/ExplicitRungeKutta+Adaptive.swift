@@ -49,8 +49,8 @@ extension ExplicitRungeKutta where Tableau: EmbeddedButcherTableau {
     guard w.k[0].isFinite else { throw .nonFinite(step: 0, time: Double(t0)) }
 
     var h: Scalar
-    if let given = controller.initialStepSize {
-      h = Swift.min(Swift.abs(given), span)
+    if let given = controller.firstStep {
+      h = Swift.min(given, span)
     } else {
       h = initialStepSize(x, at: t0, direction: direction, span: span, controller: controller, workspace: &w)
       stats.scoreEvaluations += 1

@@ -71,7 +71,8 @@ public struct PIController<Scalar: BLASScalar>: Sendable, Hashable {
   /// - Parameters:
   ///   - relativeTolerance: `rtol > 0`.
   ///   - absoluteTolerance: `atol > 0`.
-  ///   - initialStepSize: the first step's size (`nil` chooses it).
+  ///   - initialStepSize: the first step's size (`nil` chooses it); not NaN and not 0 (its sign
+  ///     is ignored, and ∞ tries the whole interval first).
   ///   - maximumSteps: the step budget (100 000).
   @inlinable
   public init(
@@ -93,6 +94,17 @@ public struct PIController<Scalar: BLASScalar>: Sendable, Hashable {
     self.maximumFactor = 10
     self.initialStepSize = initialStepSize
     self.maximumSteps = maximumSteps
+    _ = firstStep  // checks initialStepSize
+  }
+
+  /// The integrators' first step: the magnitude of ``initialStepSize``, or `nil` when they choose
+  /// it.
+  /// - Precondition: `initialStepSize`, when set, is neither NaN nor 0.
+  @inlinable
+  var firstStep: Scalar? {
+    guard let h = initialStepSize else { return nil }
+    precondition(!h.isNaN && h != 0, "PIController: initialStepSize must be a step length, got \(h)")
+    return Swift.abs(h)
   }
 
   /// The ratio `h_new/h` after an accepted step with error `err` (≤ 1), the previous accepted

@@ -146,6 +146,49 @@ func adaptiveErrorFollowsTolerance(process: Process) throws {
   #expect(c.errorNorm(bad, start: x0, end: x1).isNaN)
 }
 
+/// A first step of NaN or 0 is a programmer error, refused with a message that names it when the
+/// controller is made and, when set afterwards, when an integration starts: before, the SDE
+/// solver trapped converting NaN to an integer and the ODE solvers spun to the step budget. The
+/// sign is ignored, and ∞ tries the whole interval first.
+@Test func piControllerRefusesAnInitialStepThatIsNotAStep() async throws {
+  let sde = VPSDE<Double>()
+  let message = "initialStepSize must be a step length"
+  for kind in ["init", "init zero", "sde", "ode"] {
+    let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+      [kind = kind as String] in
+      let sde = VPSDE<Double>()
+      var controller = PIController<Double>(relativeTolerance: 1e-3, absoluteTolerance: 1e-3)
+      switch kind {
+      case "init":
+        controller = PIController(relativeTolerance: 1, absoluteTolerance: 1, initialStepSize: .nan)
+      case "init zero":
+        controller = PIController(relativeTolerance: 1, absoluteTolerance: 1, initialStepSize: 0)
+      default: controller.initialStepSize = .nan
+      }
+      let options = SamplingOptions<Double>(
+        kind: kind == "sde" ? .adaptiveSDE(controller) : .probabilityFlow(.adaptive(controller)), seed: 1)
+      _ = try? Sampler(process: sde, score: GaussianData.oracle(sde), options: options).sample(
+        count: 4, dimension: 2)
+    }
+    let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+    #expect(stderr.contains(message), "\(kind): \(stderr.suffix(300))")
+  }
+  // Only the magnitude counts: a negative first step samples exactly as its positive twin.
+  var samples: [Matrix<Double>] = []
+  for first in [0.01, -0.01, .infinity] {
+    var controller = PIController<Double>.jolicoeurMartineau()
+    controller.initialStepSize = first
+    let options = SamplingOptions<Double>(kind: .adaptiveSDE(controller), seed: 5)
+    samples.append(
+      try Sampler(process: sde, score: GaussianData.oracle(sde), options: options).sample(
+        count: 8, dimension: 2
+      )
+      .samples)
+  }
+  #expect(samples[0] == samples[1])
+  #expect(samples[2].isFinite)
+}
+
 /// `dx/dt = λ·x` with a known solution, integrated forwards and backwards in time by every
 /// fixed-step solver and by the adaptive one (custom vector field, Float and Double).
 struct ExponentialField<Scalar: BLASScalar>: VectorField {
