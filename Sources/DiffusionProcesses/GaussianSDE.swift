@@ -111,18 +111,6 @@ extension GaussianSDE {
     return bisect(increasing: { -logSignalToNoiseRatio(at: $0) }, target: -logSNR)
   }
 
-  /// The `t ∈ [0, endTime]` with `h(t) = target` for an increasing `h`, to the last bit.
-  @inlinable
-  func bisect(increasing h: (Scalar) -> Scalar, target: Scalar) -> Scalar {
-    var lo: Scalar = 0
-    var hi = endTime
-    while true {
-      let mid = lo + (hi - lo) / 2
-      if mid <= lo || mid >= hi { return h(hi) - target <= target - h(lo) ? hi : lo }
-      if h(mid) < target { lo = mid } else { hi = mid }
-    }
-  }
-
   /// The signal-to-noise ratio `SNR(t) = scale(t)² / std(t)²` (Kingma et al. 2021, "Variational
   /// Diffusion Models"); `+∞` at `t = 0`.
   @inlinable

@@ -261,14 +261,7 @@ public struct LinearSDE<Scalar: BLASScalar>: LinearGaussianSDE, Equatable {
   /// decreasing in `t`; the ends when `logSNR` is outside the range).
   @inlinable
   public func time(atLogSignalToNoiseRatio logSNR: Scalar) -> Scalar {
-    var lo: Scalar = 0
-    var hi = endTime
-    if logSignalToNoiseRatio(at: hi) >= logSNR { return hi }
-    while true {
-      let mid = lo + (hi - lo) / 2
-      if mid <= lo || mid >= hi { return hi }
-      if logSignalToNoiseRatio(at: mid) > logSNR { lo = mid } else { hi = mid }
-    }
+    bisect(increasing: { -logSignalToNoiseRatio(at: $0) }, target: -logSNR)
   }
 
   // MARK: Perturbation and conditional scores

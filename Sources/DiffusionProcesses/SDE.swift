@@ -87,4 +87,18 @@ extension SDE {
     drift(x, at: t, into: &out)
     return out
   }
+
+  /// The `t ∈ [0, endTime]` with `h(t) = target` for an increasing `h`, by bisection to the last
+  /// bit (the nearer end when `target` is outside `h`'s range): the time inverses that have no
+  /// closed form.
+  @inlinable
+  func bisect(increasing h: (Scalar) -> Scalar, target: Scalar) -> Scalar {
+    var lo: Scalar = 0
+    var hi = endTime
+    while true {
+      let mid = lo + (hi - lo) / 2
+      if mid <= lo || mid >= hi { return h(hi) - target <= target - h(lo) ? hi : lo }
+      if h(mid) < target { lo = mid } else { hi = mid }
+    }
+  }
 }

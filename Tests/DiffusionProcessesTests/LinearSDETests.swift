@@ -47,6 +47,8 @@ func vpAsLinear(dimension d: Int = 3) -> LinearSDE<Double> {
     #expect(
       abs(linear.time(atLogSignalToNoiseRatio: logSNR) - vp.time(atLogSignalToNoiseRatio: logSNR)) <= 1e-12)
   }
+  // Below λ(T) the inverse is the end T (the bisection's nearer end).
+  #expect(linear.time(atLogSignalToNoiseRatio: linear.logSignalToNoiseRatio(at: 1) - 1) == 1)
   var rng = Xoshiro256(seed: 3)
   let x = Matrix<Double>.randomNormal(rows: 64, columns: 3, using: &rng)
   #expect(relativeDistance(linear.drift(x, at: 0.4), vp.drift(x, at: 0.4)) <= 1e-16)
