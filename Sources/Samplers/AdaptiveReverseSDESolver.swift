@@ -72,8 +72,9 @@ extension PIController {
 ///
 /// **Batches.** One step size serves the whole batch (as in the adaptive ODE solver): the rows'
 /// errors are reduced by the controller's `norm` (root mean square by default;
-/// ``PIController/ErrorNorm/worstRow`` makes every row meet the tolerance). Samples therefore depend on how they are batched, and
-/// agree across batch sizes only to the tolerance; the paths themselves are per row.
+/// ``PIController/ErrorNorm/worstRow`` makes every row meet the tolerance). Samples therefore
+/// depend on how they are batched, and agree across batch sizes only to the tolerance; the paths
+/// themselves are per row.
 ///
 /// **Cost.** The drift at an accepted state is reused by every retry from it: an attempt costs
 /// one score evaluation plus one per newly accepted starting point, so
@@ -97,7 +98,7 @@ where Process.Scalar == Model.Scalar {
   /// step's length (its magnitude; 0.01 when `nil`).
   public var controller: PIController<Scalar>
 
-  /// Scratch memory: drifts, the proposal, the candidate and the noise.
+  /// Scratch memory: drifts, the proposal, the candidate, their difference and the noise.
   public struct Workspace {
     /// `F(x, t)` at the accepted state, the Euler–Maruyama proposal `x'` (the stage),
     /// `F(x', t')`, `ΔB` and the reverse SDE's scratch.

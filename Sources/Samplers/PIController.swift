@@ -62,7 +62,8 @@ public struct PIController<Scalar: BLASScalar>: Sendable, Hashable {
   public var norm: ErrorNorm
   /// How `atol` and `rtol` combine into an entry's allowed error (``ToleranceScale/sum``).
   public var toleranceScale: ToleranceScale
-  /// The first step's size; `nil` picks it by Hairer's algorithm (one extra field evaluation).
+  /// The first step's size (its magnitude); `nil` lets the integrator choose: Hairer's algorithm
+  /// for the Runge–Kutta pairs (one extra field evaluation), 0.01 for ``AdaptiveReverseSDESolver``.
   public var initialStepSize: Scalar?
   /// The most steps (accepted and rejected) before ``SamplingError/tooManySteps(maximumSteps:time:)``.
   public var maximumSteps: Int
