@@ -30,19 +30,19 @@ where Process.Scalar == Model.Scalar {
   /// ``ODEIntegration`` and its start time `ε`.
   public let likelihood: ProbabilityFlowLikelihood<Process, Model>
 
-  /// A generator for `score` under `process`.
+  /// A generator for the score `model` under `process`.
   /// - Parameters:
   ///   - process: the forward process.
-  ///   - score: the score model (with divergences, for the likelihood).
+  ///   - model: the score model (with divergences, for the likelihood).
   ///   - integration: how both ODE solves are integrated (adaptive Dormand–Prince at
   ///     `rtol = atol = 1e-6` by default).
   ///   - startTime: `ε`, where sampling stops and the likelihood starts (the process's cutoff by
   ///     default).
   public init(
-    process: Process, score: Model, integration: ODEIntegration<Scalar>? = nil, startTime: Scalar? = nil
+    process: Process, score model: Model, integration: ODEIntegration<Scalar>? = nil, startTime: Scalar? = nil
   ) {
     likelihood = ProbabilityFlowLikelihood(
-      process: process, score: score,
+      process: process, score: model,
       integration: integration
         ?? .adaptive(PIController(relativeTolerance: Scalar(1e-6), absoluteTolerance: Scalar(1e-6))),
       startTime: startTime)
@@ -51,7 +51,10 @@ where Process.Scalar == Model.Scalar {
   /// The forward process.
   public var process: Process { likelihood.flow.process }
   /// The score model (with divergences, for the likelihood).
-  public var score: Model { likelihood.flow.model }
+  public var model: Model { likelihood.flow.model }
+  /// The score model.
+  @available(*, deprecated, renamed: "model")
+  public var score: Model { model }
   /// How both ODE solves are integrated.
   public var integration: ODEIntegration<Scalar> { likelihood.integration }
   /// `ε`, where sampling stops and the likelihood starts.
@@ -70,7 +73,7 @@ where Process.Scalar == Model.Scalar {
     var options = SamplingOptions<Scalar>(kind: .probabilityFlow(integration), seed: seed)
     options.smallTime = startTime
     options.denoise = false
-    let samples = try Sampler(process: process, score: score, options: options)
+    let samples = try Sampler(process: process, score: model, options: options)
       .sample(count: count, dimension: dimension).samples
     return (samples, try likelihood.logLikelihood(of: samples).logLikelihoods)
   }

@@ -46,13 +46,17 @@ where Process.Scalar == Model.Scalar {
   /// The forward process.
   public let process: Process
   /// The score model standing in for `∇ₓ log p_t`.
-  public let score: Model
+  public let model: Model
 
-  /// Entropy production of `process` with the score `score`.
-  public init(process: Process, score: Model) {
+  /// Entropy production of `process` with the score `model`.
+  public init(process: Process, score model: Model) {
     self.process = process
-    self.score = score
+    self.model = model
   }
+
+  /// The score model.
+  @available(*, deprecated, renamed: "model")
+  public var score: Model { model }
 
   /// The per-point terms `(‖v‖²/D, −v·s, f·v/D)` (total, system, medium) at points `x` of `p_t`.
   ///
@@ -68,7 +72,7 @@ where Process.Scalar == Model.Scalar {
     let diffusivity = g * g / 2
     precondition(diffusivity > 0, "EntropyProduction: g(\(t)) = 0, the entropy production is undefined")
     let f = process.drift(x, at: t)
-    let s = score.score(x, at: t)
+    let s = model.score(x, at: t)
     let (n, d) = (x.rows, x.columns)
     var total = [Double](repeating: 0, count: n)
     var system = total

@@ -49,20 +49,24 @@ where Process.Scalar == Model.Scalar {
   /// The forward process.
   public let process: Process
   /// The score model (with its exact divergence).
-  public let score: Model
+  public let model: Model
   /// `ε`: the data are treated as samples of `p_ε` (default ``SDE/smallTimeCutoff``), as in
   /// `ProbabilityFlowLikelihood`.
   public let startTime: Scalar
 
-  /// The bound for `score` under `process`, for data at time `startTime`.
-  public init(process: Process, score: Model, startTime: Scalar? = nil) {
+  /// The bound for the score `model` under `process`, for data at time `startTime`.
+  public init(process: Process, score model: Model, startTime: Scalar? = nil) {
     self.process = process
-    self.score = score
+    self.model = model
     self.startTime = startTime ?? process.smallTimeCutoff
     precondition(
       self.startTime >= 0 && self.startTime < process.endTime,
       "ScoreLikelihoodBound: start time \(self.startTime) outside [0, \(process.endTime))")
   }
+
+  /// The score model.
+  @available(*, deprecated, renamed: "model")
+  public var score: Model { model }
 
   /// Monte Carlo estimates of `ℒ(yᵢ)` for every row `yᵢ` of `data`, in nats.
   ///
@@ -89,7 +93,7 @@ where Process.Scalar == Model.Scalar {
     var xt = data
     var s = data
     var divergence = [Scalar](repeating: 0, count: n)
-    var workspace = score.makeWorkspace(rows: n)
+    var workspace = model.makeWorkspace(rows: n)
     let terminal = process.transition(from: startTime, to: end)
     var values = [[Double]](repeating: [], count: n)
     var roundMeans: [Double] = []
@@ -98,7 +102,7 @@ where Process.Scalar == Model.Scalar {
       streams.fillNormal(&noise)
       xt.assign(data, scaledBy: scale, offset: shift)
       xt.add(noise, scaledBy: std)
-      score.scoreAndDivergence(xt, at: t, into: &s, divergence: &divergence, workspace: &workspace)
+      model.scoreAndDivergence(xt, at: t, into: &s, divergence: &divergence, workspace: &workspace)
       streams.fillNormal(&noise)
       xt.assign(data, scaledBy: terminal.scale, offset: terminal.shift)
       xt.add(noise, scaledBy: terminal.standardDeviation)

@@ -71,12 +71,12 @@ public enum Speciation {
   /// `∇²log p_t(x) = ∂s/∂x` at one point by central differences of the score,
   /// `Hᵢⱼ ≈ (sᵢ(x + h eⱼ) − sᵢ(x − h eⱼ))/(2h)`, symmetrised; all `2d` points in one batch.
   /// - Parameters:
-  ///   - score: any score model.
+  ///   - model: any score model.
   ///   - point: `x`, `d` entries.
   ///   - t: the time.
   ///   - step: `h`; by default `∛ulp(1)·max(1, ‖x‖∞)` (balances truncation `h²` and rounding `ulp/h`).
   public static func hessian<M: ScoreModel>(
-    score: M, at point: [M.Scalar], time t: M.Scalar, step: M.Scalar? = nil
+    score model: M, at point: [M.Scalar], time t: M.Scalar, step: M.Scalar? = nil
   ) -> Matrix<M.Scalar> {
     let d = point.count
     let h =
@@ -88,7 +88,7 @@ public enum Speciation {
       x[2 * j, j] += h
       x[2 * j + 1, j] -= h
     }
-    let s = score.score(x, at: t)
+    let s = model.score(x, at: t)
     var hessian = Matrix<M.Scalar>(rows: d, columns: d)
     for j in 0..<d {
       for i in 0..<d { hessian[i, j] = (s[2 * j, i] - s[2 * j + 1, i]) / (2 * h) }
@@ -99,10 +99,11 @@ public enum Speciation {
 
   /// The largest eigenvalue of ``hessian(score:at:time:step:)``.
   /// - Throws: the eigendecomposition's error for a non-finite Hessian.
-  public static func largestCurvature<M: ScoreModel>(score: M, at point: [M.Scalar], time t: M.Scalar) throws
+  public static func largestCurvature<M: ScoreModel>(score model: M, at point: [M.Scalar], time t: M.Scalar)
+    throws
     -> M.Scalar
   {
-    try hessian(score: score, at: point, time: t).symmetricEigendecomposition().values.last!
+    try hessian(score: model, at: point, time: t).symmetricEigendecomposition().values.last!
   }
 
   /// The speciation time measured from a score model: where the largest eigenvalue of
@@ -114,20 +115,20 @@ public enum Speciation {
   ///
   /// - Parameters:
   ///   - process: the forward process (moves the saddle with the kernel's mean).
-  ///   - score: any score model.
+  ///   - model: any score model.
   ///   - saddle: `x⋆` in data space (for a symmetric mixture, the midpoint of the two means).
   ///   - steps: bracketing grid size (≥ 2).
   ///   - tolerance: the width of the final bracket.
   /// - Returns: the time, or `nil` if the curvature does not change sign on `[ε, T]`.
   /// - Throws: the eigendecomposition's error for a non-finite score.
   public static func measuredTime<P: GaussianSDE, M: ScoreModel>(
-    process: P, score: M, saddle: [P.Scalar], steps: Int = 64, tolerance: P.Scalar? = nil
+    process: P, score model: M, saddle: [P.Scalar], steps: Int = 64, tolerance: P.Scalar? = nil
   ) throws -> P.Scalar? where M.Scalar == P.Scalar {
     precondition(steps >= 2, "Speciation.measuredTime needs at least 2 steps, got \(steps)")
     func curvature(_ t: P.Scalar) throws -> P.Scalar {
       let a = process.marginal(at: t).scale
       let b = process.marginalShift(at: t)
-      return try largestCurvature(score: score, at: saddle.map { a * $0 + b }, time: t)
+      return try largestCurvature(score: model, at: saddle.map { a * $0 + b }, time: t)
     }
     let (lo0, hi0) = (process.smallTimeCutoff, process.endTime)
     let width = tolerance ?? (hi0 - lo0) * 1e-6

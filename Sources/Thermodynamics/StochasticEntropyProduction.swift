@@ -67,14 +67,18 @@ where Process.Scalar == Model.Scalar {
 
   /// The forward process.
   public let process: Process
-  /// The score (with exact divergence) standing in for `∇log p_τ`.
-  public let score: Model
+  /// The score model (with exact divergence) standing in for `∇log p_τ`.
+  public let model: Model
 
-  /// Trajectory entropy production of `process` with `score`.
-  public init(process: Process, score: Model) {
+  /// Trajectory entropy production of `process` with the score `model`.
+  public init(process: Process, score model: Model) {
     self.process = process
-    self.score = score
+    self.model = model
   }
+
+  /// The score model.
+  @available(*, deprecated, renamed: "model")
+  public var score: Model { model }
 
   /// Simulates one forward path per data row and accumulates its entropy production.
   ///
@@ -167,7 +171,7 @@ where Process.Scalar == Model.Scalar {
     var x = start
     var next = x
     var midpoint = x
-    var workspace = score.makeWorkspace(rows: n)
+    var workspace = model.makeWorkspace(rows: n)
     var divergence = [Scalar](repeating: 0, count: n)
     var left = Evaluation(rows: n, columns: d)
     var middle = left
@@ -278,7 +282,7 @@ where Process.Scalar == Model.Scalar {
     workspace: inout Model.Workspace
   ) {
     process.drift(x, at: t, into: &out.drift)
-    score.scoreAndDivergence(x, at: t, into: &out.score, divergence: &divergence, workspace: &workspace)
+    model.scoreAndDivergence(x, at: t, into: &out.score, divergence: &divergence, workspace: &workspace)
     let g = Double(process.diffusion(at: t))
     let diffusivity = g * g / 2
     let fieldDivergence = Double(x.columns) * Double(process.linearDrift(at: t).coefficient)

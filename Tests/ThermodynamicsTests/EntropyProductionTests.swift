@@ -149,3 +149,27 @@ func gaussianIntegralsMatchClosedForm(process: Process) throws {
     expectWithin(4, standardErrorsOf: estimate.medium, exact: q.2, "2-D mixture Ṡ_m(\(t))")
   }
 }
+
+/// The thermodynamics types store their score model as `model`, like the samplers, and the
+/// deprecated `score` spelling reads the same model.
+@available(*, deprecated, message: "exercises the deprecated `score` properties")
+@Test func thermodynamicsTypesStoreTheScoreModelAsModel() {
+  let sde = VPSDE<Double>()
+  let oracle = GaussianData.oracle(sde)
+  let x = Matrix<Double>(
+    rows: 2, columns: oracle.dimension, elements: (0..<(2 * oracle.dimension)).map { 0.3 * Double($0) - 0.5 })
+  let expected = oracle.score(x, at: 0.4)
+  let models = [
+    EntropyProduction(process: sde, score: oracle).model,
+    StochasticEntropyProduction(process: sde, score: oracle).model,
+    ScoreLikelihoodBound(process: sde, score: oracle).model,
+    BoltzmannGenerator(process: sde, score: oracle).model,
+  ]
+  let deprecated = [
+    EntropyProduction(process: sde, score: oracle).score,
+    StochasticEntropyProduction(process: sde, score: oracle).score,
+    ScoreLikelihoodBound(process: sde, score: oracle).score,
+    BoltzmannGenerator(process: sde, score: oracle).score,
+  ]
+  for model in models + deprecated { #expect(model.score(x, at: 0.4) == expected) }
+}
