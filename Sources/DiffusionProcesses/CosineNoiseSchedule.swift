@@ -58,7 +58,7 @@ public struct CosineNoiseSchedule<Scalar: BLASScalar>: NoiseSchedule {
   /// clip and a linear piece after it.
   @inlinable
   public func time(atIntegratedBeta integral: Scalar) -> Scalar {
-    precondition(integral >= 0, "time(atIntegratedBeta:) needs a non-negative integral, got \(integral)")
+    checkIntegratedBeta(integral)
     if integral == 0 { return 0 }
     let knee = clipTime
     let kneeIntegral = Self.increment(from: 0, to: knee, offset: offset)

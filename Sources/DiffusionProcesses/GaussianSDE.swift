@@ -77,7 +77,7 @@ extension GaussianSDE {
   public func transition(from s: Scalar, to t: Scalar) -> (
     scale: Scalar, shift: Scalar, standardDeviation: Scalar
   ) {
-    precondition(s >= 0 && s <= t, "transition(from: \(s), to: \(t)) needs 0 ≤ s ≤ t")
+    checkTransitionTimes(from: s, to: t)
     let (scaleS, stdS) = marginal(at: s)
     let (scaleT, stdT) = marginal(at: t)
     let scale = scaleT / scaleS

@@ -42,7 +42,7 @@ public struct LinearNoiseSchedule<Scalar: BLASScalar>: NoiseSchedule {
   /// without cancellation.
   @inlinable
   public func time(atIntegratedBeta integral: Scalar) -> Scalar {
-    precondition(integral >= 0, "time(atIntegratedBeta:) needs a non-negative integral, got \(integral)")
+    checkIntegratedBeta(integral)
     if integral == 0 { return 0 }
     return 2 * integral / (betaMin + (betaMin * betaMin + 2 * (betaMax - betaMin) * integral).squareRoot())
   }

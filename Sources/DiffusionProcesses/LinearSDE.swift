@@ -214,7 +214,7 @@ public struct LinearSDE<Scalar: BLASScalar>: LinearGaussianSDE, Equatable {
   /// - Precondition: `0 ≤ s ≤ t`.
   @inlinable
   public func transition(from s: Scalar, to t: Scalar) -> LinearTransition<Scalar> {
-    precondition(s >= 0 && s <= t, "transition(from: \(s), to: \(t)) needs 0 ≤ s ≤ t")
+    checkTransitionTimes(from: s, to: t)
     let k = kernelInDouble(duration: Double(schedule.integratedBeta(from: s, to: t)))
     return LinearTransition(
       transition: k.transition.converted(to: Scalar.self), shift: k.shift.map { Scalar($0) },

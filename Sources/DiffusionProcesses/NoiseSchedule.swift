@@ -56,7 +56,7 @@ extension NoiseSchedule {
   /// safeguarded by bisection on a bracket that doubles from `[0, 1]` until it holds the root.
   @inlinable
   public func time(atIntegratedBeta integral: Scalar) -> Scalar {
-    precondition(integral >= 0, "time(atIntegratedBeta:) needs a non-negative integral, got \(integral)")
+    checkIntegratedBeta(integral)
     if integral == 0 { return 0 }
     var (lo, hi): (Scalar, Scalar) = (0, 1)
     var doublings = 0
@@ -78,4 +78,11 @@ extension NoiseSchedule {
     }
     return t
   }
+}
+
+/// Checks the argument of a schedule's `time(atIntegratedBeta:)`: `B ≥ 0` (a programmer error
+/// otherwise; NaN fails too).
+@inlinable
+func checkIntegratedBeta<Scalar: BLASScalar>(_ integral: Scalar) {
+  precondition(integral >= 0, "time(atIntegratedBeta:) needs a non-negative integral, got \(integral)")
 }

@@ -98,7 +98,7 @@ public struct NumericalNoiseSchedule<Scalar: BLASScalar>: NoiseSchedule {
   /// - Precondition: `integral ≥ 0`.
   @inlinable
   public func time(atIntegratedBeta integral: Scalar) -> Scalar {
-    precondition(integral >= 0, "time(atIntegratedBeta:) needs a non-negative integral, got \(integral)")
+    checkIntegratedBeta(integral)
     let b = Double(integral)
     if b == 0 { return 0 }
     let last = nodes.count - 1

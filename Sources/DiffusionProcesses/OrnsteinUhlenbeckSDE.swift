@@ -97,7 +97,7 @@ public struct OrnsteinUhlenbeckSDE<Scalar: BLASScalar>: GaussianSDE, Hashable {
   public func transition(from s: Scalar, to t: Scalar) -> (
     scale: Scalar, shift: Scalar, standardDeviation: Scalar
   ) {
-    precondition(s >= 0 && s <= t, "transition(from: \(s), to: \(t)) needs 0 ≤ s ≤ t")
+    checkTransitionTimes(from: s, to: t)
     let (a, std) = marginal(at: t - s)
     return (a, marginalShift(at: t - s), std)
   }

@@ -102,3 +102,10 @@ extension SDE {
     }
   }
 }
+
+/// Checks the times of a transition kernel `p(x_t | x_s)`: `0 ≤ s ≤ t` (a programmer error
+/// otherwise; NaN fails too).
+@inlinable
+func checkTransitionTimes<Scalar: BLASScalar>(from s: Scalar, to t: Scalar) {
+  precondition(s >= 0 && s <= t, "transition(from: \(s), to: \(t)) needs 0 ≤ s ≤ t")
+}

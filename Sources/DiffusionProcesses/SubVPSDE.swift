@@ -55,7 +55,7 @@ public struct SubVPSDE<Scalar: BLASScalar>: NoiseScheduledSDE, Hashable {
   public func transition(from s: Scalar, to t: Scalar) -> (
     scale: Scalar, shift: Scalar, standardDeviation: Scalar
   ) {
-    precondition(s >= 0 && s <= t, "transition(from: \(s), to: \(t)) needs 0 ≤ s ≤ t")
+    checkTransitionTimes(from: s, to: t)
     let d = schedule.integratedBeta(from: s, to: t)
     let bs = schedule.integratedBeta(at: s)
     let variance = Scalar.expMinusOne(-d) * Scalar.expMinusOne(-(2 * bs + d))

@@ -98,7 +98,7 @@ public struct VESDE<Scalar: BLASScalar>: GaussianSDE, Hashable {
   public func transition(from s: Scalar, to t: Scalar) -> (
     scale: Scalar, shift: Scalar, standardDeviation: Scalar
   ) {
-    precondition(s >= 0 && s <= t, "transition(from: \(s), to: \(t)) needs 0 ≤ s ≤ t")
+    checkTransitionTimes(from: s, to: t)
     return (1, 0, sigma(at: s) * Scalar.expMinusOne(2 * (t - s) * logRatio).squareRoot())
   }
 

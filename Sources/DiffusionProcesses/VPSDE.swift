@@ -54,7 +54,7 @@ public struct VPSDE<Scalar: BLASScalar>: NoiseScheduledSDE, Hashable {
   public func transition(from s: Scalar, to t: Scalar) -> (
     scale: Scalar, shift: Scalar, standardDeviation: Scalar
   ) {
-    precondition(s >= 0 && s <= t, "transition(from: \(s), to: \(t)) needs 0 ≤ s ≤ t")
+    checkTransitionTimes(from: s, to: t)
     let (scale, standardDeviation) = Self.marginal(integratedBeta: schedule.integratedBeta(from: s, to: t))
     return (scale, 0, standardDeviation)
   }
