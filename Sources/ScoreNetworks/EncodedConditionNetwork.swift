@@ -258,8 +258,7 @@ extension EncodedConditionNetwork: ConditionGradientNetwork {
   ///   ``SafeTensorsError/missingTensor(name:)`` or
   ///   ``SafeTensorsError/shapeMismatch(name:expected:found:)``; nothing changes then.
   public mutating func load(from tensors: NamedTensors<Scalar>) throws(SafeTensorsError) {
-    let own = namedTensors()
-    for name in tensors.names where own[name] == nil { throw .unexpectedTensor(name: name) }
+    try tensors.rejectNames(notIn: namedTensors())
     var network = parameters.network
     let baseNames = Set(network.namedTensors().names)
     var baseTensors = NamedTensors<Scalar>()

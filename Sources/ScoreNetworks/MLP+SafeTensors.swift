@@ -2,15 +2,14 @@ public import Foundation
 import LinearAlgebra
 
 extension MLP {
+  /// The name of the Fourier embedding's frequencies among the network's tensors.
+  static var frequenciesName: String { "embedding.frequencies" }
+
   /// Every tensor that defines the network: the trainable ones (``MLPParameters``) and the
   /// fixed Fourier frequencies as `embedding.frequencies`, shape `[m]` (absent for the
   /// sinusoidal embedding, which has nothing random).
   public func namedTensors() -> NamedTensors<Scalar> {
-    var tensors = parameters.namedTensors()
-    if case .gaussianFourier(let e) = embedding {
-      tensors.append(name: "embedding.frequencies", shape: [e.frequencies.columns], values: e.frequencies)
-    }
-    return tensors
+    namedTensors(embedding: embedding, named: Self.frequenciesName)
   }
 
   /// Overwrites the network's tensors with those of a safetensors file for the same
@@ -38,19 +37,7 @@ extension MLP {
   /// Overwrites the network's tensors with the tensors of the same names in `tensors`.
   /// - Throws: as ``loadParameters(from:)`` (the network is unchanged when it throws).
   public mutating func load(from tensors: NamedTensors<Scalar>) throws(SafeTensorsError) {
-    let own = namedTensors()
-    for name in tensors.names where own[name] == nil { throw .unexpectedTensor(name: name) }
-    var updated = parameters
-    try updated.load(from: tensors)
-    if case .gaussianFourier(let e) = embedding {
-      let name = "embedding.frequencies"
-      guard let w = tensors[name] else { throw .missingTensor(name: name) }
-      guard w.shape == [e.frequencies.columns] else {
-        throw .shapeMismatch(name: name, expected: [e.frequencies.columns], found: w.shape)
-      }
-      embedding = .gaussianFourier(GaussianFourierEmbedding(frequencies: w.values.elements))
-    }
-    parameters = updated
+    try load(from: tensors, embedding: \.embedding, named: Self.frequenciesName)
   }
 
   /// Why `configuration` fails ``MLPConfiguration``'s checks (without trapping), or `nil`; every
@@ -97,7 +84,7 @@ extension MLP {
     }
     result.append(("layers.\(c.depth).weight", [c.inputDimension, c.width]))
     result.append(("layers.\(c.depth).bias", [c.inputDimension]))
-    if case .gaussianFourier(let m, _) = c.timeEmbedding { result.append(("embedding.frequencies", [m])) }
+    if let shape = c.timeEmbedding.fixedTensorShape { result.append((frequenciesName, shape)) }
     return result
   }
 }

@@ -15,6 +15,9 @@ extension ResidualMLP: ScoreNetwork {
   /// `k`.
   @inlinable public var conditionDimension: Int { configuration.conditionDimension }
 
+  /// The name of the Fourier embedding's frequencies among the network's tensors.
+  static var frequenciesName: String { "time.frequencies" }
+
   /// Why `configuration` cannot be built (``ResidualMLPConfiguration/validationFailure``), or
   /// `nil`.
   public static func validationFailure(of configuration: ResidualMLPConfiguration) -> String? {
@@ -28,20 +31,14 @@ extension ResidualMLP: ScoreNetwork {
   ) -> [(name: String, shape: [Int])]? {
     guard configuration.validationFailure == nil else { return nil }
     var shapes = ResidualMLPParameters<Scalar>.expectedShapes(for: configuration)
-    if case .gaussianFourier(let m, _) = configuration.timeEmbedding {
-      shapes.append(("time.frequencies", [m]))
-    }
+    if let shape = configuration.timeEmbedding.fixedTensorShape { shapes.append((frequenciesName, shape)) }
     return shapes
   }
 
   /// Every tensor that defines the network: the parameters and, for the Fourier embedding, its
   /// fixed frequencies as `time.frequencies`, shape `[m]`.
   public func namedTensors() -> NamedTensors<Scalar> {
-    var tensors = parameters.namedTensors()
-    if case .gaussianFourier(let e) = timeEmbedding {
-      tensors.append(name: "time.frequencies", shape: [e.frequencies.columns], values: e.frequencies)
-    }
-    return tensors
+    namedTensors(embedding: timeEmbedding, named: Self.frequenciesName)
   }
 
   /// Overwrites the network's tensors (parameters and Fourier frequencies) with those of the
@@ -50,18 +47,6 @@ extension ResidualMLP: ScoreNetwork {
   ///   ``SafeTensorsError/missingTensor(name:)`` or
   ///   ``SafeTensorsError/shapeMismatch(name:expected:found:)``; the network is unchanged then.
   public mutating func load(from tensors: NamedTensors<Scalar>) throws(SafeTensorsError) {
-    let own = namedTensors()
-    for name in tensors.names where own[name] == nil { throw .unexpectedTensor(name: name) }
-    var updated = parameters
-    try updated.load(from: tensors)
-    if case .gaussianFourier(let e) = timeEmbedding {
-      let name = "time.frequencies"
-      guard let w = tensors[name] else { throw .missingTensor(name: name) }
-      guard w.shape == [e.frequencies.columns] else {
-        throw .shapeMismatch(name: name, expected: [e.frequencies.columns], found: w.shape)
-      }
-      timeEmbedding = .gaussianFourier(GaussianFourierEmbedding(frequencies: w.values.elements))
-    }
-    parameters = updated
+    try load(from: tensors, embedding: \.timeEmbedding, named: Self.frequenciesName)
   }
 }

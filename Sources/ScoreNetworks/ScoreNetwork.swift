@@ -230,8 +230,7 @@ extension ScoreNetwork {
   /// Overwrites the parameters with the tensors of the same names.
   public mutating func load(from tensors: NamedTensors<Scalar>) throws(SafeTensorsError) {
     var updated = parameters
-    let own = updated.namedTensors()
-    for name in tensors.names where own[name] == nil { throw .unexpectedTensor(name: name) }
+    try tensors.rejectNames(notIn: updated.namedTensors())
     try updated.load(from: tensors)
     parameters = updated
   }

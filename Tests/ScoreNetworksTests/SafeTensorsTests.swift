@@ -272,3 +272,45 @@ func decodingError(_ data: Data) -> SafeTensorsError? {
     #expect(elapsed < .seconds(1), "depth \(depth): refused after \(elapsed)")
   }
 }
+
+/// Both networks keep their Fourier frequencies as a tensor of their own name (`embedding.` in an
+/// MLP, `time.` in a residual MLP): loading another network's tensors takes its frequencies too,
+/// so the outputs then agree to the bit; a missing or misshapen frequency tensor throws and
+/// changes nothing; the sinusoidal embedding has no tensor to carry.
+@Test func fourierFrequenciesTravelWithTheTensors() throws {
+  func check<N: ScoreNetwork>(_ configuration: N.Configuration, _: N.Type, frequencies name: String) throws
+  where N.Scalar == Double {
+    var rng = Xoshiro256(seed: 5)
+    let source = N(configuration: configuration, using: &rng)
+    var target = N(configuration: configuration, using: &rng)
+    let x = Matrix<Double>(rows: 3, columns: 2, elements: [0.1, -0.4, 1.2, 0.3, -2, 0.7])
+    #expect(target(x, times: .shared(0.3)) != source(x, times: .shared(0.3)))
+    let tensors = source.namedTensors()
+    #expect(tensors[name]?.shape == [8])
+    let before = target.namedTensors()
+    var missing = NamedTensors<Double>()
+    for t in tensors.entries where t.name != name { missing.append(t) }
+    #expect(throws: SafeTensorsError.missingTensor(name: name)) { try target.load(from: missing) }
+    var misshapen = missing
+    misshapen.append(name: name, shape: [4], values: Matrix(rows: 1, columns: 4))
+    #expect(throws: SafeTensorsError.shapeMismatch(name: name, expected: [8], found: [4])) {
+      try target.load(from: misshapen)
+    }
+    #expect(target.namedTensors() == before)
+    try target.load(from: tensors)
+    #expect(target.namedTensors() == tensors)
+    #expect(target(x, times: .shared(0.3)) == source(x, times: .shared(0.3)))
+  }
+  let fourier = TimeEmbeddingKind.gaussianFourier(frequencies: 8, scale: 4)
+  try check(
+    MLPConfiguration(inputDimension: 2, timeEmbedding: fourier, width: 8, depth: 2), MLP<Double>.self,
+    frequencies: "embedding.frequencies")
+  try check(
+    ResidualMLPConfiguration(inputDimension: 2, timeEmbedding: fourier, width: 8, blocks: 2),
+    ResidualMLP<Double>.self, frequencies: "time.frequencies")
+  var rng = Xoshiro256(seed: 6)
+  let sinusoidal = MLP<Double>(
+    configuration: MLPConfiguration(inputDimension: 2, timeEmbedding: .sinusoidal(dimension: 8), width: 8),
+    using: &rng)
+  #expect(sinusoidal.namedTensors().names == sinusoidal.parameters.namedTensors().names)
+}
