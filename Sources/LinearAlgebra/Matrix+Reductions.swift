@@ -35,25 +35,20 @@ extension Matrix {
 
   /// The sum of each row.
   @inlinable
-  public func rowSums() -> [Scalar] {
-    let c = columns
-    return storage.withUnsafeBufferPointer { e in
-      (0..<rows).map { i in
-        var s: Scalar = 0
-        for j in 0..<c { s += e[i * c + j] }
-        return s
-      }
-    }
-  }
+  public func rowSums() -> [Scalar] { rowSums(of: { $0 }) }
 
   /// The squared Euclidean norm of each row, `‖xᵢ‖²`.
   @inlinable
-  public func squaredRowNorms() -> [Scalar] {
+  public func squaredRowNorms() -> [Scalar] { rowSums(of: { $0 * $0 }) }
+
+  /// `Σⱼ term(xᵢⱼ)` for each row `i`, summed left to right.
+  @inlinable
+  func rowSums(of term: (Scalar) -> Scalar) -> [Scalar] {
     let c = columns
     return storage.withUnsafeBufferPointer { e in
       (0..<rows).map { i in
         var s: Scalar = 0
-        for j in 0..<c { s += e[i * c + j] * e[i * c + j] }
+        for j in 0..<c { s += term(e[i * c + j]) }
         return s
       }
     }
