@@ -28,11 +28,9 @@ public struct CosineNoiseSchedule<Scalar: BLASScalar>: NoiseSchedule {
   /// - Precondition: `offset > 0` and `maximumBeta` finite and above the unclipped β(0).
   @inlinable
   public init(offset: Scalar = 0.008, maximumBeta: Scalar = 20) {
-    precondition(offset > 0 && offset.isFinite, "NoiseSchedule.cosine needs a positive offset, got \(offset)")
-    let beta0 = Self.unclippedBeta(at: 0, offset: offset)
-    precondition(
-      maximumBeta > beta0 && maximumBeta.isFinite,
-      "NoiseSchedule.cosine needs maximumBeta above β(0) = \(beta0), got \(maximumBeta)")
+    if let failure = Self.validationFailure(offset: offset, maximumBeta: maximumBeta) {
+      preconditionFailure(failure)
+    }
     self.offset = offset
     self.maximumBeta = maximumBeta
   }
@@ -87,6 +85,20 @@ public struct CosineNoiseSchedule<Scalar: BLASScalar>: NoiseSchedule {
   @inlinable
   static func angle(at t: Scalar, offset s: Scalar) -> Scalar {
     (t + s) / (1 + s) * Scalar.pi / 2
+  }
+
+  /// Why `offset`, `maximumBeta` make no schedule, or `nil`: the rule of
+  /// ``init(offset:maximumBeta:)`` and of ``SDEDescription/validationFailure``.
+  @inlinable
+  static func validationFailure(offset: Scalar, maximumBeta: Scalar) -> String? {
+    guard offset > 0 && offset.isFinite else {
+      return "the cosine schedule needs a positive finite offset, got \(offset)"
+    }
+    let beta0 = unclippedBeta(at: 0, offset: offset)
+    guard maximumBeta > beta0 && maximumBeta.isFinite else {
+      return "the cosine schedule needs a finite maximumBeta above β(0) = \(beta0), got \(maximumBeta)"
+    }
+    return nil
   }
 
   /// The unclipped β(t) = π·tan θ(t)/(1 + s).

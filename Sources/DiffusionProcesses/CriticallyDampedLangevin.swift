@@ -50,6 +50,23 @@ public struct CriticallyDampedLangevin<Scalar: BLASScalar>: Sendable, Equatable 
   /// The linear SDE on `(x, v)`.
   public let process: LinearSDE<Scalar>
 
+  /// Why `dimension`, `mass`, `initialVelocityScale` make no critically-damped Langevin
+  /// diffusion, or `nil`: the rule of ``init(dimension:mass:initialVelocityScale:schedule:endTime:)``
+  /// and of ``SDEDescription/validationFailure``. The dimension is at most 2²⁴, so that a file
+  /// cannot ask for matrices no machine holds.
+  static func validationFailure(dimension: Int, mass: Scalar, initialVelocityScale: Scalar) -> String? {
+    guard dimension >= 1 && dimension <= 1 << 24 else {
+      return "critically-damped Langevin needs a dimension in 1…\(1 << 24), got \(dimension)"
+    }
+    guard mass > 0 && mass.isFinite else {
+      return "critically-damped Langevin needs a finite mass M > 0, got \(mass)"
+    }
+    guard initialVelocityScale >= 0 && initialVelocityScale.isFinite else {
+      return "critically-damped Langevin needs a finite γ ≥ 0, got \(initialVelocityScale)"
+    }
+    return nil
+  }
+
   /// Critically-damped Langevin diffusion in `dimension` data dimensions.
   /// - Parameters:
   ///   - dimension: `d ≥ 1`.
@@ -61,11 +78,9 @@ public struct CriticallyDampedLangevin<Scalar: BLASScalar>: Sendable, Equatable 
     dimension: Int, mass: Scalar = 0.25, initialVelocityScale: Scalar = 0.04,
     schedule: AnyNoiseSchedule<Scalar> = .linear(betaMin: 4, betaMax: 4), endTime: Scalar = 1
   ) {
-    precondition(dimension >= 1, "CriticallyDampedLangevin needs a positive dimension, got \(dimension)")
-    precondition(mass > 0 && mass.isFinite, "CriticallyDampedLangevin needs a positive mass, got \(mass)")
-    precondition(
-      initialVelocityScale >= 0 && initialVelocityScale.isFinite,
-      "CriticallyDampedLangevin needs γ ≥ 0, got \(initialVelocityScale)")
+    let failure = Self.validationFailure(
+      dimension: dimension, mass: mass, initialVelocityScale: initialVelocityScale)
+    if let failure { preconditionFailure(failure) }
     self.dimension = dimension
     self.mass = mass
     self.initialVelocityScale = initialVelocityScale

@@ -18,14 +18,22 @@ public struct LinearNoiseSchedule<Scalar: BLASScalar>: NoiseSchedule {
   public let betaMax: Scalar
 
   /// The schedule from `β(0) = betaMin` to `β(1) = betaMax`.
-  /// - Precondition: `0 ≤ betaMin ≤ betaMax`, `betaMax > 0`.
+  /// - Precondition: `0 ≤ betaMin ≤ betaMax`, `0 < betaMax < ∞`.
   @inlinable
   public init(betaMin: Scalar = 0.1, betaMax: Scalar = 20) {
-    precondition(
-      betaMin >= 0 && betaMax >= betaMin && betaMax > 0,
-      "NoiseSchedule.linear needs 0 ≤ betaMin ≤ betaMax, betaMax > 0; got \(betaMin), \(betaMax)")
+    if let failure = Self.validationFailure(betaMin: betaMin, betaMax: betaMax) {
+      preconditionFailure(failure)
+    }
     self.betaMin = betaMin
     self.betaMax = betaMax
+  }
+
+  /// Why `betaMin`, `betaMax` make no schedule, or `nil`: the rule of ``init(betaMin:betaMax:)``
+  /// and of ``SDEDescription/validationFailure``.
+  @inlinable
+  static func validationFailure(betaMin: Scalar, betaMax: Scalar) -> String? {
+    betaMin >= 0 && betaMax >= betaMin && betaMax > 0 && betaMax.isFinite
+      ? nil : "the linear schedule needs 0 ≤ betaMin ≤ betaMax, 0 < betaMax < ∞; got \(betaMin), \(betaMax)"
   }
 
   /// `β(t) = β_min + t(β_max − β_min)`.

@@ -111,5 +111,12 @@ extension NoiseScheduledSDE {
 /// Checks a process's end time (a programmer error if invalid).
 @inlinable
 func checkEndTime<Scalar: BLASScalar>(_ endTime: Scalar, of process: String) {
-  precondition(endTime > 0 && endTime.isFinite, "\(process) needs a positive finite endTime, got \(endTime)")
+  if let failure = endTimeFailure(endTime) { preconditionFailure("\(process): \(failure)") }
+}
+
+/// Why `endTime` cannot end a process, or `nil`: the rule of every process's initialiser and of
+/// ``SDEDescription/validationFailure``.
+@inlinable
+func endTimeFailure<Scalar: BLASScalar>(_ endTime: Scalar) -> String? {
+  endTime > 0 && endTime.isFinite ? nil : "endTime must be positive and finite, got \(endTime)"
 }

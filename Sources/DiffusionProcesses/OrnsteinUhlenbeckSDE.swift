@@ -37,14 +37,24 @@ public struct OrnsteinUhlenbeckSDE<Scalar: BLASScalar>: GaussianSDE, Hashable {
   ///   - endTime: `T`, 1 by default.
   @inlinable
   public init(theta: Scalar, mean: Scalar = 0, sigma: Scalar, endTime: Scalar = 1) {
-    precondition(theta > 0 && theta.isFinite, "OrnsteinUhlenbeckSDE needs 0 < theta < ∞, got \(theta)")
-    precondition(sigma > 0 && sigma.isFinite, "OrnsteinUhlenbeckSDE needs 0 < sigma < ∞, got \(sigma)")
-    precondition(mean.isFinite, "OrnsteinUhlenbeckSDE needs a finite mean, got \(mean)")
+    if let failure = Self.validationFailure(theta: theta, mean: mean, sigma: sigma) {
+      preconditionFailure(failure)
+    }
     checkEndTime(endTime, of: "OrnsteinUhlenbeckSDE")
     self.theta = theta
     self.mean = mean
     self.sigma = sigma
     self.endTime = endTime
+  }
+
+  /// Why `theta`, `mean`, `sigma` make no OU process, or `nil`: the rule of
+  /// ``init(theta:mean:sigma:endTime:)`` and of ``SDEDescription/validationFailure``.
+  @inlinable
+  static func validationFailure(theta: Scalar, mean: Scalar, sigma: Scalar) -> String? {
+    theta > 0 && theta.isFinite && sigma > 0 && sigma.isFinite && mean.isFinite
+      ? nil
+      : "the Ornstein–Uhlenbeck process needs 0 < θ < ∞, 0 < σ < ∞ and a finite μ; got θ = \(theta), "
+        + "μ = \(mean), σ = \(sigma)"
   }
 
   /// The stationary variance `σ²/(2θ)`.

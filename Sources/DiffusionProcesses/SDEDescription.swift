@@ -142,26 +142,19 @@ public struct SDEDescription: Sendable, Codable, Hashable, CustomStringConvertib
   /// The first parameter a process cannot be built with, described, or `nil` (for files, whose
   /// contents must not trap).
   public var validationFailure: String? {
-    guard endTime > 0 && endTime.isFinite else {
-      return "endTime must be positive and finite, got \(endTime)"
-    }
+    if let failure = endTimeFailure(endTime) { return failure }
     func check(_ s: Schedule) -> String? {
       switch s {
-      case .linear(let b0, let b1):
-        return b0 >= 0 && b1 >= b0 && b1 > 0 && b1.isFinite ? nil : "invalid β range [\(b0), \(b1)]"
+      case .linear(let b0, let b1): return LinearNoiseSchedule.validationFailure(betaMin: b0, betaMax: b1)
       case .cosine(let offset, let bmax):
-        let beta0 = Double.pi * Double.tan(offset / (1 + offset) * Double.pi / 2) / (1 + offset)
-        return offset > 0 && offset.isFinite && bmax > beta0 && bmax.isFinite
-          ? nil : "invalid cosine schedule (offset \(offset), maximum β \(bmax))"
+        return CosineNoiseSchedule.validationFailure(offset: offset, maximumBeta: bmax)
       }
     }
     switch kind {
     case .vp(let s), .subVP(let s): return check(s)
-    case .ve(let lo, let hi):
-      return lo > 0 && hi > lo && hi.isFinite ? nil : "invalid σ range [\(lo), \(hi)]"
+    case .ve(let lo, let hi): return VESDE.validationFailure(sigmaMin: lo, sigmaMax: hi)
     case .ornsteinUhlenbeck(let theta, let mean, let sigma):
-      return theta > 0 && theta.isFinite && sigma > 0 && sigma.isFinite && mean.isFinite
-        ? nil : "invalid Ornstein–Uhlenbeck parameters θ = \(theta), μ = \(mean), σ = \(sigma)"
+      return OrnsteinUhlenbeckSDE.validationFailure(theta: theta, mean: mean, sigma: sigma)
     case .linear(let drift, let offset, let noise, let schedule):
       if let failure = check(schedule) { return failure }
       if let failure = Self.linearFailure(drift: drift, offset: offset, noise: noise) { return failure }
@@ -176,16 +169,7 @@ public struct SDEDescription: Sendable, Codable, Hashable, CustomStringConvertib
       return nil
     case .criticallyDampedLangevin(let d, let mass, let gamma, let schedule):
       if let failure = check(schedule) { return failure }
-      guard d >= 1 && d <= 1 << 24 else {
-        return "critically-damped Langevin needs a dimension in 1…\(1 << 24), got \(d)"
-      }
-      guard mass > 0 && mass.isFinite else {
-        return "critically-damped Langevin needs a mass M > 0, got \(mass)"
-      }
-      guard gamma >= 0 && gamma.isFinite else {
-        return "critically-damped Langevin needs γ ≥ 0, got \(gamma)"
-      }
-      return nil
+      return CriticallyDampedLangevin.validationFailure(dimension: d, mass: mass, initialVelocityScale: gamma)
     }
   }
 

@@ -40,13 +40,21 @@ public struct VESDE<Scalar: BLASScalar>: GaussianSDE, Hashable {
   ///   - endTime: `T`, 1 by default.
   @inlinable
   public init(sigmaMin: Scalar = 0.01, sigmaMax: Scalar = 50, endTime: Scalar = 1) {
-    precondition(
-      sigmaMin > 0 && sigmaMax > sigmaMin && sigmaMax.isFinite,
-      "VESDE needs 0 < sigmaMin < sigmaMax < ∞, got \(sigmaMin), \(sigmaMax)")
+    if let failure = Self.validationFailure(sigmaMin: sigmaMin, sigmaMax: sigmaMax) {
+      preconditionFailure(failure)
+    }
     checkEndTime(endTime, of: "VESDE")
     self.sigmaMin = sigmaMin
     self.sigmaMax = sigmaMax
     self.endTime = endTime
+  }
+
+  /// Why `sigmaMin`, `sigmaMax` make no VE SDE, or `nil`: the rule of
+  /// ``init(sigmaMin:sigmaMax:endTime:)`` and of ``SDEDescription/validationFailure``.
+  @inlinable
+  static func validationFailure(sigmaMin: Scalar, sigmaMax: Scalar) -> String? {
+    sigmaMin > 0 && sigmaMax > sigmaMin && sigmaMax.isFinite
+      ? nil : "the VE SDE needs 0 < sigmaMin < sigmaMax < ∞, got \(sigmaMin), \(sigmaMax)"
   }
 
   /// `log(σ_max/σ_min)`.

@@ -40,3 +40,44 @@ import Testing
     #expect(stderr.contains(message), "\(name): \(stderr.suffix(300))")
   }
 }
+
+/// A process's parameters have one rule, read by its initialiser (a trap) and by
+/// `SDEDescription.validationFailure` (a message, for files): every impossible setting below is
+/// refused by both with the same words. Before, the linear schedule's initialiser took an infinite
+/// `β_max` that a description refused.
+@Test func processInitialisersAndDescriptionsShareTheirRules() async {
+  let cases: [(name: String, description: SDEDescription)] = [
+    ("linear-infinite", SDEDescription(.vp(schedule: .linear(betaMin: 0.1, betaMax: .infinity)))),
+    ("linear-decreasing", SDEDescription(.subVP(schedule: .linear(betaMin: 5, betaMax: 1)))),
+    ("cosine-clip", SDEDescription(.vp(schedule: .cosine(offset: 0.008, maximumBeta: 0.01)))),
+    ("ve", SDEDescription(.ve(sigmaMin: 1, sigmaMax: 0.5))),
+    ("ou", SDEDescription(.ornsteinUhlenbeck(theta: 1, mean: .nan, sigma: 1))),
+    (
+      "cld",
+      SDEDescription(
+        .criticallyDampedLangevin(
+          dimension: 2, mass: -1, initialVelocityScale: 0.04, schedule: .linear(betaMin: 4, betaMax: 4)))
+    ),
+    ("end-time", SDEDescription(.ve(sigmaMin: 0.01, sigmaMax: 50), endTime: .infinity)),
+  ]
+  for (name, description) in cases {
+    guard let failure = description.validationFailure else {
+      Issue.record("\(name): the description \(description) passed")
+      continue
+    }
+    let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+      [name = name as String] in
+      switch name {
+      case "linear-infinite": _ = LinearNoiseSchedule<Double>(betaMin: 0.1, betaMax: .infinity)
+      case "linear-decreasing": _ = LinearNoiseSchedule<Double>(betaMin: 5, betaMax: 1)
+      case "cosine-clip": _ = CosineNoiseSchedule<Double>(offset: 0.008, maximumBeta: 0.01)
+      case "ve": _ = VESDE<Double>(sigmaMin: 1, sigmaMax: 0.5)
+      case "ou": _ = OrnsteinUhlenbeckSDE<Double>(theta: 1, mean: .nan, sigma: 1)
+      case "cld": _ = CriticallyDampedLangevin<Double>(dimension: 2, mass: -1)
+      default: _ = VESDE<Double>(endTime: .infinity)
+      }
+    }
+    let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+    #expect(stderr.contains(failure), "\(name): '\(failure)' not in \(stderr.suffix(300))")
+  }
+}

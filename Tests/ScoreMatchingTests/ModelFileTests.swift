@@ -156,7 +156,7 @@ extension Matrix {
     Issue.record("an invalid process was accepted")
     return
   }
-  #expect(reason.contains("σ range"))
+  #expect(reason.contains("the VE SDE needs 0 < sigmaMin < sigmaMax"))
   guard
     case .invalidMetadata(_, "score_sde.model.standardizer", _) = try corrupt(
       "score_sde.model.standardizer", #"{"means":[0],"standardDeviations":[1]}"#)
