@@ -172,8 +172,11 @@ public struct DoubleWellFamily: ParameterizedFamily {
   ///   - barrier: a > 0.
   ///   - parameterRange: the training temperatures, with a lower bound > 0.
   public init(barrier: Double = 3, parameterRange: ClosedRange<Double> = 0.5...2) {
-    precondition(barrier > 0, "DoubleWellFamily needs barrier > 0, got \(barrier)")
-    precondition(parameterRange.lowerBound > 0, "Temperatures must be > 0, got \(parameterRange)")
+    precondition(
+      barrier > 0 && barrier.isFinite, "DoubleWellFamily needs a finite barrier > 0, got \(barrier)")
+    precondition(
+      parameterRange.lowerBound > 0 && parameterRange.upperBound.isFinite,
+      "DoubleWellFamily temperatures must be finite and > 0, got \(parameterRange)")
     self.barrier = barrier
     self.parameterRange = parameterRange
   }

@@ -34,8 +34,10 @@ public struct NoisyRings: KnownDensity {
   ///   - noise: the noise standard deviation σ > 0.
   ///   - name: the name shown in ``description``.
   public init(radii: [Double], weights: [Double]? = nil, noise: Double, name: String = "noisy rings") {
-    precondition(!radii.isEmpty && radii.allSatisfy { $0 >= 0 }, "NoisyRings needs radii ≥ 0, got \(radii)")
-    precondition(noise > 0, "NoisyRings needs noise > 0, got \(noise)")
+    precondition(
+      !radii.isEmpty && radii.allSatisfy { $0 >= 0 && $0.isFinite },
+      "NoisyRings needs finite radii ≥ 0, got \(radii)")
+    precondition(noise > 0 && noise.isFinite, "NoisyRings needs a finite noise > 0, got \(noise)")
     self.radii = radii
     self.weights = normalizedMixtureWeights(weights, count: radii.count, of: "NoisyRings", parts: "rings")
     self.noise = noise
@@ -130,8 +132,10 @@ public struct RingFamily: ParameterizedFamily {
   ///   - noise: σ > 0.
   ///   - parameterRange: the training radii, with a lower bound ≥ 0.
   public init(noise: Double = 0.1, parameterRange: ClosedRange<Double> = 1...3) {
-    precondition(noise > 0, "RingFamily needs noise > 0, got \(noise)")
-    precondition(parameterRange.lowerBound >= 0, "RingFamily radii must be ≥ 0, got \(parameterRange)")
+    precondition(noise > 0 && noise.isFinite, "RingFamily needs a finite noise > 0, got \(noise)")
+    precondition(
+      parameterRange.lowerBound >= 0 && parameterRange.upperBound.isFinite,
+      "RingFamily radii must be finite and ≥ 0, got \(parameterRange)")
     self.noise = noise
     self.parameterRange = parameterRange
   }

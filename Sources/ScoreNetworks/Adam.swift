@@ -25,6 +25,14 @@ public enum WeightDecay<Scalar: BLASScalar>: Sendable, Equatable {
   }
 }
 
+/// Checks one of an optimizer's settings: finite and non-negative (a programmer error otherwise;
+/// an infinite or NaN setting would turn every weight into NaN at the first step).
+@inlinable
+func checkOptimizerSetting<Scalar: BLASScalar>(_ value: Scalar, _ name: String, of optimizer: String) {
+  precondition(
+    value >= 0 && value.isFinite, "\(optimizer): \(name) must be finite and non-negative, got \(value)")
+}
+
 /// Adam (Kingma & Ba 2015, "Adam: A Method for Stochastic Optimization", Algorithm 1) and,
 /// with decoupled weight decay, AdamW (Loshchilov & Hutter 2019).
 ///
@@ -70,10 +78,12 @@ public struct Adam<Scalar: BLASScalar>: Optimizer {
     learningRate: Scalar = 1e-3, beta1: Scalar = 0.9, beta2: Scalar = 0.999, epsilon: Scalar = 1e-8,
     weightDecay: WeightDecay<Scalar> = .none
   ) {
-    precondition(learningRate >= 0, "Adam: learning rate must be non-negative, got \(learningRate)")
+    checkOptimizerSetting(learningRate, "the learning rate", of: "Adam")
     precondition(
       beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1,
       "Adam: betas must lie in [0, 1), got \(beta1), \(beta2)")
+    checkOptimizerSetting(epsilon, "epsilon", of: "Adam")
+    checkOptimizerSetting(weightDecay.coupledRate + weightDecay.decoupledRate, "the weight decay", of: "Adam")
     self.learningRate = learningRate
     self.beta1 = beta1
     self.beta2 = beta2

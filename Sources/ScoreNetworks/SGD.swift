@@ -31,8 +31,9 @@ public struct SGD<Scalar: BLASScalar>: Optimizer {
 
   /// SGD with step size η, momentum μ (0 by default), optional Nesterov form and L2 decay λ.
   public init(learningRate: Scalar, momentum: Scalar = 0, nesterov: Bool = false, weightDecay: Scalar = 0) {
-    precondition(learningRate >= 0, "SGD: learning rate must be non-negative, got \(learningRate)")
-    precondition(momentum >= 0, "SGD: momentum must be non-negative, got \(momentum)")
+    checkOptimizerSetting(learningRate, "the learning rate", of: "SGD")
+    checkOptimizerSetting(momentum, "the momentum", of: "SGD")
+    checkOptimizerSetting(weightDecay, "the weight decay", of: "SGD")
     self.learningRate = learningRate
     self.momentum = momentum
     self.nesterov = nesterov

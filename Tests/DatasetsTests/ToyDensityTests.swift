@@ -204,3 +204,30 @@ func expectFrequency(
     }
   }
 }
+
+/// The ring and double-well densities refuse an infinite width, radius, barrier or parameter
+/// range (which would make every sample infinite or NaN), like the double well itself.
+@Test func densitiesRefuseNonFiniteSettings() async {
+  let cases = [
+    ("rings-radius", "NoisyRings needs finite radii"), ("rings-noise", "NoisyRings needs a finite noise"),
+    ("ring-family-noise", "RingFamily needs a finite noise"),
+    ("ring-family-range", "RingFamily radii must be finite"),
+    ("double-well-barrier", "DoubleWellFamily needs a finite barrier"),
+    ("double-well-range", "DoubleWellFamily temperatures must be finite"),
+  ]
+  for (name, message) in cases {
+    let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+      [name = name as String] in
+      switch name {
+      case "rings-radius": _ = NoisyRings(radii: [1, .infinity], noise: 0.1)
+      case "rings-noise": _ = NoisyRings(radii: [1], noise: .infinity)
+      case "ring-family-noise": _ = RingFamily(noise: .infinity)
+      case "ring-family-range": _ = RingFamily(parameterRange: 1...Double.infinity)
+      case "double-well-barrier": _ = DoubleWellFamily(barrier: .infinity)
+      default: _ = DoubleWellFamily(parameterRange: 0.5...Double.infinity)
+      }
+    }
+    let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+    #expect(stderr.contains(message), "\(name): \(stderr.suffix(300))")
+  }
+}

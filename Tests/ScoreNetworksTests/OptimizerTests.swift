@@ -255,3 +255,34 @@ extension WeightDecay {
   var coupledRateForTests: Scalar { if case .coupled(let l) = self { l } else { 0 } }
   var decoupledRateForTests: Scalar { if case .decoupled(let l) = self { l } else { 0 } }
 }
+
+/// An optimizer refuses a setting that would make every weight NaN at its first step: an infinite
+/// or NaN learning rate, epsilon, momentum or weight decay, and a negative one, each named in the
+/// message. Before, only the sign of the learning rate and the momentum was checked.
+@Test func optimizersRefuseNonFiniteSettings() async {
+  let cases = [
+    ("adam-rate", "Adam: the learning rate"), ("adam-epsilon", "Adam: epsilon"),
+    ("adamw-decay", "Adam: the weight decay"), ("adam-coupled-decay", "Adam: the weight decay"),
+    ("sgd-rate", "SGD: the learning rate"), ("sgd-momentum", "SGD: the momentum"),
+    ("sgd-decay", "SGD: the weight decay"),
+  ]
+  for (name, message) in cases {
+    let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+      [name = name as String] in
+      switch name {
+      case "adam-rate": _ = Adam<Double>(learningRate: .infinity)
+      case "adam-epsilon": _ = Adam<Double>(epsilon: .nan)
+      case "adamw-decay": _ = Adam<Double>.adamW(weightDecay: .infinity)
+      case "adam-coupled-decay": _ = Adam<Double>(weightDecay: .coupled(-0.1))
+      case "sgd-rate": _ = SGD<Double>(learningRate: .nan)
+      case "sgd-momentum": _ = SGD<Double>(learningRate: 0.1, momentum: .infinity)
+      default: _ = SGD<Double>(learningRate: 0.1, weightDecay: -1)
+      }
+    }
+    let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+    #expect(stderr.contains(message + " must be finite and non-negative"), "\(name): \(stderr.suffix(300))")
+  }
+  // The boundary values stay allowed: a zero rate, epsilon, momentum or decay.
+  _ = Adam<Double>(learningRate: 0, epsilon: 0, weightDecay: .decoupled(0))
+  _ = SGD<Double>(learningRate: 0, momentum: 0, weightDecay: 0)
+}
