@@ -68,3 +68,11 @@ public struct NamedTensors<Scalar: BLASScalar>: Sendable, Equatable {
     for t in other.entries { append(t) }
   }
 }
+
+extension NamedTensors {
+  /// Throws ``SafeTensorsError/unexpectedTensor(name:)`` for the first tensor whose name `known`
+  /// lacks: what a network's `load(from:)` checks before it changes anything.
+  func rejectNames(notIn known: NamedTensors) throws(SafeTensorsError) {
+    for name in names where known[name] == nil { throw .unexpectedTensor(name: name) }
+  }
+}

@@ -57,11 +57,3 @@ extension TimeEmbedding {
     return .gaussianFourier(GaussianFourierEmbedding(frequencies: w.values.elements))
   }
 }
-
-extension NamedTensors {
-  /// Throws ``SafeTensorsError/unexpectedTensor(name:)`` for the first tensor whose name `known`
-  /// lacks: what a network's `load(from:)` checks before it changes anything.
-  func rejectNames(notIn known: NamedTensors) throws(SafeTensorsError) {
-    for name in names where known[name] == nil { throw .unexpectedTensor(name: name) }
-  }
-}
